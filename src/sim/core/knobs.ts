@@ -1,0 +1,41 @@
+// Runtime-tunable behaviour of one simulator. Every service reads these on each request, so a test
+// or the admin API can change them while the simulator runs.
+
+export interface SimKnobs {
+  /** Added before every request is handled (not for admin routes). */
+  latencyMs: number;
+  /** How long a VCD task takes from queued to its end state. */
+  taskDurationMs: number;
+  /** One mutating operation per edge gateway at a time; others get 400 BUSY_ENTITY. */
+  serializeEdges: boolean;
+  /** One allocation write per IP Space at a time; others get 400 BUSY_ENTITY. */
+  serializeIpSpaces: boolean;
+  /** Whether a provider (System org) allocating for a tenant ignores the tenant's quota. */
+  providerBypassesQuota: boolean;
+  /** Whether DELETE of a USED / USED_MANUAL allocation is rejected (clients must PUT UNUSED first). */
+  rejectDeleteOfUsedAllocation: boolean;
+}
+
+export const defaultKnobs: Readonly<SimKnobs> = Object.freeze({
+  latencyMs: 0,
+  taskDurationMs: 50,
+  serializeEdges: true,
+  serializeIpSpaces: false,
+  providerBypassesQuota: false,
+  rejectDeleteOfUsedAllocation: false,
+});
+
+/** Applies only known keys with the right type, so a bad admin request cannot corrupt the knobs. */
+export function mergeKnobs(base: SimKnobs, patch: Partial<Record<keyof SimKnobs, unknown>>): SimKnobs {
+  const next: SimKnobs = { ...base };
+  for (const key of Object.keys(defaultKnobs) as Array<keyof SimKnobs>) {
+    const value = patch[key];
+    if (value === undefined) continue;
+    const expected = typeof defaultKnobs[key];
+    if (typeof value !== expected || (typeof value === 'number' && (!Number.isFinite(value) || value < 0))) {
+      throw new TypeError(`knob ${key} must be a ${expected === 'number' ? 'non-negative number' : expected}`);
+    }
+    (next as unknown as Record<string, unknown>)[key] = value;
+  }
+  return next;
+}
