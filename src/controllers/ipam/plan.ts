@@ -1,0 +1,171 @@
+// What to do for all claims of one IP Space (one org, one allocation type), given what VCD holds.
+// Pure: the reconciler gathers the inputs (claims from the cache, allocations from one list call),
+// this decides, the reconciler executes. Keeping the decision pure is what lets tests cover every
+// crash point of allocate-then-mark without a cloud.
+import { parseMarker, type ClaimKind } from './marker.ts';
+
+export interface ClaimView {
+  uid: string;
+  namespace: string;
+  name: string;
+  deleting: boolean;
+  reclaimPolicy: 'Delete' | 'Retain';
+  /** A specific address or CIDR the user asked for. */
+  requestedValue?: string;
+  /** Prefix length for IP_PREFIX claims without a requested CIDR. */
+  prefixLength?: number;
+  /** Set before an allocate call whose outcome may be lost (the create-pending guard). */
+  pendingSince?: Date;
+  /** The allocation the claim's status names, to break ties between duplicates. */
+  statusAllocationId?: string;
+}
+
+export interface AllocationView {
+  id: string;
+  value: string;
+  usageState: string;
+  description?: string;
+  allocationDate?: Date;
+}
+
+export type Action =
+  /** The claim's allocation exists and is marked: report it. */
+  | { kind: 'bind'; claim: ClaimView; allocation: AllocationView }
+  /** An unmarked allocation made for this claim before a crash or a lost response: mark it, then bind. */
+  | { kind: 'adopt'; claim: ClaimView; allocation: AllocationView }
+  /** New allocations for up to five claims in one call. */
+  | { kind: 'allocate'; claims: ClaimView[]; prefixLength?: number }
+  /** One allocation of a specific address or CIDR. */
+  | { kind: 'allocateValue'; claim: ClaimView; value: string }
+  /** Give an allocation back to the IP Space (claim deleted with Delete, or a duplicate). */
+  | { kind: 'release'; allocation: AllocationView; claim?: ClaimView; reason: 'Deleted' | 'Duplicate' | 'Orphaned' }
+  /** Keep the allocation in VCD but flag its marker as retained, so nothing collects it later. */
+  | { kind: 'retain'; claim: ClaimView; allocation: AllocationView }
+  /** Nothing (more) to do in VCD for a deleted claim: drop the finalizer. */
+  | { kind: 'finalize'; claim: ClaimView }
+  /** An earlier allocate may still complete; do not allocate again before `until`. */
+  | { kind: 'wait'; claim: ClaimView; until: Date };
+
+export interface PlanInput {
+  clusterId: string;
+  kind: ClaimKind;
+  claims: ClaimView[];
+  allocations: AllocationView[];
+  /**
+   * UIDs of every claim of this kind the operator can see (all groups, all watched namespaces).
+   * Another group may share this IP Space through another connection, so "not in this group"
+   * does not mean "gone".
+   */
+  liveClaimUids: ReadonlySet<string>;
+  /** Whether the operator watches this namespace; claims outside its scope are never judged gone. */
+  namespaceInScope: (namespace: string) => boolean;
+  now: Date;
+  /** How long an allocate whose answer was lost may still complete (the task deadline). */
+  pendingWindowMs: number;
+  /** Clock skew tolerated between this host and VCD when matching allocation dates. */
+  skewMs?: number;
+  maxBatch?: number;
+}
+
+function prefixLengthOf(value: string): number | undefined {
+  const slash = value.indexOf('/');
+  return slash < 0 ? undefined : Number(value.slice(slash + 1));
+}
+
+function sameValue(a: string, b: string): boolean {
+  return a.trim().toLowerCase() === b.trim().toLowerCase();
+}
+
+export function plan(input: PlanInput): Action[] {
+  const { clusterId, kind, claims, now } = input;
+  const skewMs = input.skewMs ?? 5000;
+  const maxBatch = input.maxBatch ?? 5;
+  const actions: Action[] = [];
+
+  // Ours, by claim UID; unmarked ones are candidates only for claims with a pending allocate.
+  const ours = new Map<string, AllocationView[]>();
+  const unmarked: AllocationView[] = [];
+  for (const a of input.allocations) {
+    const marker = parseMarker(a.description);
+    if (marker) {
+      if (marker.clusterId !== clusterId || marker.kind !== kind || marker.retained) continue;
+      if (!input.liveClaimUids.has(marker.uid)) {
+        // A marked allocation whose claim is gone (finalizer removed by force): give it back.
+        if (input.namespaceInScope(marker.namespace)) actions.push({ kind: 'release', allocation: a, reason: 'Orphaned' });
+        continue;
+      }
+      const list = ours.get(marker.uid) ?? [];
+      list.push(a);
+      ours.set(marker.uid, list);
+    } else if (a.usageState === 'UNUSED' && !a.description) {
+      unmarked.push(a);
+    }
+  }
+  unmarked.sort((x, y) => (x.allocationDate?.getTime() ?? 0) - (y.allocationDate?.getTime() ?? 0));
+  const taken = new Set<string>();
+
+
+  const toAllocate: ClaimView[] = [];
+  for (const claim of claims) {
+    const mine = ours.get(claim.uid) ?? [];
+    // Keep one: the one status names, else the oldest; any other is a duplicate to release.
+    const keep =
+      mine.find((a) => a.id === claim.statusAllocationId) ??
+      [...mine].sort((x, y) => (x.allocationDate?.getTime() ?? 0) - (y.allocationDate?.getTime() ?? 0))[0];
+    for (const a of mine) if (a !== keep) actions.push({ kind: 'release', allocation: a, claim, reason: 'Duplicate' });
+
+    let allocation = keep;
+    let adopted = false;
+    if (!allocation && claim.pendingSince) {
+      const since = claim.pendingSince.getTime() - skewMs;
+      allocation = unmarked.find(
+        (a) =>
+          !taken.has(a.id) &&
+          (a.allocationDate?.getTime() ?? 0) >= since &&
+          (claim.requestedValue ? sameValue(a.value, claim.requestedValue) : true) &&
+          (claim.prefixLength === undefined || prefixLengthOf(a.value) === claim.prefixLength),
+      );
+      if (allocation) {
+        taken.add(allocation.id);
+        adopted = true;
+      }
+    }
+
+    if (claim.deleting) {
+      if (allocation) {
+        if (claim.reclaimPolicy === 'Retain') actions.push({ kind: 'retain', claim, allocation });
+        else actions.push({ kind: 'release', allocation, claim, reason: 'Deleted' });
+      } else if (claim.pendingSince && now.getTime() - claim.pendingSince.getTime() < input.pendingWindowMs) {
+        actions.push({ kind: 'wait', claim, until: new Date(claim.pendingSince.getTime() + input.pendingWindowMs) });
+      } else {
+        actions.push({ kind: 'finalize', claim });
+      }
+      continue;
+    }
+
+    if (allocation) {
+      actions.push(adopted ? { kind: 'adopt', claim, allocation } : { kind: 'bind', claim, allocation });
+    } else if (claim.pendingSince && now.getTime() - claim.pendingSince.getTime() < input.pendingWindowMs) {
+      actions.push({ kind: 'wait', claim, until: new Date(claim.pendingSince.getTime() + input.pendingWindowMs) });
+    } else if (claim.requestedValue) {
+      actions.push({ kind: 'allocateValue', claim, value: claim.requestedValue });
+    } else {
+      toAllocate.push(claim);
+    }
+  }
+
+  // Batch by prefix length (all undefined for floating IPs), oldest claims first.
+  const groups = new Map<number | undefined, ClaimView[]>();
+  for (const c of toAllocate) {
+    const g = groups.get(c.prefixLength) ?? [];
+    g.push(c);
+    groups.set(c.prefixLength, g);
+  }
+  for (const [prefixLength, group] of groups) {
+    for (let i = 0; i < group.length; i += maxBatch) {
+      const batch = group.slice(i, i + maxBatch);
+      actions.push(prefixLength === undefined ? { kind: 'allocate', claims: batch } : { kind: 'allocate', claims: batch, prefixLength });
+    }
+  }
+  return actions;
+}
