@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ApiextensionsV1Api, KubeConfig, loadYaml, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CustomObjectsApi, KubeConfig, loadYaml, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { findAssets, type Assets } from './assets.ts';
 
@@ -39,6 +39,8 @@ export interface ControlPlane {
   /** Stops only the kube-apiserver (etcd keeps the data); used to prove clients survive outages. */
   stopApiserver(): Promise<void>;
   startApiserver(): Promise<void>;
+  /** PIDs of the running etcd and kube-apiserver. */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -59,7 +61,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** One guardian per test process; it kills every child if this process dies without cleaning up. */
 let guardian: ChildProcess | undefined;
 const livePids = new Set<number>();
-function guard(pid: number, verb: 'add' | 'del'): void {
+function guard(arg: number | string, verb: 'add' | 'del' | 'dir' | 'undir'): void {
   if (!guardian) {
     guardian = spawn(process.execPath, [join(repoRoot, 'test', 'harness', 'guardian.ts')], {
       stdio: ['pipe', 'ignore', 'inherit'],
@@ -78,9 +80,9 @@ function guard(pid: number, verb: 'add' | 'del'): void {
       }
     });
   }
-  if (verb === 'add') livePids.add(pid);
-  else livePids.delete(pid);
-  guardian.stdin?.write(`${verb} ${pid}\n`);
+  if (verb === 'add' && typeof arg === 'number') livePids.add(arg);
+  if (verb === 'del' && typeof arg === 'number') livePids.delete(arg);
+  guardian.stdin?.write(`${verb} ${arg}\n`);
 }
 
 function httpsGet(url: string, ca: Buffer | undefined, token: string): Promise<{ status: number; body: string }> {
@@ -178,6 +180,21 @@ export async function installCRDs(kc: KubeConfig, raw: object[], timeoutMs = 300
       await sleep(100);
     }
   }
+  // Established means accepted; the endpoint may serve a moment later. Tests should not race it.
+  const objects = kc.makeApiClient(CustomObjectsApi);
+  for (const crd of crds) {
+    const { group, names } = crd.spec;
+    const version = crd.spec.versions.find((v) => v.served)?.name ?? '';
+    for (;;) {
+      try {
+        await objects.listClusterCustomObject({ group, version, plural: names.plural, limit: 1 });
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await sleep(100);
+      }
+    }
+  }
 }
 
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -187,6 +204,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   // etcd on tmpfs when there is one: fsync-free storage makes the apiserver several times faster.
   const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
   const dir = mkdtempSync(join(base, 'vcd-operator-cp-'));
+  guard(dir, 'dir');
   const pki = join(dir, 'pki');
   mkdirSync(pki);
   const [etcdPort, etcdPeerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
@@ -263,6 +281,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     await terminate(apiserver);
     await terminate(etcd);
     rmSync(dir, { recursive: true, force: true });
+    guard(dir, 'undir');
   };
 
   try {
@@ -317,6 +336,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     installCRDs: (list) => installCRDs(kubeConfig(), list),
     stopApiserver: () => terminate(apiserver),
     startApiserver,
+    pids: () => [etcd, apiserver].flatMap((p) => (p?.child.pid && p.child.exitCode === null ? [p.child.pid] : [])),
     stop: stopAll,
   };
 }

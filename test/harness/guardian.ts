@@ -1,7 +1,11 @@
 // Kills the control plane when the process that started it dies, however it dies (SIGKILL
 // included): the parent holds this process's stdin open, so end-of-input means the parent is gone.
-// Protocol on stdin, one per line: "add <pid>" or "del <pid>".
+// Protocol on stdin, one per line: "add <pid>", "del <pid>", "dir <path>" (removed after the
+// kill, so an interrupted run leaves no etcd data on tmpfs) or "undir <path>".
+import { rmSync } from 'node:fs';
+
 const pids = new Set<number>();
+const dirs = new Set<string>();
 let buffered = '';
 
 function killAll(): void {
@@ -12,7 +16,7 @@ function killAll(): void {
       pids.delete(pid);
     }
   }
-  setTimeout(() => {
+  const finish = (): void => {
     for (const pid of pids) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -20,8 +24,24 @@ function killAll(): void {
         // already gone
       }
     }
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     process.exit(0);
-  }, 3000).unref();
+  };
+  // Give the processes a moment to stop on SIGTERM, checking often so cleanup is quick.
+  const deadline = Date.now() + 3000;
+  const poll = setInterval(() => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        pids.delete(pid);
+      }
+    }
+    if (pids.size === 0 || Date.now() > deadline) {
+      clearInterval(poll);
+      finish();
+    }
+  }, 50);
 }
 
 process.stdin.setEncoding('utf8');
@@ -29,8 +49,13 @@ process.stdin.on('data', (chunk: string) => {
   buffered += chunk;
   let nl: number;
   while ((nl = buffered.indexOf('\n')) >= 0) {
-    const [verb, arg] = buffered.slice(0, nl).split(' ');
+    const line = buffered.slice(0, nl);
     buffered = buffered.slice(nl + 1);
+    const space = line.indexOf(' ');
+    const verb = line.slice(0, space);
+    const arg = line.slice(space + 1);
+    if (verb === 'dir') dirs.add(arg);
+    if (verb === 'undir') dirs.delete(arg);
     const pid = Number(arg);
     if (!Number.isInteger(pid) || pid <= 0) continue;
     if (verb === 'add') pids.add(pid);

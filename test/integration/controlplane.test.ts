@@ -67,12 +67,17 @@ describe('test control plane', function () {
   it('creates, watches and updates a custom object, status through its subresource', async function () {
     const kc = controlPlane().kubeConfig();
     const seen: { type: string; obj: Widget }[] = [];
+    let watchError: unknown;
+    // List first, then watch from the list's resourceVersion, as an informer does.
+    const list = (await api.listNamespacedCustomObject({ group, version: 'v1', namespace: ns, plural })) as {
+      metadata: { resourceVersion: string };
+    };
     const watch = new Watch(kc);
     const req = await watch.watch(
       `/apis/${group}/v1/namespaces/${ns}/${plural}`,
-      {},
+      { resourceVersion: list.metadata.resourceVersion },
       (type: string, obj: Widget) => seen.push({ type, obj }),
-      () => undefined,
+      (err: unknown) => (watchError = err ?? watchError),
     );
     try {
       const created = (await api.createNamespacedCustomObject({
@@ -105,6 +110,7 @@ describe('test control plane', function () {
       while (seen.filter((e) => e.type === 'MODIFIED').length < 2 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 50));
       }
+      assert.equal(watchError, undefined);
       assert.deepEqual(
         seen.map((e) => e.type),
         ['ADDED', 'MODIFIED', 'MODIFIED'],
