@@ -1,0 +1,70 @@
+// Typed-enough CRUD for any resource type, over KubeHttp. Controllers read from informers and
+// write through this; every write surfaces its KubeApiError to the caller.
+import type { KubeHttp, PatchType } from './kube-http.ts';
+import { apiVersionOf, resourcePath, type KubeObject, type ResourceType } from './types.ts';
+
+export interface ListPage<T> {
+  items: T[];
+  resourceVersion: string;
+  continue?: string;
+}
+
+export class KubeClient {
+  readonly http: KubeHttp;
+
+  constructor(http: KubeHttp) {
+    this.http = http;
+  }
+
+  get<T extends KubeObject>(r: ResourceType, name: string, namespace?: string): Promise<T> {
+    return this.http.request<T>('GET', resourcePath(r, namespace, name));
+  }
+
+  /** Lists every page (500 objects each) and returns the items with the list's resourceVersion. */
+  async list<T extends KubeObject>(
+    r: ResourceType,
+    opts: { namespace?: string; labelSelector?: string; signal?: AbortSignal } = {},
+  ): Promise<{ items: T[]; resourceVersion: string }> {
+    const items: T[] = [];
+    let cont: string | undefined;
+    let resourceVersion = '';
+    do {
+      const page = await this.http.request<{ items?: T[]; metadata?: { resourceVersion?: string; continue?: string } }>(
+        'GET',
+        resourcePath(r, opts.namespace),
+        { query: { limit: 500, continue: cont, labelSelector: opts.labelSelector }, signal: opts.signal },
+      );
+      for (const it of page.items ?? []) {
+        // List items carry no apiVersion/kind; fill them in so cached objects look like watched ones.
+        items.push({ apiVersion: apiVersionOf(r), kind: r.kind, ...it });
+      }
+      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+      cont = page.metadata?.continue || undefined;
+    } while (cont);
+    return { items, resourceVersion };
+  }
+
+  create<T extends KubeObject>(r: ResourceType, obj: T): Promise<T> {
+    const body = { apiVersion: apiVersionOf(r), kind: r.kind, ...obj };
+    return this.http.request<T>('POST', resourcePath(r, obj.metadata?.namespace), { body });
+  }
+
+  replace<T extends KubeObject>(r: ResourceType, obj: T): Promise<T> {
+    const body = { apiVersion: apiVersionOf(r), kind: r.kind, ...obj };
+    return this.http.request<T>('PUT', resourcePath(r, obj.metadata?.namespace, obj.metadata?.name ?? ''), { body });
+  }
+
+  /** A patch of the object (merge-patch unless told otherwise). */
+  patch<T extends KubeObject>(r: ResourceType, name: string, namespace: string | undefined, body: unknown, type: PatchType = 'merge'): Promise<T> {
+    return this.http.request<T>('PATCH', resourcePath(r, namespace, name), { body, patch: type });
+  }
+
+  /** A merge-patch of the status subresource. */
+  patchStatus<T extends KubeObject>(r: ResourceType, name: string, namespace: string | undefined, body: unknown): Promise<T> {
+    return this.http.request<T>('PATCH', resourcePath(r, namespace, name, 'status'), { body, patch: 'merge' });
+  }
+
+  async delete(r: ResourceType, name: string, namespace?: string): Promise<void> {
+    await this.http.request('DELETE', resourcePath(r, namespace, name));
+  }
+}

@@ -1,0 +1,221 @@
+// One controller: informer events become keys in its work queue; N workers reconcile keys, never
+// the same key twice at once; results decide forget / requeue-after / rate-limited retry.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { KubeClient } from './client.ts';
+import type { Clock, TimerHandle } from './clock.ts';
+import { TerminalError } from './errors.ts';
+import type { EventRecorder } from './events.ts';
+import type { FinalizerHelper } from './finalizers.ts';
+import { errorSummary, type IndexFunc, type SupervisedInformer } from './informer.ts';
+import type { ReconcileResultLabel, RuntimeMetrics } from './metrics.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+import type { StatusWriter } from './status.ts';
+import { objectKey, type KubeObject, type ResourceType } from './types.ts';
+import { WorkQueue } from './workqueue.ts';
+
+export interface ReconcileResult {
+  /** Reconcile this key again after this long (drift checks, polling a cloud task). */
+  requeueAfterMs?: number;
+}
+
+export interface ReconcileContext<T extends KubeObject = KubeObject> {
+  key: string;
+  /** pino child carrying controller, key and reconcileID. */
+  log: Logger;
+  /** Aborted when shutdown's drain deadline passes or leadership is lost. */
+  signal: AbortSignal;
+  /** The primary resource's shared informer: read objects from here, not from the API. */
+  informer: SupervisedInformer<T>;
+  status: StatusWriter;
+  events: EventRecorder;
+  finalizers: FinalizerHelper;
+  client: KubeClient;
+}
+
+export interface WatchDefinition {
+  resource: ResourceType;
+  /** Keys of this controller to reconcile when a related object changes. */
+  keysFor(obj: unknown): string[];
+}
+
+export interface ControllerDefinition<T extends KubeObject = KubeObject> {
+  /** Unique; used in metrics, logs and as the Event reportingController suffix. */
+  name: string;
+  for: ResourceType;
+  /** Keys of an object; default one key `namespace/name`. Many-to-one returns a shared key. */
+  keysFor?(obj: T): string[];
+  watches?: WatchDefinition[];
+  reconcile(key: string, ctx: ReconcileContext<T>): Promise<ReconcileResult | void>;
+  /** Default 1. */
+  maxConcurrentReconciles?: number;
+  /** Every key of every cached primary object is enqueued this often (±10 %); absent: never. */
+  resyncPeriodMs?: number;
+  /** Indexes added to the primary informer, e.g. { byEdge: (rule) => [edgeKey(rule)] }. */
+  indexers?: Record<string, IndexFunc<T>>;
+  /** Overrides the default (5 ms → 1000 s per key, max with 10 qps / burst 100). */
+  rateLimiter?: RateLimiter;
+}
+
+export interface ControllerDeps<T extends KubeObject> {
+  primary: SupervisedInformer<T>;
+  informerFor: (r: ResourceType) => SupervisedInformer<KubeObject>;
+  client: KubeClient;
+  clock: Clock;
+  logger: Logger;
+  metrics: RuntimeMetrics;
+  status: StatusWriter;
+  events: EventRecorder;
+  finalizers: FinalizerHelper;
+  random?: () => number;
+}
+
+export class Controller<T extends KubeObject = KubeObject> {
+  readonly name: string;
+  readonly queue: WorkQueue;
+  readonly #def: ControllerDefinition<T>;
+  readonly #d: ControllerDeps<T>;
+  readonly #log: Logger;
+  readonly #workers: Promise<void>[] = [];
+  readonly #abort = new AbortController();
+  #resyncTimer: TimerHandle | undefined;
+  #running = false;
+
+  constructor(def: ControllerDefinition<T>, deps: ControllerDeps<T>) {
+    this.name = def.name;
+    this.#def = def;
+    this.#d = deps;
+    this.#log = deps.logger.child({ controller: def.name });
+    this.queue = new WorkQueue({
+      name: def.name,
+      clock: deps.clock,
+      rateLimiter: def.rateLimiter,
+      metrics: deps.metrics.queueMetrics(def.name),
+    });
+    deps.metrics.maxConcurrent.set({ controller: def.name }, this.#concurrency);
+    deps.metrics.activeWorkers.set({ controller: def.name }, 0);
+    for (const [name, fn] of Object.entries(def.indexers ?? {})) deps.primary.addIndexer(name, fn);
+
+    const keysFor = (obj: T): string[] => (def.keysFor ? def.keysFor(obj) : [objectKey(obj)]);
+    const enqueue = (keys: () => string[]): void => {
+      for (const k of this.#safeKeys(keys)) this.queue.add(k);
+    };
+    deps.primary.on({
+      add: (obj) => enqueue(() => keysFor(obj)),
+      update: (oldObj, newObj) => enqueue(() => (oldObj === newObj ? keysFor(newObj) : [...keysFor(oldObj), ...keysFor(newObj)])),
+      delete: (obj) => enqueue(() => keysFor(obj)),
+    });
+    for (const w of def.watches ?? []) {
+      deps.informerFor(w.resource).on({
+        add: (obj) => enqueue(() => w.keysFor(obj)),
+        update: (oldObj, newObj) => enqueue(() => (oldObj === newObj ? w.keysFor(newObj) : [...w.keysFor(oldObj), ...w.keysFor(newObj)])),
+        delete: (obj) => enqueue(() => w.keysFor(obj)),
+      });
+    }
+  }
+
+  get #concurrency(): number {
+    return Math.max(1, this.#def.maxConcurrentReconciles ?? 1);
+  }
+
+  /** Starts the workers (the leader does this; a standby only fills its queue). */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    for (let i = 0; i < this.#concurrency; i++) this.#workers.push(this.#work());
+    this.#scheduleResync();
+  }
+
+  /** Stops taking keys; in-flight reconciles go on until drained() or abortInFlight(). */
+  stopIntake(): void {
+    this.#resyncTimer?.cancel();
+    this.queue.shutdown();
+  }
+
+  /** Resolves when every worker has returned. */
+  async drained(): Promise<void> {
+    await Promise.all(this.#workers);
+  }
+
+  /** Aborts the signal every running reconcile received. */
+  abortInFlight(reason: string): void {
+    this.#abort.abort(new Error(reason));
+  }
+
+  #scheduleResync(): void {
+    const period = this.#def.resyncPeriodMs ?? 0;
+    if (period <= 0) return;
+    const jittered = period * (0.9 + 0.2 * (this.#d.random ?? Math.random)());
+    this.#resyncTimer = this.#d.clock.setTimeout(() => {
+      if (this.queue.shuttingDown) return;
+      const def = this.#def;
+      for (const obj of this.#d.primary.list()) {
+        for (const k of this.#safeKeys(() => (def.keysFor ? def.keysFor(obj) : [objectKey(obj)]))) this.queue.add(k);
+      }
+      this.#scheduleResync();
+    }, jittered);
+  }
+
+  async #work(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      try {
+        await this.#reconcile(key);
+      } finally {
+        this.queue.done(key);
+      }
+    }
+  }
+
+  async #reconcile(key: string): Promise<void> {
+    const { metrics, clock } = this.#d;
+    const labels = { controller: this.name };
+    const log = this.#log.child({ key, reconcileID: randomUUID() });
+    const started = clock.now();
+    metrics.activeWorkers.inc(labels);
+    let result: ReconcileResultLabel = 'success';
+    try {
+      const res = await this.#def.reconcile(key, {
+        key,
+        log,
+        signal: this.#abort.signal,
+        informer: this.#d.primary,
+        status: this.#d.status,
+        events: this.#d.events,
+        finalizers: this.#d.finalizers,
+        client: this.#d.client,
+      });
+      this.queue.forget(key);
+      const after = res?.requeueAfterMs ?? 0;
+      if (after > 0) {
+        result = 'requeue_after';
+        this.queue.addAfter(key, after);
+      }
+    } catch (err) {
+      result = 'error';
+      metrics.reconcileErrors.inc(labels);
+      if (err instanceof TerminalError) {
+        metrics.terminalErrors.inc(labels);
+        this.queue.forget(key);
+        log.error({ err: errorSummary(err), reason: err.reason }, 'reconcile failed permanently; not retrying');
+      } else {
+        this.queue.addRateLimited(key);
+        log.warn({ err: errorSummary(err), retries: this.queue.numRequeues(key) }, 'reconcile failed; will retry');
+      }
+    } finally {
+      metrics.activeWorkers.dec(labels);
+      metrics.reconcileTotal.inc({ ...labels, result });
+      metrics.reconcileTime.observe(labels, (clock.now() - started) / 1000);
+    }
+  }
+
+  #safeKeys(fn: () => string[]): string[] {
+    try {
+      return fn();
+    } catch (err) {
+      this.#log.error({ err: errorSummary(err) }, 'keysFor threw; event ignored');
+      return [];
+    }
+  }
+}

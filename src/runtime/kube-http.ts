@@ -1,0 +1,166 @@
+// The one HTTP path to the Kubernetes API for the runtime: JSON requests and line-delimited
+// watch streams, authenticated from a KubeConfig. Our own transport (rather than client-node's
+// Watch) so the informer controls timeouts, sees HTTP status codes and can count every request.
+import http from 'node:http';
+import https from 'node:https';
+import { createInterface } from 'node:readline';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeApiError } from './errors.ts';
+
+export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
+
+const patchContentType: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  apply: 'application/apply-patch+yaml',
+};
+
+export interface RequestInfo {
+  method: string;
+  path: string;
+  /** HTTP status, or 0 when no response arrived. */
+  status: number;
+  durationMs: number;
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  patch?: PatchType;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface KubeHttpOptions {
+  /** Called after every request (metrics, tests counting writes). Must not throw. */
+  onRequest?: (info: RequestInfo) => void;
+  requestTimeoutMs?: number;
+}
+
+export class KubeHttp {
+  readonly #kc: KubeConfig;
+  readonly #server: URL;
+  readonly #agent: http.Agent;
+  readonly #onRequest: (info: RequestInfo) => void;
+  readonly #timeoutMs: number;
+
+  constructor(kc: KubeConfig, opts: KubeHttpOptions = {}) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster');
+    this.#kc = kc;
+    this.#server = new URL(cluster.server);
+    const isHttps = this.#server.protocol === 'https:';
+    this.#agent = isHttps ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    this.#onRequest = opts.onRequest ?? (() => undefined);
+    this.#timeoutMs = opts.requestTimeoutMs ?? 30_000;
+  }
+
+  /** A JSON request; resolves with the parsed body, throws KubeApiError for any non-2xx status. */
+  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const started = Date.now();
+    let status = 0;
+    try {
+      const res = await this.#send(method, path, opts);
+      status = res.statusCode ?? 0;
+      const text = await readBody(res);
+      const body = parseJson(text);
+      if (status < 200 || status > 299) throw new KubeApiError(method, path, status, body ?? text);
+      return body as T;
+    } finally {
+      this.#onRequest({ method, path, status, durationMs: Date.now() - started });
+    }
+  }
+
+  /**
+   * Streams a watch: calls onLine for each JSON line until the server closes the stream (resolves)
+   * or the connection fails (rejects). Abort the signal to end it; that resolves too.
+   */
+  async watch(path: string, query: RequestOptions['query'], onLine: (value: unknown) => void, signal: AbortSignal): Promise<void> {
+    const started = Date.now();
+    let res: http.IncomingMessage;
+    try {
+      res = await this.#send('GET', path, { query: { ...query, watch: true }, signal, timeoutMs: 0 });
+    } catch (err) {
+      this.#onRequest({ method: 'WATCH', path, status: 0, durationMs: Date.now() - started });
+      if (signal.aborted) return;
+      throw err;
+    }
+    const status = res.statusCode ?? 0;
+    this.#onRequest({ method: 'WATCH', path, status, durationMs: Date.now() - started });
+    if (status !== 200) {
+      const text = await readBody(res);
+      throw new KubeApiError('WATCH', path, status, parseJson(text) ?? text);
+    }
+    await new Promise<void>((resolve, reject) => {
+      const lines = createInterface({ input: res, crlfDelay: Infinity });
+      let failed: Error | undefined;
+      res.on('error', (err) => (failed ??= err));
+      res.on('aborted', () => (failed ??= new Error('watch connection aborted')));
+      lines.on('line', (line) => {
+        if (!line.trim()) return;
+        const value = parseJson(line);
+        if (value !== undefined) onLine(value);
+      });
+      lines.on('close', () => {
+        if (failed && !signal.aborted) reject(failed);
+        else resolve();
+      });
+    });
+  }
+
+  async #send(method: string, path: string, opts: RequestOptions): Promise<http.IncomingMessage> {
+    const url = new URL(this.#server.href.replace(/\/$/, '') + path);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const reqOpts: https.RequestOptions = { method, headers: { accept: 'application/json' } };
+    await this.#kc.applyToHTTPSOptions(reqOpts);
+    let payload: string | undefined;
+    if (opts.body !== undefined) {
+      payload = JSON.stringify(opts.body);
+      reqOpts.headers = {
+        ...reqOpts.headers,
+        'content-type': opts.patch ? patchContentType[opts.patch] : 'application/json',
+        'content-length': Buffer.byteLength(payload),
+      };
+    }
+    reqOpts.agent = this.#agent;
+    const timeoutMs = opts.timeoutMs ?? this.#timeoutMs;
+    const mod = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = mod.request(url, reqOpts, resolve);
+      req.on('error', reject);
+      if (timeoutMs > 0) {
+        req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path}: no response within ${timeoutMs} ms`)));
+      }
+      if (opts.signal) {
+        if (opts.signal.aborted) req.destroy(new Error('aborted'));
+        else opts.signal.addEventListener('abort', () => req.destroy(new Error('aborted')), { once: true });
+      }
+      req.end(payload);
+    });
+  }
+
+  /** Closes idle keep-alive connections. */
+  close(): void {
+    this.#agent.destroy();
+  }
+}
+
+function readBody(res: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (c: string) => (text += c));
+    res.on('end', () => resolve(text));
+    res.on('error', reject);
+  });
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

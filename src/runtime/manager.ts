@@ -1,0 +1,285 @@
+// The Manager owns what controllers share: one informer per resource type, the API client,
+// metrics, probes and leader election. Informers run on every replica (hot standby); only the
+// leader's workers reconcile. stop() drains in-flight reconciles, then releases the lease.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { BackoffOptions } from './backoff.ts';
+import { KubeClient } from './client.ts';
+import { sleep, systemClock, type Clock } from './clock.ts';
+import { Controller, type ControllerDefinition } from './controller.ts';
+import { EventRecorder } from './events.ts';
+import { FinalizerHelper } from './finalizers.ts';
+import { SupervisedInformer } from './informer.ts';
+import { KubeHttp, type RequestInfo } from './kube-http.ts';
+import { kubeLeaseStore, LeaderElector } from './leader-election.ts';
+import { kubeListWatcher } from './list-watcher.ts';
+import { createLogger } from './logger.ts';
+import { RuntimeMetrics } from './metrics.ts';
+import { ProbeServer, type Readiness } from './probes.ts';
+import { StatusWriter } from './status.ts';
+import { resourceId, type KubeObject, type ResourceType } from './types.ts';
+
+export interface LeaderElectionConfig {
+  enabled: boolean;
+  leaseName: string;
+  leaseNamespace: string;
+  /** Default: hostname plus a random suffix. */
+  identity?: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  /**
+   * Called when this replica loses the lease (another replica may already be reconciling).
+   * Default: log, abort in-flight reconciles and exit the process with code 1, as
+   * controller-runtime does; a fresh process rejoins as standby.
+   */
+  onLost?: () => void;
+}
+
+export interface ManagerOptions {
+  kubeConfig: KubeConfig;
+  logger?: Logger;
+  /** Watch only this namespace (namespaced resources); all namespaces when absent. */
+  namespace?: string;
+  leaderElection?: LeaderElectionConfig;
+  /** Serves /metrics, /healthz and /readyz; port 0 picks a free port (see probesPort). */
+  probes?: { port: number; host?: string };
+  registry?: Registry;
+  clock?: Clock;
+  /** Informer tuning; the defaults suit production. */
+  informers?: { stallTimeoutMs?: number; backoff?: BackoffOptions; watchTimeoutSeconds?: [number, number] };
+  /** How long stop() waits for in-flight reconciles before aborting them. Default 30 s. */
+  gracefulShutdownTimeoutMs?: number;
+  /** How long start() waits for caches to sync. Default 2 min. */
+  cacheSyncTimeoutMs?: number;
+  /** Prefix of Event reportingController, `<prefix>/<controller name>`. Default vcd-operator.io. */
+  eventSource?: string;
+  /** Called after every API request (metrics are kept regardless). */
+  onRequest?: (info: RequestInfo) => void;
+}
+
+type State = 'new' | 'starting' | 'started' | 'stopping' | 'stopped';
+
+export class Manager {
+  readonly kubeConfig: KubeConfig;
+  readonly client: KubeClient;
+  readonly metrics: RuntimeMetrics;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly #o: ManagerOptions;
+  readonly #http: KubeHttp;
+  readonly #informers = new Map<string, SupervisedInformer<KubeObject>>();
+  readonly #controllers: Controller<KubeObject>[] = [];
+  readonly #elector: LeaderElector | undefined;
+  readonly #identity: string;
+  #probes: ProbeServer | undefined;
+  #probesPort: number | undefined;
+  #state: State = 'new';
+  #stopping: Promise<void> | undefined;
+  #workersStarted = false;
+
+  constructor(opts: ManagerOptions) {
+    this.#o = opts;
+    this.kubeConfig = opts.kubeConfig;
+    this.clock = opts.clock ?? systemClock;
+    this.logger = opts.logger ?? createLogger();
+    this.metrics = new RuntimeMetrics(opts.registry);
+    const host = safeHost(opts.kubeConfig);
+    this.#http = new KubeHttp(opts.kubeConfig, {
+      onRequest: (info) => {
+        this.metrics.restRequests.inc({ code: String(info.status), method: info.method, host });
+        opts.onRequest?.(info);
+      },
+    });
+    this.client = new KubeClient(this.#http);
+    const le = opts.leaderElection;
+    this.#identity = le?.identity ?? `${hostname()}_${randomUUID()}`;
+    if (le?.enabled) {
+      this.metrics.leaderStatus.set({ name: le.leaseName }, 0);
+      this.#elector = new LeaderElector({
+        store: kubeLeaseStore(this.client),
+        leaseName: le.leaseName,
+        leaseNamespace: le.leaseNamespace,
+        identity: this.#identity,
+        leaseDurationMs: le.leaseDurationMs,
+        renewDeadlineMs: le.renewDeadlineMs,
+        retryPeriodMs: le.retryPeriodMs,
+        clock: this.clock,
+        logger: this.logger,
+        onStartedLeading: () => {
+          this.metrics.leaderStatus.set({ name: le.leaseName }, 1);
+          this.#startWorkers();
+        },
+        onStoppedLeading: () => {
+          this.metrics.leaderStatus.set({ name: le.leaseName }, 0);
+          this.#lostLeadership();
+        },
+      });
+    }
+  }
+
+  /** True when this replica may reconcile: it leads, or election is off and it has started. */
+  get isLeader(): boolean {
+    return this.#elector ? this.#elector.isLeader : this.#workersStarted;
+  }
+
+  get identity(): string {
+    return this.#identity;
+  }
+
+  /** The bound probe port once started (useful with port 0). */
+  get probesPort(): number | undefined {
+    return this.#probesPort;
+  }
+
+  /** The shared informer of a resource type; created on first use and started with the manager. */
+  informer<T extends KubeObject = KubeObject>(resource: ResourceType): SupervisedInformer<T> {
+    const id = resourceId(resource);
+    let inf = this.#informers.get(id);
+    if (!inf) {
+      const tuning = this.#o.informers ?? {};
+      inf = new SupervisedInformer<KubeObject>(
+        kubeListWatcher(this.client, resource, {
+          namespace: resource.namespaced ? this.#o.namespace : undefined,
+          watchTimeoutSeconds: tuning.watchTimeoutSeconds,
+        }),
+        { name: resource.plural, clock: this.clock, logger: this.logger, stallTimeoutMs: tuning.stallTimeoutMs, backoff: tuning.backoff },
+      );
+      this.#informers.set(id, inf);
+      if (this.#state === 'starting' || this.#state === 'started') inf.start();
+    }
+    return inf as unknown as SupervisedInformer<T>;
+  }
+
+  addController<T extends KubeObject>(def: ControllerDefinition<T>): void {
+    if (this.#state !== 'new') throw new Error(`addController(${def.name}) after start`);
+    if (this.#controllers.some((c) => c.name === def.name)) throw new Error(`controller ${def.name} already added`);
+    const controller = new Controller<T>(def, {
+      primary: this.informer<T>(def.for),
+      informerFor: (r) => this.informer(r),
+      client: this.client,
+      clock: this.clock,
+      logger: this.logger,
+      metrics: this.metrics,
+      status: new StatusWriter(this.client, def.for, this.clock),
+      finalizers: new FinalizerHelper(this.client, def.for),
+      events: new EventRecorder({
+        client: this.client,
+        clock: this.clock,
+        controller: `${this.#o.eventSource ?? 'vcd-operator.io'}/${def.name}`,
+        instance: this.#identity.slice(0, 128),
+        logger: this.logger,
+      }),
+    });
+    this.#controllers.push(controller as unknown as Controller<KubeObject>);
+  }
+
+  /**
+   * Starts probes and informers, waits for every cache to sync, then either starts reconciling
+   * (no election) or campaigns for the lease and resolves once leading or standing by.
+   */
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new Error(`manager already ${this.#state}`);
+    this.#state = 'starting';
+    if (this.#o.probes) {
+      this.#probes = new ProbeServer({ ...this.#o.probes, registry: this.metrics.registry, readiness: () => this.#readiness() });
+      this.#probesPort = await this.#probes.listen();
+    }
+    for (const inf of this.#informers.values()) inf.start();
+    const timeoutMs = this.#o.cacheSyncTimeoutMs ?? 120_000;
+    const synced = Promise.all([...this.#informers.values()].map((i) => i.waitForSync())).then(() => true);
+    const ok = await Promise.race([synced, sleep(this.clock, timeoutMs).then(() => false)]);
+    if (!ok) {
+      const pending = [...this.#informers.values()].filter((i) => !i.hasSynced()).map((i) => i.name);
+      await this.stop();
+      throw new Error(`caches not synced within ${timeoutMs} ms: ${pending.join(', ')}`);
+    }
+    if (this.#elector) await this.#elector.start();
+    else this.#startWorkers();
+    this.#state = 'started';
+    this.logger.info({ controllers: this.#controllers.map((c) => c.name), role: this.#role() }, 'manager started');
+  }
+
+  /**
+   * Graceful stop: no new keys, in-flight reconciles finish (aborted after the shutdown
+   * timeout), then the lease is released so a standby takes over at once.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  /** On SIGTERM/SIGINT: stop gracefully, then exit 0. */
+  handleSignals(): void {
+    const onSignal = (sig: string): void => {
+      this.logger.info({ signal: sig }, 'shutting down');
+      this.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+
+  async #stop(): Promise<void> {
+    this.#state = 'stopping';
+    for (const c of this.#controllers) c.stopIntake();
+    const graceMs = this.#o.gracefulShutdownTimeoutMs ?? 30_000;
+    const drained = Promise.all(this.#controllers.map((c) => c.drained())).then(() => true);
+    if (!(await Promise.race([drained, sleep(systemClock, graceMs).then(() => false)]))) {
+      this.logger.warn({ graceMs }, 'reconciles still running at the shutdown deadline; aborting them');
+      for (const c of this.#controllers) c.abortInFlight('shutdown deadline passed');
+      await Promise.race([drained, sleep(systemClock, 1000)]);
+    }
+    await this.#elector?.stop();
+    await Promise.all([...this.#informers.values()].map((i) => i.stop()));
+    await this.#probes?.close();
+    this.#http.close();
+    this.#state = 'stopped';
+    this.logger.info('manager stopped');
+  }
+
+  #startWorkers(): void {
+    if (this.#workersStarted || this.#state === 'stopping' || this.#state === 'stopped') return;
+    this.#workersStarted = true;
+    for (const c of this.#controllers) c.start();
+  }
+
+  #lostLeadership(): void {
+    for (const c of this.#controllers) {
+      c.stopIntake();
+      c.abortInFlight('leadership lost');
+    }
+    const onLost =
+      this.#o.leaderElection?.onLost ??
+      (() => {
+        this.logger.fatal('leadership lost; exiting');
+        process.exit(1);
+      });
+    onLost();
+  }
+
+  #role(): string {
+    if (!this.#elector) return 'single';
+    return this.#elector.isLeader ? 'leader' : 'standby';
+  }
+
+  #readiness(): Readiness {
+    if (this.#state !== 'started') return { ready: false, detail: this.#state };
+    const unsynced = [...this.#informers.values()].filter((i) => !i.hasSynced()).map((i) => i.name);
+    if (unsynced.length) return { ready: false, detail: `caches not synced: ${unsynced.join(', ')}` };
+    return { ready: true, detail: this.#role() };
+  }
+}
+
+function safeHost(kc: KubeConfig): string {
+  try {
+    return new URL(kc.getCurrentCluster()?.server ?? '').host;
+  } catch {
+    return '';
+  }
+}
