@@ -50,9 +50,9 @@ export interface NsxState {
 export interface NsxService {
   routes: Route[];
   /** For unmatched paths: NSX's 404 body. */
-  notFound(req: SimRequest): SimResponse;
+  notFound: (req: SimRequest) => SimResponse;
   /** For injected status faults: NSX's error body. */
-  faultBody(status: number, req: SimRequest): NsxErrorBody;
+  faultBody: (status: number, req: SimRequest) => NsxErrorBody;
   /** Makes sure the tier-0 (with locale-services `default`) exists; returns its policy path. */
   ensureTier0(id: string, displayName: string): string;
   /** Makes sure the tier-1 (with locale-services `default`) exists and is linked to `tier0Path`. */
