@@ -1,0 +1,49 @@
+// The retry loop shared by the clients. Whether an error is retryable is the caller's decision
+// (it knows whether the operation is safe to repeat); the loop only owns counting and waiting.
+import type { Clock } from './clock.ts';
+import { throwIfAborted } from './clock.ts';
+import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff.ts';
+import type { Logger } from './logger.ts';
+
+export interface RetryPolicy {
+  /** Total attempts including the first. */
+  maxAttempts: number;
+  backoff: BackoffPolicy;
+}
+
+export const defaultRetry: RetryPolicy = { maxAttempts: 5, backoff: defaultBackoff };
+
+/** Returned by a classifier for a retryable failure; undefined means give up. */
+export interface RetryDecision {
+  reason: string;
+  retryAfterMs?: number;
+}
+
+export interface RetryContext {
+  policy: RetryPolicy;
+  clock: Clock;
+  random: () => number;
+  logger: Logger;
+  service: string;
+  operation: string;
+  signal?: AbortSignal;
+  classify: (err: unknown) => RetryDecision | undefined;
+}
+
+export async function withRetries<T>(ctx: RetryContext, attempt: (n: number) => Promise<T>): Promise<T> {
+  for (let n = 0; ; n++) {
+    throwIfAborted(ctx.signal);
+    try {
+      return await attempt(n);
+    } catch (err) {
+      const decision = n + 1 < ctx.policy.maxAttempts ? ctx.classify(err) : undefined;
+      if (!decision) throw err;
+      const delay = backoffDelay(ctx.policy.backoff, n, ctx.random, decision.retryAfterMs);
+      ctx.logger.info(
+        { service: ctx.service, operation: ctx.operation, attempt: n + 1, reason: decision.reason, delayMs: delay },
+        'retrying cloud request',
+      );
+      await ctx.clock.sleep(delay, ctx.signal);
+    }
+  }
+}
