@@ -1,0 +1,24 @@
+// What controllers may use from the VCD client.
+export { VcdClient, bareUuid, type VcdConnectOptions } from './client.ts';
+export type { VcdAuth } from './session.ts';
+export type { TaskOptions } from './transport.ts';
+export {
+  VcdError,
+  VcdApiError,
+  VcdNotFoundError,
+  VcdBusyError,
+  VcdAuthError,
+  VcdQuotaExceededError,
+  UnsupportedApiVersionError,
+  VcdTaskError,
+  VcdTaskTimeoutError,
+  VcdInvalidRequestError,
+  VcdAmbiguousNameError,
+  describeVersion,
+  type VcdTaskErrorDetail,
+} from './errors.ts';
+export { CloudClientError, CloudNetworkError, TlsVerificationError, ClientClosedError } from '../common/errors.ts';
+export { FEATURES, CLIENT_API_VERSIONS, atLeast, compareVersions } from './versions.ts';
+export type { IpSpacesApi, IpSpaceUplinksApi, IpSpaceOrgAssignmentsApi, IpSpaceAllocationsApi } from './ipSpaces.ts';
+export type { EdgeGatewaysApi, FirewallApi, FirewallGroupsApi, ApplicationPortProfilesApi } from './edgeGateways.ts';
+export type * from './types.ts';

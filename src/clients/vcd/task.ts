@@ -1,0 +1,142 @@
+// VCD asynchronous tasks: parse the legacy task (XML, or its JSON form) and wait for it with
+// growing poll intervals, an overall deadline and cancellation. The waiting logic takes the fetch
+// as a function, so deadlines and backoff are tested with a fake clock.
+import { XMLParser } from 'fast-xml-parser';
+import type { Clock } from '../common/clock.ts';
+import { throwIfAborted } from '../common/clock.ts';
+import { backoffDelay, type BackoffPolicy } from '../common/backoff.ts';
+import { VcdTaskError, VcdTaskTimeoutError, type VcdTaskErrorDetail } from './errors.ts';
+
+export interface TaskRef {
+  id?: string;
+  href?: string;
+  name?: string;
+  type?: string;
+}
+
+export interface VcdTask {
+  href: string;
+  id: string | undefined;
+  status: string;
+  operationName: string | undefined;
+  owner: TaskRef | undefined;
+  error: VcdTaskErrorDetail | undefined;
+  /** Text of Result/ResultContent (allocate puts a JSON array here). */
+  resultContent: string | undefined;
+  details: string | undefined;
+}
+
+const RUNNING = new Set(['queued', 'preRunning', 'running', 'postRunning']);
+
+export function isTaskRunning(status: string): boolean {
+  return RUNNING.has(status);
+}
+
+const xml = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  removeNSPrefix: true,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  textNodeName: '#text',
+});
+
+/** Parses a task body; `href` is used when the body does not carry its own. */
+export function parseTask(body: unknown, href: string): VcdTask {
+  let t: Record<string, unknown>;
+  if (typeof body === 'string') {
+    const doc = xml.parse(body) as Record<string, unknown>;
+    t = obj(doc['Task']);
+  } else {
+    t = obj(body);
+  }
+  const pick = (...keys: string[]): unknown => {
+    for (const k of keys) if (t[k] !== undefined) return t[k];
+    return undefined;
+  };
+  const ownerRaw = pick('Owner', 'owner');
+  const errorRaw = pick('Error', 'error');
+  const resultRaw = obj(pick('Result', 'result'));
+  const resultContent = text(resultRaw['ResultContent'] ?? resultRaw['resultContent']);
+  const status = str(t['status']);
+  if (status === undefined) throw new Error('VCD task body has no status');
+  return {
+    href: str(t['href']) ?? href,
+    id: str(t['id']),
+    status,
+    operationName: str(t['operationName']) ?? str(t['operation']),
+    owner: ownerRaw === undefined ? undefined : ref(ownerRaw),
+    error: errorRaw === undefined ? undefined : taskError(obj(errorRaw)),
+    resultContent,
+    details: text(pick('Details', 'details')),
+  };
+}
+
+function taskError(e: Record<string, unknown>): VcdTaskErrorDetail {
+  return {
+    majorErrorCode: str(e['majorErrorCode']),
+    minorErrorCode: str(e['minorErrorCode']),
+    message: str(e['message']) ?? 'no message',
+  };
+}
+
+function ref(v: unknown): TaskRef {
+  const o = obj(v);
+  const out: TaskRef = {};
+  for (const k of ['id', 'href', 'name', 'type'] as const) {
+    const s = str(o[k]);
+    if (s !== undefined) out[k] = s;
+  }
+  return out;
+}
+
+function obj(v: unknown): Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+function str(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return undefined;
+}
+
+function text(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'object') return str((v as Record<string, unknown>)['#text']);
+  return str(v);
+}
+
+export interface TaskWaitOptions {
+  operation: string;
+  href: string;
+  fetch: (signal?: AbortSignal) => Promise<VcdTask>;
+  clock: Clock;
+  random: () => number;
+  poll: BackoffPolicy;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Polls until the task leaves the running states. Success returns the final task; error or
+ * aborted throws VcdTaskError; passing the deadline throws VcdTaskTimeoutError (the task may still
+ * finish). Aborting the signal stops waiting with the signal's reason.
+ */
+export async function waitForTask(o: TaskWaitOptions): Promise<VcdTask> {
+  const started = o.clock.now();
+  const deadline = started + o.timeoutMs;
+  let last: string | undefined;
+  for (let n = 0; ; n++) {
+    throwIfAborted(o.signal);
+    const task = await o.fetch(o.signal);
+    last = task.status;
+    if (task.status === 'success') return task;
+    if (!isTaskRunning(task.status)) {
+      throw new VcdTaskError(o.operation, task.href, task.status, task.error ?? { majorErrorCode: undefined, minorErrorCode: undefined, message: `task ${task.status}` });
+    }
+    const now = o.clock.now();
+    if (now >= deadline) throw new VcdTaskTimeoutError(o.operation, o.href, last, now - started);
+    const delay = Math.min(backoffDelay(o.poll, n, o.random), deadline - now);
+    await o.clock.sleep(delay, o.signal);
+  }
+}
