@@ -68,8 +68,12 @@ export interface CertificateInfo {
   sha1Fingerprint: string;
   sha256Fingerprint: string;
   subjectAltNames: string[];
+  /** Key usage names as in RFC 5280 (digitalSignature, keyCertSign ...). */
+  keyUsage: string[];
   /** Extended key usage OIDs (node:crypto calls these keyUsage). */
   extendedKeyUsage: string[];
+  /** Java-style name as vCenter prints it, e.g. SHA256withECDSA. */
+  signatureAlgorithm: string;
   /** The certificate re-encoded as canonical PEM (normalises whitespace and line length). */
   pem: string;
 }
@@ -143,6 +147,16 @@ export async function createSelfSignedLeaf(commonName: string, opts: PkiOptions 
   return { certPem: cert.toString('pem'), keyPem: await exportKeyPem(keys.privateKey) };
 }
 
+const KEY_USAGE_NAMES: ReadonlyArray<readonly [number, string]> = [
+  [x509.KeyUsageFlags.digitalSignature, 'digitalSignature'],
+  [x509.KeyUsageFlags.nonRepudiation, 'nonRepudiation'],
+  [x509.KeyUsageFlags.keyEncipherment, 'keyEncipherment'],
+  [x509.KeyUsageFlags.dataEncipherment, 'dataEncipherment'],
+  [x509.KeyUsageFlags.keyAgreement, 'keyAgreement'],
+  [x509.KeyUsageFlags.keyCertSign, 'keyCertSign'],
+  [x509.KeyUsageFlags.cRLSign, 'cRLSign'],
+];
+
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
 /** The certificate blocks of a PEM bundle, in order; text outside the blocks is ignored. */
@@ -159,6 +173,10 @@ export function inspectCertificate(pem: string): CertificateInfo {
     );
   }
   const cert = parseNode(blocks[0] as string);
+  const details = new x509.X509Certificate(cert.raw);
+  const usage = details.getExtension(x509.KeyUsagesExtension)?.usages ?? 0;
+  // Typed against the DOM's Algorithm, which this project's lib settings do not include.
+  const sig = details.signatureAlgorithm as unknown as { name: string; hash: { name: string } };
   return {
     subject: cert.subject,
     issuer: cert.issuer,
@@ -169,7 +187,9 @@ export function inspectCertificate(pem: string): CertificateInfo {
     sha1Fingerprint: cert.fingerprint,
     sha256Fingerprint: cert.fingerprint256,
     subjectAltNames: cert.subjectAltName ? cert.subjectAltName.split(', ') : [],
+    keyUsage: KEY_USAGE_NAMES.filter(([flag]) => (usage & flag) !== 0).map(([, name]) => name),
     extendedKeyUsage: cert.keyUsage ?? [],
+    signatureAlgorithm: `${sig.hash.name.replace('-', '')}with${sig.name === 'ECDSA' ? 'ECDSA' : 'RSA'}`,
     pem: cert.toString(),
   };
 }

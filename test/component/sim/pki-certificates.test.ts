@@ -50,6 +50,10 @@ describe('sim PKI', () => {
     assert.equal(ca.name, 'CN=vc-a VMCA\nO=vc-a');
     assert.equal(leafInfo.issuer, caInfo.subject);
     assert.deepEqual(leafInfo.subjectAltNames, ['DNS:localhost', 'IP Address:127.0.0.1']);
+    assert.deepEqual(caInfo.keyUsage, ['keyCertSign', 'cRLSign']);
+    assert.deepEqual(leafInfo.keyUsage, ['digitalSignature', 'keyEncipherment']);
+    assert.deepEqual(leafInfo.extendedKeyUsage, ['1.3.6.1.5.5.7.3.1']);
+    assert.equal(leafInfo.signatureAlgorithm, 'SHA256withECDSA');
     assert.match(caInfo.sha1Fingerprint, /^([0-9A-F]{2}:){19}[0-9A-F]{2}$/);
     assert.match(caInfo.sha256Fingerprint, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
     assert.equal(inspectCertificate((await createSelfSignedLeaf('not a CA')).certPem).isCA, false);
