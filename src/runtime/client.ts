@@ -1,6 +1,6 @@
 // Typed-enough CRUD for any resource type, over KubeHttp. Controllers read from informers and
 // write through this; every write surfaces its KubeApiError to the caller.
-import type { KubeHttp, PatchType } from './kube-http.ts';
+import type { KubeTransport, PatchType } from './kube-http.ts';
 import { apiVersionOf, resourcePath, type KubeObject, type ResourceType } from './types.ts';
 
 export interface ListPage<T> {
@@ -10,9 +10,9 @@ export interface ListPage<T> {
 }
 
 export class KubeClient {
-  readonly http: KubeHttp;
+  readonly http: KubeTransport;
 
-  constructor(http: KubeHttp) {
+  constructor(http: KubeTransport) {
     this.http = http;
   }
 

@@ -98,7 +98,9 @@ export class Controller<T extends KubeObject = KubeObject> {
 
     const keysFor = (obj: T): string[] => (def.keysFor ? def.keysFor(obj) : [objectKey(obj)]);
     const enqueue = (keys: () => string[]): void => {
-      for (const k of this.#safeKeys(keys)) this.queue.add(k);
+      // A Set: old and new object usually map to the same key, which must be added once, or a
+      // worker that picks it up at once would see the second add and reconcile twice.
+      for (const k of new Set(this.#safeKeys(keys))) this.queue.add(k);
     };
     deps.primary.on({
       add: (obj) => enqueue(() => keysFor(obj)),

@@ -71,6 +71,8 @@ export class SupervisedInformer<T extends KubeObject> {
   #abort: AbortController | undefined;
   #loop: Promise<void> | undefined;
   #resyncTimer: TimerHandle | undefined;
+  /** The version to resume watching from; undefined means "list first". */
+  #rv: string | undefined;
 
   constructor(lw: ListWatcher<T>, opts: InformerOptions<T> = {}) {
     this.#lw = lw;
@@ -152,21 +154,19 @@ export class SupervisedInformer<T extends KubeObject> {
   }
 
   async #run(signal: AbortSignal): Promise<void> {
-    let rv: string | undefined;
     let failures = 0;
     while (!signal.aborted) {
       try {
-        if (rv === undefined) {
-          rv = await this.#relist(signal);
+        if (this.#rv === undefined) {
+          this.#rv = await this.#relist(signal);
           failures = 0;
         }
         const started = this.#clock.now();
-        const result = await this.#watchOnce(rv, signal);
-        rv = result.rv;
-        if (result.events > 0) failures = 0;
+        const events = await this.#watchOnce(this.#rv, signal);
+        if (events > 0) failures = 0;
         // A watch the server ends at once, with nothing to say, is treated like an error so a
         // misbehaving server cannot spin this loop.
-        if (result.events === 0 && this.#clock.now() - started < 1000 && !signal.aborted) {
+        if (events === 0 && this.#clock.now() - started < 1000 && !signal.aborted) {
           failures++;
           await sleep(this.#clock, backoffDelay(failures, this.#backoff), signal);
         }
@@ -174,19 +174,19 @@ export class SupervisedInformer<T extends KubeObject> {
         if (signal.aborted) break;
         if (err instanceof KubeApiError && err.gone) {
           this.#stats.expired++;
-          this.#log?.info({ rv }, 'resourceVersion expired; relisting');
-          rv = undefined;
+          this.#log?.info({ rv: this.#rv }, 'resourceVersion expired; relisting');
+          this.#rv = undefined;
           continue;
         }
         if (err instanceof StallError) {
           this.#stats.stalls++;
-          this.#log?.warn({ rv, stallTimeoutMs: this.#stallMs }, 'watch silent too long; restarting it');
+          this.#log?.warn({ rv: this.#rv, stallTimeoutMs: this.#stallMs }, 'watch silent too long; restarting it');
           continue;
         }
         failures++;
         this.#stats.errors++;
         const delay = backoffDelay(failures, this.#backoff);
-        this.#log?.warn({ err: errorSummary(err), rv, retryInMs: delay }, 'list/watch failed; retrying');
+        this.#log?.warn({ err: errorSummary(err), rv: this.#rv, retryInMs: delay }, 'list/watch failed; retrying');
         try {
           await sleep(this.#clock, delay, signal);
         } catch {
@@ -218,11 +218,11 @@ export class SupervisedInformer<T extends KubeObject> {
     return resourceVersion;
   }
 
-  async #watchOnce(startRv: string, outer: AbortSignal): Promise<{ rv: string; events: number }> {
+  /** Watches once from startRv, advancing this.#rv per event; returns the number of events. */
+  async #watchOnce(startRv: string, outer: AbortSignal): Promise<number> {
     const ctl = new AbortController();
     const onOuterAbort = (): void => ctl.abort(outer.reason);
     outer.addEventListener('abort', onOuterAbort, { once: true });
-    let rv = startRv;
     let events = 0;
     let failure: Error | undefined;
     let watchdog: TimerHandle | undefined;
@@ -244,7 +244,7 @@ export class SupervisedInformer<T extends KubeObject> {
         return;
       }
       const newRv = e.object.metadata?.resourceVersion;
-      if (newRv) rv = newRv;
+      if (newRv) this.#rv = newRv;
       if (e.type === 'BOOKMARK') return;
       const obj = this.#transform(e.object);
       const key = objectKey(obj);
@@ -264,7 +264,7 @@ export class SupervisedInformer<T extends KubeObject> {
       outer.removeEventListener('abort', onOuterAbort);
     }
     if (failure && !outer.aborted) throw failure;
-    return { rv, events };
+    return events;
   }
 
   #upsert(key: string, obj: T): void {

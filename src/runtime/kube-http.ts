@@ -38,7 +38,13 @@ export interface KubeHttpOptions {
   requestTimeoutMs?: number;
 }
 
-export class KubeHttp {
+/** What the runtime needs from a transport; KubeHttp in production, a recorder in unit tests. */
+export interface KubeTransport {
+  request<T>(method: string, path: string, opts?: RequestOptions): Promise<T>;
+  watch(path: string, query: RequestOptions['query'], onLine: (value: unknown) => void, signal: AbortSignal): Promise<void>;
+}
+
+export class KubeHttp implements KubeTransport {
   readonly #kc: KubeConfig;
   readonly #server: URL;
   readonly #agent: http.Agent;
