@@ -39,20 +39,3 @@ export class SecretSet {
     return out;
   }
 }
-
-/** Header names whose values are credentials; used when anything header-like must be shown. */
-const SENSITIVE_HEADERS = new Set([
-  'authorization',
-  'cookie',
-  'set-cookie',
-  'x-vmware-vcloud-access-token',
-  'x-vcloud-authorization',
-  'x-xsrf-token',
-  'vmware-api-session-id',
-]);
-
-export function redactHeaders(headers: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(headers)) out[k] = SENSITIVE_HEADERS.has(k.toLowerCase()) ? REDACTED : v;
-  return out;
-}

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { KeyedMutex, Semaphore } from '../../../src/clients/common/limits.ts';
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe('Semaphore', () => {
+  it('never runs more than the limit at once and serves waiters in order', async () => {
+    const sem = new Semaphore(2);
+    const gates = [deferred(), deferred(), deferred(), deferred()];
+    const started: number[] = [];
+    let peak = 0;
+    const runs = gates.map((g, i) =>
+      sem.run(async () => {
+        started.push(i);
+        peak = Math.max(peak, sem.active);
+        await g.promise;
+      }),
+    );
+    await tick();
+    assert.deepEqual(started, [0, 1]);
+    assert.equal(sem.waiting, 2);
+    gates[1]!.resolve();
+    await tick();
+    assert.deepEqual(started, [0, 1, 2]);
+    gates[0]!.resolve();
+    gates[2]!.resolve();
+    gates[3]!.resolve();
+    await Promise.all(runs);
+    assert.equal(peak, 2);
+    assert.equal(sem.active, 0);
+  });
+
+  it('frees the slot when the task throws', async () => {
+    const sem = new Semaphore(1);
+    await assert.rejects(sem.run(() => Promise.reject(new Error('boom'))), /boom/);
+    assert.equal(await sem.run(() => Promise.resolve(7)), 7);
+  });
+});
+
+describe('KeyedMutex', () => {
+  it('serialises work on one key and lets other keys run alongside', async () => {
+    const mutex = new KeyedMutex();
+    const order: string[] = [];
+    const gate = deferred();
+    const a1 = mutex.run('edge:a', async () => {
+      order.push('a1 start');
+      await gate.promise;
+      order.push('a1 end');
+    });
+    const a2 = mutex.run('edge:a', () => {
+      order.push('a2');
+      return Promise.resolve();
+    });
+    const b = mutex.run('edge:b', () => {
+      order.push('b');
+      return Promise.resolve();
+    });
+    await tick();
+    assert.deepEqual(order, ['a1 start', 'b']);
+    gate.resolve();
+    await Promise.all([a1, a2, b]);
+    assert.deepEqual(order, ['a1 start', 'b', 'a1 end', 'a2']);
+    assert.deepEqual(mutex.busyKeys, []);
+  });
+
+  it('moves on to the next holder after a failure', async () => {
+    const mutex = new KeyedMutex();
+    const failed = mutex.run('k', () => Promise.reject(new Error('first failed')));
+    const next = mutex.run('k', () => Promise.resolve('second ran'));
+    await assert.rejects(failed, /first failed/);
+    assert.equal(await next, 'second ran');
+  });
+});

@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { VcdTaskError, VcdTaskTimeoutError } from '../../../src/clients/vcd/errors.ts';
+import { parseAllocationResults } from '../../../src/clients/vcd/ipSpaces.ts';
+import { parseTask, waitForTask, type VcdTask } from '../../../src/clients/vcd/task.ts';
+import { FakeClock } from './fakeClock.ts';
+
+const HREF = 'https://vcd/api/task/7c0';
+
+const SUCCESS_XML = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Task xmlns="http://www.vmware.com/vcloud/v1.5" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" status="success" operationName="ipSpaceIpAllocate" operation="Allocating" href="${HREF}" id="urn:vcloud:task:7c0">
+  <Owner href="https://vcd/cloudapi/1.0.0/ipSpaces/urn:vcloud:ipSpace:1" id="urn:vcloud:ipSpace:1" name="public-ips" type="application/json"/>
+  <Details>done</Details>
+  <Result><ResultContent xsi:type="xs:string">[{"id":"urn:vcloud:ipSpaceIpAllocation:a1","value":"203.0.113.10","suggestedValue":null}]</ResultContent></Result>
+</Task>`;
+
+const ERROR_XML = `<Task xmlns="http://www.vmware.com/vcloud/v1.5" status="error" href="${HREF}">
+  <Error majorErrorCode="400" minorErrorCode="BAD_REQUEST" message="Floating IP quota exceeded"/>
+</Task>`;
+
+function task(status: string): VcdTask {
+  return { href: HREF, id: undefined, status, operationName: undefined, owner: undefined, error: undefined, resultContent: undefined, details: undefined };
+}
+
+describe('VCD tasks', () => {
+  it('parses the XML task: status, Owner, Result and Details', () => {
+    const t = parseTask(SUCCESS_XML, 'ignored');
+    assert.equal(t.status, 'success');
+    assert.equal(t.href, HREF);
+    assert.equal(t.id, 'urn:vcloud:task:7c0');
+    assert.deepEqual(t.owner, { id: 'urn:vcloud:ipSpace:1', href: 'https://vcd/cloudapi/1.0.0/ipSpaces/urn:vcloud:ipSpace:1', name: 'public-ips', type: 'application/json' });
+    assert.equal(t.details, 'done');
+    assert.deepEqual(parseAllocationResults('allocate', t.resultContent), [{ id: 'urn:vcloud:ipSpaceIpAllocation:a1', value: '203.0.113.10' }]);
+  });
+
+  it('parses the task Error and the JSON form', () => {
+    assert.deepEqual(parseTask(ERROR_XML, HREF).error, { majorErrorCode: '400', minorErrorCode: 'BAD_REQUEST', message: 'Floating IP quota exceeded' });
+    const j = parseTask({ status: 'running', owner: { id: 'urn:vcloud:gateway:9' }, result: { resultContent: '[]' } }, HREF);
+    assert.equal(j.status, 'running');
+    assert.equal(j.href, HREF);
+    assert.equal(j.owner?.id, 'urn:vcloud:gateway:9');
+    assert.equal(j.resultContent, '[]');
+  });
+
+  it('refuses an allocation result without entries', () => {
+    assert.throws(() => parseAllocationResults('ipSpaces.allocate', '[]'), /succeeded without results/);
+    assert.throws(() => parseAllocationResults('ipSpaces.allocate', 'not json'), /succeeded without results/);
+  });
+
+  it('polls with growing intervals until the task succeeds', async () => {
+    const clock = new FakeClock();
+    const states = ['queued', 'running', 'running', 'success'];
+    let polls = 0;
+    const done = await waitForTask({
+      operation: 'ipSpaces.create',
+      href: HREF,
+      fetch: () => Promise.resolve(task(states[polls++] ?? 'success')),
+      clock,
+      random: () => 0,
+      poll: { initialDelayMs: 100, maxDelayMs: 1000, multiplier: 2, jitter: 0 },
+      timeoutMs: 60_000,
+    });
+    assert.equal(done.status, 'success');
+    assert.equal(polls, 4);
+    assert.deepEqual(clock.sleeps, [100, 200, 400]);
+  });
+
+  it('throws VcdTaskError carrying the task Error when the task fails', async () => {
+    const clock = new FakeClock();
+    await assert.rejects(
+      waitForTask({ operation: 'ipSpaces.allocate', href: HREF, fetch: () => Promise.resolve(parseTask(ERROR_XML, HREF)), clock, random: () => 0, poll: { initialDelayMs: 10, maxDelayMs: 10, multiplier: 1, jitter: 0 }, timeoutMs: 1000 }),
+      (err: unknown) => err instanceof VcdTaskError && err.taskStatus === 'error' && err.taskError.minorErrorCode === 'BAD_REQUEST' && /quota exceeded/.test(err.message),
+    );
+    await assert.rejects(
+      waitForTask({ operation: 'x', href: HREF, fetch: () => Promise.resolve(task('aborted')), clock, random: () => 0, poll: { initialDelayMs: 10, maxDelayMs: 10, multiplier: 1, jitter: 0 }, timeoutMs: 1000 }),
+      (err: unknown) => err instanceof VcdTaskError && err.taskStatus === 'aborted',
+    );
+  });
+
+  it('gives up at the overall deadline with VcdTaskTimeoutError, never sleeping past it', async () => {
+    const clock = new FakeClock();
+    const start = clock.now();
+    let polls = 0;
+    await assert.rejects(
+      waitForTask({
+        operation: 'firewall.put',
+        href: HREF,
+        fetch: () => {
+          polls++;
+          return Promise.resolve(task('running'));
+        },
+        clock,
+        random: () => 0,
+        poll: { initialDelayMs: 400, maxDelayMs: 400, multiplier: 1, jitter: 0 },
+        timeoutMs: 1000,
+      }),
+      (err: unknown) => err instanceof VcdTaskTimeoutError && err.taskHref === HREF && err.lastStatus === 'running' && err.waitedMs === 1000,
+    );
+    assert.deepEqual(clock.sleeps, [400, 400, 200]);
+    assert.equal(clock.now() - start, 1000);
+    assert.equal(polls, 4);
+  });
+
+  it('stops waiting when cancelled', async () => {
+    const clock = new FakeClock();
+    const ac = new AbortController();
+    let polls = 0;
+    await assert.rejects(
+      waitForTask({
+        operation: 'x',
+        href: HREF,
+        fetch: () => {
+          if (++polls === 2) ac.abort(new Error('reconcile cancelled'));
+          return Promise.resolve(task('running'));
+        },
+        clock,
+        random: () => 0,
+        poll: { initialDelayMs: 10, maxDelayMs: 10, multiplier: 1, jitter: 0 },
+        timeoutMs: 60_000,
+        signal: ac.signal,
+      }),
+      /reconcile cancelled/,
+    );
+    assert.equal(polls, 2);
+  });
+});
