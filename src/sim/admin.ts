@@ -1,0 +1,116 @@
+// Control of a running simulator: in-process (SimAdmin) and over HTTPS on the VCD listener under
+// /admin/*, behind its own bearer token. Admin calls bypass latency, faults, counters and the audit
+// log, so observing the simulator never changes what it counts.
+import { timingSafeEqual } from 'node:crypto';
+import type { RouteCounter, SimCore } from './core/core.ts';
+import type { SimKnobs } from './core/knobs.ts';
+import type { AuditEntry, FaultRule, Route, SimRequest, SimResponse } from './core/types.ts';
+import type { NsxService, NsxState } from './nsx/index.ts';
+import { checkTrust, type TrustCheck, type VCenterService, type VCenterState } from './vcenter/index.ts';
+import type { VcdDump, VcdService } from './vcd/index.ts';
+
+export interface SimStateDump {
+  vcd: VcdDump;
+  nsx: NsxState;
+  vcenters: VCenterState[];
+}
+
+export interface SimAdmin {
+  state(): SimStateDump;
+  /** Writes recorded so far (bodies without secrets); `sinceSeq` returns only newer ones. */
+  audit(sinceSeq?: number): AuditEntry[];
+  counters(): RouteCounter[];
+  /** Calls of one route (`METHOD pattern`), e.g. 'POST /cloudapi/1.0.0/ipSpaces/{id}/allocate'. */
+  callCount(route: string, service?: 'vcd' | 'nsx' | 'vcenter'): number;
+  addFault(rule: FaultRule): void;
+  clearFaults(): void;
+  faults(): FaultRule[];
+  knobs(): SimKnobs;
+  setKnobs(patch: Partial<SimKnobs>): SimKnobs;
+  /** Ends every VCD session and access token, as an expiry would. */
+  expireSessions(): number;
+  /** Whether vCenter `source` trusts `destination` (a cross-vCenter vMotion needs it). */
+  vcenterTrust(source: string, destination: string): TrustCheck;
+  /** State back to the fixture; counters, audit and faults cleared; knobs kept. */
+  reset(): void;
+}
+
+export function createAdmin(parts: { core: SimCore; vcd: VcdService; nsx: NsxService; vcenters: VCenterService[] }): SimAdmin {
+  const { core, vcd, nsx, vcenters } = parts;
+  const vc = (name: string): VCenterService => {
+    const v = vcenters.find((x) => x.name === name);
+    if (!v) throw new RangeError(`no vCenter named ${name}`);
+    return v;
+  };
+  return {
+    state: () => ({ vcd: vcd.dump(), nsx: nsx.state(), vcenters: vcenters.map((v) => v.state()) }),
+    audit: (since) => core.audit(since),
+    counters: () => core.counters(),
+    callCount: (route, service) => core.callCount(route, service),
+    addFault: (rule) => core.addFault(rule),
+    clearFaults: () => core.clearFaults(),
+    faults: () => core.faults(),
+    knobs: () => ({ ...core.knobs }),
+    setKnobs: (patch) => ({ ...core.setKnobs(patch) }),
+    expireSessions: () => vcd.expireSessions(),
+    vcenterTrust: (source, destination) => checkTrust(vc(source), vc(destination)),
+    reset: () => {
+      nsx.reset();
+      vcd.reset();
+      for (const v of vcenters) v.reset();
+      core.resetObservations();
+    },
+  };
+}
+
+/** The /admin/* routes; each checks the admin bearer token itself. */
+export function adminRoutes(admin: SimAdmin, adminToken: string): Route[] {
+  const expected = Buffer.from(`Bearer ${adminToken}`);
+  const guard =
+    (fn: (req: SimRequest) => SimResponse) =>
+    (req: SimRequest): SimResponse => {
+      const got = Buffer.from(req.headers['authorization'] ?? '');
+      if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
+        return { status: 401, body: { message: 'The admin API needs Authorization: Bearer <admin token>.' } };
+      }
+      try {
+        return fn(req);
+      } catch (err) {
+        if (err instanceof TypeError || err instanceof RangeError) return { status: 400, body: { message: err.message } };
+        throw err;
+      }
+    };
+  const ok = (body: unknown): SimResponse => ({ status: 200, body });
+  return [
+    { method: 'GET', pattern: '/admin/state', handler: guard(() => ok(admin.state())) },
+    { method: 'GET', pattern: '/admin/audit', handler: guard((req) => ok(admin.audit(Number(req.query.get('since') ?? '0') || 0))) },
+    { method: 'GET', pattern: '/admin/counters', handler: guard(() => ok(admin.counters())) },
+    { method: 'GET', pattern: '/admin/faults', handler: guard(() => ok(admin.faults())) },
+    {
+      method: 'POST',
+      pattern: '/admin/faults',
+      handler: guard((req) => {
+        if (!req.body || typeof req.body !== 'object') throw new TypeError('the body must be a FaultRule');
+        admin.addFault(req.body as FaultRule);
+        return ok(admin.faults());
+      }),
+    },
+    { method: 'DELETE', pattern: '/admin/faults', handler: guard(() => (admin.clearFaults(), { status: 204 })) },
+    { method: 'GET', pattern: '/admin/knobs', handler: guard(() => ok(admin.knobs())) },
+    {
+      method: 'PATCH',
+      pattern: '/admin/knobs',
+      handler: guard((req) => {
+        if (!req.body || typeof req.body !== 'object') throw new TypeError('the body must be an object of knobs');
+        return ok(admin.setKnobs(req.body));
+      }),
+    },
+    { method: 'POST', pattern: '/admin/reset', handler: guard(() => (admin.reset(), { status: 204 })) },
+    { method: 'POST', pattern: '/admin/sessions/expire', handler: guard(() => ok({ expired: admin.expireSessions() })) },
+    {
+      method: 'GET',
+      pattern: '/admin/vcenters/{source}/trusts/{destination}',
+      handler: guard((req) => ok(admin.vcenterTrust(req.params['source'] ?? '', req.params['destination'] ?? ''))),
+    },
+  ];
+}
