@@ -14,7 +14,7 @@ export const ClusterVCDConnectionSpec = withConnectionRules(
       allowedNamespaces: Type.Optional(
         Obj(
           { ...LabelSelector.properties },
-          "Namespaces whose objects may use this connection, by their labels (e.g. matchLabels: {kubernetes.io/metadata.name: team-a}); {} allows every namespace. When unset, only the operator's namespace may use it.",
+          "Namespaces whose objects may use this connection, by their labels (e.g. matchLabels: {kubernetes.io/metadata.name: team-a}); {} allows every namespace. The operator's own namespace may always use it; when unset, only that one may.",
         ),
       ),
     },

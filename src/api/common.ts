@@ -38,10 +38,10 @@ export function Obj<P extends Type.TProperties>(properties: P, description: stri
   return Type.Object(properties, { description, ...opts });
 }
 
-export function StringMap(description: string, opts: TSchemaOptions & { maxProperties: number }) {
+export function LabelMap(description: string, opts: TSchemaOptions & { maxProperties: number }) {
   return Type.Unsafe<Record<string, string>>({
     type: 'object',
-    additionalProperties: { type: 'string', maxLength: 63 },
+    additionalProperties: { type: 'string', maxLength: 63, description: 'A label value.' },
     description,
     ...opts,
   });

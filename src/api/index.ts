@@ -27,7 +27,7 @@ export {
 export type { KindDefinition, PrinterColumn, ResourceDescriptor } from './kind.ts';
 export { crdFileName, crdOf, type CustomResourceDefinition } from './crd.ts';
 export { formatProblems, InvalidSpecError, type FieldProblem, type ValidationResult, type Validator } from './validate.ts';
-export { selectorMatches, type LabelSelector } from './label-selector.ts';
+export type { LabelSelector } from './label-selector.ts';
 export * as ip from './ip.ts';
 
 export { CredentialKeys, VCDConnectionSchema, type VCDConnection, type VCDConnectionSpec, type VCDConnectionStatus } from './vcd-connection.ts';

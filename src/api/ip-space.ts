@@ -19,7 +19,7 @@ import {
   StrEnum,
   urnPattern,
 } from './common.ts';
-import { cidrContainsIP, cidrRange, compareIP, parseCIDR, parseIP, type CIDRBlock } from './ip.ts';
+import { bitLength, cidrContainsCIDR, cidrContainsIP, cidrRange, compareIP, isCIDR, parseCIDR, parseIP, type CIDRBlock, type IPAddress } from './ip.ts';
 import { defineKind, objectSchema, readyColumn, tailColumns } from './kind.ts';
 import { cel, semantic, withRules } from './rules.ts';
 
@@ -194,6 +194,16 @@ function scopes(s: Spec): CIDRBlock[] {
   return s.internalScope.map(parseCIDR).filter((c): c is CIDRBlock => c !== undefined);
 }
 
+// Containment is only judged against a fully valid scope list; a malformed scope is reported on
+// its own and must not make every range look misplaced too.
+const ALL_SCOPES_VALID = 'self.internalScope.all(s, isCIDR(s))';
+const allScopesValid = (s: Spec): boolean => s.internalScope.every(isCIDR);
+
+function startsInScope(s: Spec, p: { startCIDR: string }): boolean {
+  const c = parseCIDR(p.startCIDR);
+  return !c || scopes(s).some((sc) => cidrContainsCIDR(sc, c));
+}
+
 export const IPSpaceSpec = withRules(spec, [
   cel("self.type != 'Private' || has(self.org)", 'org is required when type is Private: name the organization that owns the IP Space', (s) => s.type !== 'Private' || s.org !== undefined, {
     fieldPath: '.org',
@@ -233,23 +243,20 @@ export const IPSpaceSpec = withRules(spec, [
     { fieldPath: '.externalScope' },
   ),
   cel(
-    '!has(self.ipRanges) || self.ipRanges.all(r, !isIP(r.start) || !isIP(r.end) || self.internalScope.exists(s, isCIDR(s) && cidr(s).containsIP(r.start) && cidr(s).containsIP(r.end)))',
+    `!has(self.ipRanges) || !${ALL_SCOPES_VALID} || self.ipRanges.all(r, !isIP(r.start) || !isIP(r.end) || ip(r.start).family() != ip(r.end).family() || self.internalScope.exists(s, cidr(s).containsIP(r.start) && cidr(s).containsIP(r.end)))`,
     'every IP range must lie inside one internalScope CIDR',
     (s) =>
+      !allScopesValid(s) ||
       (s.ipRanges ?? []).every((r) => {
         const [a, b] = [parseIP(r.start), parseIP(r.end)];
-        return !a || !b || scopes(s).some((c) => cidrContainsIP(c, a) && cidrContainsIP(c, b));
+        return !a || !b || a.family !== b.family || scopes(s).some((c) => cidrContainsIP(c, a) && cidrContainsIP(c, b));
       }),
     { fieldPath: '.ipRanges' },
   ),
   cel(
-    '!has(self.prefixSequences) || self.prefixSequences.all(p, !isCIDR(p.startCIDR) || self.internalScope.exists(s, isCIDR(s) && cidr(s).containsCIDR(p.startCIDR)))',
+    `!has(self.prefixSequences) || !${ALL_SCOPES_VALID} || self.prefixSequences.all(p, !isCIDR(p.startCIDR) || self.internalScope.exists(s, cidr(s).containsCIDR(p.startCIDR)))`,
     'every prefix sequence must start inside an internalScope CIDR',
-    (s) =>
-      (s.prefixSequences ?? []).every((p) => {
-        const c = parseCIDR(p.startCIDR);
-        return !c || scopes(s).some((sc) => cidrContainsIP(sc, c.ip) && sc.prefixLength <= c.prefixLength);
-      }),
+    (s) => !allScopesValid(s) || (s.prefixSequences ?? []).every((p) => startsInScope(s, p)),
     { fieldPath: '.prefixSequences' },
   ),
   cel(
@@ -272,12 +279,9 @@ export const IPSpaceSpec = withRules(spec, [
     'every prefix sequence must fit inside one internalScope CIDR: lower count or widen the scope',
     (s) =>
       (s.prefixSequences ?? []).every((p) => {
-        const c = parseCIDR(p.startCIDR);
-        if (!c) return true;
-        const { first } = cidrRange(c);
-        const size = 1n << BigInt((c.ip.family === 4 ? 32 : 128) - c.prefixLength);
-        const last = { family: c.ip.family, value: first.value + size * BigInt(p.count) - 1n };
-        return scopes(s).some((sc) => cidrContainsIP(sc, first) && cidrContainsIP(sc, last));
+        const [first, last] = sequenceSpan(p);
+        // A sequence that does not even start inside a scope is reported by the rule above.
+        return !first || !last || !startsInScope(s, p) || scopes(s).some((sc) => cidrContainsIP(sc, first) && cidrContainsIP(sc, last));
       }),
     { fieldPath: '.prefixSequences' },
   ),
@@ -287,14 +291,9 @@ export const IPSpaceSpec = withRules(spec, [
   semantic(
     'prefix sequences must not overlap each other or the IP ranges',
     (s) => {
-      const spans = (s.prefixSequences ?? []).map((p) => {
-        const c = parseCIDR(p.startCIDR);
-        if (!c) return [undefined, undefined] as const;
-        const { first } = cidrRange(c);
-        const size = 1n << BigInt((c.ip.family === 4 ? 32 : 128) - c.prefixLength);
-        return [first, { family: first.family, value: first.value + size * BigInt(p.count) - 1n }] as const;
-      });
-      return !overlapping([...spans, ...(s.ipRanges ?? []).map((r) => [parseIP(r.start), parseIP(r.end)] as const)]);
+      const sequences = (s.prefixSequences ?? []).map(sequenceSpan);
+      const ranges = (s.ipRanges ?? []).map((r) => [parseIP(r.start), parseIP(r.end)] as const);
+      return !overlapping(sequences) && !sequences.some((q) => ranges.some((r) => overlapping([q, r])));
     },
     { fieldPath: '.prefixSequences' },
   ),
@@ -309,7 +308,16 @@ export const IPSpaceSpec = withRules(spec, [
 ]);
 export type IPSpaceSpec = Type.Static<typeof IPSpaceSpec>;
 
-type Span = readonly [ReturnType<typeof parseIP>, ReturnType<typeof parseIP>];
+type Span = readonly [IPAddress | undefined, IPAddress | undefined];
+
+/** First and last address a prefix sequence covers. */
+function sequenceSpan(p: { startCIDR: string; count: number }): Span {
+  const c = parseCIDR(p.startCIDR);
+  if (!c) return [undefined, undefined];
+  const { first } = cidrRange(c);
+  const size = 1n << BigInt(bitLength(c.ip.family) - c.prefixLength);
+  return [first, { family: first.family, value: first.value + size * BigInt(p.count) - 1n }];
+}
 
 function overlapping(spans: Span[]): boolean {
   const valid = spans

@@ -1,7 +1,7 @@
-// metav1.LabelSelector as a schema, and the matching Kubernetes applies to it: every matchLabels
-// pair and every matchExpressions requirement must hold; an empty selector matches everything.
+// metav1.LabelSelector as a schema: every matchLabels pair and every matchExpressions requirement
+// must hold; an empty selector matches everything. (Matching lives with the connections controller.)
 import Type from 'typebox';
-import { List, Obj, Str, StrEnum, StringMap } from './common.ts';
+import { List, Obj, Str, StrEnum, LabelMap } from './common.ts';
 import { cel, withRules } from './rules.ts';
 
 export const SelectorOperators = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
@@ -30,34 +30,10 @@ const Requirement = withRules(
 
 export const LabelSelector = Obj(
   {
-    matchLabels: Type.Optional(StringMap('Labels that must all be present with these values.', { maxProperties: 64 })),
+    matchLabels: Type.Optional(LabelMap('Labels that must all be present with these values.', { maxProperties: 64 })),
     matchExpressions: Type.Optional(List(Requirement, 'Requirements that must all hold.', { maxItems: 32 })),
   },
   'A label selector (metav1.LabelSelector): every matchLabels pair and every matchExpressions requirement must hold; {} matches everything.',
 );
 export type LabelSelector = Type.Static<typeof LabelSelector>;
 
-/** Whether labels satisfy a selector, with Kubernetes' semantics. */
-export function selectorMatches(selector: LabelSelector, labels: Record<string, string> | undefined): boolean {
-  const l = labels ?? {};
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (l[k] !== v) return false;
-  for (const r of selector.matchExpressions ?? []) {
-    const has = Object.hasOwn(l, r.key);
-    const values = r.values ?? [];
-    switch (r.operator) {
-      case 'In':
-        if (!has || !values.includes(l[r.key] ?? '')) return false;
-        break;
-      case 'NotIn':
-        if (has && values.includes(l[r.key] ?? '')) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-    }
-  }
-  return true;
-}
