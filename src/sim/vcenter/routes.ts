@@ -1,11 +1,11 @@
 // The vCenter routes: sessions, trusted-root-chains and the tls leaf in both the /api and the
 // deprecated /rest families (the latter wraps bodies as {"value": …} and POST bodies as
 // {"spec": …}), and the unauthenticated /certs/download.zip with the trusted roots.
-import { createHash } from 'node:crypto';
 import type { SimClock } from '../core/core.ts';
 import type { HttpMethod, Route, SimRequest, SimResponse } from '../core/types.ts';
 import { inspectCertificate } from '../pki.ts';
 import { VapiError, flavorOf, type Flavor } from './errors.ts';
+import { opensslSubjectHash } from './subject-hash.ts';
 import { SESSION_HEADER, type VCenterSessions } from './sessions.ts';
 import type { TrustStore } from './trust-store.ts';
 import { writeZip, type ZipEntry } from './zip.ts';
@@ -148,15 +148,15 @@ function tlsInfo(certPem: string): Record<string, unknown> {
 
 /**
  * The trusted roots as vCenter's download.zip lays them out: certs/lin/<hash>.<n>, certs/mac/…
- * and certs/win/<hash>.<n>.crt. <hash> stands in for OpenSSL's subject hash (8 hex digits of the
- * subject's SHA-1, not OpenSSL's canonical encoding); same-subject roots get .0, .1, ….
+ * and certs/win/<hash>.<n>.crt, where <hash> is OpenSSL's subject hash and roots sharing a
+ * subject get .0, .1, … (so certs/lin works as an OpenSSL CApath).
  */
 function downloadZip(deps: RouteDeps, now: Date): SimResponse {
   const entries: ZipEntry[] = [];
   const used = new Map<string, number>();
   for (const pem of deps.trust.allCertificates()) {
     const info = inspectCertificate(pem);
-    const hash = subjectHash(info.subject);
+    const hash = opensslSubjectHash(info.pem);
     const n = used.get(hash) ?? 0;
     used.set(hash, n + 1);
     const data = Buffer.from(info.pem);
@@ -171,8 +171,4 @@ function downloadZip(deps: RouteDeps, now: Date): SimResponse {
     headers: { 'content-type': 'application/zip', 'content-disposition': 'attachment; filename="download.zip"' },
     body: writeZip(entries, now),
   };
-}
-
-function subjectHash(subject: string): string {
-  return createHash('sha1').update(subject).digest('hex').slice(0, 8);
 }

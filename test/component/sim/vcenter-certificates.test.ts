@@ -228,6 +228,11 @@ describe('sim vCenter over HTTPS', () => {
         assert.equal(names.filter((n) => n.startsWith('certs/win/') && n.endsWith('.0.crt')).length, 2);
         const pems = lin.map((n) => execFileSync('unzip', ['-p', file, n]).toString());
         assert.deepEqual(new Set(pems), new Set([a.vmca.certPem, b.vmca.certPem].map((p) => inspectCertificate(p).pem)));
+        // Named by OpenSSL's subject hash, so certs/lin can serve as a CApath.
+        lin.forEach((name, i) => {
+          const hash = execFileSync('openssl', ['x509', '-hash', '-noout'], { input: pems[i] }).toString().trim();
+          assert.equal(name, `certs/lin/${hash}.0`);
+        });
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
