@@ -101,17 +101,26 @@ export class KubeHttp implements KubeTransport {
     await new Promise<void>((resolve, reject) => {
       const lines = createInterface({ input: res, crlfDelay: Infinity });
       let failed: Error | undefined;
+      let settled = false;
+      const settle = (): void => {
+        if (settled) return;
+        settled = true;
+        lines.close();
+        if (failed && !signal.aborted) reject(failed);
+        else resolve();
+      };
+      // readline re-emits input errors; both must be listened to or they crash the process.
       res.on('error', (err) => (failed ??= err));
+      lines.on('error', (err) => (failed ??= err));
       res.on('aborted', () => (failed ??= new Error('watch connection aborted')));
       lines.on('line', (line) => {
-        if (!line.trim()) return;
+        if (settled || !line.trim()) return;
         const value = parseJson(line);
         if (value !== undefined) onLine(value);
       });
-      lines.on('close', () => {
-        if (failed && !signal.aborted) reject(failed);
-        else resolve();
-      });
+      lines.on('close', settle);
+      // A destroyed response may never end readline's input; let buffered lines drain, then settle.
+      res.on('close', () => setImmediate(settle));
     });
   }
 
