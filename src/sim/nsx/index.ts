@@ -4,13 +4,13 @@
 import type { SimClock } from '../core/core.ts';
 import type { Route, SimRequest, SimResponse } from '../core/types.ts';
 import { NsxAuth } from './auth.ts';
-import { NsxErrorCode, nsxErrorBody, nsxError, type NsxErrorBody } from './errors.ts';
+import { NsxApiError, NsxErrorCode, nsxErrorBody, nsxError, type NsxErrorBody } from './errors.ts';
 import { KINDS, TIER0, TIER1 } from './kinds.ts';
-import { DEFAULT_EDGE_NODE_PATH, POLICY_PREFIX, buildRoutes } from './routes.ts';
+import { DEFAULT_EDGE_CLUSTER_PATH, DEFAULT_EDGE_NODE_PATH, POLICY_PREFIX, buildRoutes } from './routes.ts';
 import { PolicyStore, type NsxObject } from './store.ts';
 import { TrafficModel, type TrafficDelta, type TrafficRate } from './traffic.ts';
 
-export { NsxErrorCode, type NsxErrorBody, type NsxObject, type TrafficDelta, type TrafficRate };
+export { NsxApiError, NsxErrorCode, type NsxErrorBody, type NsxObject, type TrafficDelta, type TrafficRate };
 export { POLICY_PREFIX, DEFAULT_EDGE_NODE_PATH };
 
 export interface NsxServiceOptions {
@@ -55,13 +55,19 @@ export interface NsxService {
   faultBody: (status: number, req: SimRequest) => NsxErrorBody;
   /** Makes sure the tier-0 (with locale-services `default`) exists; returns its policy path. */
   ensureTier0(id: string, displayName: string): string;
-  /** Makes sure the tier-1 (with locale-services `default`) exists and is linked to `tier0Path`. */
+  /**
+   * Makes sure the tier-1 (with locale-services `default`) exists and is linked to `tier0Path`.
+   * Like every helper here it validates as the API would: an unknown tier0Path throws NsxApiError.
+   */
   ensureTier1(id: string, displayName: string, tier0Path?: string): string;
   /** An uplink or service interface on the tier-0's `default` locale-services; returns its path. */
   addTier0Interface(tier0Id: string, interfaceId: string, spec: InterfaceSpec): string;
   /** A service interface on the tier-1's `default` locale-services; returns its path. */
   addTier1Interface(tier1Id: string, interfaceId: string, spec: InterfaceSpec): string;
-  /** Removes a tier-1 and everything under it, as VCD does when an edge gateway is deleted. */
+  /**
+   * Removes a tier-1 and everything under it, as VCD does when an edge gateway is deleted. Rules
+   * elsewhere that are scoped to it are left as they are (VCD removes the edge's own policy).
+   */
   removeTier1(id: string): void;
   setTrafficRate(interfacePath: string, rate: TrafficRate): void;
   addTraffic(interfacePath: string, delta: TrafficDelta): void;
@@ -100,7 +106,7 @@ export function createNsxService(opts: NsxServiceOptions): NsxService {
   };
   const ensureLocaleServices = (gatewayPath: string, collection: string): void => {
     const path = `${gatewayPath}/locale-services/default`;
-    if (!store.has(path)) upsert('LocaleServices', collection, path, { edge_cluster_path: DEFAULT_EDGE_NODE_PATH.replace(/\/edge-nodes\/.*$/, '') });
+    if (!store.has(path)) upsert('LocaleServices', collection, path, { edge_cluster_path: DEFAULT_EDGE_CLUSTER_PATH });
   };
   const addInterface = (gatewayPath: string, collection: string, resourceType: string, interfaceId: string, spec: InterfaceSpec): string => {
     if (!store.has(gatewayPath)) throw new Error(`no gateway at ${gatewayPath}`);
@@ -118,7 +124,8 @@ export function createNsxService(opts: NsxServiceOptions): NsxService {
   return {
     routes,
     notFound: (req) => nsxError(404, NsxErrorCode.notFound, `The requested URI: ${req.path} could not be found.`, 'common-services'),
-    faultBody: (status) => nsxErrorBody(status, status === 429 ? 429 : 98, `Injected fault: HTTP ${status}.`),
+    // The code repeats the status: NSX's own codes carry meanings (98 = bad XSRF, 607 = retry) a fault must not imply.
+    faultBody: (status) => nsxErrorBody(status, status, `Injected fault: HTTP ${status}.`),
     ensureTier0(id, displayName) {
       const path = upsert('Tier0', TIER0, `${TIER0}/${id}`, { display_name: displayName });
       ensureLocaleServices(path, TIER0);

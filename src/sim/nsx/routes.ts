@@ -11,8 +11,9 @@ import type { NsxObject, PolicyStore } from './store.ts';
 import type { TrafficModel } from './traffic.ts';
 
 export const POLICY_PREFIX = '/policy/api/v1';
+export const DEFAULT_EDGE_CLUSTER_PATH = '/infra/sites/default/enforcement-points/default/edge-clusters/edge-cluster-1';
 /** The edge node interfaces report statistics from when they name none. */
-export const DEFAULT_EDGE_NODE_PATH = '/infra/sites/default/enforcement-points/default/edge-clusters/edge-cluster-1/edge-nodes/0';
+export const DEFAULT_EDGE_NODE_PATH = `${DEFAULT_EDGE_CLUSTER_PATH}/edge-nodes/0`;
 const MAX_PAGE_SIZE = 1000;
 
 export interface RouteDeps {

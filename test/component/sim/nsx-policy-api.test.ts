@@ -317,6 +317,7 @@ describe('sim NSX Policy API over HTTPS', () => {
       const fault = await basic('PATCH', `${T1}/t`, {});
       assert.equal(fault.status, 503);
       assert.equal(obj(fault).httpStatus, 'SERVICE_UNAVAILABLE');
+      assert.equal(obj(fault).error_code, 503, 'not a code clients read as bad XSRF or retriable abort');
       assert.equal((await basic('GET', `${T1}/t`)).status, 404);
       assert.equal((await basic('PATCH', `${T1}/t`, {})).status, 200);
     });
