@@ -18,7 +18,8 @@ import { VcdApiError, VcdNotFoundError } from './errors.ts';
 import { toVcdApiError } from './errorMapping.ts';
 import { IpSpacesApi } from './ipSpaces.ts';
 import { VcdSession, type VcdAuth } from './session.ts';
-import { VcdTransport, type TenantContext } from './transport.ts';
+import { VcdTransport, type TaskOptions, type TenantContext } from './transport.ts';
+import type { VcdTask } from './task.ts';
 import { negotiateVersion, parseSupportedVersions, productVersionFor } from './versions.ts';
 
 export interface VcdConnectOptions {
@@ -70,6 +71,14 @@ export class VcdClient {
   readonly firewall: FirewallApi;
   readonly firewallGroups: FirewallGroupsApi;
   readonly applicationPortProfiles: ApplicationPortProfilesApi;
+  /**
+   * Tasks by href, e.g. the taskHref of a VcdTaskTimeoutError: wait for it again (it resolves with
+   * the finished task, whose owner / resultContent hold the outcome) or cancel it.
+   */
+  readonly tasks: {
+    wait(href: string, opts?: TaskOptions): Promise<VcdTask>;
+    cancel(href: string): Promise<void>;
+  };
   readonly #conn: Connection;
   readonly #tenant: (() => Promise<TenantContext>) | undefined;
 
@@ -83,6 +92,10 @@ export class VcdClient {
     this.firewall = new FirewallApi(ctx);
     this.firewallGroups = new FirewallGroupsApi(ctx);
     this.applicationPortProfiles = new ApplicationPortProfilesApi(ctx);
+    this.tasks = {
+      wait: async (href, opts) => conn.transport.waitForTask('task.wait', href, await ctx.tenant(), opts),
+      cancel: async (href) => conn.transport.cancelTask(href, await ctx.tenant()),
+    };
   }
 
   /**

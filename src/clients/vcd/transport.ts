@@ -134,6 +134,18 @@ export class VcdTransport {
     });
   }
 
+  /** Asks VCD to cancel a task (POST {task}/action/cancel); the task then ends aborted. */
+  async cancelTask(href: string, tenant: TenantContext | undefined): Promise<void> {
+    await this.call({
+      operation: 'task.cancel',
+      method: 'POST',
+      path: `${this.#o.core.relative(href)}/action/cancel`,
+      idempotent: true,
+      tenant,
+      accept: `application/*+xml;version=${this.apiVersion}`,
+    });
+  }
+
   async getJson<T>(req: Omit<VcdRequest, 'method' | 'idempotent'>): Promise<T> {
     const res = await this.call({ ...req, method: 'GET', idempotent: true });
     return res.data as T;

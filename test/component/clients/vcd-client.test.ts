@@ -1,0 +1,408 @@
+import assert from 'node:assert/strict';
+import { Registry } from 'prom-client';
+import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
+import {
+  CloudNetworkError,
+  ClientClosedError,
+  TlsVerificationError,
+  UnsupportedApiVersionError,
+  VcdApiError,
+  VcdAuthError,
+  VcdClient,
+  VcdNotFoundError,
+  VcdQuotaExceededError,
+  VcdTaskError,
+  VcdTaskTimeoutError,
+  type VcdConnectOptions,
+} from '../../../src/clients/vcd/index.ts';
+import { captureLog, fastPoll, fastRetry } from './helpers.ts';
+
+const ALLOCATE = 'POST /cloudapi/1.0.0/ipSpaces/{id}/allocate';
+const SUMMARIES = 'GET /cloudapi/1.0.0/ipSpaces/summaries';
+const FIREWALL_PUT = 'PUT /cloudapi/1.0.0/edgeGateways/{id}/firewall/rules';
+
+describe('VCD client against the simulator', function () {
+  this.timeout(30_000);
+  let sim: RunningSim;
+  const clients: VcdClient[] = [];
+
+  const provider = (): VcdConnectOptions => ({
+    url: sim.vcd.url,
+    org: 'System',
+    auth: { apiToken: sim.credentials.provider.apiToken },
+    caPem: sim.caPem,
+    retry: fastRetry,
+    taskPoll: fastPoll,
+  });
+  const tenant = (org = 'acme'): VcdConnectOptions => {
+    const t = sim.credentials.tenants.find((x) => x.org === org);
+    if (!t) throw new Error(`no tenant ${org} in the fixture`);
+    return { url: sim.vcd.url, org, auth: { username: t.username, password: t.password }, caPem: sim.caPem, retry: fastRetry, taskPoll: fastPoll };
+  };
+  async function connect(opts: VcdConnectOptions): Promise<VcdClient> {
+    const c = await VcdClient.connect(opts);
+    clients.push(c);
+    return c;
+  }
+  async function publicIps(c: VcdClient): Promise<string> {
+    const s = await c.ipSpaces.findByName('public-ips');
+    assert.ok(s?.id, 'the fixture has the public-ips IP Space');
+    return s.id;
+  }
+  async function edgeId(c: VcdClient, name = 'acme-edge'): Promise<string> {
+    const e = await c.edgeGateways.findByName(name);
+    assert.ok(e?.id, `the fixture has ${name}`);
+    return e.id;
+  }
+  const calls = (route: string): number => sim.admin.callCount(route, 'vcd');
+
+  before(async () => {
+    sim = await startSimulator({ knobs: { latencyMs: 0, taskDurationMs: 30 } });
+  });
+  after(async () => {
+    await sim.stop();
+  });
+  beforeEach(() => {
+    sim.admin.reset();
+    sim.admin.setKnobs({ taskDurationMs: 30, serializeEdges: true, serializeIpSpaces: false });
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+  });
+
+  describe('connection', () => {
+    it('negotiates the highest common API version and reports the VCD release', async () => {
+      const c = await connect(provider());
+      assert.equal(c.apiVersion, '37.2');
+      assert.equal(c.vcdVersion, '10.6.0');
+      assert.equal(c.isProvider, true);
+      const t = await connect(tenant());
+      assert.equal(t.isProvider, false);
+    });
+
+    it('reuses one token across requests and logs out on close', async () => {
+      const c = await VcdClient.connect(provider());
+      await Promise.all([c.ipSpaces.list(), c.edgeGateways.list(), c.ipSpaces.list()]);
+      await c.ipSpaces.list();
+      assert.equal(calls('POST /oauth/provider/token'), 1);
+      await c.close();
+      assert.equal(calls('DELETE /cloudapi/1.0.0/sessions/current'), 1);
+      await assert.rejects(c.ipSpaces.list(), ClientClosedError);
+    });
+
+    it('logs in again when the token expires mid-run (API token and Basic)', async () => {
+      const c = await connect(provider());
+      const t = await connect(tenant());
+      await c.ipSpaces.list();
+      await t.edgeGateways.list();
+      assert.ok(sim.admin.expireSessions() >= 2);
+      assert.equal((await c.ipSpaces.list()).length, 1);
+      assert.equal((await t.edgeGateways.list()).length, 1);
+      assert.equal(calls('POST /oauth/provider/token'), 2);
+      assert.equal(calls('POST /cloudapi/1.0.0/sessions'), 2);
+    });
+
+    it('re-logs in and resends even a non-idempotent allocate after a 401, once', async () => {
+      const c = await connect(provider());
+      const id = await publicIps(c);
+      const acme = c.forOrg('acme');
+      await acme.edgeGateways.list();
+      sim.admin.expireSessions();
+      const [result] = await acme.ipSpaces.allocate(id, { type: 'FLOATING_IP' });
+      assert.match(result?.value ?? '', /^203\.0\.113\./);
+      const allocates = sim.admin.audit().filter((a) => a.route === ALLOCATE);
+      assert.deepEqual(allocates.map((a) => a.status), [401, 202]);
+    });
+
+    it('refuses wrong credentials with VcdAuthError', async () => {
+      await assert.rejects(VcdClient.connect({ ...provider(), auth: { apiToken: 'not-a-valid-token' } }), VcdAuthError);
+      await assert.rejects(VcdClient.connect({ ...tenant(), auth: { username: 'acme-admin', password: 'wrong-password' } }), VcdAuthError);
+    });
+  });
+
+  describe('API versions', () => {
+    it('fails fast, without a request, when a pinned version is too old for IP Spaces', async () => {
+      const c = await connect({ ...provider(), apiVersion: '37.0' });
+      assert.equal(c.apiVersion, '37.0');
+      await assert.rejects(c.ipSpaces.list(), (err: unknown) => err instanceof UnsupportedApiVersionError && err.requiredVersion === '37.1' && err.feature === 'IP Spaces');
+      assert.equal(calls(SUMMARIES), 0);
+    });
+
+    it('refuses allocate by value below 37.2 and appliedTo below 37.1, naming what is needed', async () => {
+      const c = await connect({ ...provider(), apiVersion: '37.1' });
+      const id = await publicIps(c);
+      await assert.rejects(c.forOrg('acme').ipSpaces.allocate(id, { type: 'FLOATING_IP', value: '203.0.113.77' }), (err: unknown) => {
+        assert.ok(err instanceof UnsupportedApiVersionError);
+        assert.equal(err.requiredVersion, '37.2');
+        assert.match(err.message, /specific IP or prefix \(value\) needs VCD API 37\.2.*uses API 37\.1/);
+        return true;
+      });
+      assert.equal(calls(ALLOCATE), 0);
+      const old = await connect({ ...provider(), apiVersion: '37.0' });
+      const edge = await edgeId(old);
+      await assert.rejects(old.firewall.put(edge, [{ name: 'r', actionValue: 'ALLOW', appliedTo: { id: 'urn:vcloud:network:x' } }]), /appliedTo.*37\.1/);
+      assert.equal(calls(FIREWALL_PUT), 0);
+    });
+
+    it('refuses a pin the server does not offer', async () => {
+      await assert.rejects(VcdClient.connect({ ...provider(), apiVersion: '36.3' }), UnsupportedApiVersionError);
+    });
+  });
+
+  describe('IP Spaces', () => {
+    it('allocates for an org through the tenant context, marks and releases', async () => {
+      const c = await connect(provider());
+      const id = await publicIps(c);
+      const acme = c.forOrg('acme');
+      const [a] = await acme.ipSpaces.allocate(id, { type: 'FLOATING_IP', value: '203.0.113.77' });
+      assert.equal(a?.value, '203.0.113.77');
+      const got = await acme.ipSpaces.allocations.get(id, a.id);
+      assert.equal(got.orgRef?.name, 'acme');
+      assert.equal(got.usageState, 'UNUSED');
+      const marked = await acme.ipSpaces.allocations.update(id, a.id, { ...got, usageState: 'USED_MANUAL', description: 'vcd-operator:c1/ns/claim/uid' });
+      assert.equal(marked.usageState, 'USED_MANUAL');
+      const mine = await acme.ipSpaces.allocations.list(id, { type: 'FLOATING_IP', filter: 'usageState==USED_MANUAL' });
+      assert.deepEqual(mine.map((x) => x.description), ['vcd-operator:c1/ns/claim/uid']);
+      await acme.ipSpaces.allocations.update(id, a.id, { ...marked, usageState: 'UNUSED', description: '' });
+      assert.equal(await acme.ipSpaces.allocations.delete(id, a.id), true);
+      assert.equal(await acme.ipSpaces.allocations.delete(id, a.id), false, 'a second release finds it gone');
+      const tenantView = await connect(tenant());
+      assert.deepEqual(await tenantView.ipSpaces.allocations.list(id, { type: 'FLOATING_IP' }), []);
+    });
+
+    it('creates, updates and deletes an IP Space, returning the entity named by the task Owner', async () => {
+      const c = await connect(provider());
+      const acmeRef = (await c.edgeGateways.get(await edgeId(c))).orgRef;
+      assert.ok(acmeRef?.id);
+      const created = await c.ipSpaces.create({
+        name: 'private-acme',
+        type: 'PRIVATE',
+        orgRef: acmeRef,
+        ipSpaceInternalScope: ['10.20.0.0/16'],
+        ipSpaceRanges: { ipRanges: [{ startIpAddress: '10.20.0.10', endIpAddress: '10.20.0.20' }] },
+      });
+      assert.match(created.id ?? '', /^urn:vcloud:ipSpace:/);
+      assert.equal(created.name, 'private-acme');
+      const updated = await c.ipSpaces.update(created.id!, { ...created, description: 'team acme' });
+      assert.equal(updated.description, 'team acme');
+      assert.equal((await c.ipSpaces.utilization(created.id!)).floatingIPs?.totalCount, '11');
+      assert.equal(await c.ipSpaces.delete(created.id!), true);
+      await assert.rejects(c.ipSpaces.get(created.id!), VcdNotFoundError);
+      assert.equal(await c.ipSpaces.delete(created.id!), false);
+    });
+
+    it('reads uplinks, org assignments and floating IP suggestions; sets custom quotas', async () => {
+      const c = await connect(provider());
+      const id = await publicIps(c);
+      const space = await c.ipSpaces.get(id);
+      assert.equal(space.ipSpaceRanges?.ipRanges[0]?.startIpAddress, '203.0.113.10');
+      const [assignment] = await c.ipSpaces.orgAssignments.list({ ipSpaceId: id, orgId: (await c.forOrg('acme').edgeGateways.get(await edgeId(c))).orgRef?.id });
+      assert.ok(assignment?.id);
+      const updated = await c.ipSpaces.orgAssignments.update(assignment.id, { floatingIpQuota: 3 });
+      assert.equal(updated.customQuotas?.floatingIpQuota, 3);
+      const suggestions = await c.forOrg('acme').ipSpaces.floatingIpSuggestions({ gatewayId: await edgeId(c) });
+      assert.equal(suggestions[0]?.ipSpaceRef?.id, id);
+      const pg = space.id && (await c.ipSpaces.uplinks.list({ externalNetworkId: await externalNetworkId(c) }));
+      assert.ok(Array.isArray(pg) && pg.some((u) => u.ipSpaceRef.id === id));
+    });
+
+    it('turns a quota refusal from the task into VcdQuotaExceededError', async () => {
+      const c = await connect(provider());
+      const id = await publicIps(c);
+      const orgId = (await c.forOrg('acme').edgeGateways.get(await edgeId(c))).orgRef?.id;
+      const [assignment] = await c.ipSpaces.orgAssignments.list({ ipSpaceId: id, orgId });
+      await c.ipSpaces.orgAssignments.update(assignment!.id!, { floatingIpQuota: 1 });
+      const t = await connect(tenant());
+      await t.ipSpaces.allocate(id, { type: 'FLOATING_IP' });
+      await assert.rejects(t.ipSpaces.allocate(id, { type: 'FLOATING_IP' }), (err: unknown) => {
+        assert.ok(err instanceof VcdQuotaExceededError, String(err));
+        assert.equal(err.ipSpaceId, id);
+        assert.equal(err.allocationType, 'FLOATING_IP');
+        assert.match(err.message, /quota of 1/);
+        return true;
+      });
+    });
+
+    it('pages through more than 128 allocations (pageSize 128, following nextPage)', async () => {
+      sim.admin.setKnobs({ taskDurationMs: 1 });
+      const c = await connect(provider());
+      const id = await publicIps(c);
+      const acme = c.forOrg('acme');
+      const orgId = (await acme.edgeGateways.get(await edgeId(c))).orgRef?.id;
+      const [assignment] = await c.ipSpaces.orgAssignments.list({ ipSpaceId: id, orgId });
+      await c.ipSpaces.orgAssignments.update(assignment!.id!, { floatingIpQuota: -1 });
+      for (let i = 0; i < 27; i++) await acme.ipSpaces.allocate(id, { type: 'FLOATING_IP', quantity: 5 });
+      const before = calls('GET /cloudapi/1.0.0/ipSpaces/{id}/allocations');
+      const all = await acme.ipSpaces.allocations.list(id, { type: 'FLOATING_IP' });
+      assert.equal(all.length, 135);
+      assert.equal(new Set(all.map((a) => a.value)).size, 135);
+      assert.equal(calls('GET /cloudapi/1.0.0/ipSpaces/{id}/allocations') - before, 2);
+    });
+  });
+
+  describe('retries', () => {
+    it('retries reads on 503, 429 (after Retry-After) and a reset connection', async () => {
+      const c = await connect(provider());
+      sim.admin.addFault({ route: SUMMARIES, kind: 'status', status: 503, times: 2 });
+      assert.equal((await c.ipSpaces.list()).length, 1);
+      assert.equal(calls(SUMMARIES), 3);
+      sim.admin.addFault({ route: SUMMARIES, kind: 'status', status: 429, retryAfterSeconds: 1, times: 1 });
+      const started = Date.now();
+      await c.ipSpaces.list();
+      assert.ok(Date.now() - started >= 950, 'waited for Retry-After');
+      sim.admin.addFault({ route: SUMMARIES, kind: 'drop-after-commit', times: 1 });
+      assert.equal((await c.ipSpaces.list()).length, 1);
+      assert.equal(calls(SUMMARIES), 7);
+    });
+
+    it('gives up after the configured attempts with the typed error', async () => {
+      const c = await connect(provider());
+      sim.admin.addFault({ route: SUMMARIES, kind: 'status', status: 502 });
+      await assert.rejects(c.ipSpaces.list(), (err: unknown) => err instanceof VcdApiError && err.status === 502);
+      assert.equal(calls(SUMMARIES), fastRetry.maxAttempts);
+    });
+
+    it('never retries allocate after a 5xx or a lost response', async () => {
+      const c = await connect(provider());
+      const id = await publicIps(c);
+      const acme = c.forOrg('acme');
+      sim.admin.addFault({ route: ALLOCATE, kind: 'status', status: 500, times: 1 });
+      await assert.rejects(acme.ipSpaces.allocate(id, { type: 'FLOATING_IP' }), (err: unknown) => err instanceof VcdApiError && err.status === 500);
+      assert.equal(calls(ALLOCATE), 1);
+      sim.admin.addFault({ route: ALLOCATE, kind: 'drop-after-commit', times: 1 });
+      await assert.rejects(acme.ipSpaces.allocate(id, { type: 'FLOATING_IP' }), (err: unknown) => err instanceof CloudNetworkError && err.outcomeUnknown);
+      assert.equal(calls(ALLOCATE), 2);
+      // The lost allocation exists: the caller resolves it through its markers, not by allocating again.
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal((await acme.ipSpaces.allocations.list(id, { type: 'FLOATING_IP' })).length, 1);
+    });
+
+    it('resends a whole-list firewall PUT whose response was lost, ending with each rule once', async () => {
+      const c = await connect(tenant());
+      const edge = await edgeId(c);
+      await c.firewall.put(edge, [{ name: 'foreign-keep', actionValue: 'ALLOW', comments: 'someone else' }]);
+      const current = await c.firewall.get(edge);
+      const rules = [...(current.userDefinedRules ?? []), { name: 'ours', actionValue: 'DROP' as const, comments: 'vcd-operator:c1' }];
+      sim.admin.addFault({ route: FIREWALL_PUT, kind: 'drop-after-commit', times: 1 });
+      sim.admin.addFault({ route: FIREWALL_PUT, kind: 'status', status: 502, times: 1 });
+      const stored = await c.firewall.put(edge, rules);
+      assert.deepEqual(stored.userDefinedRules?.map((r) => r.name), ['foreign-keep', 'ours']);
+      assert.equal(stored.userDefinedRules?.[0]?.id, current.userDefinedRules?.[0]?.id, 'the foreign rule kept its id');
+      // setup PUT, the PUT whose answer was lost, the injected 502, the successful resend; a resend may
+      // also meet the lost PUT's task still running and get BUSY_ENTITY (400), which is retried too.
+      const statuses = sim.admin.audit().filter((e) => e.route.startsWith(FIREWALL_PUT)).map((e) => e.status);
+      assert.deepEqual(statuses.filter((st) => st !== 400), [202, 202, 502, 202]);
+    });
+
+    it('resolves BUSY_ENTITY contention between connections by backing off', async () => {
+      const a = await connect(tenant());
+      const b = await connect(tenant());
+      const edge = await edgeId(a);
+      sim.admin.setKnobs({ taskDurationMs: 60 });
+      await Promise.all([a.firewall.put(edge, [{ name: 'from-a', actionValue: 'ALLOW' }]), b.firewall.put(edge, [{ name: 'from-b', actionValue: 'ALLOW' }])]);
+      const puts = sim.admin.audit().filter((e) => e.route === FIREWALL_PUT);
+      assert.ok(puts.some((e) => e.status === 400), 'one PUT met a busy edge');
+      assert.equal(puts.filter((e) => e.status === 202).length, 2);
+      const names = (await a.firewall.get(edge)).userDefinedRules?.map((r) => r.name);
+      assert.equal(names?.length, 1);
+    });
+
+    it('serialises writes to one edge inside a client, so VCD never answers BUSY_ENTITY', async () => {
+      const c = await connect(tenant());
+      const edge = await edgeId(c);
+      sim.admin.setKnobs({ taskDurationMs: 40 });
+      await Promise.all([1, 2, 3].map((n) => c.firewall.put(edge, [{ name: `r${n}`, actionValue: 'ALLOW' }])));
+      assert.deepEqual(sim.admin.audit().filter((e) => e.route === FIREWALL_PUT).map((e) => e.status), [202, 202, 202]);
+    });
+
+    it('serialises allocations per IP Space inside a client', async () => {
+      sim.admin.setKnobs({ serializeIpSpaces: true, taskDurationMs: 40 });
+      const c = await connect(tenant());
+      const id = await publicIps(c);
+      const results = await Promise.all([1, 2, 3].map(() => c.ipSpaces.allocate(id, { type: 'FLOATING_IP' })));
+      assert.equal(new Set(results.map((r) => r[0]?.value)).size, 3);
+      assert.deepEqual(sim.admin.audit().filter((e) => e.route === ALLOCATE).map((e) => e.status), [202, 202, 202]);
+    });
+  });
+
+  describe('tasks', () => {
+    it('gives up at the task deadline with the task href, which can be waited for or cancelled later', async () => {
+      const c = await connect({ ...tenant(), taskTimeoutMs: 200 });
+      const id = await publicIps(c);
+      sim.admin.addFault({ route: ALLOCATE, kind: 'slow-task', delayMs: 5_000, times: 1 });
+      const err = await c.ipSpaces.allocate(id, { type: 'FLOATING_IP' }).then(
+        () => assert.fail('the allocation should time out'),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof VcdTaskTimeoutError, String(err));
+      assert.match(err.taskHref, /\/api\/task\//);
+      await c.tasks.cancel(err.taskHref);
+      await assert.rejects(c.tasks.wait(err.taskHref), (e: unknown) => e instanceof VcdTaskError && e.taskStatus === 'aborted');
+    });
+
+    it('stops waiting when the caller cancels', async () => {
+      const c = await connect(tenant());
+      const id = await publicIps(c);
+      sim.admin.addFault({ route: ALLOCATE, kind: 'slow-task', delayMs: 5_000, times: 1 });
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(new Error('reconcile cancelled')), 100);
+      const started = Date.now();
+      await assert.rejects(c.ipSpaces.allocate(id, { type: 'FLOATING_IP' }, { signal: ac.signal }), /reconcile cancelled/);
+      assert.ok(Date.now() - started < 2_000);
+    });
+
+    it('raises VcdTaskError carrying the task Error', async () => {
+      const c = await connect(tenant());
+      const id = await publicIps(c);
+      sim.admin.addFault({ route: ALLOCATE, kind: 'task-error', times: 1 });
+      await assert.rejects(c.ipSpaces.allocate(id, { type: 'FLOATING_IP' }), (err: unknown) => err instanceof VcdTaskError && err.taskStatus === 'error' && err.taskError.message.length > 0);
+    });
+  });
+
+  describe('errors, TLS and metrics', () => {
+    it('maps an unknown id to VcdNotFoundError with the request id', async () => {
+      const c = await connect(provider());
+      await assert.rejects(c.ipSpaces.get('urn:vcloud:ipSpace:00000000-0000-0000-0000-000000000000'), (err: unknown) => {
+        assert.ok(err instanceof VcdNotFoundError);
+        assert.equal(err.status, 403);
+        assert.equal(err.minorErrorCode, 'ACCESS_TO_RESOURCE_IS_FORBIDDEN');
+        assert.ok(err.requestId);
+        return true;
+      });
+    });
+
+    it('refuses a server whose certificate does not chain to the configured CA, without retrying', async () => {
+      const { createCA } = await import('../../../src/sim/pki.ts');
+      const other = await createCA('some other CA');
+      await assert.rejects(VcdClient.connect({ ...provider(), caPem: other.certPem }), TlsVerificationError);
+      await assert.rejects(VcdClient.connect({ ...provider(), caPem: undefined }), TlsVerificationError);
+      assert.equal(calls('GET /api/versions'), 0);
+    });
+
+    it('connects with verification off only when asked, and says so loudly', async () => {
+      const log = captureLog('warn');
+      const c = await connect({ ...provider(), caPem: undefined, insecureSkipVerify: true, logger: log.logger });
+      assert.equal(c.apiVersion, '37.2');
+      assert.match(log.text(), /"level":40.*TLS CERTIFICATE VERIFICATION IS DISABLED/);
+    });
+
+    it('counts requests and latency by operation and status', async () => {
+      const registry = new Registry();
+      const c = await connect({ ...tenant(), metrics: registry });
+      const id = await publicIps(c);
+      await c.ipSpaces.allocate(id, { type: 'FLOATING_IP' });
+      const text = await registry.metrics();
+      assert.match(text, /vcd_client_requests_total\{operation="ipSpaces\.allocate",status="202"\} 1/);
+      assert.match(text, /vcd_client_requests_total\{operation="task\.get",status="200"\} \d+/);
+      assert.match(text, /vcd_client_request_duration_seconds_count\{operation="ipSpaces\.list",status="200"\} 1/);
+      assert.equal(c.metricsRegistry, registry);
+    });
+  });
+
+  async function externalNetworkId(c: VcdClient): Promise<string> {
+    const edge = await c.edgeGateways.get(await edgeId(c));
+    const uplink = edge.edgeGatewayUplinks.find((u) => u.backingType === 'NSXT_TIER0' || u.usingIpSpace);
+    assert.ok(uplink?.uplinkId, 'acme-edge has a Tier-0 uplink');
+    return uplink.uplinkId;
+  }
+});
