@@ -272,7 +272,7 @@ export const IPSpaceSpec = withRules(spec, [
       const keys = (s.orgQuotas ?? []).map((q) => `${q.org.name ?? ''}\u0000${q.org.id ?? ''}`);
       return new Set(keys).size === keys.length;
     },
-    { fieldPath: '.orgQuotas', reason: 'FieldValueDuplicate' },
+    { fieldPath: '.orgQuotas' },
   ),
   // Beyond CEL's reach or cost budget; reported as InvalidSpec by the operator.
   semantic(

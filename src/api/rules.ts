@@ -6,8 +6,11 @@ import type { Static, TSchema } from 'typebox';
 
 export const VALIDATIONS = 'x-kubernetes-validations';
 
-/** Field error reasons the apiserver accepts on a CEL rule. */
-export type RuleReason = 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
+/**
+ * Field error reasons the apiserver accepts on a CEL rule. (FieldValueDuplicate is left out: the
+ * apiserver then shows a bare "Duplicate value" and drops the message.)
+ */
+export type RuleReason = 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired';
 
 export interface Rule<S = never> {
   /** CEL, evaluated with `self` bound to this node (and `oldSelf` on update, for transition rules). */

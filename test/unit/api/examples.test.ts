@@ -1,0 +1,69 @@
+// examples/ must be what the brief and the demo rely on: valid objects by the operator's own
+// validators, the tenant/provider split, placeholders the demo can substitute.
+import assert from 'node:assert/strict';
+import {
+  API_VERSION,
+  CredentialKeys,
+  validateClusterVCDConnection,
+  validateFloatingIPClaim,
+  validateIPPrefixClaim,
+  validateIPSpace,
+  validateVCDConnection,
+  type ValidationResult,
+} from '../../../src/api/index.ts';
+import { loadExamples } from './examples.ts';
+
+const validators: Record<string, { validate(obj: unknown): ValidationResult<unknown> }> = {
+  VCDConnection: validateVCDConnection,
+  ClusterVCDConnection: validateClusterVCDConnection,
+  IPSpace: validateIPSpace,
+  FloatingIPClaim: validateFloatingIPClaim,
+  IPPrefixClaim: validateIPPrefixClaim,
+};
+
+describe('examples/', function () {
+  const docs = loadExamples();
+  const of = (kind: string) => docs.filter((d) => d.obj.kind === kind).map((d) => d.obj);
+
+  for (const { file, obj } of docs.filter((d) => d.obj.apiVersion === API_VERSION)) {
+    it(`${file}: ${obj.kind} ${obj.metadata.name} passes the operator's validation`, function () {
+      const r = validators[obj.kind]?.validate(obj);
+      assert.ok(r, `no validator for ${obj.kind}`);
+      assert.ok(r.valid, r.valid ? '' : r.message);
+    });
+  }
+
+  it('holds the namespaces, both connections, a Private IP Space, two floating IPs and a prefix', function () {
+    assert.deepEqual(of('Namespace').map((n) => n.metadata.name).sort(), ['team-a', 'vcd-operator-system']);
+    assert.equal(of('VCDConnection').length, 1);
+    assert.equal(of('ClusterVCDConnection').length, 1);
+    assert.equal(of('IPSpace').length, 1);
+    assert.equal(of('FloatingIPClaim').length, 2);
+    assert.equal(of('IPPrefixClaim').length, 1);
+  });
+
+  it('puts each Secret where its connection may read it, with a placeholder token', function () {
+    const secrets = new Map(of('Secret').map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s]));
+    const tenant = validateVCDConnection.assert(of('VCDConnection')[0]);
+    const provider = validateClusterVCDConnection.assert(of('ClusterVCDConnection')[0]);
+    assert.equal(tenant.spec.org, 'acme');
+    assert.equal(provider.spec.org, 'System');
+    for (const key of [`${tenant.metadata.namespace}/${tenant.spec.credentialsSecretRef.name}`, `vcd-operator-system/${provider.spec.credentialsSecretRef.name}`]) {
+      const s = secrets.get(key) as { stringData?: Record<string, string> } | undefined;
+      assert.ok(s, `Secret ${key} is missing`);
+      assert.deepEqual(s.stringData, { [CredentialKeys.apiToken]: 'REPLACE_WITH_API_TOKEN' });
+    }
+    assert.deepEqual(provider.spec.allowedNamespaces, { matchLabels: { 'kubernetes.io/metadata.name': 'team-a' } });
+  });
+
+  it('claims from the existing public-ips through the tenant connection, and creates the Private space through the provider', function () {
+    for (const c of [...of('FloatingIPClaim').map((o) => validateFloatingIPClaim.assert(o)), ...of('IPPrefixClaim').map((o) => validateIPPrefixClaim.assert(o))]) {
+      assert.equal(c.metadata.namespace, 'team-a');
+      assert.deepEqual(c.spec.ipSpace, { name: 'public-ips' });
+      assert.deepEqual(c.spec.connectionRef, { kind: 'VCDConnection', name: 'acme' });
+    }
+    const space = validateIPSpace.assert(of('IPSpace')[0]);
+    assert.equal(space.metadata.namespace, 'team-a');
+    assert.deepEqual([space.spec.type, space.spec.org, space.spec.connectionRef], ['Private', { name: 'acme' }, { kind: 'ClusterVCDConnection', name: 'provider' }]);
+  });
+});
