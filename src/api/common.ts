@@ -2,7 +2,7 @@
 // like metav1.Condition, references to cloud objects and connections, IP/CIDR strings and
 // policies. The builders take a description first, so no field reaches `kubectl explain` blank.
 import Type, { type TSchema, type TSchemaOptions } from 'typebox';
-import type { V1ObjectMeta } from '@kubernetes/client-node';
+import type { ObjectMeta as RuntimeObjectMeta } from '../runtime/types.ts';
 import { isCIDR, isIP, parseCIDR } from './ip.ts';
 import { cel, withRules } from './rules.ts';
 
@@ -49,8 +49,11 @@ export function LabelMap(description: string, opts: TSchemaOptions & { maxProper
 
 // --- metadata -----------------------------------------------------------------------------------
 
-/** Validated by the apiserver itself; a CRD may not constrain it beyond `type: object`. */
-export const ObjectMeta = Type.Unsafe<V1ObjectMeta>({
+/**
+ * Validated by the apiserver itself; a CRD may not constrain it beyond `type: object`. Typed as the
+ * wire form the runtime's informers hold (timestamps are RFC 3339 strings, not Dates).
+ */
+export const ObjectMeta = Type.Unsafe<RuntimeObjectMeta>({
   type: 'object',
   description: 'Standard object metadata: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata',
 });
