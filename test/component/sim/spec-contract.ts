@@ -99,7 +99,7 @@ function flatten(defs: Record<string, Schema>, name: string, seen: Set<string>):
   const required = new Set<string>();
   let isObject = false;
   for (const part of parts) {
-    const src = typeof part['$ref'] === 'string' ? flatten(defs, (part['$ref'] as string).split('/').pop() as string, new Set([...seen, name])) : convert(part);
+    const src = typeof part['$ref'] === 'string' ? flatten(defs, part['$ref'].split('/').pop() as string, new Set([...seen, name])) : convert(part);
     if (src['properties'] || (src['type'] === 'object' && !src['enum'])) isObject = true;
     Object.assign(properties, src['properties'] ?? {});
     for (const r of (src['required'] as string[] | undefined) ?? []) required.add(r);

@@ -132,7 +132,7 @@ export function parseTaskXml(text: string): TaskView {
   const owner = t['Owner'] as { id: string; name: string; href: string };
   const view: TaskView = { status: t['status'] as string, id: t['id'] as string, operation: t['operation'] as string, owner };
   if (t['Error']) view.error = t['Error'] as TaskView['error'] & object;
-  if (t['Details'] !== undefined) view.details = String(t['Details']);
+  if (typeof t['Details'] === 'string') view.details = t['Details'];
   const rc = (t['Result'] as { ResultContent?: unknown } | undefined)?.ResultContent;
   if (rc !== undefined) view.resultContent = typeof rc === 'string' ? rc : String((rc as { '#text'?: string })['#text'] ?? '');
   return view;
