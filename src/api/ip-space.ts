@@ -36,7 +36,7 @@ export const VCD_IP_SPACE_TYPE: Record<IPSpaceType, 'PUBLIC' | 'PRIVATE' | 'SHAR
 // IPv4 as an integer in CEL, for range order (the CEL IP library has no ordering).
 const v4 = (x: string) => [0, 1, 2, 3].map((i) => `int(${x}.split('.')[${i}]) * ${256 ** (3 - i)}`).join(' + ');
 
-export const IPRange = withRules(
+const IPRange = withRules(
   Obj(
     {
       start: IPString('First address of the range, e.g. 203.0.113.10.'),
@@ -65,7 +65,7 @@ export const IPRange = withRules(
   ],
 );
 
-export const PrefixSequence = Obj(
+const PrefixSequence = Obj(
   {
     startCIDR: CIDRString('First prefix of the sequence as a network address; its length is the length of every prefix in it, e.g. 198.51.100.0/28.', {
       networkAddress: true,
@@ -89,7 +89,7 @@ const PrefixQuotas = List(PrefixQuota, 'Quotas per prefix length.', {
   'x-kubernetes-list-map-keys': ['prefixLength'],
 });
 
-export const Quotas = Obj(
+const Quotas = Obj(
   {
     floatingIPs: Type.Optional(Quota('How many floating IPs each org may hold.')),
     prefixes: Type.Optional(PrefixQuotas),
@@ -99,7 +99,7 @@ export const Quotas = Obj(
 
 const OrgRef = (description: string) => CloudRef({ what: 'organization', urnType: 'org', example: 'acme' }, description);
 
-export const Uplink = Obj(
+const Uplink = Obj(
   {
     name: Str('Name of the uplink, unique on its provider gateway; tenants see it.', { minLength: 1, maxLength: 128 }),
     providerGateway: CloudRef(
@@ -111,7 +111,7 @@ export const Uplink = Obj(
   'A connection of this IP Space to a provider gateway, so edge gateways behind it can use its addresses.',
 );
 
-export const OrgQuota = Obj(
+const OrgQuota = Obj(
   {
     org: OrgRef('The organization the quotas apply to. VCD assigns it once the org has an edge gateway on a provider gateway this IP Space is uplinked to.'),
     floatingIPs: Type.Optional(Quota('How many floating IPs this org may hold; unset means the default.')),
@@ -120,7 +120,7 @@ export const OrgQuota = Obj(
   'Custom quotas for one organization, overriding defaultQuotas.',
 );
 
-export const GatewayServiceDefaults = Obj(
+const GatewayServiceDefaults = Obj(
   {
     firewallRule: Type.Optional(Bool('Create a default firewall rule on edge gateways that use this IP Space.')),
     noSnatRule: Type.Optional(Bool('Create a default NO SNAT rule on edge gateways that use this IP Space.')),

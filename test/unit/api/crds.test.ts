@@ -3,7 +3,7 @@
 // by the shared case table, so no CEL rule or TypeScript twin goes untested.
 import assert from 'node:assert/strict';
 import { crdOf, kinds } from '../../../src/api/index.ts';
-import { rulesOf, type Rule } from '../../../src/api/rules.ts';
+import { isTransitionRule, rulesOf, type Rule } from '../../../src/api/rules.ts';
 import { operatorOnly, rejected } from './cases.ts';
 
 type Node = Record<string, unknown>;
@@ -104,6 +104,17 @@ describe('generated CRDs', function () {
       });
     });
   }
+
+  it('keeps transition rules (oldSelf) out of lists, where the operator cannot pair old and new items', function () {
+    const misplaced: string[] = [];
+    const walk = (s: Node, path: string, inList: boolean) => {
+      if (inList) misplaced.push(...rulesOf(s).filter(isTransitionRule).map((r) => `${path}: ${r.message}`));
+      for (const [k, v] of Object.entries((s.properties as Record<string, Node> | undefined) ?? {})) walk(v, `${path}.${k}`, inList);
+      if (s.items) walk(s.items as Node, `${path}[]`, true);
+    };
+    for (const def of kinds) walk(def.schema as unknown as Node, def.kind, false);
+    assert.deepEqual(misplaced, []);
+  });
 
   it('exercises every rule: CEL ones in the shared rejected table, operator-only ones in operatorOnly', function () {
     const all: Rule<unknown>[] = [];
