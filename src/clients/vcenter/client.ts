@@ -12,7 +12,8 @@ import { RequestMetrics } from '../common/metrics.ts';
 import { defaultRetry, withRetries, type RetryDecision, type RetryPolicy } from '../common/retry.ts';
 import { SecretSet } from '../common/secrets.ts';
 import { createAgent } from '../common/tls.ts';
-import { sameCertificate, splitPem, type CertificateInfo } from './certificates.ts';
+import { X509Certificate } from 'node:crypto';
+import { describeCertificate, sameCertificate, splitPem, type CertificateInfo } from './certificates.ts';
 import { rootsFromDownloadZip } from './downloadZip.ts';
 import { VCenterAlreadyExistsError, VCenterApiError, VCenterAuthError, VCenterNotFoundError, toVCenterApiError } from './errors.ts';
 
@@ -176,6 +177,27 @@ export class VCenterClient {
     return rootsFromDownloadZip(res.raw);
   }
 
+  /**
+   * This vCenter's own VMCA root: the trusted root that issued its TLS certificate, found among the
+   * trusted-root-chains by the leaf's issuer (and signature), else in download.zip.
+   */
+  async vmcaRoot(): Promise<CertificateInfo> {
+    const leafPem = (await this.tls()).cert;
+    const leaf = new X509Certificate(leafPem);
+    const issuedLeaf = (pem: string): boolean => {
+      const cert = new X509Certificate(pem);
+      return sameDn(cert.subject, leaf.issuer) && leaf.checkIssued(cert) && leaf.verify(cert.publicKey);
+    };
+    for (const chain of await this.trustedRootChains.list()) {
+      const pems = (await this.trustedRootChains.get(chain)).flatMap(splitPem);
+      const root = pems.find(issuedLeaf);
+      if (root) return describeCertificate(root);
+    }
+    const fromZip = (await this.downloadRoots()).find((r) => issuedLeaf(r.pem));
+    if (!fromZip) throw new VCenterNotFoundError({ operation: 'vmcaRoot', status: 404, errorType: 'NOT_FOUND', serverMessage: `no trusted root issued this vCenter's certificate (issuer ${leaf.issuer.replace(/\n/g, ', ')})` });
+    return fromZip;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -285,6 +307,12 @@ export class VCenterClient {
       },
     };
   }
+}
+
+/** DNs as Node prints them (one RDN per line) or as vCenter does ("CN=CA, O=x"), in any order. */
+function sameDn(a: string, b: string): boolean {
+  const norm = (dn: string): string => dn.split(/\n|,\s*(?=[A-Za-z.]+=)/).map((p) => p.trim()).filter(Boolean).sort().join(',');
+  return norm(a) === norm(b);
 }
 
 function samePems(a: string[], b: string[]): boolean {

@@ -4,7 +4,7 @@ import { strToU8, zipSync } from 'fflate';
 import { createCA, type CertificateAuthority } from '../../../src/sim/pki.ts';
 import { describeCertificate, fingerprints, sameCertificate, splitPem } from '../../../src/clients/vcenter/certificates.ts';
 import { rootsFromDownloadZip } from '../../../src/clients/vcenter/downloadZip.ts';
-import { toVCenterApiError, VCenterAlreadyExistsError, VCenterNotFoundError, VCenterAuthError } from '../../../src/clients/vcenter/errors.ts';
+import { toVCenterApiError, VCenterAlreadyExistsError, VCenterNotFoundError, VCenterAuthError, VCenterError } from '../../../src/clients/vcenter/errors.ts';
 
 describe('vCenter certificates', () => {
   let caA: CertificateAuthority;
@@ -70,5 +70,11 @@ describe('vCenter error mapping', () => {
     assert.ok(rest instanceof VCenterAlreadyExistsError);
     assert.equal(rest.errorType, 'ALREADY_EXISTS');
     assert.ok(toVCenterApiError('session.create', 401, { error_type: 'UNAUTHENTICATED', messages: [] }, (s) => s) instanceof VCenterAuthError);
+  });
+});
+
+describe('vCenter download.zip errors', () => {
+  it('reports an unreadable archive as a typed error', () => {
+    assert.throws(() => rootsFromDownloadZip(Buffer.from('{"type":"Buffer","data":[80,75]}')), (err: unknown) => err instanceof VCenterError && /not a readable zip/.test(err.message));
   });
 });
