@@ -66,11 +66,19 @@ describe('admission of vcd-operator.io objects', function () {
   async function replace(kind: KindName, stored: Stored, spec: Record<string, unknown>): Promise<Stored> {
     const def = defOf(kind);
     const name = stored.metadata.name;
-    const body = { apiVersion: API_VERSION, kind, metadata: { name, resourceVersion: stored.metadata.resourceVersion }, spec: clean(spec) };
-    if (def.namespaced) {
-      return (await api.replaceNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: def.plural, name, body })) as Stored;
+    const ref = { group: GROUP, version: VERSION, plural: def.plural, name };
+    let current = stored;
+    // A conflict only means someone else wrote the object in between; the answer we test is 422.
+    for (let attempt = 0; ; attempt++) {
+      const body = { apiVersion: API_VERSION, kind, metadata: { name, resourceVersion: current.metadata.resourceVersion }, spec: clean(spec) };
+      try {
+        if (def.namespaced) return (await api.replaceNamespacedCustomObject({ ...ref, namespace: ns, body })) as Stored;
+        return (await api.replaceClusterCustomObject({ ...ref, body })) as Stored;
+      } catch (err) {
+        if ((err as ApiError).code !== 409 || attempt >= 3) throw err;
+        current = (def.namespaced ? await api.getNamespacedCustomObject({ ...ref, namespace: ns }) : await api.getClusterCustomObject(ref)) as Stored;
+      }
     }
-    return (await api.replaceClusterCustomObject({ group: GROUP, version: VERSION, plural: def.plural, name, body })) as Stored;
   }
 
   /** Creates (or, for update cases, creates `from` and then replaces it with) the case's spec. */
