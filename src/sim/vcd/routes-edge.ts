@@ -1,5 +1,6 @@
 // Edge gateways and their uplinks (Tier-0 and segment-backed service interfaces), with the edge's
 // usedIpAddresses. Firewall and static routes live in their own modules but share the edge lock.
+import { randomUUID } from 'node:crypto';
 import type { Route } from '../core/types.ts';
 import { type Call, type VcdContext, ok } from './context.ts';
 import { badRequest, forbiddenUnknown } from './errors.ts';
@@ -124,7 +125,8 @@ export function edgeRoutes(ctx: VcdContext): Route[] {
       uplinks,
       distributedRoutingEnabled: b['distributedRoutingEnabled'] === true,
       nonDistributedRoutingEnabled: b['nonDistributedRoutingEnabled'] === true,
-      backingId: `/infra/tier-1s/${name}`,
+      // The NSX tier-1 id, as VCD keeps it in gatewayBacking.backingId.
+      backingId: randomUUID(),
     });
     return ctx.accepted(call, {
       operation: 'EDGE_GATEWAY_CREATE',
