@@ -1,0 +1,87 @@
+// VCDConnection and ClusterVCDConnection: Ready once a login with the Secret's credentials works;
+// status shows the negotiated API version and the VCD version. A Secret change re-enqueues the
+// connections that use it, and the pool logs in again with the new credentials.
+import { ClusterVCDConnectionResource, Reasons, validateClusterVCDConnection, validateVCDConnection, VCDConnectionResource } from '../../api/index.ts';
+import type { ConnectionKind, Validator, VCDConnection } from '../../api/index.ts';
+import { objectKey, type ControllerDefinition, type KubeObject, type ResourceType } from '../../runtime/index.ts';
+import type { ControllerDeps } from '../deps.ts';
+import { ConnectionFailure, connectionKey, type Connection } from './pool.ts';
+
+export const SecretResource: ResourceType = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true };
+export const NamespaceResource: ResourceType = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
+
+const BY_SECRET = 'bySecret';
+
+export function connectionController(kind: ConnectionKind, deps: ControllerDeps & { operatorNamespace: string }): ControllerDefinition<Connection> {
+  const resource = kind === 'ClusterVCDConnection' ? ClusterVCDConnectionResource : VCDConnectionResource;
+  const validator: Validator<Connection> = kind === 'ClusterVCDConnection' ? validateClusterVCDConnection : validateVCDConnection;
+  const secretKeyOf = (c: Connection): string =>
+    `${kind === 'ClusterVCDConnection' ? deps.operatorNamespace : (c.metadata?.namespace ?? '')}/${c.spec.credentialsSecretRef.name}`;
+
+  return {
+    name: kind.toLowerCase(),
+    for: resource,
+    maxConcurrentReconciles: 4,
+    indexers: { [BY_SECRET]: (c) => [secretKeyOf(c)] },
+    watches: [
+      {
+        resource: SecretResource,
+        keysFor: (s) => deps.manager.informer<Connection>(resource).byIndex(BY_SECRET, objectKey(s as KubeObject)).map(objectKey),
+      },
+    ],
+    async reconcile(key, ctx) {
+      const conn = ctx.informer.get(key);
+      if (!conn) {
+        deps.pool.forget(kind === 'ClusterVCDConnection' ? `ClusterVCDConnection/${key}` : `VCDConnection/${key}`);
+        return;
+      }
+      if (conn.metadata?.deletionTimestamp) {
+        deps.pool.forget(connectionKey(conn));
+        return;
+      }
+      const checked = validator.validate(conn);
+      const setReady = (status: 'True' | 'False', reason: string, message: string) =>
+        ctx.status.patchStatus(conn, (s: NonNullable<VCDConnection['status']>) => {
+          s.conditions ??= [];
+          ctx.status.setCondition(s.conditions, { type: 'Ready', status, reason, message, observedGeneration: conn.metadata?.generation ?? 0 });
+          ctx.status.setCondition(s.conditions, {
+            type: 'Synced',
+            status: status === 'True' || reason === Reasons.InvalidSpec ? 'True' : 'False',
+            reason: status === 'True' ? Reasons.ReconcileSuccess : reason,
+            message: status === 'True' ? 'The last reconcile succeeded.' : message,
+            observedGeneration: conn.metadata?.generation ?? 0,
+          });
+        });
+      if (!checked.valid) {
+        await setReady('False', Reasons.InvalidSpec, `${checked.message}. Fix the spec; nothing is sent to VCD until then.`);
+        return;
+      }
+      const wasReady = ctx.status.findCondition(conn.status?.conditions, 'Ready')?.status === 'True';
+      try {
+        const client = await deps.pool.clientFor(conn);
+        await ctx.status.patchStatus(conn, (s: NonNullable<VCDConnection['status']>) => {
+          s.apiVersion = client.apiVersion;
+          if (client.vcdVersion) s.vcdVersion = client.vcdVersion;
+          s.conditions ??= [];
+          const message = `Logged in to ${conn.spec.url} as org ${conn.spec.org}, API ${client.apiVersion}.`;
+          ctx.status.setCondition(s.conditions, { type: 'Ready', status: 'True', reason: Reasons.LoggedIn, message, observedGeneration: conn.metadata?.generation ?? 0 });
+          ctx.status.setCondition(s.conditions, {
+            type: 'Synced',
+            status: 'True',
+            reason: Reasons.ReconcileSuccess,
+            message: 'The last reconcile succeeded.',
+            observedGeneration: conn.metadata?.generation ?? 0,
+          });
+        });
+        if (!wasReady) await ctx.events.record(conn, { type: 'Normal', reason: Reasons.LoggedIn, message: `Logged in to VCD, API ${client.apiVersion}.` });
+        return { requeueAfterMs: deps.driftCheckMs };
+      } catch (err) {
+        if (!(err instanceof ConnectionFailure)) throw err;
+        await setReady('False', err.reason, err.message);
+        await ctx.events.record(conn, { type: 'Warning', reason: err.reason, message: err.message });
+        // Retried with the queue's backoff; a Secret change re-enqueues at once.
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,17 @@
+// What every controller factory receives from the wiring in src/controllers/index.ts.
+import type { Manager } from '../runtime/index.ts';
+import type { ConnectionPool } from './connections/pool.ts';
+
+export interface ControllerDeps {
+  manager: Manager;
+  /** Logged-in VCD clients per connection, with the tenancy rules applied. */
+  pool: ConnectionPool;
+  /** UID of the kube-system namespace: the cluster identity written into ownership markers. */
+  clusterId: string;
+  /** Whether the operator watches this namespace (all when it runs cluster-wide). */
+  namespaceInScope: (namespace: string) => boolean;
+  /** How long an allocate or create whose answer was lost may still complete (the task deadline). */
+  pendingWindowMs: number;
+  /** How often Ready objects are checked against the cloud for drift. */
+  driftCheckMs: number;
+}
