@@ -92,8 +92,7 @@ export class Controller<T extends KubeObject = KubeObject> {
       rateLimiter: def.rateLimiter,
       metrics: deps.metrics.queueMetrics(def.name),
     });
-    deps.metrics.maxConcurrent.set({ controller: def.name }, this.#concurrency);
-    deps.metrics.activeWorkers.set({ controller: def.name }, 0);
+    deps.metrics.initController(def.name, this.#concurrency);
     for (const [name, fn] of Object.entries(def.indexers ?? {})) deps.primary.addIndexer(name, fn);
 
     const keysFor = (obj: T): string[] => (def.keysFor ? def.keysFor(obj) : [objectKey(obj)]);

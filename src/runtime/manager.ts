@@ -31,6 +31,8 @@ export interface LeaderElectionConfig {
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
+  /** Called when this replica becomes leader, after its controllers have started. */
+  onStarted?: () => void;
   /**
    * Called when this replica loses the lease (another replica may already be reconciling).
    * Default: log, abort in-flight reconciles and exit the process with code 1, as
@@ -112,6 +114,7 @@ export class Manager {
         onStartedLeading: () => {
           this.metrics.leaderStatus.set({ name: le.leaseName }, 1);
           this.#startWorkers();
+          le.onStarted?.();
         },
         onStoppedLeading: () => {
           this.metrics.leaderStatus.set({ name: le.leaseName }, 0);

@@ -43,6 +43,21 @@ export class RuntimeMetrics {
     this.restRequests = new Counter({ name: 'rest_client_requests_total', help: 'Number of HTTP requests, partitioned by status code, method, and host', labelNames: ['code', 'method', 'host'], registers });
   }
 
+  /** Publishes every series of a controller at zero, so dashboards and rate() see it from the start. */
+  initController(controller: string, maxConcurrent: number): void {
+    const c = { controller };
+    const q = { name: controller, controller };
+    for (const result of ['success', 'error', 'requeue', 'requeue_after'] as const) this.reconcileTotal.inc({ ...c, result }, 0);
+    this.reconcileErrors.inc(c, 0);
+    this.terminalErrors.inc(c, 0);
+    this.reconcilePanics.inc(c, 0);
+    this.maxConcurrent.set(c, maxConcurrent);
+    this.activeWorkers.set(c, 0);
+    this.depth.set(q, 0);
+    this.adds.inc(q, 0);
+    this.retries.inc(q, 0);
+  }
+
   /** Work-queue observations labelled for one controller's queue. */
   queueMetrics(controller: string): WorkQueueMetrics {
     const labels = { name: controller, controller };
