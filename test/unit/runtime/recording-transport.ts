@@ -18,7 +18,7 @@ export class RecordingTransport implements KubeTransport {
     try {
       return Promise.resolve(this.respond(rec) as T);
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
