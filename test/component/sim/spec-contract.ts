@@ -27,10 +27,16 @@ interface Spec {
 }
 
 let loaded: { spec: Spec; ajv: Ajv; cache: Map<string, ValidateFunction> } | undefined;
+let rawSpec: { basePath: string; definitions: Record<string, Schema>; paths: Record<string, Record<string, unknown>> } | undefined;
+
+function readSpec(): NonNullable<typeof rawSpec> {
+  rawSpec ??= parse(readFileSync(SPEC_PATH, 'utf8')) as NonNullable<typeof rawSpec>;
+  return rawSpec;
+}
 
 function load(): NonNullable<typeof loaded> {
   if (loaded) return loaded;
-  const raw = parse(readFileSync(SPEC_PATH, 'utf8')) as { basePath: string; definitions: Record<string, Schema>; paths: Record<string, Record<string, unknown>> };
+  const raw = readSpec();
   const definitions: Record<string, Schema> = {};
   for (const name of Object.keys(raw.definitions)) definitions[name] = flatten(raw.definitions, name, new Set());
   // The published spec refers to a few definitions it does not contain; they stay unconstrained.
@@ -182,8 +188,7 @@ export function specOperations(): Array<{ method: string; path: string; operatio
 
 /** The `x-vcloud-added-in` version of each property of a definition, from the raw spec. */
 export function propertyAddedIn(definitionName: string): Record<string, string> {
-  const raw = parse(readFileSync(SPEC_PATH, 'utf8')) as { definitions: Record<string, Schema> };
-  const ann = (raw.definitions[definitionName]?.['x-vcloud-property-annotations'] ?? {}) as Record<string, Record<string, unknown>>;
+  const ann = (readSpec().definitions[definitionName]?.['x-vcloud-property-annotations'] ?? {}) as Record<string, Record<string, unknown>>;
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(ann)) if (typeof v['x-vcloud-added-in'] === 'string') out[k] = v['x-vcloud-added-in'];
   return out;
