@@ -1,10 +1,11 @@
 // A bare HTTPS client for the simulated VCD, used by the VCD behaviour and contract tests. Every
 // CloudAPI response it sees is checked against the official spec, so each behaviour test is also a
-// contract test, and the operations it exercised are recorded for the coverage count.
+// contract test, and the operations it exercised are recorded for the coverage count. Request
+// bodies are checked against the spec before they are sent, unless marked as wrong on purpose.
 import { request } from 'node:https';
 import { XMLParser } from 'fast-xml-parser';
 import type { RunningSim } from '../../../src/sim/index.ts';
-import { assertResponseMatchesSpec, findOperation } from './spec-contract.ts';
+import { assertRequestMatchesSpec, assertResponseMatchesSpec, findOperation } from './spec-contract.ts';
 
 export interface HttpResult {
   status: number;
@@ -21,6 +22,8 @@ export interface SendOptions {
   headers?: Record<string, string>;
   /** Form fields (sent urlencoded, as the OAuth token grant needs). */
   form?: Record<string, string>;
+  /** Skip the spec check of the request body (for bodies that are wrong on purpose). */
+  invalidBody?: true;
 }
 
 /** Spec operations (`METHOD path`) whose responses were checked, across all tests of a run. */
@@ -47,6 +50,9 @@ export class VcdHttp {
       payload = new URLSearchParams(opts.form).toString();
       headers['content-type'] = 'application/x-www-form-urlencoded';
     } else if (opts.body !== undefined) {
+      if (url.pathname.startsWith('/cloudapi/') && !opts.invalidBody && findOperation(method, url.pathname)?.bodySchema) {
+        assertRequestMatchesSpec(method, url.pathname, opts.body);
+      }
       payload = JSON.stringify(opts.body);
       headers['content-type'] = 'application/json';
     }

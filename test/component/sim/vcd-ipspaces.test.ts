@@ -83,7 +83,7 @@ describe('simulated VCD: IP Spaces and allocations', () => {
     assert.match(taken.error?.message ?? '', /already allocated/);
     const both = await http.send('POST', `${API}/ipSpaces/${spaceId}/allocate`, { token: acme, body: { type: 'FLOATING_IP', value: '203.0.113.70', quantity: 1 } });
     assert.equal(both.status, 400, 'value and quantity are exclusive');
-    const tooMany = await http.send('POST', `${API}/ipSpaces/${spaceId}/allocate`, { token: acme, body: { type: 'FLOATING_IP', quantity: 6 } });
+    const tooMany = await http.send('POST', `${API}/ipSpaces/${spaceId}/allocate`, { token: acme, body: { type: 'FLOATING_IP', quantity: 6 }, invalidBody: true });
     assert.equal(tooMany.status, 400, 'quantity is at most 5');
   });
 
