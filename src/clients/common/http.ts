@@ -25,6 +25,8 @@ export interface HttpRequest {
   /** Objects are sent as JSON; strings as they are (set Content-Type yourself). */
   body?: unknown;
   signal?: AbortSignal;
+  /** Overrides the connection's per-request timeout (e.g. to end at a task deadline). */
+  timeoutMs?: number;
 }
 
 export interface HttpResponse {
@@ -101,6 +103,7 @@ export class HttpCore {
           headers,
           data,
           signal: req.signal,
+          ...(req.timeoutMs !== undefined ? { timeout: Math.max(1, Math.round(req.timeoutMs)) } : {}),
         });
         const seconds = (clock.now() - started) / 1000;
         metrics.observe(req.operation, res.status, seconds);

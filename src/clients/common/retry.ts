@@ -26,7 +26,9 @@ export interface RetryContext {
   logger: Logger;
   service: string;
   operation: string;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
+  /** Absolute time (clock ms) after which no retry starts. */
+  deadline?: number | undefined;
   classify: (err: unknown) => RetryDecision | undefined;
 }
 
@@ -39,6 +41,7 @@ export async function withRetries<T>(ctx: RetryContext, attempt: (n: number) => 
       const decision = n + 1 < ctx.policy.maxAttempts ? ctx.classify(err) : undefined;
       if (!decision) throw err;
       const delay = backoffDelay(ctx.policy.backoff, n, ctx.random, decision.retryAfterMs);
+      if (ctx.deadline !== undefined && ctx.clock.now() + delay >= ctx.deadline) throw err;
       ctx.logger.info(
         { service: ctx.service, operation: ctx.operation, attempt: n + 1, reason: decision.reason, delayMs: delay },
         'retrying cloud request',

@@ -110,7 +110,8 @@ export class VcdClient {
     const secrets = new SecretSet();
     const metrics = new RequestMetrics('vcd_client_', opts.metrics);
     const agent = createAgent({ url: opts.url, maxSockets: maxInFlight, logger, service: 'vcd', ...(opts.caPem ? { caPem: opts.caPem } : {}), ...(opts.insecureSkipVerify ? { insecureSkipVerify: true } : {}) });
-    const core = new HttpCore({ service: 'vcd', baseUrl: opts.url, agent, logger, metrics, limiter: new Semaphore(maxInFlight), secrets, clock, requestTimeoutMs: opts.requestTimeoutMs ?? 60_000 });
+    const requestTimeoutMs = opts.requestTimeoutMs ?? 60_000;
+    const core = new HttpCore({ service: 'vcd', baseUrl: opts.url, agent, logger, metrics, limiter: new Semaphore(maxInFlight), secrets, clock, requestTimeoutMs });
     const retry: RetryPolicy = { ...defaultRetry, ...opts.retry, backoff: { ...defaultRetry.backoff, ...opts.retry?.backoff } };
     // The session reads the negotiated version lazily, when it first logs in.
     const session: VcdSession = new VcdSession({ core, org: opts.org, auth: opts.auth, secrets, clock, logger, apiVersion: () => transport.apiVersion });
@@ -124,6 +125,7 @@ export class VcdClient {
       retry,
       taskPoll: { ...DEFAULT_TASK_POLL, ...opts.taskPoll },
       taskTimeoutMs: opts.taskTimeoutMs ?? 600_000,
+      requestTimeoutMs,
     });
     try {
       const versions = await withRetries(

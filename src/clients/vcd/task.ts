@@ -109,7 +109,8 @@ function text(v: unknown): string | undefined {
 export interface TaskWaitOptions {
   operation: string;
   href: string;
-  fetch: (signal?: AbortSignal) => Promise<VcdTask>;
+  /** Reads the task; `deadline` (clock ms) bounds the read and its retries. */
+  fetch: (signal: AbortSignal | undefined, deadline: number) => Promise<VcdTask>;
   clock: Clock;
   random: () => number;
   poll: BackoffPolicy;
@@ -128,7 +129,14 @@ export async function waitForTask(o: TaskWaitOptions): Promise<VcdTask> {
   let last: string | undefined;
   for (let n = 0; ; n++) {
     throwIfAborted(o.signal);
-    const task = await o.fetch(o.signal);
+    let task: VcdTask;
+    try {
+      task = await o.fetch(o.signal, deadline);
+    } catch (err) {
+      // A poll that failed because the deadline ran out is a timeout, not a transport failure.
+      if (o.clock.now() >= deadline && !o.signal?.aborted) throw new VcdTaskTimeoutError(o.operation, o.href, last, o.clock.now() - started);
+      throw err;
+    }
     last = task.status;
     if (task.status === 'success') return task;
     if (!isTaskRunning(task.status)) {

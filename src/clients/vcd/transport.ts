@@ -35,6 +35,8 @@ export interface VcdRequest {
   tenant?: TenantContext | undefined;
   accept?: string;
   signal?: AbortSignal | undefined;
+  /** Absolute time (clock ms) by which the call must be done: bounds each attempt and the retries. */
+  deadline?: number | undefined;
 }
 
 export interface TaskOptions {
@@ -53,6 +55,7 @@ export interface TransportOptions {
   retry: RetryPolicy;
   taskPoll: BackoffPolicy;
   taskTimeoutMs: number;
+  requestTimeoutMs: number;
 }
 
 const RETRYABLE_5XX = new Set([500, 502, 503, 504]);
@@ -93,6 +96,7 @@ export class VcdTransport {
         service: 'vcd',
         operation: req.operation,
         signal: req.signal,
+        deadline: req.deadline,
         classify: (err) => this.#classify(err, req.idempotent),
       },
       () => this.#authenticated(req),
@@ -119,7 +123,7 @@ export class VcdTransport {
       poll: this.#o.taskPoll,
       timeoutMs: opts.timeoutMs ?? this.#o.taskTimeoutMs,
       ...(opts.signal ? { signal: opts.signal } : {}),
-      fetch: async (signal) => {
+      fetch: async (signal, deadline) => {
         const res = await this.call({
           operation: 'task.get',
           method: 'GET',
@@ -128,6 +132,7 @@ export class VcdTransport {
           tenant,
           accept: `application/*+xml;version=${this.apiVersion}`,
           signal,
+          deadline,
         });
         return parseTask(res.data, href);
       },
@@ -197,6 +202,7 @@ export class VcdTransport {
         ...(req.query ? { query: req.query } : {}),
         ...(req.body !== undefined ? { body: req.body } : {}),
         ...(req.signal ? { signal: req.signal } : {}),
+        ...(req.deadline !== undefined ? { timeoutMs: Math.min(this.#o.requestTimeoutMs, req.deadline - this.#o.clock.now()) } : {}),
       });
       if (res.status === 401) {
         // A 401 means the request was not carried out, so even a non-idempotent one may be resent.

@@ -68,6 +68,19 @@ describe('withRetries', () => {
     assert.deepEqual(clock.sleeps, [2500]);
   });
 
+  it('starts no retry that would end past the deadline', async () => {
+    const clock = new FakeClock();
+    let calls = 0;
+    await assert.rejects(
+      withRetries(ctx(clock, { deadline: clock.now() + 250 }), () => {
+        calls++;
+        return Promise.reject(new Transient(`attempt ${calls}`));
+      }),
+      /attempt 2/,
+    );
+    assert.deepEqual(clock.sleeps, [100]);
+  });
+
   it('stops when the signal is aborted', async () => {
     const clock = new FakeClock();
     const ac = new AbortController();

@@ -100,6 +100,35 @@ describe('VCD tasks', () => {
     assert.equal(polls, 4);
   });
 
+  it('reports a poll that failed at the deadline as a task timeout, and other poll failures as they are', async () => {
+    const clock = new FakeClock();
+    const poll = { initialDelayMs: 100, maxDelayMs: 100, multiplier: 1, jitter: 0 };
+    let deadlineSeen = 0;
+    let polls = 0;
+    await assert.rejects(
+      waitForTask({
+        operation: 'x',
+        href: HREF,
+        fetch: (_signal, deadline) => {
+          deadlineSeen = deadline;
+          if (++polls === 1) return Promise.resolve(task('running'));
+          clock.t = deadline; // the read hung until the deadline cut it off
+          return Promise.reject(new Error('ETIMEDOUT'));
+        },
+        clock,
+        random: () => 0,
+        poll,
+        timeoutMs: 500,
+      }),
+      (err: unknown) => err instanceof VcdTaskTimeoutError && err.lastStatus === 'running',
+    );
+    assert.equal(deadlineSeen, 1_000_000 + 500);
+    await assert.rejects(
+      waitForTask({ operation: 'x', href: HREF, fetch: () => Promise.reject(new Error('HTTP 500')), clock: new FakeClock(), random: () => 0, poll, timeoutMs: 500 }),
+      /HTTP 500/,
+    );
+  });
+
   it('stops waiting when cancelled', async () => {
     const clock = new FakeClock();
     const ac = new AbortController();
