@@ -207,9 +207,9 @@ describe('simulated VCD: edge gateways, firewall and static routes', () => {
     const created = await http.write('POST', `${API}/edgeGateways`, provider, body);
     assert.match(created.owner.id, /^urn:vcloud:gateway:/);
     const backing = ((await http.send('GET', `${API}/edgeGateways/${created.owner.id}`, { token: provider })).body as { gatewayBacking: { backingId: string } }).gatewayBacking.backingId;
-    const tier1 = (): { display_name?: unknown; tier0_path?: unknown } | undefined => sim.admin.state().nsx.objects.find((o) => o.path === `/infra/tier-1s/${backing}`);
-    assert.equal(tier1()?.display_name, 'globex-edge-2', 'the edge has a tier-1 in NSX');
-    assert.equal(tier1()?.tier0_path, '/infra/tier-0s/pg-public-t0', 'linked to the provider gateway’s tier-0');
+    const tier1 = (): Record<string, unknown> | undefined => sim.admin.state().nsx.objects.find((o) => o.path === `/infra/tier-1s/${backing}`);
+    assert.equal(tier1()?.['display_name'], 'globex-edge-2', 'the edge has a tier-1 in NSX');
+    assert.equal(tier1()?.['tier0_path'], '/infra/tier-0s/pg-public-t0', 'linked to the provider gateway’s tier-0');
     await http.write('DELETE', `${API}/edgeGateways/${created.owner.id}`, provider);
     assert.equal(tier1(), undefined, 'deleting the edge removes its tier-1');
     const noTier0 = await http.send('POST', `${API}/edgeGateways`, { token: provider, body: { ...body, edgeGatewayUplinks: [{ uplinkId: segId, subnets: { values: [{ gateway: '172.16.50.1', prefixLength: 24 }] } }] } });
