@@ -200,8 +200,10 @@ export class Manager {
       await this.stop();
       throw new Error(`caches not synced within ${timeoutMs} ms: ${pending.join(', ')}`);
     }
+    if (this.#state !== 'starting') return; // stop() was called while caches were syncing
     if (this.#elector) await this.#elector.start();
     else this.#startWorkers();
+    if (this.#state !== 'starting') return;
     this.#state = 'started';
     this.logger.info({ controllers: this.#controllers.map((c) => c.name), role: this.#role() }, 'manager started');
   }
@@ -229,8 +231,12 @@ export class Manager {
   }
 
   async #stop(): Promise<void> {
+    const wasStarting = this.#state === 'starting';
     this.#state = 'stopping';
+    // An elector started by a start() still in flight must not outlive the stop.
+    if (wasStarting) await this.#elector?.stop();
     for (const c of this.#controllers) c.stopIntake();
+    // The deadline is wall time on purpose: it bounds how long a real process takes to exit.
     const graceMs = this.#o.gracefulShutdownTimeoutMs ?? 30_000;
     const drained = Promise.all(this.#controllers.map((c) => c.drained())).then(() => true);
     if (!(await Promise.race([drained, sleep(systemClock, graceMs).then(() => false)]))) {
