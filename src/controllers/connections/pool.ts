@@ -4,7 +4,8 @@
 // in the one place every use of a connection passes through:
 // - a VCDConnection serves only objects in its own namespace, with a Secret from that namespace;
 // - a ClusterVCDConnection reads its Secret from the operator's namespace only, and serves only
-//   namespaces its allowedNamespaces selector matches (none when the selector is absent).
+//   namespaces its allowedNamespaces selector matches, plus the operator's own namespace (only that
+//   one when the selector is absent).
 import type { Logger } from 'pino';
 import type { ClusterVCDConnection, ConnectionRef, Reason, VCDConnection } from '../../api/index.ts';
 import { CredentialKeys, Reasons } from '../../api/index.ts';
@@ -78,9 +79,11 @@ export class ConnectionPool {
     if (ref.kind === 'ClusterVCDConnection') {
       const conn = this.#o.clusterConnections.get(ref.name);
       if (!conn) return { ok: false, reason: Reasons.ConnectionNotFound, message: `ClusterVCDConnection ${ref.name} does not exist.` };
+      // The operator's own namespace may always use it; others only when the selector matches.
       const selector = conn.spec.allowedNamespaces;
       const ns = this.#o.namespaces.get(namespace);
-      if (!selector || !ns || !matchesSelector(selector, ns.metadata?.labels)) {
+      const allowed = namespace === this.#o.operatorNamespace || (!!selector && !!ns && matchesSelector(selector, ns.metadata?.labels));
+      if (!allowed) {
         return {
           ok: false,
           reason: Reasons.ConnectionNotAllowed,

@@ -2,16 +2,7 @@
 // ANDed; an empty selector matches everything; an absent selector matches nothing (the caller
 // decides what absence means).
 
-export interface LabelSelectorRequirement {
-  key: string;
-  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
-  values?: string[];
-}
-
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: LabelSelectorRequirement[];
-}
+import type { LabelSelector } from '../../api/index.ts';
 
 export function matchesSelector(selector: LabelSelector, labels: Record<string, string> | undefined): boolean {
   const l = labels ?? {};
