@@ -13,6 +13,16 @@ export interface RetryPolicy {
 
 export const defaultRetry: RetryPolicy = { maxAttempts: 5, backoff: defaultBackoff };
 
+/** What a client's options may override; the rest comes from defaultRetry. */
+export interface RetryOptions {
+  maxAttempts?: number;
+  backoff?: Partial<BackoffPolicy>;
+}
+
+export function resolveRetry(opts: RetryOptions | undefined): RetryPolicy {
+  return { maxAttempts: opts?.maxAttempts ?? defaultRetry.maxAttempts, backoff: { ...defaultRetry.backoff, ...opts?.backoff } };
+}
+
 /** Returned by a classifier for a retryable failure; undefined means give up. */
 export interface RetryDecision {
   reason: string;

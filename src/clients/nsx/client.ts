@@ -11,7 +11,7 @@ import { HttpCore, type HttpMethod, type HttpResponse } from '../common/http.ts'
 import { Semaphore } from '../common/limits.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
 import { RequestMetrics } from '../common/metrics.ts';
-import { defaultRetry, withRetries, type RetryDecision, type RetryPolicy } from '../common/retry.ts';
+import { resolveRetry, withRetries, type RetryDecision, type RetryOptions, type RetryPolicy } from '../common/retry.ts';
 import { SecretSet } from '../common/secrets.ts';
 import { createAgent } from '../common/tls.ts';
 import { NsxApiError, NsxAuthError, NsxConflictError, NsxNotFoundError, NsxStaleRevisionError, toNsxApiError } from './errors.ts';
@@ -43,7 +43,7 @@ export interface NsxConnectOptions {
   /** Metrics are registered with the prefix nsx_client_. */
   metrics?: Registry;
   maxInFlight?: number;
-  retry?: Partial<RetryPolicy>;
+  retry?: RetryOptions;
   /** Read-modify-write attempts before NsxConflictError (default 5). */
   maxRevisionAttempts?: number;
   requestTimeoutMs?: number;
@@ -69,8 +69,10 @@ interface Session {
   xsrf: string;
 }
 
+// 500 included: NSX answers 500 with error_code 607 when it aborted a transaction, which can be repeated.
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
-// NSX answers 500 with error_code 607 when it aborted a transaction; the request can be repeated.
+// Retry-After rides on the error under a symbol: out of its fields and its JSON.
+const RETRY_AFTER = Symbol('retryAfterMs');
 
 export class NsxClient {
   readonly #core: HttpCore;
@@ -104,7 +106,7 @@ export class NsxClient {
       clock: this.#clock,
       requestTimeoutMs: opts.requestTimeoutMs ?? 60_000,
     });
-    this.#retry = { ...defaultRetry, ...opts.retry, backoff: { ...defaultRetry.backoff, ...opts.retry?.backoff } };
+    this.#retry = resolveRetry(opts.retry);
     this.#o = { username: opts.username, password: opts.password, authMode: opts.authMode ?? 'session', maxRevisionAttempts: opts.maxRevisionAttempts ?? 5 };
   }
 
@@ -288,7 +290,7 @@ export class NsxClient {
   }
 
   async #login(): Promise<Session> {
-    const res = await withRetries(this.#retryContext('session.create', true), () =>
+    const res = await withRetries(this.#retryContext('session.create'), () =>
       this.#core.send({
         operation: 'session.create',
         method: 'POST',
@@ -314,7 +316,7 @@ export class NsxClient {
   async #call(operation: string, method: HttpMethod, path: string, body?: unknown, query?: Record<string, string | undefined>): Promise<HttpResponse> {
     if (this.#closed) throw new ClientClosedError('nsx', operation);
     const full = path.startsWith(POLICY) || path.startsWith('/api/') ? path : `${POLICY}${path}`;
-    return withRetries(this.#retryContext(operation, true), async () => {
+    return withRetries(this.#retryContext(operation), async () => {
       let rebuilt = false;
       for (;;) {
         const headers: Record<string, string> = { Accept: 'application/json' };
@@ -349,7 +351,7 @@ export class NsxClient {
 
   // Every NSX operation this client sends is safe to repeat: reads, PATCH merges, deletes, and
   // PUTs that quote a revision (a repeat of a committed PUT gets 412 and is re-read by update()).
-  #retryContext(operation: string, idempotent: boolean): Parameters<typeof withRetries>[0] {
+  #retryContext(operation: string): Parameters<typeof withRetries>[0] {
     return {
       policy: this.#retry,
       clock: this.#clock,
@@ -363,14 +365,12 @@ export class NsxClient {
           return { reason: `HTTP ${err.status}`, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
         }
         if (err instanceof TlsVerificationError) return undefined;
-        if (err instanceof CloudNetworkError && (idempotent || !err.outcomeUnknown)) return { reason: err.code };
+        if (err instanceof CloudNetworkError) return { reason: err.code };
         return undefined;
       },
     };
   }
 }
-
-const RETRY_AFTER = Symbol('retryAfterMs');
 
 function enc(s: string): string {
   return encodeURIComponent(s);

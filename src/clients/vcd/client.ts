@@ -8,7 +8,7 @@ import { HttpCore } from '../common/http.ts';
 import { KeyedMutex, Semaphore } from '../common/limits.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
 import { RequestMetrics } from '../common/metrics.ts';
-import { defaultRetry, withRetries, type RetryPolicy } from '../common/retry.ts';
+import { resolveRetry, withRetries, type RetryOptions } from '../common/retry.ts';
 import { SecretSet } from '../common/secrets.ts';
 import { createAgent } from '../common/tls.ts';
 import { CloudNetworkError, TlsVerificationError } from '../common/errors.ts';
@@ -40,7 +40,7 @@ export interface VcdConnectOptions {
   /** Requests in flight at once on this connection (default 8). */
   maxInFlight?: number;
   /** Retries of safe operations (default 5 attempts, 200 ms doubling to 10 s, half jitter). */
-  retry?: Partial<RetryPolicy>;
+  retry?: RetryOptions;
   /** Task polling intervals (default 100 ms growing 1.5x to 3 s, with jitter). */
   taskPoll?: Partial<BackoffPolicy>;
   /** Overall deadline for one task (default 10 minutes). */
@@ -112,7 +112,7 @@ export class VcdClient {
     const agent = createAgent({ url: opts.url, maxSockets: maxInFlight, logger, service: 'vcd', ...(opts.caPem ? { caPem: opts.caPem } : {}), ...(opts.insecureSkipVerify ? { insecureSkipVerify: true } : {}) });
     const requestTimeoutMs = opts.requestTimeoutMs ?? 60_000;
     const core = new HttpCore({ service: 'vcd', baseUrl: opts.url, agent, logger, metrics, limiter: new Semaphore(maxInFlight), secrets, clock, requestTimeoutMs });
-    const retry: RetryPolicy = { ...defaultRetry, ...opts.retry, backoff: { ...defaultRetry.backoff, ...opts.retry?.backoff } };
+    const retry = resolveRetry(opts.retry);
     // The session reads the negotiated version lazily, when it first logs in.
     const session: VcdSession = new VcdSession({ core, org: opts.org, auth: opts.auth, secrets, clock, logger, apiVersion: () => transport.apiVersion });
     const transport = new VcdTransport({

@@ -9,7 +9,7 @@ import { HttpCore, type HttpMethod, type HttpResponse } from '../common/http.ts'
 import { Semaphore } from '../common/limits.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
 import { RequestMetrics } from '../common/metrics.ts';
-import { defaultRetry, withRetries, type RetryDecision, type RetryPolicy } from '../common/retry.ts';
+import { resolveRetry, withRetries, type RetryDecision, type RetryOptions, type RetryPolicy } from '../common/retry.ts';
 import { SecretSet } from '../common/secrets.ts';
 import { createAgent } from '../common/tls.ts';
 import { X509Certificate } from 'node:crypto';
@@ -31,7 +31,7 @@ export interface VCenterConnectOptions {
   /** Metrics are registered with the prefix vcenter_client_. */
   metrics?: Registry;
   maxInFlight?: number;
-  retry?: Partial<RetryPolicy>;
+  retry?: RetryOptions;
   requestTimeoutMs?: number;
   clock?: Clock;
   random?: () => number;
@@ -145,7 +145,7 @@ export class VCenterClient {
       clock: this.#clock,
       requestTimeoutMs: opts.requestTimeoutMs ?? 60_000,
     });
-    this.#retry = { ...defaultRetry, ...opts.retry, backoff: { ...defaultRetry.backoff, ...opts.retry?.backoff } };
+    this.#retry = resolveRetry(opts.retry);
   }
 
   /** Logs in (choosing /api or /rest) and returns a ready client. */
