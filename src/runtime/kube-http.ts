@@ -138,7 +138,9 @@ export class KubeHttp implements KubeTransport {
         'content-length': Buffer.byteLength(payload),
       };
     }
-    reqOpts.agent = this.#agent;
+    // client-node picks a proxy agent when the kubeconfig names a proxy; otherwise our
+    // keep-alive agent saves a TLS handshake per request.
+    if (!this.#kc.getCurrentCluster()?.proxyUrl) reqOpts.agent = this.#agent;
     const timeoutMs = opts.timeoutMs ?? this.#timeoutMs;
     const mod = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
