@@ -4,6 +4,8 @@ import type { AuditEntry, FaultRule, HttpMethod, ServiceKind } from './types.ts'
 import { defaultKnobs, mergeKnobs, type SimKnobs } from './knobs.ts';
 import { redactSecrets } from './redact.ts';
 
+const MAX_AUDIT_ENTRIES = 200_000;
+
 export interface RouteCounter {
   service: ServiceKind;
   instance: string;
@@ -110,6 +112,8 @@ export class SimCore {
     };
     if (e.body !== undefined) entry.body = redactSecrets(e.body);
     this.#audit.push(entry);
+    // A bounded log: a simulator left running for days keeps the newest entries.
+    if (this.#audit.length > MAX_AUDIT_ENTRIES + 10_000) this.#audit.splice(0, this.#audit.length - MAX_AUDIT_ENTRIES);
     return entry;
   }
 

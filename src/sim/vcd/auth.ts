@@ -96,7 +96,13 @@ export class AuthStore {
     };
     this.#sessionsByToken.set(s.token, s);
     this.#sessionsById.set(s.id, s);
+    if (this.#sessionsById.size % 1000 === 0) this.#dropExpired();
     return s;
+  }
+
+  #dropExpired(): void {
+    const now = this.#now();
+    for (const s of this.#sessionsById.values()) if (now > s.expiresAt) this.endSession(s);
   }
 
   endSession(s: SessionRecord): void {

@@ -45,6 +45,9 @@ export interface TaskInput {
   result?: string;
 }
 
+const PRUNE_ABOVE = 10_000;
+const TASK_RETENTION_MS = 3_600_000;
+
 export class TaskStore {
   #tasks = new Map<string, TaskRecord>();
   readonly #now: () => number;
@@ -55,10 +58,20 @@ export class TaskStore {
 
   create(input: TaskInput): TaskRecord {
     const now = this.#now();
+    this.#prune(now);
     const { durationMs, ...rest } = input;
     const t: TaskRecord = { uuid: randomUUID(), startedAt: now, endsAt: now + durationMs, cancelled: false, ...rest };
     this.#tasks.set(t.uuid, t);
     return t;
+  }
+
+  /** Forgets tasks that ended over an hour ago, oldest first, so a long-running simulator stays small. */
+  #prune(now: number): void {
+    if (this.#tasks.size < PRUNE_ABOVE) return;
+    for (const [uuid, t] of this.#tasks) {
+      if (t.endsAt > now - TASK_RETENTION_MS) break;
+      this.#tasks.delete(uuid);
+    }
   }
 
   get(uuid: string): TaskRecord | undefined {
