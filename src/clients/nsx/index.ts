@@ -3,3 +3,6 @@ export { NsxClient, POLICY, type NsxConnectOptions, type OwnedEntries, type Stat
 export { NsxError, NsxApiError, NsxNotFoundError, NsxStaleRevisionError, NsxAuthError, NsxConflictError } from './errors.ts';
 export { mergeOwned } from './merge.ts';
 export type * from './types.ts';
+export { CloudClientError, CloudNetworkError, TlsVerificationError, ClientClosedError } from '../common/errors.ts';
+export type { Logger } from '../common/logger.ts';
+export type { RetryOptions } from '../common/retry.ts';

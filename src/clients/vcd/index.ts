@@ -23,3 +23,5 @@ export { FEATURES, CLIENT_API_VERSIONS, atLeast, compareVersions } from './versi
 export type { IpSpacesApi, IpSpaceUplinksApi, IpSpaceOrgAssignmentsApi, IpSpaceAllocationsApi } from './ipSpaces.ts';
 export type { EdgeGatewaysApi, FirewallApi, FirewallGroupsApi, ApplicationPortProfilesApi } from './edgeGateways.ts';
 export type * from './types.ts';
+export type { Logger } from '../common/logger.ts';
+export type { RetryOptions } from '../common/retry.ts';

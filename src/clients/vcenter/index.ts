@@ -3,3 +3,6 @@ export { VCenterClient, type VCenterConnectOptions, type ApiFamily, type TlsInfo
 export { VCenterError, VCenterApiError, VCenterNotFoundError, VCenterAlreadyExistsError, VCenterAuthError } from './errors.ts';
 export { splitPem, pemToDer, fingerprints, sameCertificate, describeCertificate, type Fingerprints, type CertificateInfo } from './certificates.ts';
 export { rootsFromDownloadZip } from './downloadZip.ts';
+export { CloudClientError, CloudNetworkError, TlsVerificationError, ClientClosedError } from '../common/errors.ts';
+export type { Logger } from '../common/logger.ts';
+export type { RetryOptions } from '../common/retry.ts';

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
-import { NsxClient, NsxAuthError, NsxNotFoundError, type NsxConnectOptions, type PrefixEntry, type RedistributionRule } from '../../../src/clients/nsx/index.ts';
-import { TlsVerificationError } from '../../../src/clients/vcd/index.ts';
+import { NsxClient, NsxAuthError, TlsVerificationError, NsxNotFoundError, type NsxConnectOptions, type PrefixEntry, type RedistributionRule } from '../../../src/clients/nsx/index.ts';
 import { fastRetry } from './helpers.ts';
 
 const T0S = 'GET /policy/api/v1/infra/tier-0s';

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
-import { VCenterAuthError, VCenterClient, fingerprints, type VCenterConnectOptions } from '../../../src/clients/vcenter/index.ts';
-import { TlsVerificationError } from '../../../src/clients/vcd/index.ts';
+import { TlsVerificationError, VCenterAuthError, VCenterClient, fingerprints, type VCenterConnectOptions } from '../../../src/clients/vcenter/index.ts';
 import { fastRetry } from './helpers.ts';
 
 const CHAINS = 'GET /api/vcenter/certificate-management/vcenter/trusted-root-chains';
