@@ -10,6 +10,7 @@ import type { FinalizerHelper } from './finalizers.ts';
 import { errorSummary, type IndexFunc, type SupervisedInformer } from './informer.ts';
 import type { ReconcileResultLabel, RuntimeMetrics } from './metrics.ts';
 import type { RateLimiter } from './rate-limiter.ts';
+import { jsonEqual } from './merge-patch.ts';
 import type { StatusWriter } from './status.ts';
 import { objectKey, type KubeObject, type ResourceType } from './types.ts';
 import { WorkQueue } from './workqueue.ts';
@@ -53,6 +54,11 @@ export interface ControllerDefinition<T extends KubeObject = KubeObject> {
   resyncPeriodMs?: number;
   /** Indexes added to the primary informer, e.g. { byEdge: (rule) => [edgeKey(rule)] }. */
   indexers?: Record<string, IndexFunc<T>>;
+  /**
+   * Skip primary updates that change nothing but status (the echo of our own status writes).
+   * Default true; spec, metadata and deletion changes always enqueue, and resync still runs.
+   */
+  ignoreStatusOnlyUpdates?: boolean;
   /** Overrides the default (5 ms → 1000 s per key, max with 10 qps / burst 100). */
   rateLimiter?: RateLimiter;
 }
@@ -101,9 +107,14 @@ export class Controller<T extends KubeObject = KubeObject> {
       // worker that picks it up at once would see the second add and reconcile twice.
       for (const k of new Set(this.#safeKeys(keys))) this.queue.add(k);
     };
+    const skipStatusOnly = def.ignoreStatusOnlyUpdates ?? true;
     deps.primary.on({
       add: (obj) => enqueue(() => keysFor(obj)),
-      update: (oldObj, newObj) => enqueue(() => (oldObj === newObj ? keysFor(newObj) : [...keysFor(oldObj), ...keysFor(newObj)])),
+      update: (oldObj, newObj) => {
+        if (oldObj === newObj) return enqueue(() => keysFor(newObj)); // resync
+        if (skipStatusOnly && onlyStatusChanged(oldObj, newObj)) return;
+        enqueue(() => [...keysFor(oldObj), ...keysFor(newObj)]);
+      },
       delete: (obj) => enqueue(() => keysFor(obj)),
     });
     for (const w of def.watches ?? []) {
@@ -219,4 +230,14 @@ export class Controller<T extends KubeObject = KubeObject> {
       return [];
     }
   }
+}
+
+/** True when two versions of an object differ only in status and bookkeeping metadata. */
+function onlyStatusChanged(a: KubeObject, b: KubeObject): boolean {
+  const strip = (o: KubeObject): unknown => ({
+    ...o,
+    status: undefined,
+    metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined },
+  });
+  return jsonEqual(strip(a), strip(b));
 }

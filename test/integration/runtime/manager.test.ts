@@ -148,7 +148,7 @@ describe('Manager against kube-apiserver', function () {
     await until(() => manager?.informer<Gadget>(gadgets).list().filter((g) => findCondition(g.status?.conditions, 'Ready')?.status === 'True').length === count, 30_000, 'all Ready');
     const writesToReady = statusWrites();
     assert.ok(writesToReady >= count, `${writesToReady} status writes to make ${count} objects Ready`);
-    // Our own status writes come back as watch events and are reconciled once more; let that settle.
+    // Let the last writes and their watch echoes settle before counting.
     await sleep(1_000);
     const before = { writes: statusWrites(), reconciles };
     await sleep(5_000); // over two resync periods

@@ -191,6 +191,34 @@ describe('Controller', function () {
     assert.deepEqual(seen, ['ns/conn2']);
   });
 
+  it('ignores updates that change only status (the echo of its own writes), not spec, labels or deletion', async function () {
+    lw.current = { items: [thing('a', '1', { n: 1 })], resourceVersion: '2' };
+    const seen: string[] = [];
+    const c = build({
+      reconcile: (key) => {
+        seen.push(key);
+        return Promise.resolve();
+      },
+    });
+    primary.start();
+    c.start();
+    await clock.advance(0);
+    const withStatus = { ...thing('a', '3', { n: 1 }), status: { ready: true } };
+    lw.lastWatch.emit({ type: 'MODIFIED', object: withStatus });
+    await clock.advance(0);
+    assert.equal(seen.length, 1, 'a status-only update is skipped');
+    lw.lastWatch.emit({ type: 'MODIFIED', object: { ...thing('a', '4', { n: 1 }), status: { ready: true }, metadata: { name: 'a', namespace: 'ns', resourceVersion: '4', labels: { x: 'y' } } } });
+    await clock.advance(0);
+    lw.lastWatch.emit({ type: 'MODIFIED', object: { ...thing('a', '5', { n: 2 }), status: { ready: true }, metadata: { name: 'a', namespace: 'ns', resourceVersion: '5', labels: { x: 'y' } } } });
+    await clock.advance(0);
+    lw.lastWatch.emit({
+      type: 'MODIFIED',
+      object: { ...thing('a', '6', { n: 2 }), metadata: { name: 'a', namespace: 'ns', resourceVersion: '6', labels: { x: 'y' }, deletionTimestamp: '2026-01-01T00:00:00Z' } },
+    });
+    await clock.advance(0);
+    assert.equal(seen.length, 4, 'label, spec and deletion changes each reconcile');
+  });
+
   it('resync enqueues every cached key each period', async function () {
     lw.current = { items: [thing('a', '1'), thing('b', '2')], resourceVersion: '3' };
     const seen: string[] = [];

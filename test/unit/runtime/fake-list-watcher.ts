@@ -42,6 +42,7 @@ export class FakeListWatcher<T extends KubeObject> implements ListWatcher<T> {
 
 export interface Thing extends KubeObject {
   spec?: { edge?: string; n?: number };
+  status?: { ready?: boolean };
 }
 
 export function thing(name: string, rv: string, spec: Thing['spec'] = {}, namespace = 'ns'): Thing {
