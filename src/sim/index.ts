@@ -61,7 +61,7 @@ export async function startSimulator(opts: StartSimulatorOptions = {}): Promise<
   // Provider gateways and edges created in the VCD part exist in NSX as their tier-0 / tier-1.
   const hooks: VcdBackingHooks = {
     providerGatewayCreated: (net) => void nsx.ensureTier0(net.backingId, net.name),
-    edgeCreated: (edge, networks) => {
+    edgeSaved: (edge, networks) => {
       const tier0 = networks.find((n) => n.kind === 'TIER0');
       const t0Path = tier0 ? nsx.ensureTier0(tier0.backingId, tier0.name) : undefined;
       nsx.ensureTier1(edge.backingId, edge.name, t0Path);

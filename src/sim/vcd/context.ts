@@ -13,8 +13,8 @@ import { uuidOf } from './state.ts';
 /** Calls into the NSX part so VCD objects have their NSX backings (tier-0 / tier-1 gateways). */
 export interface VcdBackingHooks {
   providerGatewayCreated?(net: ExternalNetworkRec): void;
-  /** `networks` are the external networks of the edge's uplinks (one Tier-0, maybe segments). */
-  edgeCreated?(edge: EdgeRec, networks: ExternalNetworkRec[]): void;
+  /** After an edge is created or its uplinks change; `networks` are its uplinks' external networks. */
+  edgeSaved?(edge: EdgeRec, networks: ExternalNetworkRec[]): void;
   edgeDeleted?(edge: EdgeRec): void;
 }
 

@@ -158,6 +158,7 @@ export function edgeRoutes(ctx: VcdContext): Route[] {
         edge.uplinks = uplinks;
         if (typeof b['nonDistributedRoutingEnabled'] === 'boolean') edge.nonDistributedRoutingEnabled = b['nonDistributedRoutingEnabled'];
         if (typeof b['distributedRoutingEnabled'] === 'boolean') edge.distributedRoutingEnabled = b['distributedRoutingEnabled'];
+        notifyEdgeSaved(ctx, edge);
       },
     });
   };
@@ -221,6 +222,10 @@ export function addEdge(ctx: VcdContext, edge: EdgeRec): void {
   ctx.state.edges.set(edge.id, edge);
   const t0 = ctx.state.tier0Uplink(edge);
   if (t0) ensureAssignments(ctx.state, edge.orgId, t0.networkId);
+  notifyEdgeSaved(ctx, edge);
+}
+
+function notifyEdgeSaved(ctx: VcdContext, edge: EdgeRec): void {
   const networks = edge.uplinks.map((u) => ctx.state.externalNetworks.get(u.networkId)).filter((n) => n !== undefined);
-  ctx.hooks.edgeCreated?.(edge, networks);
+  ctx.hooks.edgeSaved?.(edge, networks);
 }

@@ -152,6 +152,25 @@ describe('simulated VCD: authentication, versions and tasks', () => {
     assert.equal((await http.send('GET', '/api/task/00000000-0000-0000-0000-000000000000', { token: acme, accept: 'application/*+xml;version=37.2' })).status, 403);
   });
 
+  it('stretches a task by a slow-task fault', async () => {
+    const acme = await http.login('acme');
+    const edgeId = await idByName(http, acme, `${API}/edgeGateways`, 'acme-edge');
+    sim.admin.addFault({ route: 'PUT /cloudapi/1.0.0/edgeGateways/{id}/firewall/rules', kind: 'slow-task', delayMs: 4000, times: 1 });
+    const res = await http.send('PUT', `${API}/edgeGateways/${edgeId}/firewall/rules`, { token: acme, body: { userDefinedRules: [] } });
+    now += 1000;
+    assert.equal((await http.task(res.headers['location'] ?? '', acme)).status, 'running');
+    now += 4000;
+    assert.equal((await http.task(res.headers['location'] ?? '', acme)).status, 'success');
+  });
+
+  it('answers routes it does not implement like VCD: 404 with an Error body', async () => {
+    const acme = await http.login('acme');
+    const res = await http.send('GET', `${API}/edgeGateways/x/nat/rules`, { token: acme });
+    assert.equal(res.status, 404);
+    assert.equal((res.body as { minorErrorCode: string }).minorErrorCode, 'NOT_FOUND');
+    assert.equal((await http.send('GET', '/api/org', { token: acme })).status, 404);
+  });
+
   it('parses the task XML shape govcd reads', () => {
     const t = parseTaskXml(
       '<?xml version="1.0"?><Task xmlns="http://www.vmware.com/vcloud/v1.5" status="error" id="urn:vcloud:task:1" operation="X"><Owner href="h" id="urn:x" name="n" type="t"/><Error majorErrorCode="400" minorErrorCode="BAD_REQUEST" message="m"/><Details>d</Details></Task>',

@@ -216,6 +216,52 @@ describe('simulated VCD: edge gateways, firewall and static routes', () => {
     assert.equal(noTier0.status, 400);
   });
 
+  it('adds a segment-backed uplink to an edge (provider), backing it in NSX and making it a valid appliedTo', async () => {
+    const globexEdge = await idByName(http, provider, `${API}/edgeGateways`, 'globex-edge');
+    const current = (await http.send('GET', `${API}/edgeGateways/${globexEdge}`, { token: provider })).body as Record<string, unknown> & { edgeGatewayUplinks: unknown[]; gatewayBacking: { backingId: string } };
+    const globex = await http.login('globex');
+    const body = { ...current, edgeGatewayUplinks: [...current.edgeGatewayUplinks, { uplinkId: segId, subnets: { values: [{ gateway: '172.16.50.1', prefixLength: 24, primaryIp: '172.16.50.20', enabled: true }] }, connected: true }] };
+    assert.equal((await http.send('PUT', `${API}/edgeGateways/${globexEdge}`, { token: globex, body })).status, 403, 'tenants cannot change uplinks');
+    await http.write('PUT', `${API}/edgeGateways/${globexEdge}`, provider, body);
+    const iface = sim.admin.state().nsx.objects.find((o) => o.path.startsWith(`/infra/tier-1s/${current.gatewayBacking.backingId}/locale-services/`) && o.resource_type === 'Tier1Interface');
+    assert.equal(iface?.['segment_path'], '/infra/segments/seg-transit');
+    const res = await http.send('PUT', `${API}/edgeGateways/${globexEdge}/firewall/rules`, { token: globex, body: { userDefinedRules: [rule('scoped', { appliedTo: { id: segId } })] } });
+    assert.equal(res.status, 202);
+  });
+
+  it('serves system rules from the fixture first and never touches them on PUT or DELETE', async () => {
+    const fixture = `
+provider: { org: System, username: administrator, password: sim-Provider-pw1, apiToken: t0 }
+orgs:
+  - { name: acme, vdcs: [acme-vdc], users: [{ username: acme-admin, password: sim-Acme-pw1, apiToken: t1 }] }
+externalNetworks:
+  - { name: pg, kind: TIER0, usingIpSpace: true }
+ipSpaces: []
+edges:
+  - name: acme-edge
+    org: acme
+    vdc: acme-vdc
+    uplinks: [{ externalNetwork: pg }]
+    systemRules: [{ name: ipsec-vpn, actionValue: ALLOW, direction: IN_OUT, ipProtocol: IPV4 }]
+nsx: { username: admin, password: x }
+vcenters: []
+`;
+    const small = await startSimulator({ fixture, knobs: { taskDurationMs: 0 } });
+    try {
+      const h = new VcdHttp(small);
+      const token = await h.login('acme');
+      const e = await idByName(h, token, `${API}/edgeGateways`, 'acme-edge');
+      const path = `${API}/edgeGateways/${e}/firewall/rules`;
+      await h.write('PUT', path, token, { userDefinedRules: [rule('mine')] });
+      await h.write('DELETE', path, token);
+      const after = (await h.send('GET', path, { token })).body as Rules;
+      assert.deepEqual(after.systemRules.map((r) => r.name), ['ipsec-vpn']);
+      assert.deepEqual(after.userDefinedRules, []);
+    } finally {
+      await small.stop();
+    }
+  });
+
   it('creates org VDC networks, non-distributed only on edges that allow it', async () => {
     const vdcs = (await http.send('GET', `${API}/vdcs`, { token: provider })).body as { values: Array<{ id: string; name: string }> };
     const globex = await http.login('globex');
