@@ -119,7 +119,7 @@ export interface TaskWaitOptions {
 }
 
 /**
- * Polls until the task leaves the running states. Success returns the final task; error or
+ * Polls (after a first wait) until the task leaves the running states. Success returns the final task; error or
  * aborted throws VcdTaskError; passing the deadline throws VcdTaskTimeoutError (the task may still
  * finish). Aborting the signal stops waiting with the signal's reason.
  */
@@ -128,6 +128,8 @@ export async function waitForTask(o: TaskWaitOptions): Promise<VcdTask> {
   const deadline = started + o.timeoutMs;
   let last: string | undefined;
   for (let n = 0; ; n++) {
+    // Sleep first: a task just accepted is still running, so an immediate read is a wasted call.
+    await o.clock.sleep(Math.min(backoffDelay(o.poll, n, o.random), Math.max(0, deadline - o.clock.now())), o.signal);
     throwIfAborted(o.signal);
     let task: VcdTask;
     try {
@@ -144,7 +146,5 @@ export async function waitForTask(o: TaskWaitOptions): Promise<VcdTask> {
     }
     const now = o.clock.now();
     if (now >= deadline) throw new VcdTaskTimeoutError(o.operation, o.href, last, now - started);
-    const delay = Math.min(backoffDelay(o.poll, n, o.random), deadline - now);
-    await o.clock.sleep(delay, o.signal);
   }
 }
