@@ -1,0 +1,65 @@
+// Wiring: the shared connection pool and every controller of the operator, on one Manager.
+import { VcdClient, type VcdConnectOptions } from '../clients/vcd/index.ts';
+import type { KubeObject, Manager } from '../runtime/index.ts';
+import { ClusterVCDConnectionResource, VCDConnectionResource, type ClusterVCDConnection, type VCDConnection } from '../api/index.ts';
+import { clusterIdentity } from './cluster-identity.ts';
+import { connectionController, NamespaceResource, SecretResource } from './connections/controller.ts';
+import { ConnectionPool, type Secret } from './connections/pool.ts';
+import type { ControllerDeps } from './deps.ts';
+import { claimController } from './ipam/controller.ts';
+import { ipSpaceController } from './ipspace/controller.ts';
+
+export interface OperatorOptions {
+  /** Where ClusterVCDConnection Secrets live (the operator's own namespace). */
+  operatorNamespace: string;
+  /** Watch only this namespace; all when absent. */
+  watchNamespace?: string;
+  /** Overrides the kube-system UID (tests that simulate two clusters on one control plane). */
+  clusterId?: string;
+  /** Deadline of one VCD task; also how long a lost allocate may still complete. Default 10 min. */
+  taskTimeoutMs?: number;
+  /** How long an allocate whose answer was lost may still complete. Default: task deadline + 1 min. */
+  pendingWindowMs?: number;
+  /** How often Ready objects are checked against VCD. Default 10 min. */
+  driftCheckMs?: number;
+  /** Extra VCD client options (metrics registry, retry policy, clock...). */
+  clientOptions?: Partial<VcdConnectOptions>;
+  /** Replaces VcdClient.connect (tests). */
+  connect?: (opts: VcdConnectOptions) => Promise<VcdClient>;
+}
+
+export interface Operator {
+  deps: ControllerDeps;
+  pool: ConnectionPool;
+  close(): Promise<void>;
+}
+
+export async function registerControllers(manager: Manager, opts: OperatorOptions): Promise<Operator> {
+  const taskTimeoutMs = opts.taskTimeoutMs ?? 600_000;
+  const pool = new ConnectionPool({
+    vcdConnections: manager.informer<VCDConnection>(VCDConnectionResource),
+    clusterConnections: manager.informer<ClusterVCDConnection>(ClusterVCDConnectionResource),
+    secrets: manager.informer<Secret>(SecretResource),
+    namespaces: manager.informer<KubeObject>(NamespaceResource),
+    operatorNamespace: opts.operatorNamespace,
+    logger: manager.logger,
+    connect: opts.connect ?? ((o) => VcdClient.connect(o)),
+    clientOptions: { taskTimeoutMs, ...opts.clientOptions },
+  });
+  const deps: ControllerDeps = {
+    manager,
+    pool,
+    clusterId: opts.clusterId ?? (await clusterIdentity(manager.client)),
+    namespaceInScope: (ns) => !opts.watchNamespace || ns === opts.watchNamespace,
+    // A task may be polled up to its deadline; allow the same again for the request's own timeout.
+    pendingWindowMs: opts.pendingWindowMs ?? taskTimeoutMs + 60_000,
+    driftCheckMs: opts.driftCheckMs ?? 600_000,
+  };
+  const withNs = { ...deps, operatorNamespace: opts.operatorNamespace };
+  manager.addController(connectionController('VCDConnection', withNs));
+  manager.addController(connectionController('ClusterVCDConnection', withNs));
+  manager.addController(ipSpaceController(deps));
+  manager.addController(claimController('FloatingIPClaim', deps));
+  manager.addController(claimController('IPPrefixClaim', deps));
+  return { deps, pool, close: () => pool.closeAll() };
+}

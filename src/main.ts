@@ -1,0 +1,98 @@
+// The operator binary: flags and environment, then one Manager running every controller.
+import { parseArgs } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import { createLogger, Manager } from './runtime/index.ts';
+import { registerControllers } from './controllers/index.ts';
+
+const HELP = `vcd-operator: manages VMware Cloud Director IP Spaces and IP claims from Kubernetes.
+
+Options (each also from the environment variable in brackets):
+  --kubeconfig FILE          kubeconfig to use [KUBECONFIG]; in-cluster config when unset
+  --namespace NS             watch only this namespace [WATCH_NAMESPACE]; all namespaces when unset
+  --operator-namespace NS    where ClusterVCDConnection Secrets and the leader lease live [POD_NAMESPACE] (default vcd-operator-system)
+  --probe-port PORT          /metrics, /healthz and /readyz [PROBE_PORT] (default 8081)
+  --leader-elect BOOL        elect a leader with a Lease [LEADER_ELECT] (default true)
+  --lease-name NAME          name of the Lease (default vcd-operator)
+  --task-timeout SECONDS     deadline of one VCD task [TASK_TIMEOUT_SECONDS] (default 600)
+  --log-level LEVEL          trace, debug, info, warn, error [LOG_LEVEL] (default info)
+  --help                     this text
+`;
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+type Level = (typeof LEVELS)[number];
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      kubeconfig: { type: 'string' },
+      namespace: { type: 'string' },
+      'operator-namespace': { type: 'string' },
+      'probe-port': { type: 'string' },
+      'leader-elect': { type: 'string' },
+      'lease-name': { type: 'string' },
+      'task-timeout': { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const env = process.env;
+  const kubeconfig = values.kubeconfig ?? env.KUBECONFIG;
+  const watchNamespace = values.namespace ?? env.WATCH_NAMESPACE;
+  const operatorNamespace = values['operator-namespace'] ?? env.POD_NAMESPACE ?? 'vcd-operator-system';
+  const probePort = Number(values['probe-port'] ?? env.PROBE_PORT ?? 8081);
+  const leaderElect = (values['leader-elect'] ?? env.LEADER_ELECT ?? 'true') !== 'false';
+  const taskTimeoutMs = Number(values['task-timeout'] ?? env.TASK_TIMEOUT_SECONDS ?? 600) * 1000;
+  const level = values['log-level'] ?? env.LOG_LEVEL ?? 'info';
+  if (!LEVELS.includes(level as Level)) throw new Error(`--log-level must be one of ${LEVELS.join(', ')}, got ${level}`);
+  const logger = createLogger({ level: level as Level });
+  if (!Number.isInteger(probePort) || probePort < 0 || probePort > 65535) throw new Error(`--probe-port must be a port number, got ${values['probe-port'] ?? env.PROBE_PORT}`);
+  if (!Number.isFinite(taskTimeoutMs) || taskTimeoutMs <= 0) throw new Error('--task-timeout must be a positive number of seconds');
+
+  const kc = new KubeConfig();
+  if (kubeconfig) kc.loadFromFile(kubeconfig);
+  else kc.loadFromDefault();
+
+  const manager = new Manager({
+    kubeConfig: kc,
+    logger,
+    ...(watchNamespace ? { namespace: watchNamespace } : {}),
+    leaderElection: { enabled: leaderElect, leaseName: values['lease-name'] ?? 'vcd-operator', leaseNamespace: operatorNamespace },
+    probes: { port: probePort },
+  });
+  registerControllers(manager, {
+    operatorNamespace,
+    ...(watchNamespace ? { watchNamespace } : {}),
+    taskTimeoutMs,
+  })
+    .then(async (operator) => {
+      // SIGTERM: stop taking work, finish in-flight reconciles, release the lease, log out of VCD.
+      const shutdown = (signal: string): void => {
+        logger.info({ signal }, 'shutting down');
+        manager
+          .stop()
+          .then(() => operator.close())
+          .then(
+            () => process.exit(0),
+            (err: unknown) => {
+              logger.error({ err }, 'unclean shutdown');
+              process.exit(1);
+            },
+          );
+      };
+      process.once('SIGTERM', shutdown);
+      process.once('SIGINT', shutdown);
+      await manager.start();
+      logger.info({ watchNamespace: watchNamespace ?? '(all)', operatorNamespace, leaderElect, probePort: manager.probesPort }, 'vcd-operator started');
+    })
+    .catch((err: unknown) => {
+      logger.fatal({ err }, 'vcd-operator failed to start');
+      process.exit(1);
+    });
+}
+
+main();

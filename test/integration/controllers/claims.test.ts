@@ -1,0 +1,205 @@
+// FloatingIPClaim and IPPrefixClaim end to end: the real kube-apiserver, the operator in-process,
+// the simulator as VCD. Every test checks VCD's side through the simulator's state and audit log.
+import assert from 'node:assert/strict';
+import { VcdClient } from '../../../src/clients/vcd/index.ts';
+import { SecretResource } from '../../../src/controllers/connections/controller.ts';
+import { CLAIM_FINALIZER, PENDING_ANNOTATION } from '../../../src/controllers/ipam/controller.ts';
+import { parseMarker } from '../../../src/controllers/ipam/marker.ts';
+import type { KubeClient, KubeObject } from '../../../src/runtime/index.ts';
+import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
+import {
+  createTenantConnection,
+  floatingIPClaim,
+  hasReason,
+  ipPrefixClaim,
+  isReady,
+  readyOf,
+  resources,
+  startTestOperator,
+  userClient,
+  waitFor,
+  type TestOperator,
+} from '../../harness/operator.ts';
+import { freshNamespace } from '../../harness/shared.ts';
+
+const ALLOCATE = 'POST /cloudapi/1.0.0/ipSpaces/{id}/allocate';
+const ALLOCATION = 'PUT /cloudapi/1.0.0/ipSpaces/{id}/allocations/{allocationId}';
+
+interface ClaimObj extends KubeObject {
+  status?: { address?: string; prefix?: string; allocationId?: string; ipSpaceId?: string; conditions?: Array<{ type: string; status: string; reason: string; message: string }> };
+}
+
+function allocations(sim: RunningSim, type = 'FLOATING_IP') {
+  return (sim.admin.state().vcd.ipSpaces.find((s) => s.name === 'public-ips')?.allocations ?? []).filter((a) => a.type === type);
+}
+
+function allocateTasks(sim: RunningSim): number {
+  return sim.admin.audit().filter((e) => e.route === ALLOCATE && e.status === 202).length;
+}
+
+describe('IP claims end to end', function () {
+  this.timeout(120_000);
+  let sim: RunningSim;
+  let op: TestOperator;
+  let kube: KubeClient;
+  let opNs: string;
+  let ns: string;
+  let clusterId: string;
+
+  before(async function () {
+    sim = await startSimulator({ knobs: { taskDurationMs: 30 } });
+    opNs = await freshNamespace('op');
+    kube = userClient();
+    op = await startTestOperator({ operatorNamespace: opNs, taskTimeoutMs: 5000, pendingWindowMs: 4000 });
+    clusterId = op.operator.deps.clusterId;
+  });
+  after(async function () {
+    await op?.stop();
+    await sim?.stop();
+  });
+  beforeEach(async function () {
+    ns = await freshNamespace('ipam');
+    await createTenantConnection(kube, sim, ns, { org: 'acme' });
+  });
+  afterEach(async function () {
+    // Leave no claim behind for later tests' operators; each delete goes through the release path.
+    for (const r of [resources.fip, resources.ipp]) {
+      const { items } = await kube.list(r, { namespace: ns });
+      for (const it of items) await kube.delete(r, it.metadata?.name ?? '', ns);
+      for (const it of items) await waitFor(kube, r, ns, it.metadata?.name ?? '', (o) => o === undefined, 30_000);
+    }
+  });
+
+  it('allocates a floating IP, marks it USED_MANUAL with the claim marker, and releases it on delete', async function () {
+    const created = await kube.create(resources.fip, floatingIPClaim(ns, 'web', {}));
+    const ready = await waitFor<ClaimObj>(kube, resources.fip, ns, 'web', isReady);
+    const address = ready?.status?.address ?? '';
+    assert.match(address, /^203\.0\.113\.\d+$/);
+    assert.equal(readyOf(ready)?.reason, 'Allocated');
+    assert.ok(ready?.metadata?.finalizers?.includes(CLAIM_FINALIZER));
+    assert.equal(ready?.metadata?.annotations?.[PENDING_ANNOTATION], undefined);
+
+    const inVcd = allocations(sim).filter((a) => a.value === address);
+    assert.equal(inVcd.length, 1);
+    assert.equal(inVcd[0]?.usageState, 'USED_MANUAL');
+    assert.equal(inVcd[0]?.id, ready?.status?.allocationId);
+    assert.deepEqual(parseMarker(inVcd[0]?.description), { clusterId, kind: 'FloatingIPClaim', namespace: ns, name: 'web', uid: created.metadata?.uid, retained: false });
+
+    await kube.delete(resources.fip, 'web', ns);
+    await waitFor(kube, resources.fip, ns, 'web', (o) => o === undefined);
+    assert.deepEqual(allocations(sim).filter((a) => a.value === address), []);
+  });
+
+  it('allocates a prefix of the requested length and a specific address', async function () {
+    await kube.create(resources.ipp, ipPrefixClaim(ns, 'net', { prefixLength: 28 }));
+    await kube.create(resources.fip, floatingIPClaim(ns, 'fixed', { address: '203.0.113.77' }));
+    const prefix = await waitFor<ClaimObj>(kube, resources.ipp, ns, 'net', isReady);
+    assert.match(prefix?.status?.prefix ?? '', /^198\.51\.100\.\d+\/28$/);
+    assert.equal(allocations(sim, 'IP_PREFIX').filter((a) => a.value === prefix?.status?.prefix && a.usageState === 'USED_MANUAL').length, 1);
+    const fixed = await waitFor<ClaimObj>(kube, resources.fip, ns, 'fixed', isReady);
+    assert.equal(fixed?.status?.address, '203.0.113.77');
+  });
+
+  it('reports an address VCD refuses as AddressUnavailable, and writes nothing for it', async function () {
+    await kube.create(resources.fip, floatingIPClaim(ns, 'taken', { address: '203.0.113.78' }));
+    await waitFor(kube, resources.fip, ns, 'taken', isReady);
+    const before = allocations(sim).length;
+    await kube.create(resources.fip, floatingIPClaim(ns, 'again', { address: '203.0.113.78' }));
+    const refused = await waitFor<ClaimObj>(kube, resources.fip, ns, 'again', hasReason('AddressUnavailable'));
+    assert.match(readyOf(refused)?.message ?? '', /203\.0\.113\.78/);
+    assert.equal(allocations(sim).length, before);
+  });
+
+  it('shares allocate calls: seven pending claims take two allocate tasks', async function () {
+    const tasksBefore = allocateTasks(sim);
+    // The claims wait for a connection that does not exist yet, as when a team applies a
+    // directory whose connection comes last; then they are all pending together.
+    await Promise.all(Array.from({ length: 7 }, (_, i) => kube.create(resources.fip, floatingIPClaim(ns, `batch-${i}`, { connection: 'late' }))));
+    await waitFor(kube, resources.fip, ns, 'batch-6', hasReason('ConnectionNotFound'));
+    await createTenantConnection(kube, sim, ns, { org: 'acme', name: 'late' });
+    const ready = await Promise.all(Array.from({ length: 7 }, (_, i) => waitFor<ClaimObj>(kube, resources.fip, ns, `batch-${i}`, isReady)));
+    assert.equal(new Set(ready.map((c) => c?.status?.address)).size, 7);
+    assert.equal(allocateTasks(sim) - tasksBefore, 2);
+    for (const c of ready) assert.equal(allocations(sim).filter((a) => a.id === c?.status?.allocationId && a.usageState === 'USED_MANUAL').length, 1);
+  });
+
+  it('reports QuotaExceeded with the quota, and becomes Ready by itself when quota frees up', async function () {
+    // globex gets a custom quota of two floating IPs on public-ips, set by the provider.
+    const provider = await VcdClient.connect({ url: sim.vcd.url, org: 'System', auth: { apiToken: sim.credentials.provider.apiToken }, caPem: sim.caPem });
+    try {
+      const space = await provider.ipSpaces.findByName('public-ips');
+      const assignment = (await provider.ipSpaces.orgAssignments.list({ ipSpaceId: space?.id ?? '' })).find((a) => a.orgRef.name === 'globex');
+      assert.ok(assignment?.id, 'globex has an org assignment on public-ips');
+      await provider.ipSpaces.orgAssignments.update(assignment.id, { floatingIpQuota: 2 });
+    } finally {
+      await provider.close();
+    }
+    await createTenantConnection(kube, sim, ns, { org: 'globex' });
+    for (const n of ['q1', 'q2']) await kube.create(resources.fip, floatingIPClaim(ns, n, { connection: 'globex-conn' }));
+    for (const n of ['q1', 'q2']) await waitFor(kube, resources.fip, ns, n, isReady);
+    const writesBefore = sim.admin.audit().length;
+    await kube.create(resources.fip, floatingIPClaim(ns, 'q3', { connection: 'globex-conn' }));
+    const blocked = await waitFor<ClaimObj>(kube, resources.fip, ns, 'q3', hasReason('QuotaExceeded'));
+    assert.match(readyOf(blocked)?.message ?? '', /quota/i);
+    assert.equal(allocations(sim).filter((a) => a.org === 'globex').length, 2);
+    // No allocation was left behind by the refused request.
+    assert.equal(sim.admin.audit(0).slice(writesBefore).filter((e) => e.route === ALLOCATION).length, 0);
+
+    await kube.delete(resources.fip, 'q1', ns);
+    const freed = await waitFor<ClaimObj>(kube, resources.fip, ns, 'q3', isReady, 60_000);
+    assert.match(freed?.status?.address ?? '', /^203\.0\.113\./);
+    assert.equal(allocations(sim).filter((a) => a.org === 'globex').length, 2);
+  });
+
+  it('keeps the allocation, marked retained, when a claim with reclaimPolicy Retain is deleted', async function () {
+    await kube.create(resources.fip, floatingIPClaim(ns, 'keep', { reclaimPolicy: 'Retain' }));
+    const ready = await waitFor<ClaimObj>(kube, resources.fip, ns, 'keep', isReady);
+    await kube.delete(resources.fip, 'keep', ns);
+    await waitFor(kube, resources.fip, ns, 'keep', (o) => o === undefined);
+    const kept = allocations(sim).find((a) => a.id === ready?.status?.allocationId);
+    assert.equal(kept?.usageState, 'USED_MANUAL');
+    assert.equal(parseMarker(kept?.description)?.retained, true);
+  });
+
+  it('uses a rotated Secret without a restart', async function () {
+    await createTenantConnection(kube, sim, ns, { org: 'globex', name: 'rotating', apiToken: 'not-a-valid-token' });
+    const bad = await waitFor(kube, resources.conn, ns, 'rotating', hasReason('CredentialsInvalid'));
+    assert.equal(readyOf(bad)?.status, 'False');
+    await kube.create(resources.fip, floatingIPClaim(ns, 'waits', { connection: 'rotating' }));
+    await waitFor(kube, resources.fip, ns, 'waits', hasReason('ConnectionNotReady'));
+    const token = sim.credentials.tenants.find((t) => t.org === 'globex')?.apiToken ?? '';
+    await kube.patch(SecretResource, 'rotating-creds', ns, { stringData: { apiToken: token } });
+    await waitFor(kube, resources.conn, ns, 'rotating', isReady);
+    await waitFor(kube, resources.fip, ns, 'waits', isReady, 60_000);
+  });
+
+  it('recovers from an allocate response lost after VCD committed it: one allocation per claim, all marked', async function () {
+    sim.admin.addFault({ route: ALLOCATE, kind: 'drop-after-commit', times: 1 });
+    const calls = sim.admin.callCount(ALLOCATE);
+    await kube.create(resources.fip, floatingIPClaim(ns, 'lost', {}));
+    const ready = await waitFor<ClaimObj>(kube, resources.fip, ns, 'lost', isReady, 60_000);
+    assert.deepEqual(sim.admin.faults(), [], 'the fault fired');
+    assert.equal(sim.admin.callCount(ALLOCATE) - calls, 1, 'allocate was not sent again');
+    const mine = allocations(sim).filter((a) => parseMarker(a.description)?.name === 'lost' && parseMarker(a.description)?.namespace === ns);
+    assert.equal(mine.length, 1);
+    assert.equal(mine[0]?.id, ready?.status?.allocationId);
+    assert.equal(allocations(sim).filter((a) => a.usageState === 'UNUSED').length, 0, 'no unmarked allocation is left');
+  });
+
+  it('recovers when the operator stops between allocate and mark', async function () {
+    // Every mark fails, so the operator is left holding an unmarked allocation and a pending guard.
+    sim.admin.addFault({ route: ALLOCATION, kind: 'status', status: 500 });
+    await kube.create(resources.fip, floatingIPClaim(ns, 'crash', {}));
+    await waitFor<ClaimObj>(kube, resources.fip, ns, 'crash', (o) => !!o?.metadata?.annotations?.[PENDING_ANNOTATION] && allocations(sim).some((a) => a.usageState === 'UNUSED'));
+    await op.stop();
+    sim.admin.clearFaults();
+    const unmarked = allocations(sim).filter((a) => a.usageState === 'UNUSED');
+    assert.equal(unmarked.length, 1);
+
+    op = await startTestOperator({ operatorNamespace: opNs, taskTimeoutMs: 5000, pendingWindowMs: 4000 });
+    const ready = await waitFor<ClaimObj>(kube, resources.fip, ns, 'crash', isReady, 60_000);
+    assert.equal(ready?.status?.allocationId, unmarked[0]?.id, 'the earlier allocation was adopted, not a new one made');
+    assert.equal(allocations(sim).filter((a) => a.usageState === 'UNUSED').length, 0);
+    assert.equal(ready?.metadata?.annotations?.[PENDING_ANNOTATION], undefined);
+  });
+});
