@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
+import { scaleFixture, startSimulator, type RunningSim } from '../../../src/sim/index.ts';
 import { FixtureError, loadFixture } from '../../../src/sim/fixtures/fixture.ts';
 import { API, VcdHttp, idByName } from './vcd-http.ts';
 
@@ -147,6 +147,21 @@ vcenters: []
       await s.stop();
     }
     assert.equal(existsSync(s.caFile), false);
+  });
+
+  it('builds a benchmark fixture with N more unquota’d IP Spaces on pg-public, keeping the default names', async () => {
+    const s = await startSimulator({ fixture: scaleFixture(10), knobs: { taskDurationMs: 0 } });
+    try {
+      const state = s.admin.state().vcd;
+      assert.equal(state.ipSpaces.length, 11);
+      assert.deepEqual(state.edges.map((e) => e.name), ['acme-edge', 'globex-edge']);
+      const h = new VcdHttp(s);
+      const token = await h.login('acme');
+      const space = await idByName(h, token, `${API}/ipSpaces/summaries`, 'scale-ips-9');
+      for (let i = 0; i < 3; i++) assert.equal((await h.write('POST', `${API}/ipSpaces/${space}/allocate`, token, { type: 'FLOATING_IP', quantity: 5 })).status, 'success', 'no quota');
+    } finally {
+      await s.stop();
+    }
   });
 
   it('refuses fixtures with dangling names, clearly', () => {
