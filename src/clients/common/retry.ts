@@ -19,14 +19,16 @@ export interface RetryOptions {
   backoff?: Partial<BackoffPolicy>;
 }
 
-export function resolveRetry(opts: RetryOptions | undefined): RetryPolicy {
-  return { maxAttempts: opts?.maxAttempts ?? defaultRetry.maxAttempts, backoff: { ...defaultRetry.backoff, ...opts?.backoff } };
+export function resolveRetry(opts: RetryOptions | undefined, defaults: RetryPolicy = defaultRetry): RetryPolicy {
+  return { maxAttempts: opts?.maxAttempts ?? defaults.maxAttempts, backoff: { ...defaults.backoff, ...opts?.backoff } };
 }
 
 /** Returned by a classifier for a retryable failure; undefined means give up. */
 export interface RetryDecision {
   reason: string;
   retryAfterMs?: number;
+  /** A policy for this kind of failure (e.g. a busy entity deserves a longer wait than a 503). */
+  policy?: RetryPolicy;
 }
 
 export interface RetryContext {
@@ -48,9 +50,10 @@ export async function withRetries<T>(ctx: RetryContext, attempt: (n: number) => 
     try {
       return await attempt(n);
     } catch (err) {
-      const decision = n + 1 < ctx.policy.maxAttempts ? ctx.classify(err) : undefined;
-      if (!decision) throw err;
-      const delay = backoffDelay(ctx.policy.backoff, n, ctx.random, decision.retryAfterMs);
+      const decision = ctx.classify(err);
+      const policy = decision?.policy ?? ctx.policy;
+      if (!decision || n + 1 >= policy.maxAttempts) throw err;
+      const delay = backoffDelay(policy.backoff, n, ctx.random, decision.retryAfterMs);
       if (ctx.deadline !== undefined && ctx.clock.now() + delay >= ctx.deadline) throw err;
       ctx.logger.info(
         { service: ctx.service, operation: ctx.operation, attempt: n + 1, reason: decision.reason, delayMs: delay },

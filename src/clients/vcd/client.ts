@@ -41,6 +41,11 @@ export interface VcdConnectOptions {
   maxInFlight?: number;
   /** Retries of safe operations (default 5 attempts, 200 ms doubling to 10 s, half jitter). */
   retry?: RetryOptions;
+  /**
+   * Retries after BUSY_ENTITY, which waits for another task on the same edge or IP Space to end
+   * (default 10 attempts, 500 ms doubling to 15 s, half jitter: about a minute in all).
+   */
+  busyRetry?: RetryOptions;
   /** Task polling intervals (default 100 ms growing 1.5x to 3 s, with jitter). */
   taskPoll?: Partial<BackoffPolicy>;
   /** Overall deadline for one task (default 10 minutes). */
@@ -51,6 +56,7 @@ export interface VcdConnectOptions {
   random?: () => number;
 }
 
+const DEFAULT_BUSY_RETRY = { maxAttempts: 10, backoff: { initialDelayMs: 500, maxDelayMs: 15_000, multiplier: 2, jitter: 0.5 } };
 const DEFAULT_TASK_POLL: BackoffPolicy = { initialDelayMs: 100, maxDelayMs: 3000, multiplier: 1.5, jitter: 0.2 };
 
 /** Shared by a connection and its forOrg views. */
@@ -123,6 +129,7 @@ export class VcdClient {
       random,
       logger,
       retry,
+      busyRetry: resolveRetry(opts.busyRetry, DEFAULT_BUSY_RETRY),
       taskPoll: { ...DEFAULT_TASK_POLL, ...opts.taskPoll },
       taskTimeoutMs: opts.taskTimeoutMs ?? 600_000,
       requestTimeoutMs,

@@ -53,6 +53,8 @@ export interface TransportOptions {
   random: () => number;
   logger: Logger;
   retry: RetryPolicy;
+  /** Retries of BUSY_ENTITY: the entity is busy for as long as another task runs on it. */
+  busyRetry: RetryPolicy;
   taskPoll: BackoffPolicy;
   taskTimeoutMs: number;
   requestTimeoutMs: number;
@@ -223,7 +225,7 @@ export class VcdTransport {
   }
 
   #classify(err: unknown, idempotent: boolean): RetryDecision | undefined {
-    if (err instanceof VcdBusyError) return { reason: 'BUSY_ENTITY' };
+    if (err instanceof VcdBusyError) return { reason: 'BUSY_ENTITY', policy: this.#o.busyRetry };
     if (err instanceof VcdApiError) {
       const retryAfterMs = (err as { [RETRY_AFTER]?: number })[RETRY_AFTER];
       const extra = retryAfterMs !== undefined ? { retryAfterMs } : {};

@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 
 export const fastRetry = { maxAttempts: 5, backoff: { initialDelayMs: 5, maxDelayMs: 40, multiplier: 2, jitter: 0.5 } };
+export const fastBusyRetry = { maxAttempts: 30, backoff: { initialDelayMs: 10, maxDelayMs: 40, multiplier: 2, jitter: 0.5 } };
 export const fastPoll = { initialDelayMs: 10, maxDelayMs: 40, multiplier: 1.5, jitter: 0.2 };
 
 export interface CapturedLog {

@@ -6,7 +6,7 @@ import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
 import { VcdClient } from '../../../src/clients/vcd/index.ts';
 import { NsxClient } from '../../../src/clients/nsx/index.ts';
 import { VCenterClient } from '../../../src/clients/vcenter/index.ts';
-import { captureLog, errorText, fastPoll, fastRetry } from './helpers.ts';
+import { captureLog, errorText, fastBusyRetry, fastPoll, fastRetry } from './helpers.ts';
 
 describe('cloud clients never reveal credentials', function () {
   this.timeout(30_000);
@@ -28,7 +28,7 @@ describe('cloud clients never reveal credentials', function () {
         (err: unknown) => errors.push(err),
       );
     };
-    const common = { caPem: sim.caPem, logger: log.logger, retry: fastRetry, taskPoll: fastPoll };
+    const common = { caPem: sim.caPem, logger: log.logger, retry: fastRetry, busyRetry: fastBusyRetry, taskPoll: fastPoll };
     const acme = sim.credentials.tenants.find((t) => t.org === 'acme')!;
 
     // VCD: API token and Basic logins, expiry mid-run, retries, a lost answer, failures.

@@ -15,7 +15,8 @@ import {
   VcdTaskTimeoutError,
   type VcdConnectOptions,
 } from '../../../src/clients/vcd/index.ts';
-import { captureLog, fastPoll, fastRetry } from './helpers.ts';
+import { systemClock } from '../../../src/clients/common/clock.ts';
+import { captureLog, fastBusyRetry, fastPoll, fastRetry } from './helpers.ts';
 
 const ALLOCATE = 'POST /cloudapi/1.0.0/ipSpaces/{id}/allocate';
 const SUMMARIES = 'GET /cloudapi/1.0.0/ipSpaces/summaries';
@@ -32,12 +33,13 @@ describe('VCD client against the simulator', function () {
     auth: { apiToken: sim.credentials.provider.apiToken },
     caPem: sim.caPem,
     retry: fastRetry,
+    busyRetry: fastBusyRetry,
     taskPoll: fastPoll,
   });
   const tenant = (org = 'acme'): VcdConnectOptions => {
     const t = sim.credentials.tenants.find((x) => x.org === org);
     if (!t) throw new Error(`no tenant ${org} in the fixture`);
-    return { url: sim.vcd.url, org, auth: { username: t.username, password: t.password }, caPem: sim.caPem, retry: fastRetry, taskPoll: fastPoll };
+    return { url: sim.vcd.url, org, auth: { username: t.username, password: t.password }, caPem: sim.caPem, retry: fastRetry, busyRetry: fastBusyRetry, taskPoll: fastPoll };
   };
   async function connect(opts: VcdConnectOptions): Promise<VcdClient> {
     const c = await VcdClient.connect(opts);
@@ -100,6 +102,17 @@ describe('VCD client against the simulator', function () {
       assert.equal((await t.edgeGateways.list()).length, 1);
       assert.equal(calls('POST /oauth/provider/token'), 2);
       assert.equal(calls('POST /cloudapi/1.0.0/sessions'), 2);
+    });
+
+    it('renews an API-token session shortly before expires_in, without meeting a 401', async () => {
+      let offsetMs = 0;
+      const clock = { now: () => Date.now() + offsetMs, sleep: (ms: number, signal?: AbortSignal) => systemClock.sleep(ms, signal) };
+      const c = await connect({ ...provider(), clock });
+      await c.ipSpaces.list();
+      offsetMs = 3600_000 - 20_000; // inside the 30 s safety margin of the one-hour token
+      await c.ipSpaces.list();
+      assert.equal(calls('POST /oauth/provider/token'), 2);
+      assert.equal(calls(SUMMARIES), 2, 'no request was answered 401 and resent');
     });
 
     it('re-logs in and resends even a non-idempotent allocate after a 401, once', async () => {
@@ -313,6 +326,19 @@ describe('VCD client against the simulator', function () {
       sim.admin.setKnobs({ taskDurationMs: 40 });
       await Promise.all([1, 2, 3].map((n) => c.firewall.put(edge, [{ name: `r${n}`, actionValue: 'ALLOW' }])));
       assert.deepEqual(sim.admin.audit().filter((e) => e.route === FIREWALL_PUT).map((e) => e.status), [202, 202, 202]);
+    });
+
+    it('retries an allocate refused with BUSY_ENTITY (refused, so not done), allocating exactly once per call', async () => {
+      sim.admin.setKnobs({ serializeIpSpaces: true, taskDurationMs: 60 });
+      const a = await connect(tenant());
+      const b = await connect(tenant());
+      const id = await publicIps(a);
+      const [ra, rb] = await Promise.all([a.ipSpaces.allocate(id, { type: 'FLOATING_IP' }), b.ipSpaces.allocate(id, { type: 'FLOATING_IP' })]);
+      const statuses = sim.admin.audit().filter((e) => e.route === ALLOCATE).map((e) => e.status);
+      assert.ok(statuses.includes(400), `one allocate met a busy IP Space (statuses ${statuses.join(',')})`);
+      assert.equal(statuses.filter((st) => st === 202).length, 2);
+      const all = await a.ipSpaces.allocations.list(id, { type: 'FLOATING_IP' });
+      assert.deepEqual(all.map((x) => x.value).sort(), [ra[0]?.value, rb[0]?.value].sort());
     });
 
     it('serialises allocations per IP Space inside a client', async () => {

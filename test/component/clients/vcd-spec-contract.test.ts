@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
 import { VcdClient, type EdgeFirewallRule } from '../../../src/clients/vcd/index.ts';
 import { assertRequestMatchesSpec } from '../sim/spec-contract.ts';
-import { fastPoll, fastRetry } from './helpers.ts';
+import { fastBusyRetry, fastPoll, fastRetry } from './helpers.ts';
 
 describe('VCD client request bodies match the 37.2 spec', function () {
   this.timeout(30_000);
@@ -18,7 +18,7 @@ describe('VCD client request bodies match the 37.2 spec', function () {
   });
 
   it('sends spec-valid allocate, allocation PUT, IP Space create/update, org assignment, firewall and group bodies', async () => {
-    const provider = await VcdClient.connect({ url: sim.vcd.url, org: 'System', auth: { apiToken: sim.credentials.provider.apiToken }, caPem: sim.caPem, retry: fastRetry, taskPoll: fastPoll });
+    const provider = await VcdClient.connect({ url: sim.vcd.url, org: 'System', auth: { apiToken: sim.credentials.provider.apiToken }, caPem: sim.caPem, retry: fastRetry, busyRetry: fastBusyRetry, taskPoll: fastPoll });
     try {
       const acme = provider.forOrg('acme');
       const space = (await provider.ipSpaces.findByName('public-ips'))!;

@@ -68,6 +68,21 @@ describe('withRetries', () => {
     assert.deepEqual(clock.sleeps, [2500]);
   });
 
+  it('lets a kind of failure bring its own, longer policy', async () => {
+    const clock = new FakeClock();
+    const busy = { maxAttempts: 7, backoff: { initialDelayMs: 1000, maxDelayMs: 4000, multiplier: 2, jitter: 0 } };
+    let calls = 0;
+    await assert.rejects(
+      withRetries(ctx(clock, { classify: () => ({ reason: 'BUSY_ENTITY', policy: busy }) }), () => {
+        calls++;
+        return Promise.reject(new Transient('busy'));
+      }),
+      /busy/,
+    );
+    assert.equal(calls, 7);
+    assert.deepEqual(clock.sleeps, [1000, 2000, 4000, 4000, 4000, 4000]);
+  });
+
   it('starts no retry that would end past the deadline', async () => {
     const clock = new FakeClock();
     let calls = 0;
