@@ -4,7 +4,7 @@ import type { Route, SimRequest, SimResponse } from '../core/types.ts';
 import { ACCESS_TOKEN_SECONDS, SESSION_IDLE_MINUTES, type SessionRecord, type UserRecord } from './auth.ts';
 import { type Call, type VcdContext, baseUrl, ok } from './context.ts';
 import { forbiddenUnknown, unauthorized } from './errors.ts';
-import { taskJson, taskXml } from './tasks.ts';
+import { taskJson, taskXml, type TaskRecord } from './tasks.ts';
 import { SUPPORTED_VERSIONS, gate } from './version.ts';
 
 const CLOUDAPI = '/cloudapi/1.0.0';
@@ -63,21 +63,24 @@ export function sessionRoutes(ctx: VcdContext): Route[] {
     return { status: 204 };
   };
 
-  const task = (req: SimRequest): SimResponse => {
-    // The legacy task API takes application/*+xml;version=X; it still needs a valid session.
-    ctx.auth.authenticate(req, (uuid) => ctx.state.orgByUuid.get(uuid));
+  /** A task the caller may see: its own org's (providers see all). */
+  const taskOf = (req: SimRequest): TaskRecord => {
+    const caller = ctx.auth.authenticate(req, (uuid) => ctx.state.orgByUuid.get(uuid));
     const t = ctx.tasks.get(req.params['id'] ?? '');
-    if (!t) throw forbiddenUnknown(`urn:vcloud:task:${req.params['id'] ?? ''}`);
+    if (!t || (!caller.provider && t.org.id !== caller.orgId)) throw forbiddenUnknown(`urn:vcloud:task:${req.params['id'] ?? ''}`);
+    return t;
+  };
+
+  const task = (req: SimRequest): SimResponse => {
+    // The legacy task API answers XML (what govcd parses) unless JSON is asked for.
+    const t = taskOf(req);
     const accept = req.headers['accept'] ?? '';
     if (/json/i.test(accept)) return { status: 200, headers: { 'content-type': 'application/vnd.vmware.vcloud.task+json;version=37.2' }, body: taskJson(ctx.tasks, t, baseUrl(req)) };
     return { status: 200, headers: { 'content-type': 'application/vnd.vmware.vcloud.task+xml;version=37.2' }, body: taskXml(ctx.tasks, t, baseUrl(req)) };
   };
 
   const cancelTask = (req: SimRequest): SimResponse => {
-    ctx.auth.authenticate(req, (uuid) => ctx.state.orgByUuid.get(uuid));
-    const t = ctx.tasks.get(req.params['id'] ?? '');
-    if (!t) throw forbiddenUnknown(`urn:vcloud:task:${req.params['id'] ?? ''}`);
-    ctx.tasks.cancel(t);
+    ctx.tasks.cancel(taskOf(req));
     return { status: 204 };
   };
 

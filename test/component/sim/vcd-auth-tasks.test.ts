@@ -135,6 +135,8 @@ describe('simulated VCD: authentication, versions and tasks', () => {
     const created = await http.send('GET', `${API}/firewallGroups/${done.owner.id}`, { token: acme });
     assert.equal(created.status, 200);
 
+    const globex = await http.login('globex');
+    assert.equal((await http.send('GET', new URL(location).pathname, { token: globex, accept: 'application/*+xml;version=37.2' })).status, 403, 'another org’s task');
     const json = await http.send('GET', new URL(location).pathname, { token: provider, accept: 'application/*+json;version=37.2' });
     const body = json.body as { status: string; owner: { id: string } };
     assert.equal(body.status, 'success');
