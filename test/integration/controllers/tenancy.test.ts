@@ -1,0 +1,96 @@
+// Who may use which connection: a claim pointing at a connection it may not use gets Ready=False
+// and nothing happens in VCD.
+import assert from 'node:assert/strict';
+import { NamespaceResource } from '../../../src/controllers/connections/controller.ts';
+import type { KubeClient, KubeObject } from '../../../src/runtime/index.ts';
+import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
+import {
+  createProviderConnection,
+  createTenantConnection,
+  floatingIPClaim,
+  hasReason,
+  isReady,
+  readyOf,
+  resources,
+  startTestOperator,
+  userClient,
+  waitFor,
+  type TestOperator,
+} from '../../harness/operator.ts';
+import { freshNamespace } from '../../harness/shared.ts';
+
+describe('connection tenancy', function () {
+  this.timeout(120_000);
+  let sim: RunningSim;
+  let op: TestOperator;
+  let kube: KubeClient;
+  let opNs: string;
+
+  before(async function () {
+    sim = await startSimulator({ knobs: { taskDurationMs: 30 } });
+    opNs = await freshNamespace('op');
+    kube = userClient();
+    op = await startTestOperator({ operatorNamespace: opNs, taskTimeoutMs: 5000 });
+  });
+  after(async function () {
+    await op?.stop();
+    await sim?.stop();
+  });
+
+  const vcdWrites = () => sim.admin.audit().filter((e) => e.service === 'vcd' && !e.path.includes('/sessions') && !e.path.includes('/oauth/')).length;
+
+  it('a VCDConnection serves only its own namespace', async function () {
+    const owner = await freshNamespace('owner');
+    const other = await freshNamespace('other');
+    await createTenantConnection(kube, sim, owner, { org: 'acme' });
+    await waitFor(kube, resources.conn, owner, 'acme-conn', isReady);
+    const writes = vcdWrites();
+    await kube.create(resources.fip, floatingIPClaim(other, 'borrow', { connection: 'acme-conn' }));
+    const denied = await waitFor(kube, resources.fip, other, 'borrow', hasReason('ConnectionNotFound'));
+    assert.equal(readyOf(denied)?.status, 'False');
+    assert.match(readyOf(denied)?.message ?? '', new RegExp(`namespace ${other}`));
+    assert.equal(vcdWrites(), writes, 'nothing was written to VCD');
+    await kube.delete(resources.fip, 'borrow', other);
+  });
+
+  it('a ClusterVCDConnection serves only namespaces its selector allows, and a label change takes effect', async function () {
+    const team = await freshNamespace('team');
+    const provider = await createProviderConnection(kube, sim, opNs, { allowedNamespaces: { matchLabels: { 'vcd-operator.io/tenant': 'acme' } } });
+    await waitFor(kube, resources.cconn, undefined, provider, isReady);
+    const writes = vcdWrites();
+    const claim = floatingIPClaim(team, 'via-provider', {});
+    (claim as { spec: Record<string, unknown> }).spec.connectionRef = { kind: 'ClusterVCDConnection', name: provider };
+    (claim as { spec: Record<string, unknown> }).spec.org = { name: 'acme' };
+    await kube.create(resources.fip, claim);
+    const denied = await waitFor(kube, resources.fip, team, 'via-provider', hasReason('ConnectionNotAllowed'));
+    assert.match(readyOf(denied)?.message ?? '', /allowedNamespaces/);
+    assert.equal(vcdWrites(), writes, 'nothing was written to VCD');
+
+    await kube.patch(NamespaceResource, team, undefined, { metadata: { labels: { 'vcd-operator.io/tenant': 'acme' } } });
+    const ready = await waitFor<KubeObject & { status?: { address?: string; org?: string } }>(kube, resources.fip, team, 'via-provider', isReady, 60_000);
+    assert.equal(ready?.status?.org, 'acme');
+    const held = sim.admin.state().vcd.ipSpaces.find((s) => s.name === 'public-ips')?.allocations.find((a) => a.value === ready?.status?.address);
+    assert.equal(held?.org, 'acme', 'the provider allocated on behalf of acme');
+    await kube.delete(resources.fip, 'via-provider', team);
+    await waitFor(kube, resources.fip, team, 'via-provider', (o) => o === undefined);
+  });
+
+  it('a ClusterVCDConnection reads its Secret only from the operator namespace', async function () {
+    const elsewhere = await freshNamespace('elsewhere');
+    // The Secret the connection names exists, but in the wrong namespace.
+    await kube.create({ group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true }, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'misplaced-creds', namespace: elsewhere },
+      stringData: { apiToken: sim.credentials.provider.apiToken },
+    } as object);
+    await kube.create(resources.cconn, {
+      apiVersion: 'vcd-operator.io/v1alpha1',
+      kind: 'ClusterVCDConnection',
+      metadata: { name: 'misplaced' },
+      spec: { url: sim.vcd.url, org: 'System', credentialsSecretRef: { name: 'misplaced-creds' }, caBundle: sim.caPem },
+    } as object);
+    const notReady = await waitFor(kube, resources.cconn, undefined, 'misplaced', hasReason('SecretNotFound'));
+    assert.match(readyOf(notReady)?.message ?? '', new RegExp(`${opNs}/misplaced-creds`));
+  });
+});
