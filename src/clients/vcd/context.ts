@@ -3,7 +3,7 @@
 // common to CloudAPI objects, so each group states only paths and meaning.
 import type { KeyedMutex } from '../common/limits.ts';
 import { VcdApiError, VcdNotFoundError } from './errors.ts';
-import { FEATURES, requireFeature, type Feature } from './versions.ts';
+import { requireFeature, type Feature } from './versions.ts';
 import type { TaskOptions, TenantContext, VcdTransport } from './transport.ts';
 import type { VcdTask } from './task.ts';
 
@@ -17,8 +17,6 @@ export interface VcdContext {
 export function requireVersion(ctx: VcdContext, feature: Feature, operation: string): void {
   requireFeature(ctx.transport.apiVersion, feature, operation);
 }
-
-export { FEATURES };
 
 /** POST to a collection, wait for the task, and read the created entity named by the task's Owner. */
 export async function createEntity<T>(ctx: VcdContext, operation: string, collection: string, body: unknown, opts: TaskOptions = {}): Promise<T> {
