@@ -83,13 +83,13 @@ describe('connection tenancy', function () {
       kind: 'Secret',
       metadata: { name: 'misplaced-creds', namespace: elsewhere },
       stringData: { apiToken: sim.credentials.provider.apiToken },
-    } as object);
+    });
     await kube.create(resources.cconn, {
       apiVersion: 'vcd-operator.io/v1alpha1',
       kind: 'ClusterVCDConnection',
       metadata: { name: 'misplaced' },
       spec: { url: sim.vcd.url, org: 'System', credentialsSecretRef: { name: 'misplaced-creds' }, caBundle: sim.caPem },
-    } as object);
+    });
     const notReady = await waitFor(kube, resources.cconn, undefined, 'misplaced', hasReason('SecretNotFound'));
     assert.match(readyOf(notReady)?.message ?? '', new RegExp(`${opNs}/misplaced-creds`));
   });
