@@ -24,7 +24,10 @@ export interface InformerOptions<T> {
   logger?: Logger;
   /** Replays every cached object to handlers this often; 0 or absent: never. */
   resyncPeriodMs?: number;
-  /** A watch with no event and no bookmark for this long is restarted. Default 3 min. */
+  /**
+   * A watch with no event and no bookmark for this long is restarted. Default 5 min: kube-apiserver
+   * 1.36 sends the first bookmark of an idle watch after about 2 min, then one a minute.
+   */
   stallTimeoutMs?: number;
   /** Reconnect backoff after errors. Default 800 ms doubling to 30 s, 20 % jitter. */
   backoff?: BackoffOptions;
@@ -80,7 +83,7 @@ export class SupervisedInformer<T extends KubeObject> {
     this.#clock = opts.clock ?? systemClock;
     this.#log = opts.logger?.child({ informer: this.name });
     this.#resyncMs = opts.resyncPeriodMs ?? 0;
-    this.#stallMs = opts.stallTimeoutMs ?? 180_000;
+    this.#stallMs = opts.stallTimeoutMs ?? 300_000;
     this.#backoff = opts.backoff ?? {};
     this.#transform = opts.transform ?? stripManagedFields;
   }
