@@ -34,6 +34,9 @@ describe('cloud clients never reveal credentials', function () {
     // VCD: API token and Basic logins, expiry mid-run, retries, a lost answer, failures.
     const provider = await VcdClient.connect({ url: sim.vcd.url, org: 'System', auth: { apiToken: sim.credentials.provider.apiToken }, ...common });
     const tenant = await VcdClient.connect({ url: sim.vcd.url, org: 'acme', auth: { username: acme.username, password: acme.password }, ...common });
+    const tenantByToken = await VcdClient.connect({ url: sim.vcd.url, org: 'acme', auth: { apiToken: acme.apiToken }, ...common });
+    await tenantByToken.edgeGateways.list();
+    await tenantByToken.close();
     const space = await provider.ipSpaces.findByName('public-ips');
     const edge = await tenant.edgeGateways.findByName('acme-edge');
     sim.admin.expireSessions();
