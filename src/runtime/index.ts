@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { Manager, TerminalError, createLogger, type ResourceType } from '../runtime/index.ts';
+ * import { Manager, createLogger, objectKey, type KubeObject, type ResourceType } from '../runtime/index.ts';
  *
  * const claims: ResourceType = { group: 'vcd-operator.io', version: 'v1alpha1', plural: 'floatingipclaims', kind: 'FloatingIPClaim', namespaced: true };
  * const secrets: ResourceType = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true };
