@@ -9,6 +9,7 @@ import { objectKey, type ControllerDefinition, type KubeObject, type ReconcileCo
 import type { ControllerDeps } from '../deps.ts';
 import { inferredDirectory, type CloudDirectory } from './directory.ts';
 import { ExternalIPSpace } from './external.ts';
+import { pendingDecision } from './pending.ts';
 import { certainlyNotCreated, IPSpaceProblem, IPSpaceReasons, problemOf } from './problems.ts';
 
 export const IPSPACE_FINALIZER = 'vcd-operator.io/ipspace';
@@ -18,6 +19,8 @@ export const CREATE_PENDING_ANNOTATION = 'vcd-operator.io/create-pending';
 /** defaultGatewayServiceConfig needs VCD 10.5. */
 const GATEWAY_SERVICE_DEFAULTS_API = '38.0';
 const BY_CONNECTION = 'byConnection';
+/** How often to look for a create whose outcome is not known yet. */
+const POLL_PENDING_MS = 1000;
 
 export interface IPSpaceControllerOptions {
   /** Resolves org and provider-gateway names; the default learns them from what VCD lists. */
@@ -114,15 +117,13 @@ export function ipSpaceController(deps: ControllerDeps, opts: IPSpaceControllerO
       }
     }
     if (!current) {
-      const pendingSince = Date.parse(obj.metadata?.annotations?.[CREATE_PENDING_ANNOTATION] ?? '');
-      const waited = now() - pendingSince;
-      if (Number.isFinite(pendingSince) && waited < deps.pendingWindowMs) {
+      const pending = pendingDecision(obj.metadata?.annotations?.[CREATE_PENDING_ANNOTATION], now(), deps.pendingWindowMs);
+      if (!pending.create) {
         // An earlier create may still land; creating again now could make a second IP Space.
-        const remaining = deps.pendingWindowMs - waited;
         return {
-          ready: { status: 'False', reason: IPSpaceReasons.Creating, message: `Waiting for the create sent at ${new Date(pendingSince).toISOString()} to show up in VCD before trying again.` },
+          ready: { status: 'False', reason: IPSpaceReasons.Creating, message: `Waiting for the create sent at ${new Date(pending.since).toISOString()} to show up in VCD before trying again.` },
           synced: { status: 'False', reason: IPSpaceReasons.Creating, message: 'The outcome of the last create is not known yet.' },
-          requeueAfterMs: Math.min(remaining, Math.max(1000, Math.min(retryMs, 5000))),
+          requeueAfterMs: Math.min(pending.waitMs, POLL_PENDING_MS),
         };
       }
       held.obj = await setPending(ctx, obj, new Date(now()).toISOString());
@@ -197,11 +198,11 @@ export function ipSpaceController(deps: ControllerDeps, opts: IPSpaceControllerO
       if (!target) {
         const found = await e.find();
         if (found.kind === 'ours') target = found.space.id;
-        const pendingSince = Date.parse(obj.metadata?.annotations?.[CREATE_PENDING_ANNOTATION] ?? '');
-        if (!target && Number.isFinite(pendingSince) && now() - pendingSince < deps.pendingWindowMs) {
+        const pending = pendingDecision(obj.metadata?.annotations?.[CREATE_PENDING_ANNOTATION], now(), deps.pendingWindowMs);
+        if (!target && !pending.create) {
           const message = 'Waiting for the outcome of an earlier create before deleting.';
           await writeStatus(ctx, obj, { ready: { status: 'False', reason: IPSpaceReasons.Deleting, message }, synced: { status: 'False', reason: IPSpaceReasons.Deleting, message } });
-          return { requeueAfterMs: Math.min(retryMs, 5000) };
+          return { requeueAfterMs: Math.min(pending.waitMs, POLL_PENDING_MS) };
         }
       }
       if (target) await e.delete(target);

@@ -48,13 +48,16 @@ export function desiredIpSpace(spec: IPSpaceSpec, inputs: DesiredInputs): IpSpac
     description: inputs.description,
     type: VCD_IP_SPACE_TYPE[spec.type],
     ipSpaceInternalScope: [...spec.internalScope],
-    ipSpaceRanges: {
-      ipRanges: (spec.ipRanges ?? []).map((r) => ({ startIpAddress: r.start, endIpAddress: r.end })),
-      defaultFloatingIpQuota: spec.defaultQuotas?.floatingIPs ?? defaults.floatingIPs,
-    },
     ipSpacePrefixes: [...byLength.values()],
     routeAdvertisementEnabled: spec.routeAdvertisementEnabled ?? false,
   };
+  // VCD wants at least one range when ipSpaceRanges is present; without ranges a floating-IP quota means nothing.
+  if (spec.ipRanges?.length) {
+    body.ipSpaceRanges = {
+      ipRanges: spec.ipRanges.map((r) => ({ startIpAddress: r.start, endIpAddress: r.end })),
+      defaultFloatingIpQuota: spec.defaultQuotas?.floatingIPs ?? defaults.floatingIPs,
+    };
+  }
   if (spec.externalScope !== undefined) body.ipSpaceExternalScope = spec.externalScope;
   if (inputs.orgId !== undefined) body.orgRef = { id: inputs.orgId };
   return body;
@@ -110,8 +113,10 @@ export function diffIpSpace(desired: IpSpace, current: IpSpace, type: IPSpaceSpe
   const ranges = (s: IpSpace): string[] => (s.ipSpaceRanges?.ipRanges ?? []).map(rangeKey).sort();
   if (!sameList(ranges(desired), ranges(current))) out.push('ipRanges');
   if (!sameList(sequenceKeys(desired.ipSpacePrefixes), sequenceKeys(current.ipSpacePrefixes))) out.push('prefixSequences');
+  const floatingQuotaDiffers =
+    desired.ipSpaceRanges !== undefined && (desired.ipSpaceRanges.defaultFloatingIpQuota ?? fallback.floatingIPs) !== (current.ipSpaceRanges?.defaultFloatingIpQuota ?? fallback.floatingIPs);
   if (
-    (desired.ipSpaceRanges?.defaultFloatingIpQuota ?? fallback.floatingIPs) !== (current.ipSpaceRanges?.defaultFloatingIpQuota ?? fallback.floatingIPs) ||
+    floatingQuotaDiffers ||
     !sameList(poolQuotas(desired.ipSpacePrefixes, fallback.prefixes), poolQuotas(current.ipSpacePrefixes, fallback.prefixes))
   ) {
     out.push('defaultQuotas');
