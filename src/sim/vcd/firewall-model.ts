@@ -70,6 +70,14 @@ export function parseRule(state: VcdState, edge: EdgeRec, raw: unknown, version:
   if (src?.length) out['sourceFirewallGroups'] = src;
   if (dst?.length) out['destinationFirewallGroups'] = dst;
   if (app?.length) out['applicationPortProfiles'] = app;
+  // Later API versions add raw addresses and insert positions; silently dropping them would widen
+  // a rule to ANY or misplace it, so the simulator refuses them.
+  for (const later of ['sourceFirewallIpAddresses', 'destinationFirewallIpAddresses', 'relativePosition', 'rawPortProtocols']) {
+    const v = r[later];
+    if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0)) {
+      throw badRequest(`${where}.${later} is not supported by the simulator; use firewall groups and the whole-list PUT`);
+    }
+  }
   const ncp = r['networkContextProfiles'];
   if (Array.isArray(ncp) && ncp.length > 0) throw badRequest(`${where}.networkContextProfiles: the simulator has no network context profiles`);
 

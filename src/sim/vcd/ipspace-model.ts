@@ -5,6 +5,7 @@ import { badRequest } from './errors.ts';
 import { cidrContains, cidrSize, formatCidr, formatIPv4, isIPv6, networkOf, parseCidr, parseIPv4, type Cidr } from './ip.ts';
 import type { AllocationRec, AllocationType, IpRangeRec, IpSpaceRec, OrgUsage, PrefixSeqRec, VcdState } from './state.ts';
 import { urn } from './state.ts';
+import { atLeast } from './version.ts';
 
 const TYPES = ['PUBLIC', 'PRIVATE', 'SHARED_SERVICES'] as const;
 
@@ -37,6 +38,7 @@ export function parseIpSpace(
   state: VcdState,
   body: unknown,
   existing?: IpSpaceRec,
+  version = '37.2',
 ): Omit<IpSpaceRec, 'id' | 'allocations' | 'byValue' | 'usage' | 'busy'> {
   const b = obj(body, 'body');
   const name = str(b['name'], 'name');
@@ -138,6 +140,16 @@ export function parseIpSpace(
   };
   if (orgId) out.orgId = orgId;
   if (externalScope) out.externalScope = externalScope;
+  // Clients below 38.0 do not know the field; their writes leave it as it was.
+  const gsc = atLeast(version, '38.0') ? b['defaultGatewayServiceConfig'] : undefined;
+  if (gsc !== undefined && gsc !== null) {
+    const g = obj(gsc, 'defaultGatewayServiceConfig');
+    out.defaultGatewayServiceConfig = {
+      enableDefaultFirewallRuleCreation: g['enableDefaultFirewallRuleCreation'] === true,
+      enableDefaultNoSnatRuleCreation: g['enableDefaultNoSnatRuleCreation'] === true,
+      enableDefaultSnatRuleCreation: g['enableDefaultSnatRuleCreation'] === true,
+    };
+  } else if (existing?.defaultGatewayServiceConfig) out.defaultGatewayServiceConfig = existing.defaultGatewayServiceConfig;
   return out;
 }
 

@@ -19,7 +19,7 @@ import {
 import { pagedResponse, readFilter } from './paging.ts';
 import type { AllocationRec, IpSpaceRec, IpSpaceUplinkRec, OrgAssignmentRec, VcdState } from './state.ts';
 import { urn } from './state.ts';
-import { atLeast } from './version.ts';
+import { atLeast, gate } from './version.ts';
 
 const API = '/cloudapi/1.0.0';
 const IP_SPACE_MIN = '37.1';
@@ -72,16 +72,15 @@ export function ipSpaceRoutes(ctx: VcdContext): Route[] {
       }
     }
     const pct = (n: number, total: number): number => (total === 0 ? 0 : Math.round((n / total) * 10000) / 100);
+    const ranges = s.ranges.map((r) => {
+      const total = r.end - r.start + 1;
+      const used = perRange.get(r.id) ?? 0;
+      return { id: r.id, startIpAddress: formatIPv4(r.start), endIpAddress: formatIPv4(r.end), totalIpCount: String(total), allocatedIpCount: String(used), allocatedIpPercentage: pct(used, total) };
+    });
     const out: Record<string, unknown> = {
       ...summary(call, s),
-      ipSpaceRanges: {
-        ipRanges: s.ranges.map((r) => {
-          const total = r.end - r.start + 1;
-          const used = perRange.get(r.id) ?? 0;
-          return { id: r.id, startIpAddress: formatIPv4(r.start), endIpAddress: formatIPv4(r.end), totalIpCount: String(total), allocatedIpCount: String(used), allocatedIpPercentage: pct(used, total) };
-        }),
-        defaultFloatingIpQuota: s.defaultFloatingIpQuota,
-      },
+      // The spec allows no empty ipRanges list: a space without ranges shows only its quota.
+      ipSpaceRanges: { ...(ranges.length > 0 ? { ipRanges: ranges } : {}), defaultFloatingIpQuota: s.defaultFloatingIpQuota },
       ipSpacePrefixes: s.prefixGroups.map((g) => ({
         ipPrefixSequence: g.sequences.map((q) => {
           const used = perSeq.get(q.id) ?? 0;
@@ -93,7 +92,8 @@ export function ipSpaceRoutes(ctx: VcdContext): Route[] {
       routeAdvertisementEnabled: s.routeAdvertisementEnabled,
     };
     if (s.externalScope) out['ipSpaceExternalScope'] = s.externalScope;
-    return out;
+    out['defaultGatewayServiceConfig'] = s.defaultGatewayServiceConfig ?? { enableDefaultFirewallRuleCreation: false, enableDefaultNoSnatRuleCreation: false, enableDefaultSnatRuleCreation: false };
+    return gate('IpSpace', out, call.version);
   };
 
   const renderAllocation = (a: AllocationRec): Record<string, unknown> => {
@@ -184,7 +184,7 @@ export function ipSpaceRoutes(ctx: VcdContext): Route[] {
       pattern: `${API}/ipSpaces`,
       handler: ctx.api(IP_SPACE_MIN, (call) => {
         ctx.requireProvider(call);
-        const fields = parseIpSpace(state, call.req.body);
+        const fields = parseIpSpace(state, call.req.body, undefined, call.version);
         for (const s of state.ipSpaces.values()) {
           if (s.name === fields.name && s.type === fields.type && s.orgId === fields.orgId) throw badRequest(`An IP Space named ${fields.name} already exists.`);
         }
@@ -199,7 +199,7 @@ export function ipSpaceRoutes(ctx: VcdContext): Route[] {
       handler: ctx.api(IP_SPACE_MIN, (call) => {
         const s = ctx.ipSpace(call, call.req.params['id'] ?? '');
         ctx.requireProvider(call);
-        const fields = parseIpSpace(state, call.req.body, s);
+        const fields = parseIpSpace(state, call.req.body, s, call.version);
         return ctx.accepted(call, {
           operation: 'IP_SPACE_UPDATE',
           operationName: 'Updating IP Space',

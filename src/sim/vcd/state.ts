@@ -141,6 +141,8 @@ export interface IpSpaceRec {
   internalScope: string[];
   externalScope?: string;
   routeAdvertisementEnabled: boolean;
+  /** API 38.0+: which default edge services VCD creates for edges using this space. */
+  defaultGatewayServiceConfig?: GatewayServiceConfig;
   ranges: IpRangeRec[];
   defaultFloatingIpQuota: number;
   /** Prefix sequences, grouped as the API groups them (one group per prefix length). */
@@ -150,6 +152,12 @@ export interface IpSpaceRec {
   byValue: Map<string, AllocationRec>;
   usage: Map<string, OrgUsage>;
   busy?: { taskUuid: string; operation: string };
+}
+
+export interface GatewayServiceConfig {
+  enableDefaultFirewallRuleCreation: boolean;
+  enableDefaultNoSnatRuleCreation: boolean;
+  enableDefaultSnatRuleCreation: boolean;
 }
 
 export interface IpSpaceUplinkRec {

@@ -36,10 +36,17 @@ export const FIELD_ADDED_IN: Readonly<Record<string, Readonly<Record<string, str
   VdcNetwork: { segmentProfileTemplateRef: '36.2' },
 };
 
+/**
+ * Fields added after the 37.2 spec that the simulator serves, from govcd's version elevation
+ * (vcd-api.md §1.3): absent from the spec, so the contract tests check them separately.
+ */
+export const FIELD_ADDED_AFTER_SPEC: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  IpSpace: { defaultGatewayServiceConfig: '38.0' },
+};
+
 /** Removes from `obj` the fields of `definition` that the requested version does not have. */
 export function gate<T extends object>(definition: string, obj: T, version: string): T {
-  const added = FIELD_ADDED_IN[definition];
-  if (!added) return obj;
+  const added = { ...FIELD_ADDED_IN[definition], ...FIELD_ADDED_AFTER_SPEC[definition] };
   const out = { ...obj } as Record<string, unknown>;
   for (const [field, since] of Object.entries(added)) if (!atLeast(version, since)) delete out[field];
   return out as T;

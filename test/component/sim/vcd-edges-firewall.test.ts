@@ -86,6 +86,14 @@ describe('simulated VCD: edge gateways, firewall and static routes', () => {
     assert.equal(cleared.defaultRules.length, 1, 'DELETE keeps default rules');
   });
 
+  it('refuses later-version rule fields it cannot honour instead of widening the rule', async () => {
+    for (const extra of [{ sourceFirewallIpAddresses: ['10.0.0.1'] }, { relativePosition: { adjacentRuleId: 'x', rulePosition: 'BEFORE' } }]) {
+      const res = await http.send('PUT', rulesPath, { token: acme, version: '38.1', body: { userDefinedRules: [rule('raw', extra)] } });
+      assert.equal(res.status, 400, JSON.stringify(extra));
+      assert.match((res.body as { message: string }).message, /not supported by the simulator/);
+    }
+  });
+
   it('reads, updates (with the current version) and deletes single rules', async () => {
     await http.write('PUT', rulesPath, acme, { userDefinedRules: [rule('one'), rule('two')] });
     const [one] = (await rules()).userDefinedRules as [Rule];

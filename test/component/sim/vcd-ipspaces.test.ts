@@ -206,6 +206,20 @@ describe('simulated VCD: IP Spaces and allocations', () => {
     assert.equal((got.body as { ipSpaceRanges: { defaultFloatingIpQuota: number } }).ipSpaceRanges.defaultFloatingIpQuota, 3);
   });
 
+  it('keeps defaultGatewayServiceConfig for 38.0 clients, hidden from older ones and untouched by their writes', async () => {
+    const body = { name: 'gsc', type: 'PUBLIC', ipSpaceInternalScope: ['192.0.2.0/24'], defaultGatewayServiceConfig: { enableDefaultFirewallRuleCreation: true, enableDefaultNoSnatRuleCreation: false, enableDefaultSnatRuleCreation: true } };
+    const created = await http.write('POST', `${API}/ipSpaces`, provider, body, { version: '38.0' });
+    const path = `${API}/ipSpaces/${created.owner.id}`;
+    const at38 = (await http.send('GET', path, { token: provider, version: '38.0' })).body as Record<string, unknown>;
+    assert.deepEqual(at38['defaultGatewayServiceConfig'], body.defaultGatewayServiceConfig);
+    const at372 = (await http.send('GET', path, { token: provider })).body as Record<string, unknown>;
+    assert.ok(!('defaultGatewayServiceConfig' in at372));
+    await http.write('PUT', path, provider, { ...at372, description: 'from an older client' });
+    const after = (await http.send('GET', path, { token: provider, version: '38.0' })).body as Record<string, unknown>;
+    assert.deepEqual(after['defaultGatewayServiceConfig'], body.defaultGatewayServiceConfig);
+    assert.equal(after['description'], 'from an older client');
+  });
+
   it('fails the task without allocating when a task-error fault is injected', async () => {
     sim.admin.addFault({ route: 'POST /cloudapi/1.0.0/ipSpaces/{id}/allocate', kind: 'task-error', times: 1 });
     const task = await allocate(acme, { type: 'FLOATING_IP', quantity: 1 });
