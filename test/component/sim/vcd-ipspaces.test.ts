@@ -108,6 +108,16 @@ describe('simulated VCD: IP Spaces and allocations', () => {
       customQuotas: { floatingIpQuota: 12, ipPrefixQuotas: [{ prefixLength: 28, quota: 3 }] },
     });
     assert.equal(put.status, 'success');
+    const zero = await http.write('PUT', `${API}/ipSpaces/orgAssignments/${acmeAssignment.id}`, provider, { ipSpaceRef: { id: spaceId }, orgRef: acmeAssignment.orgRef, customQuotas: { floatingIpQuota: 0 } });
+    assert.equal(zero.status, 'success');
+    assert.equal((await allocate(globex, { type: 'FLOATING_IP', quantity: 1 })).status, 'success', 'globex keeps the default');
+    const none = await allocate(acme, { type: 'FLOATING_IP', quantity: 1 });
+    assert.match(none.error?.message ?? '', /quota of 0/, 'a quota of 0 allows nothing');
+    await http.write('PUT', `${API}/ipSpaces/orgAssignments/${acmeAssignment.id}`, provider, {
+      ipSpaceRef: { id: spaceId },
+      orgRef: acmeAssignment.orgRef,
+      customQuotas: { floatingIpQuota: 12, ipPrefixQuotas: [{ prefixLength: 28, quota: 3 }] },
+    });
     assert.equal((await allocate(acme, { type: 'FLOATING_IP', quantity: 2 })).status, 'success');
     assert.equal((await allocate(acme, { type: 'FLOATING_IP', quantity: 1 })).status, 'error');
     assert.equal((await allocate(acme, { type: 'IP_PREFIX', quantity: 1, prefixLength: 28 })).status, 'success');
