@@ -1,6 +1,6 @@
 // Builds the VCD state from a fixture. Ids derive from names, so a restarted simulator with the
 // same fixture serves the same URNs (examples and docs can quote them).
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Fixture } from '../fixtures/fixture.ts';
 import type { VcdContext } from './context.ts';
 import { addEdge, newEdge } from './routes-edge.ts';
@@ -8,7 +8,6 @@ import { newIpSpace, parseIpSpace } from './ipspace-model.ts';
 import type { ExternalNetworkRec, IpSpaceUplinkRec, OrgVdcNetworkRec, PortProfileRec } from './state.ts';
 import { urn } from './state.ts';
 import { parseRule } from './firewall-model.ts';
-import { randomUUID } from 'node:crypto';
 
 export function stableUuid(kind: string, name: string): string {
   const h = createHash('sha256').update(`${kind}/${name}`).digest('hex');
