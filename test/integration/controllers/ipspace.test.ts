@@ -309,6 +309,43 @@ describe('IPSpace controller against kube-apiserver and the VCD simulator', func
     assert.deepEqual(ipSpaceWrites(seq), []);
   });
 
+  it('connects uplinks by gateway id, drops an uplink removed from the spec, and says what it waits for', async function () {
+    const pg = sim.admin.state().vcd.externalNetworks.find((n) => n.name === 'pg-public');
+    assert.ok(pg);
+    await kube.create(
+      IPSpaceResource,
+      ipSpace('links', {
+        uplinks: [{ name: 'links-up', providerGateway: { id: pg.id } }],
+        orgQuotas: [{ org: { name: 'initech' }, floatingIPs: 2 }],
+      }),
+    );
+    const waiting = await until('links waiting on the org assignment', async () => {
+      const o = await get('links');
+      return condition(o, 'Synced')?.reason === 'OrgAssignmentPending' ? o : undefined;
+    });
+    assert.equal(condition(waiting, 'Ready')?.status, 'True', 'the IP Space is usable while one org waits');
+    assert.match(condition(waiting, 'Synced')?.message ?? '', /initech.*edge gateway/);
+    const uplinkId = waiting.status?.uplinks?.[0]?.id;
+    assert.ok(sim.admin.state().vcd.ipSpaceUplinks.some((u) => u.id === uplinkId && u.externalNetwork === 'pg-public'));
+
+    const seq = auditSeq();
+    await kube.patch(IPSpaceResource, 'links', ns, { spec: { uplinks: null, orgQuotas: null } });
+    const o = await until('links without uplinks', async () => {
+      const x = await get('links');
+      return x?.status?.observedGeneration === 2 && condition(x, 'Synced')?.status === 'True' ? x : undefined;
+    });
+    assert.equal(o.status?.uplinks, undefined);
+    assert.equal(sim.admin.state().vcd.ipSpaceUplinks.some((u) => u.id === uplinkId), false);
+    assert.deepEqual(ipSpaceWrites(seq).map((e) => e.route), ['DELETE /cloudapi/1.0.0/ipSpaceUplinks/{id}']);
+
+    // A gateway named nowhere in VCD: Ready=False with what to do, nothing written.
+    const seq2 = auditSeq();
+    await kube.patch(IPSpaceResource, 'links', ns, { spec: { uplinks: [{ name: 'nowhere', providerGateway: { name: 'pg-nowhere' } }] } });
+    const lost = await readyWith('links', 'ProviderGatewayNotFound');
+    assert.match(condition(lost, 'Ready')?.message ?? '', /pg-nowhere.*providerGateway\.id/);
+    assert.deepEqual(ipSpaceWrites(seq2), []);
+  });
+
   it('reports a spec that only the operator can judge invalid as InvalidSpec and writes nothing to VCD', async function () {
     const seq = auditSeq();
     await kube.create(
