@@ -13,6 +13,10 @@ Options (each also from the environment variable in brackets):
   --probe-port PORT          /metrics, /healthz and /readyz [PROBE_PORT] (default 8081)
   --leader-elect BOOL        elect a leader with a Lease [LEADER_ELECT] (default true)
   --lease-name NAME          name of the Lease (default vcd-operator)
+  --lease-duration SECONDS   how long a lease is valid without renewal (default 15)
+  --renew-deadline SECONDS   how long the leader keeps trying to renew before it gives up (default 10)
+  --retry-period SECONDS     how often candidates try to acquire or renew (default 2)
+  --identity NAME            this replica's name in the Lease [POD_NAME] (default hostname plus a random id)
   --task-timeout SECONDS     deadline of one VCD task [TASK_TIMEOUT_SECONDS] (default 600)
   --log-level LEVEL          trace, debug, info, warn, error [LOG_LEVEL] (default info)
   --help                     this text
@@ -30,6 +34,10 @@ function main(): void {
       'probe-port': { type: 'string' },
       'leader-elect': { type: 'string' },
       'lease-name': { type: 'string' },
+      'lease-duration': { type: 'string' },
+      'renew-deadline': { type: 'string' },
+      'retry-period': { type: 'string' },
+      identity: { type: 'string' },
       'task-timeout': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean' },
@@ -53,6 +61,18 @@ function main(): void {
   if (!Number.isInteger(probePort) || probePort < 0 || probePort > 65535) throw new Error(`--probe-port must be a port number, got ${values['probe-port'] ?? env.PROBE_PORT}`);
   if (!Number.isFinite(taskTimeoutMs) || taskTimeoutMs <= 0) throw new Error('--task-timeout must be a positive number of seconds');
 
+  const seconds = (flag: 'lease-duration' | 'renew-deadline' | 'retry-period'): number | undefined => {
+    const v = values[flag];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${flag} must be a positive number of seconds, got ${v}`);
+    return n * 1000;
+  };
+  const identity = values.identity ?? env.POD_NAME;
+  const leaseDurationMs = seconds('lease-duration');
+  const renewDeadlineMs = seconds('renew-deadline');
+  const retryPeriodMs = seconds('retry-period');
+
   const kc = new KubeConfig();
   if (kubeconfig) kc.loadFromFile(kubeconfig);
   else kc.loadFromDefault();
@@ -61,7 +81,15 @@ function main(): void {
     kubeConfig: kc,
     logger,
     ...(watchNamespace ? { namespace: watchNamespace } : {}),
-    leaderElection: { enabled: leaderElect, leaseName: values['lease-name'] ?? 'vcd-operator', leaseNamespace: operatorNamespace },
+    leaderElection: {
+      enabled: leaderElect,
+      leaseName: values['lease-name'] ?? 'vcd-operator',
+      leaseNamespace: operatorNamespace,
+      ...(identity ? { identity } : {}),
+      ...(leaseDurationMs ? { leaseDurationMs } : {}),
+      ...(renewDeadlineMs ? { renewDeadlineMs } : {}),
+      ...(retryPeriodMs ? { retryPeriodMs } : {}),
+    },
     probes: { port: probePort },
   });
   registerControllers(manager, {
@@ -95,4 +123,10 @@ function main(): void {
     });
 }
 
-main();
+try {
+  main();
+} catch (err) {
+  // Bad flags or environment: say what is wrong, without a stack trace.
+  process.stderr.write(`vcd-operator: ${err instanceof Error ? err.message : String(err)}\nRun with --help for the options.\n`);
+  process.exit(2);
+}
