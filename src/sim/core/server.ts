@@ -151,9 +151,13 @@ async function handle(
 function send(res: ServerResponse, r: SimResponse): void {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = v;
-  let payload = '';
+  let payload: string | Uint8Array = '';
   if (r.body !== undefined) {
-    if (typeof r.body === 'string') {
+    if (r.body instanceof Uint8Array) {
+      // Binary bodies (vCenter's download.zip) go out as bytes, never as JSON of a Buffer.
+      payload = r.body;
+      headers['content-type'] ??= 'application/octet-stream';
+    } else if (typeof r.body === 'string') {
       payload = r.body;
       headers['content-type'] ??= 'text/plain; charset=utf-8';
     } else {
@@ -161,7 +165,7 @@ function send(res: ServerResponse, r: SimResponse): void {
       headers['content-type'] ??= 'application/json';
     }
   }
-  headers['content-length'] = String(Buffer.byteLength(payload));
+  headers['content-length'] = String(typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength);
   res.writeHead(r.status, headers);
   res.end(payload);
 }

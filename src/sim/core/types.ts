@@ -27,7 +27,7 @@ export interface SimRequest {
 export interface SimResponse {
   status: number;
   headers?: Record<string, string>;
-  /** A string is sent as is; anything else as JSON. */
+  /** A string or bytes (Uint8Array, Buffer) are sent as they are; anything else as JSON. */
   body?: unknown;
 }
 
