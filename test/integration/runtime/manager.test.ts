@@ -40,7 +40,7 @@ describe('Manager against kube-apiserver', function () {
     manager = undefined;
   });
 
-  function start(def: ControllerDefinition<Gadget>, probes = false): Promise<void> {
+  function start(def: ControllerDefinition<Gadget>, probes = false, gracefulShutdownTimeoutMs = 5_000): Promise<void> {
     manager = new Manager({
       kubeConfig: controlPlane().kubeConfig(),
       logger: createLogger({ level: 'silent' }),
@@ -48,7 +48,7 @@ describe('Manager against kube-apiserver', function () {
       registry: new Registry(),
       probes: probes ? { port: 0, host: '127.0.0.1' } : undefined,
       onRequest: (i) => requests.push(i),
-      gracefulShutdownTimeoutMs: 5_000,
+      gracefulShutdownTimeoutMs,
     });
     manager.addController(def);
     return manager.start();
@@ -237,5 +237,34 @@ describe('Manager against kube-apiserver', function () {
     await stopping;
     assert.equal(finished, 1, 'the in-flight reconcile completed before stop() resolved');
     assert.equal(started, 1, 'no key was taken after stop began');
+  });
+
+  it('stop() aborts a reconcile still running at the shutdown deadline', async function () {
+    await client.create(gadgets, gadget('stuck', ns));
+    let aborted = false;
+    let started = false;
+    await start(
+      {
+        name: 'stuck',
+        for: gadgets,
+        reconcile: (_key, ctx) =>
+          new Promise<void>((resolve) => {
+            started = true;
+            // A reconcile waiting on a long cloud task; it gives up when told to.
+            ctx.signal.addEventListener('abort', () => {
+              aborted = true;
+              resolve();
+            });
+          }),
+      },
+      false,
+      500,
+    );
+    await until(() => started, 10_000, 'the reconcile to start');
+    const t0 = Date.now();
+    await manager?.stop();
+    const took = Date.now() - t0;
+    assert.equal(aborted, true);
+    assert.ok(took >= 450 && took < 3_000, `stop took ${took} ms with a 500 ms deadline`);
   });
 });
