@@ -122,13 +122,13 @@ export class LeaderElector {
       // A leader whose renew call hangs must still notice the deadline passing.
       const budget = this.#leading ? Math.max(0, this.#lastRenew + renewDeadlineMs - clock.now()) : renewDeadlineMs;
       const ok = await this.#withDeadline(this.#tryAcquireOrRenew(), budget);
-      this.#firstAttemptDone();
-      if (signal.aborted) break;
       const now = clock.now();
       if (ok) {
         this.#lastRenew = now;
         if (!this.#leading) {
           this.#leading = true;
+          // Stopped meanwhile: keep the flag so stop() releases the lease, but start nothing.
+          if (signal.aborted) break;
           this.#o.logger?.info({ lease: this.#o.leaseName, identity: this.#o.identity }, 'became leader');
           this.#o.onStartedLeading();
         }
@@ -137,6 +137,8 @@ export class LeaderElector {
         this.#o.logger?.error({ lease: this.#o.leaseName, identity: this.#o.identity }, 'leadership lost: lease not renewed within the renew deadline');
         this.#o.onStoppedLeading();
       }
+      this.#firstAttemptDone();
+      if (signal.aborted) break;
       // Candidates spread their attempts (client-go's 1.2 jitter factor); the leader renews on time.
       const wait = this.#leading ? retryPeriodMs : retryPeriodMs * (1 + 0.2 * this.#o.random());
       try {
@@ -145,6 +147,7 @@ export class LeaderElector {
         break;
       }
     }
+    this.#firstAttemptDone(); // a start() waiting on an aborted first attempt must not hang
   }
 
   #withDeadline(attempt: Promise<boolean>, ms: number): Promise<boolean> {

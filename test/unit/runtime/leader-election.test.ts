@@ -131,6 +131,24 @@ describe('LeaderElector', function () {
     await b.stop();
   });
 
+  it('stopped while its first attempt wins the lease, it releases it and starts nothing', async function () {
+    let resolveGet: () => void = () => undefined;
+    const slow: LeaseStore = {
+      get: () => new Promise((r) => (resolveGet = () => r(undefined))),
+      create: (l) => store.create(l),
+      update: (l) => store.update(l),
+    };
+    const a = candidate('a', slow);
+    const starting = a.start();
+    await clock.advance(0);
+    const stopping = a.stop();
+    resolveGet();
+    await stopping;
+    await starting;
+    assert.deepEqual(log, [], 'onStartedLeading was not called');
+    assert.equal(store.lease?.spec?.holderIdentity, null, 'the lease it won was released');
+  });
+
   it('rejects inconsistent timings', function () {
     assert.throws(
       () => new LeaderElector({ store, leaseName: 'x', leaseNamespace: 'y', identity: 'i', leaseDurationMs: 5000, renewDeadlineMs: 6000, onStartedLeading: () => {}, onStoppedLeading: () => {} }),
