@@ -41,6 +41,15 @@ function spaceLock(id: string): string {
   return `ipSpace:${id}`;
 }
 
+/**
+ * Marking or releasing one allocation holds that allocation, not its IP Space: the marks of one
+ * batch then run side by side and beside the next allocate. Where VCD does hold the IP Space for
+ * them, its BUSY_ENTITY answer is retried like any other.
+ */
+function allocationLock(id: string): string {
+  return `ipSpaceAllocation:${id}`;
+}
+
 export class IpSpacesApi {
   readonly #ctx: VcdContext;
   readonly uplinks: IpSpaceUplinksApi;
@@ -272,7 +281,7 @@ export class IpSpaceAllocationsApi {
   /** PUTs the allocation (e.g. usageState USED_MANUAL plus a marker in description); safe to repeat. */
   async update(ipSpaceId: string, allocationId: string, body: IpSpaceIpAllocation, opts?: TaskOptions): Promise<IpSpaceIpAllocation> {
     requireVersion(this.#ctx, 'ipSpaces', 'ipSpaceAllocations.update');
-    return this.#ctx.locks.run(spaceLock(ipSpaceId), () =>
+    return this.#ctx.locks.run(allocationLock(allocationId), () =>
       updateEntity<IpSpaceIpAllocation>(this.#ctx, 'ipSpaceAllocations.update', `${BASE}/ipSpaces/${enc(ipSpaceId)}/allocations/${enc(allocationId)}`, { ...body, id: allocationId }, opts),
     );
   }
@@ -280,7 +289,7 @@ export class IpSpaceAllocationsApi {
   /** Releases a known allocation; retried safely. Resolves false when it was already released. */
   async delete(ipSpaceId: string, allocationId: string, opts?: TaskOptions): Promise<boolean> {
     requireVersion(this.#ctx, 'ipSpaces', 'ipSpaceAllocations.delete');
-    return this.#ctx.locks.run(spaceLock(ipSpaceId), () =>
+    return this.#ctx.locks.run(allocationLock(allocationId), () =>
       deleteEntity(this.#ctx, 'ipSpaceAllocations.delete', `${BASE}/ipSpaces/${enc(ipSpaceId)}/allocations/${enc(allocationId)}`, opts),
     );
   }

@@ -8,8 +8,14 @@ export interface SimKnobs {
   taskDurationMs: number;
   /** One mutating operation per edge gateway at a time; others get 400 BUSY_ENTITY. */
   serializeEdges: boolean;
-  /** One allocation write per IP Space at a time; others get 400 BUSY_ENTITY. */
+  /** One write per IP Space at a time (IP Space update, allocate); others get 400 BUSY_ENTITY. */
   serializeIpSpaces: boolean;
+  /**
+   * Whether updating or releasing one allocation also holds its IP Space (so it conflicts with
+   * allocate). Real VCD's behaviour is not documented; by default an allocation write holds only
+   * the allocation.
+   */
+  allocationWritesLockIpSpace: boolean;
   /** Whether a provider (System org) allocating for a tenant ignores the tenant's quota. */
   providerBypassesQuota: boolean;
   /** Whether DELETE of a USED / USED_MANUAL allocation is rejected (clients must PUT UNUSED first). */
@@ -21,6 +27,7 @@ export const defaultKnobs: Readonly<SimKnobs> = Object.freeze({
   taskDurationMs: 50,
   serializeEdges: true,
   serializeIpSpaces: false,
+  allocationWritesLockIpSpace: false,
   providerBypassesQuota: false,
   rejectDeleteOfUsedAllocation: false,
 });

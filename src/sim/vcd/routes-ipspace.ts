@@ -301,7 +301,7 @@ export function ipSpaceRoutes(ctx: VcdContext): Route[] {
           operation: 'IP_SPACE_IP_ALLOCATION_UPDATE',
           operationName: 'Updating IP Space IP allocation',
           owner: { id: a.id, name: a.value, type: 'application/json' },
-          lock: { ipSpace: s },
+          ...(ctx.core.knobs.allocationWritesLockIpSpace ? { lock: { ipSpace: s } } : {}),
           work: () => {
             a.usageState = state2;
             a.description = description;
@@ -322,7 +322,7 @@ export function ipSpaceRoutes(ctx: VcdContext): Route[] {
           operation: 'IP_SPACE_IP_ALLOCATION_DELETE',
           operationName: 'Releasing IP Space IP allocation',
           owner: { id: a.id, name: a.value, type: 'application/json' },
-          lock: { ipSpace: s },
+          ...(ctx.core.knobs.allocationWritesLockIpSpace ? { lock: { ipSpace: s } } : {}),
           work: () => releaseAllocation(s, a),
         });
       }),

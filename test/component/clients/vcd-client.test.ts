@@ -349,6 +349,27 @@ describe('VCD client against the simulator', function () {
       assert.equal(new Set(results.map((r) => r[0]?.value)).size, 3);
       assert.deepEqual(sim.admin.audit().filter((e) => e.route === ALLOCATE).map((e) => e.status), [202, 202, 202]);
     });
+    it('marks allocations side by side, and retries BUSY_ENTITY where VCD holds the IP Space for them', async () => {
+      const c = await connect(tenant());
+      const id = await publicIps(c);
+      const made = await c.ipSpaces.allocate(id, { type: 'FLOATING_IP', quantity: 3 });
+      const mark = (r: { id: string; value: string }, description: string) =>
+        c.ipSpaces.allocations.update(id, r.id, { type: 'FLOATING_IP', value: r.value, usageState: 'USED_MANUAL', description });
+      sim.admin.setKnobs({ serializeIpSpaces: true, allocationWritesLockIpSpace: false, taskDurationMs: 1000 });
+      const seq = sim.admin.audit().length;
+      await Promise.all(made.map((r) => mark(r, 'first')));
+      // All three PUTs reached VCD while the first one's task still ran: none waited for another.
+      const puts = sim.admin.audit().slice(seq).filter((e) => e.method === 'PUT').map((e) => Date.parse(e.at));
+      assert.equal(puts.length, 3);
+      assert.ok(Math.max(...puts) - Math.min(...puts) < 1000, 'the marks were sent side by side');
+      sim.admin.setKnobs({ allocationWritesLockIpSpace: true, taskDurationMs: 100 });
+      const before = sim.admin.audit().length;
+      await Promise.all([...made.map((r) => mark(r, 'second')), c.ipSpaces.allocate(id, { type: 'FLOATING_IP' })]);
+      const statuses = sim.admin.audit().slice(before).map((e) => e.status);
+      assert.ok(statuses.includes(400), 'VCD answered BUSY_ENTITY at least once');
+      const all = await c.ipSpaces.allocations.list(id, { type: 'FLOATING_IP' });
+      assert.deepEqual(all.filter((a) => a.description === 'second').length, 3);
+    });
   });
 
   describe('tasks', () => {

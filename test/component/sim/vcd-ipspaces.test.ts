@@ -30,7 +30,7 @@ describe('simulated VCD: IP Spaces and allocations', () => {
   after(() => sim.stop());
   beforeEach(async () => {
     sim.admin.reset();
-    sim.admin.setKnobs({ taskDurationMs: 0, providerBypassesQuota: false, rejectDeleteOfUsedAllocation: false, serializeIpSpaces: false });
+    sim.admin.setKnobs({ taskDurationMs: 0, providerBypassesQuota: false, rejectDeleteOfUsedAllocation: false, serializeIpSpaces: false, allocationWritesLockIpSpace: false });
     [acme, globex, provider] = await Promise.all([http.login('acme'), http.login('globex'), http.login('provider')]);
     spaceId = await idByName(http, acme, `${API}/ipSpaces/summaries`, 'public-ips');
     acmeEdge = await idByName(http, acme, `${API}/edgeGateways`, 'acme-edge');
@@ -248,6 +248,27 @@ describe('simulated VCD: IP Spaces and allocations', () => {
     assert.equal((second.body as { minorErrorCode: string }).minorErrorCode, 'BUSY_ENTITY');
     now += 1000;
     assert.equal((await http.send('POST', `${API}/ipSpaces/${spaceId}/allocate`, { token: globex, body: { type: 'FLOATING_IP', quantity: 1 } })).status, 202);
+  });
+
+  it('lets an allocation be marked while its IP Space allocates, unless allocation writes lock the IP Space', async () => {
+    sim.admin.setKnobs({ serializeIpSpaces: true });
+    const made = JSON.parse((await allocate(acme, { type: 'FLOATING_IP', quantity: 1 })).resultContent ?? '[]') as Array<{ id: string; value: string }>;
+    const mark = () =>
+      http.send('PUT', `${API}/ipSpaces/${spaceId}/allocations/${made[0]?.id ?? ''}`, {
+        token: acme,
+        body: { id: made[0]?.id, type: 'FLOATING_IP', value: made[0]?.value, usageState: 'USED_MANUAL', description: 'mine' },
+      });
+    for (const [lockIt, expected] of [
+      [false, 202],
+      [true, 400],
+    ] as const) {
+      sim.admin.setKnobs({ taskDurationMs: 1000, allocationWritesLockIpSpace: lockIt });
+      assert.equal((await http.send('POST', `${API}/ipSpaces/${spaceId}/allocate`, { token: globex, body: { type: 'FLOATING_IP', quantity: 1 } })).status, 202);
+      const res = await mark();
+      assert.equal(res.status, expected, res.text);
+      now += 1000;
+      sim.admin.setKnobs({ taskDurationMs: 0 });
+    }
   });
 
   it('pages allocations with Link rel="nextPage" and caps pageSize at 128', async () => {
