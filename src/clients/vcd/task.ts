@@ -24,6 +24,8 @@ export interface VcdTask {
   /** Text of Result/ResultContent (allocate puts a JSON array here). */
   resultContent: string | undefined;
   details: string | undefined;
+  /** How long VCD took, from its own startTime and endTime, once the task ended. */
+  durationMs: number | undefined;
 }
 
 const RUNNING = new Set(['queued', 'preRunning', 'running', 'postRunning']);
@@ -69,7 +71,32 @@ export function parseTask(body: unknown, href: string): VcdTask {
     error: errorRaw === undefined ? undefined : taskError(obj(errorRaw)),
     resultContent,
     details: text(pick('Details', 'details')),
+    durationMs: durationOf(str(t['startTime']), str(t['endTime'])),
   };
+}
+
+function durationOf(start: string | undefined, end: string | undefined): number | undefined {
+  const [a, b] = [start ? Date.parse(start) : NaN, end ? Date.parse(end) : NaN];
+  return Number.isFinite(a) && Number.isFinite(b) && b >= a ? b - a : undefined;
+}
+
+/**
+ * What tasks of each operation usually take, from VCD's own start and end times. The first poll
+ * of a task waits about that long: a 500 ms allocate is then read once or twice, not five times
+ * on a short backoff.
+ */
+export class TaskDurations {
+  readonly #ewma = new Map<string, number>();
+
+  record(operation: string, durationMs: number): void {
+    const prev = this.#ewma.get(operation);
+    this.#ewma.set(operation, prev === undefined ? durationMs : prev * 0.7 + durationMs * 0.3);
+  }
+
+  /** The expected duration, or undefined before the first task of this operation ended. */
+  expected(operation: string): number | undefined {
+    return this.#ewma.get(operation);
+  }
 }
 
 function taskError(e: Record<string, unknown>): VcdTaskErrorDetail {
@@ -116,6 +143,8 @@ export interface TaskWaitOptions {
   poll: BackoffPolicy;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Learned durations: the first poll waits for the expected duration, and the result is recorded. */
+  durations?: TaskDurations;
 }
 
 /**
@@ -127,9 +156,12 @@ export async function waitForTask(o: TaskWaitOptions): Promise<VcdTask> {
   const started = o.clock.now();
   const deadline = started + o.timeoutMs;
   let last: string | undefined;
+  const expected = o.durations?.expected(o.operation);
   for (let n = 0; ; n++) {
     // Sleep first: a task just accepted is still running, so an immediate read is a wasted call.
-    await o.clock.sleep(Math.min(backoffDelay(o.poll, n, o.random), Math.max(0, deadline - o.clock.now())), o.signal);
+    // The first wait is as long as such tasks usually take (plus 5 %), when that is known.
+    const wait = n === 0 && expected !== undefined ? Math.max(backoffDelay(o.poll, 0, o.random), expected * 1.05) : backoffDelay(o.poll, n, o.random);
+    await o.clock.sleep(Math.min(wait, Math.max(0, deadline - o.clock.now())), o.signal);
     throwIfAborted(o.signal);
     let task: VcdTask;
     try {
@@ -140,6 +172,7 @@ export async function waitForTask(o: TaskWaitOptions): Promise<VcdTask> {
       throw err;
     }
     last = task.status;
+    if (!isTaskRunning(task.status) && task.durationMs !== undefined) o.durations?.record(o.operation, task.durationMs);
     if (task.status === 'success') return task;
     if (!isTaskRunning(task.status)) {
       throw new VcdTaskError(o.operation, task.href, task.status, task.error ?? { majorErrorCode: undefined, minorErrorCode: undefined, message: `task ${task.status}` });

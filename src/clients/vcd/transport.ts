@@ -11,7 +11,7 @@ import { withRetries, type RetryDecision, type RetryPolicy } from '../common/ret
 import { VcdApiError, VcdAuthError, VcdBusyError } from './errors.ts';
 import { toVcdApiError } from './errorMapping.ts';
 import { MAX_PAGE_SIZE, nextPage, type PageEnvelope } from './paging.ts';
-import { parseTask, waitForTask, type VcdTask } from './task.ts';
+import { parseTask, TaskDurations, waitForTask, type VcdTask } from './task.ts';
 import type { VcdSession } from './session.ts';
 
 /** A provider acting inside an org: VCD wants the org's bare UUID and its name. */
@@ -68,6 +68,7 @@ const RETRY_AFTER = Symbol('retryAfterMs');
 export class VcdTransport {
   apiVersion = '';
   readonly #o: TransportOptions;
+  readonly #durations = new TaskDurations();
   #closed = false;
 
   constructor(o: TransportOptions) {
@@ -124,6 +125,7 @@ export class VcdTransport {
       random: this.#o.random,
       poll: this.#o.taskPoll,
       timeoutMs: opts.timeoutMs ?? this.#o.taskTimeoutMs,
+      durations: this.#durations,
       ...(opts.signal ? { signal: opts.signal } : {}),
       fetch: async (signal, deadline) => {
         const res = await this.call({

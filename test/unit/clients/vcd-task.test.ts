@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { VcdTaskError, VcdTaskTimeoutError } from '../../../src/clients/vcd/errors.ts';
 import { parseAllocationResults } from '../../../src/clients/vcd/ipSpaces.ts';
-import { parseTask, waitForTask, type VcdTask } from '../../../src/clients/vcd/task.ts';
+import { parseTask, TaskDurations, waitForTask, type VcdTask } from '../../../src/clients/vcd/task.ts';
 import { FakeClock } from './fakeClock.ts';
 
 const HREF = 'https://vcd/api/task/7c0';
@@ -17,8 +17,8 @@ const ERROR_XML = `<Task xmlns="http://www.vmware.com/vcloud/v1.5" status="error
   <Error majorErrorCode="400" minorErrorCode="BAD_REQUEST" message="Floating IP quota exceeded"/>
 </Task>`;
 
-function task(status: string): VcdTask {
-  return { href: HREF, id: undefined, status, operationName: undefined, owner: undefined, error: undefined, resultContent: undefined, details: undefined };
+function task(status: string, durationMs?: number): VcdTask {
+  return { href: HREF, id: undefined, status, operationName: undefined, owner: undefined, error: undefined, resultContent: undefined, details: undefined, durationMs };
 }
 
 describe('VCD tasks', () => {
@@ -62,6 +62,30 @@ describe('VCD tasks', () => {
     assert.equal(done.status, 'success');
     assert.equal(polls, 4);
     assert.deepEqual(clock.sleeps, [100, 200, 400, 800]);
+  });
+
+  it('reads the duration VCD reports from startTime and endTime', () => {
+    const t = parseTask(`<Task status="success" href="${HREF}" startTime="2026-11-21T10:00:00.000Z" endTime="2026-11-21T10:00:00.480Z"/>`, HREF);
+    assert.equal(t.durationMs, 480);
+    assert.equal(parseTask(`<Task status="running" href="${HREF}" startTime="2026-11-21T10:00:00.000Z"/>`, HREF).durationMs, undefined);
+  });
+
+  it('first polls a task after the duration its operation usually takes, once that is known', async () => {
+    const durations = new TaskDurations();
+    const poll = { initialDelayMs: 100, maxDelayMs: 1000, multiplier: 1.5, jitter: 0 };
+    const run = async () => {
+      const clock = new FakeClock();
+      let polls = 0;
+      // The task ends 500 ms after it was accepted; VCD reports that duration.
+      const fetch = () => Promise.resolve(++polls && clock.now() - 1_000_000 >= 500 ? task('success', 500) : task('running'));
+      await waitForTask({ operation: 'ipSpaces.allocate', href: HREF, fetch, clock, random: () => 0, poll, timeoutMs: 60_000, durations });
+      return { polls, sleeps: clock.sleeps };
+    };
+    const first = await run();
+    assert.deepEqual(first.sleeps, [100, 150, 225, 338]);
+    assert.equal(durations.expected('ipSpaces.allocate'), 500);
+    const second = await run();
+    assert.deepEqual(second, { polls: 1, sleeps: [525] });
   });
 
   it('throws VcdTaskError carrying the task Error when the task fails', async () => {
