@@ -18,6 +18,8 @@ Options (each also from the environment variable in brackets):
   --retry-period SECONDS     how often candidates try to acquire or renew (default 2)
   --identity NAME            this replica's name in the Lease [POD_NAME] (default hostname plus a random id)
   --task-timeout SECONDS     deadline of one VCD task [TASK_TIMEOUT_SECONDS] (default 600)
+  --vcd-max-in-flight N      requests in flight per VCD connection (default 32)
+  --claim-workers N          claim groups (connection, org, IP Space) reconciled at once (default 16)
   --log-level LEVEL          trace, debug, info, warn, error [LOG_LEVEL] (default info)
   --help                     this text
 `;
@@ -39,6 +41,8 @@ function main(): void {
       'retry-period': { type: 'string' },
       identity: { type: 'string' },
       'task-timeout': { type: 'string' },
+      'vcd-max-in-flight': { type: 'string' },
+      'claim-workers': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -68,6 +72,15 @@ function main(): void {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`--${flag} must be a positive number of seconds, got ${v}`);
     return n * 1000;
   };
+  const count = (flag: 'vcd-max-in-flight' | 'claim-workers'): number | undefined => {
+    const v = values[flag];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag} must be a whole number of at least 1, got ${v}`);
+    return n;
+  };
+  const maxInFlight = count('vcd-max-in-flight');
+  const claimWorkers = count('claim-workers');
   const identity = values.identity ?? env.POD_NAME;
   const leaseDurationMs = seconds('lease-duration');
   const renewDeadlineMs = seconds('renew-deadline');
@@ -96,6 +109,8 @@ function main(): void {
     operatorNamespace,
     ...(watchNamespace ? { watchNamespace } : {}),
     taskTimeoutMs,
+    ...(claimWorkers ? { claimWorkers } : {}),
+    ...(maxInFlight ? { clientOptions: { maxInFlight } } : {}),
   })
     .then(async (operator) => {
       // SIGTERM: stop taking work, finish in-flight reconciles, release the lease, log out of VCD.

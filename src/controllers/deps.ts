@@ -14,4 +14,6 @@ export interface ControllerDeps {
   pendingWindowMs: number;
   /** How often Ready objects are checked against the cloud for drift. */
   driftCheckMs: number;
+  /** Claim groups (connection, org, IP Space) reconciled at once, per claim kind. */
+  claimWorkers: number;
 }

@@ -22,7 +22,9 @@ export interface OperatorOptions {
   pendingWindowMs?: number;
   /** How often Ready objects are checked against VCD. Default 10 min. */
   driftCheckMs?: number;
-  /** Extra VCD client options (metrics registry, retry policy, clock...). */
+  /** Claim groups reconciled at once, per claim kind. Default 16. */
+  claimWorkers?: number;
+  /** Extra VCD client options (metrics registry, retry policy, requests in flight...). */
   clientOptions?: Partial<VcdConnectOptions>;
   /** Replaces VcdClient.connect (tests). */
   connect?: (opts: VcdConnectOptions) => Promise<VcdClient>;
@@ -44,7 +46,8 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
     operatorNamespace: opts.operatorNamespace,
     logger: manager.logger,
     connect: opts.connect ?? ((o) => VcdClient.connect(o)),
-    clientOptions: { taskTimeoutMs, ...opts.clientOptions },
+    // Many groups wait on tasks at once; 32 requests in flight per connection keeps them moving.
+    clientOptions: { taskTimeoutMs, maxInFlight: 32, ...opts.clientOptions },
   });
   const deps: ControllerDeps = {
     manager,
@@ -54,6 +57,7 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
     // A task may be polled up to its deadline; allow the same again for the request's own timeout.
     pendingWindowMs: opts.pendingWindowMs ?? taskTimeoutMs + 60_000,
     driftCheckMs: opts.driftCheckMs ?? 600_000,
+    claimWorkers: opts.claimWorkers ?? 16,
   };
   const withNs = { ...deps, operatorNamespace: opts.operatorNamespace };
   manager.addController(connectionController('VCDConnection', withNs));

@@ -116,7 +116,8 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
         keysFor: (ns) => [...new Set(deps.manager.informer<Claim>(info.resource).list((ns as KubeObject).metadata?.name ?? '').map(groupKeyOf))],
       },
     ],
-    maxConcurrentReconciles: 8,
+    // One worker per allocation group in flight: groups wait on VCD tasks, not on CPU.
+    maxConcurrentReconciles: deps.claimWorkers,
     resyncPeriodMs: deps.driftCheckMs,
     reconcile: (key, ctx) => new GroupReconcile(key, ctx, deps, info, spaceIds).run(),
   };

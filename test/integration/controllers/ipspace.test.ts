@@ -80,6 +80,7 @@ describe('IPSpace controller against kube-apiserver and the VCD simulator', func
       namespaceInScope: (n) => n === ns,
       pendingWindowMs: 3_000,
       driftCheckMs: 10 * 60_000,
+      claimWorkers: 1,
     };
     manager.addController(connectionController('ClusterVCDConnection', { ...deps, operatorNamespace: opsNs }));
     manager.addController(ipSpaceController(deps, { retryMs: 300 }));
