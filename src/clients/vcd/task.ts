@@ -145,6 +145,8 @@ export interface TaskWaitOptions {
   signal?: AbortSignal;
   /** Learned durations: the first poll waits for the expected duration, and the result is recorded. */
   durations?: TaskDurations;
+  /** When the request that created the task was sent (clock ms); defaults to now. */
+  startedAt?: number;
 }
 
 /**
@@ -157,10 +159,12 @@ export async function waitForTask(o: TaskWaitOptions): Promise<VcdTask> {
   const deadline = started + o.timeoutMs;
   let last: string | undefined;
   const expected = o.durations?.expected(o.operation);
+  // VCD started the task about when the request that made it was sent.
+  const firstRead = expected === undefined ? undefined : (o.startedAt ?? started) + expected * 1.02;
   for (let n = 0; ; n++) {
     // Sleep first: a task just accepted is still running, so an immediate read is a wasted call.
-    // The first wait is as long as such tasks usually take (plus 5 %), when that is known.
-    const wait = n === 0 && expected !== undefined ? Math.max(backoffDelay(o.poll, 0, o.random), expected * 1.05) : backoffDelay(o.poll, n, o.random);
+    // The first read comes when such tasks usually end, once that is known.
+    const wait = n === 0 && firstRead !== undefined ? Math.max(10, firstRead - o.clock.now()) : backoffDelay(o.poll, n, o.random);
     await o.clock.sleep(Math.min(wait, Math.max(0, deadline - o.clock.now())), o.signal);
     throwIfAborted(o.signal);
     let task: VcdTask;

@@ -108,15 +108,16 @@ export class VcdTransport {
 
   /** Like call(), and when the server answers 202 waits for the task and returns it. */
   async callAndWait(req: VcdRequest, opts: TaskOptions = {}): Promise<{ response: HttpResponse; task: VcdTask | undefined }> {
+    const sentAt = this.#o.clock.now();
     const response = await this.call({ ...req, signal: opts.signal ?? req.signal });
     if (response.status !== 202) return { response, task: undefined };
     const location = response.headers['location'];
     if (!location) throw new VcdApiError({ operation: req.operation, status: 202, minorErrorCode: undefined, serverMessage: 'accepted without a task Location', requestId: response.headers['x-vmware-vcloud-request-id'] });
-    const task = await this.waitForTask(req.operation, location, req.tenant, opts);
+    const task = await this.waitForTask(req.operation, location, req.tenant, { startedAt: sentAt, ...opts });
     return { response, task };
   }
 
-  async waitForTask(operation: string, href: string, tenant: TenantContext | undefined, opts: TaskOptions = {}): Promise<VcdTask> {
+  async waitForTask(operation: string, href: string, tenant: TenantContext | undefined, opts: TaskOptions & { startedAt?: number } = {}): Promise<VcdTask> {
     const path = this.#o.core.relative(href);
     return waitForTask({
       operation,
@@ -126,6 +127,7 @@ export class VcdTransport {
       poll: this.#o.taskPoll,
       timeoutMs: opts.timeoutMs ?? this.#o.taskTimeoutMs,
       durations: this.#durations,
+      ...(opts.startedAt !== undefined ? { startedAt: opts.startedAt } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
       fetch: async (signal, deadline) => {
         const res = await this.call({

@@ -48,6 +48,22 @@ const SPACE_TTL_MS = 5 * 60_000;
 const RETRY_MS = 30_000;
 /** How often a claim waiting on an allocate of unknown outcome looks for the allocation. */
 const PENDING_RECHECK_MS = 3_000;
+/** VCD allocates at most this many addresses in one call. */
+const MAX_BATCH = 5;
+/** How long a partial first batch of just-created claims waits for more of its group. */
+const BATCH_WINDOW_MS = 150;
+
+interface Batch {
+  claims: ClaimView[];
+  prefixLength?: number;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+}
 
 interface KindInfo {
   kind: ClaimKind;
@@ -93,7 +109,7 @@ function errorMessage(err: unknown): string {
 
 export function claimController(kind: ClaimKind, deps: ControllerDeps): ControllerDefinition<Claim> {
   const info = KINDS[kind];
-  const spaceIds = new Map<string, { id: string; name: string; at: number }>();
+  const shared: Shared = { spaceIds: new Map(), firstSeen: new Map() };
 
   const claimsOfConnection = (conn: unknown): string[] => {
     const c = conn as Connection;
@@ -119,8 +135,16 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
     // One worker per allocation group in flight: groups wait on VCD tasks, not on CPU.
     maxConcurrentReconciles: deps.claimWorkers,
     resyncPeriodMs: deps.driftCheckMs,
-    reconcile: (key, ctx) => new GroupReconcile(key, ctx, deps, info, spaceIds).run(),
+    reconcile: (key, ctx) => new GroupReconcile(key, ctx, deps, info, shared).run(),
   };
+}
+
+/** What the reconciles of one controller share. */
+interface Shared {
+  /** Resolved IP Space ids, per connection, org and reference. */
+  spaceIds: Map<string, { id: string; name: string; at: number }>;
+  /** When each claim was first seen by a reconcile (creationTimestamp has only second precision). */
+  firstSeen: Map<string, number>;
 }
 
 /** One reconcile of one allocation group; holds what the steps share. */
@@ -130,22 +154,27 @@ class GroupReconcile {
   readonly #deps: ControllerDeps;
   readonly #info: KindInfo;
   readonly #spaceIds: Map<string, { id: string; name: string; at: number }>;
+  readonly #firstSeen: Map<string, number>;
   /** The freshest copy of each claim we hold (after our own writes). */
   readonly #latest = new Map<string, Claim>();
   #requeueAfterMs: number | undefined;
   #errors: unknown[] = [];
+  /** Namespaces whose claims may use this group's connection (checked in #admit). */
+  readonly #admittedNamespaces = new Set<string>();
 
-  constructor(key: string, ctx: ReconcileContext<Claim>, deps: ControllerDeps, info: KindInfo, spaceIds: Map<string, { id: string; name: string; at: number }>) {
+  constructor(key: string, ctx: ReconcileContext<Claim>, deps: ControllerDeps, info: KindInfo, shared: Shared) {
     this.#key = key;
     this.#ctx = ctx;
     this.#deps = deps;
     this.#info = info;
-    this.#spaceIds = spaceIds;
+    this.#spaceIds = shared.spaceIds;
+    this.#firstSeen = shared.firstSeen;
   }
 
   async run(): Promise<ReconcileResult | void> {
     const claims = this.#ctx.informer.byIndex(BY_GROUP, this.#key).sort(creationOrder);
     for (const c of claims) this.#latest.set(c.metadata?.uid ?? '', c);
+    this.#noteSeen(claims);
     const usable = await this.#admit(claims);
     if (usable.length) await this.#reconcileInCloud(usable);
     if (this.#errors.length) throw this.#errors[0];
@@ -190,6 +219,7 @@ class GroupReconcile {
       }
       if (res.ok) {
         usable.push(c);
+        this.#admittedNamespaces.add(ns);
       } else {
         const deleting = c.metadata?.deletionTimestamp ? ` The ${this.#info.kind} keeps its finalizer until its allocation can be released.` : '';
         await this.#notReady(c, res.reason, res.message + deleting);
@@ -313,10 +343,12 @@ class GroupReconcile {
 
   async #execute(actions: Action[], client: VcdClient, space: { id: string; name: string }, org: string): Promise<void> {
     const marks: Promise<void>[] = [];
-    // Finalizers first: no allocation is made for a claim that could vanish without releasing it.
+    const batches: Batch[] = [];
+    // Finalizers first: nothing is held in VCD for a claim that could vanish without releasing it.
+    // (Claims about to be allocated for get theirs with the pending guard, in one write.)
     for (const a of actions) {
-      const claims = a.kind === 'allocate' ? a.claims : 'claim' in a && a.claim ? [a.claim] : [];
-      for (const v of claims) if (!v.deleting) await this.#ensureFinalizer(v.uid);
+      if (a.kind === 'allocate' || a.kind === 'allocateValue') continue;
+      if ('claim' in a && a.claim && !a.claim.deleting) await this.#ensureFinalizer(a.claim.uid);
     }
     for (const a of actions) {
       try {
@@ -346,15 +378,11 @@ class GroupReconcile {
             this.#requeue(Math.max(1, Math.min(a.until.getTime() - this.#deps.manager.clock.now(), PENDING_RECHECK_MS)));
             break;
           case 'allocate':
+            batches.push({ claims: a.claims, ...(a.prefixLength !== undefined ? { prefixLength: a.prefixLength } : {}) });
+            break;
           case 'allocateValue': {
-            // Sequential per group (VCD serialises allocate per IP Space anyway); the marking of one
-            // batch overlaps the allocate of the next.
-            const claims = a.kind === 'allocate' ? a.claims : [a.claim];
-            const results = await this.#allocate(client, space, claims, a.kind === 'allocateValue' ? { value: a.value } : { prefixLength: a.prefixLength });
-            results.forEach((r, i) => {
-              const claim = claims[i];
-              if (claim) marks.push(this.#guard(this.#markAndBind(client, claim.uid, r.id, r.value, space, org, 'Allocated')));
-            });
+            const results = await this.#allocate(client, space, [a.claim], { value: a.value });
+            for (const r of results) marks.push(this.#guard(this.#markAndBind(client, a.claim.uid, r.id, r.value, space, org, 'Allocated')));
             break;
           }
         }
@@ -362,7 +390,122 @@ class GroupReconcile {
         this.#errors.push(err);
       }
     }
+    if (!this.#errors.length) {
+      try {
+        await this.#pipeline(client, space, org, batches, marks);
+      } catch (err) {
+        this.#errors.push(err);
+      }
+    }
     await Promise.all(marks);
+  }
+
+  /**
+   * Allocates batch after batch, one allocate in flight per group (VCD serialises them per IP
+   * Space anyway). While one batch's task runs, the next batch is chosen and its guard written,
+   * and the marking of finished batches goes on beside; claims created meanwhile join the queue.
+   * A partial first batch of young claims waits a moment for its neighbours.
+   */
+  async #pipeline(client: VcdClient, space: { id: string; name: string }, org: string, planned: Batch[], marks: Promise<void>[]): Promise<void> {
+    let queue = [...planned];
+    // Newcomers join the queue, and the queue is cut into batches again, so a batch is partial
+    // only when nothing else is waiting.
+    const takeNext = (): Batch | undefined => {
+      queue = this.#batchesOf([...queue.flatMap((b) => b.claims), ...this.#newcomerBatches().flatMap((b) => b.claims)]);
+      return queue.shift();
+    };
+    let current = takeNext();
+    if (current && current.claims.length < MAX_BATCH) {
+      const wait = BATCH_WINDOW_MS - this.#youngestAgeMs(current.claims);
+      if (wait > 0) {
+        await sleep(wait, this.#ctx.signal);
+        queue.unshift(current);
+        current = takeNext();
+      }
+    }
+    let guarded = current ? this.#guardBatch(current.claims) : undefined;
+    while (current && guarded) {
+      await guarded;
+      const allocating = this.#allocate(client, space, current.claims, { prefixLength: current.prefixLength }, { guarded: true });
+      const following = this.#ctx.signal.aborted ? undefined : takeNext();
+      const followingGuard = following ? this.#guardBatch(following.claims) : undefined;
+      let results: AllocationResult[];
+      try {
+        results = await allocating;
+      } catch (err) {
+        // The next batch was never sent: take its guard back, or it would wait out the window.
+        if (following && followingGuard) {
+          await followingGuard.catch(() => undefined);
+          await Promise.all(following.claims.map((c) => this.#setPending(c.uid, null))).catch(() => undefined);
+        }
+        throw err;
+      }
+      const batch = current;
+      results.forEach((r, i) => {
+        const claim = batch.claims[i];
+        if (claim) marks.push(this.#guard(this.#markAndBind(client, claim.uid, r.id, r.value, space, org, 'Allocated')));
+      });
+      current = following;
+      guarded = followingGuard;
+    }
+  }
+
+  /** How long ago the most recently seen of these claims first appeared to this controller. */
+  #youngestAgeMs(claims: ClaimView[]): number {
+    const now = this.#deps.manager.clock.now();
+    return Math.min(...claims.map((c) => now - (this.#firstSeen.get(c.uid) ?? 0)));
+  }
+
+  #batchesOf(claims: ClaimView[]): Batch[] {
+    const actions = plan({
+      clusterId: this.#deps.clusterId,
+      kind: this.#info.kind,
+      claims,
+      allocations: [],
+      liveClaimUids: new Set(),
+      namespaceInScope: () => false,
+      now: new Date(this.#deps.manager.clock.now()),
+      pendingWindowMs: this.#deps.pendingWindowMs,
+    });
+    return actions.flatMap((a) => (a.kind === 'allocate' ? [{ claims: a.claims, ...(a.prefixLength !== undefined ? { prefixLength: a.prefixLength } : {}) }] : []));
+  }
+
+  /**
+   * Claims of this group created since the reconcile began. A newcomer has no pending guard and
+   * no allocation id, so nothing in VCD can be its own yet: it needs no look at the allocations.
+   */
+  #newcomerBatches(): Batch[] {
+    const fresh = this.#ctx.informer
+      .byIndex(BY_GROUP, this.#key)
+      .filter(
+        (c) =>
+          !this.#latest.has(c.metadata?.uid ?? '') &&
+          !c.metadata?.deletionTimestamp &&
+          !c.status?.allocationId &&
+          !c.metadata?.annotations?.[PENDING_ANNOTATION] &&
+          this.#admittedNamespaces.has(c.metadata?.namespace ?? '') &&
+          !this.#info.requested(c) &&
+          this.#info.validator.validate(c).valid,
+      )
+      .sort(creationOrder);
+    for (const c of fresh) this.#latest.set(c.metadata?.uid ?? '', c);
+    this.#noteSeen(fresh);
+    return this.#batchesOf(fresh.map((c) => this.#view(c)));
+  }
+
+  #noteSeen(claims: Claim[]): void {
+    const now = this.#deps.manager.clock.now();
+    for (const c of claims) if (!this.#firstSeen.has(c.metadata?.uid ?? '')) this.#firstSeen.set(c.metadata?.uid ?? '', now);
+    // Forget claims that are gone, now and then, so the map stays the size of the cache.
+    if (this.#firstSeen.size > 2 * this.#ctx.informer.keys().length + 100) {
+      const live = new Set(this.#ctx.informer.list().map((c) => c.metadata?.uid ?? ''));
+      for (const uid of this.#firstSeen.keys()) if (!live.has(uid)) this.#firstSeen.delete(uid);
+    }
+  }
+
+  #guardBatch(claims: ClaimView[]): Promise<void> {
+    const stamp = new Date(this.#deps.manager.clock.now()).toISOString();
+    return Promise.all(claims.map((c) => this.#guardAllocation(c.uid, stamp))).then(() => undefined);
   }
 
   /** Runs a step, keeping its error for the end so one failure does not stop the rest of the group. */
@@ -374,9 +517,14 @@ class GroupReconcile {
    * Allocates for a batch; returns one result per claim it could serve. Quota errors are reported
    * on the claims that did not get an allocation; other errors propagate after the claims say why.
    */
-  async #allocate(client: VcdClient, space: { id: string; name: string }, claims: ClaimView[], what: { value?: string; prefixLength?: number | undefined }): Promise<AllocationResult[]> {
-    const stamp = new Date(this.#deps.manager.clock.now()).toISOString();
-    await Promise.all(claims.map((c) => this.#setPending(c.uid, stamp)));
+  async #allocate(
+    client: VcdClient,
+    space: { id: string; name: string },
+    claims: ClaimView[],
+    what: { value?: string; prefixLength?: number | undefined },
+    opts: { guarded?: boolean } = {},
+  ): Promise<AllocationResult[]> {
+    if (!opts.guarded) await this.#guardBatch(claims);
     const request = what.value
       ? { type: this.#info.type, value: what.value }
       : { type: this.#info.type, quantity: claims.length, ...(what.prefixLength !== undefined ? { prefixLength: what.prefixLength } : {}) };
@@ -434,7 +582,7 @@ class GroupReconcile {
       name: claim.metadata?.name ?? '',
       uid,
     });
-    await client.ipSpaces.allocations.update(space.id, allocationId, { usageState: 'USED_MANUAL', description, value, type: this.#info.type });
+    await client.ipSpaces.allocations.put(space.id, allocationId, { usageState: 'USED_MANUAL', description, value, type: this.#info.type });
     await this.#ctx.events.record(claim, {
       type: 'Normal',
       reason: how,
@@ -460,7 +608,7 @@ class GroupReconcile {
 
   async #release(client: VcdClient, space: { id: string; name: string }, allocation: AllocationView, uid: string | undefined, reason: 'Deleted' | 'Duplicate' | 'Orphaned'): Promise<void> {
     if (allocation.usageState !== 'UNUSED') {
-      await client.ipSpaces.allocations.update(space.id, allocation.id, { usageState: 'UNUSED', description: '', value: allocation.value, type: this.#info.type });
+      await client.ipSpaces.allocations.put(space.id, allocation.id, { usageState: 'UNUSED', description: '', value: allocation.value, type: this.#info.type });
     }
     await client.ipSpaces.allocations.delete(space.id, allocation.id);
     const claim = uid ? this.#latest.get(uid) : undefined;
@@ -480,7 +628,7 @@ class GroupReconcile {
       uid,
       retained: true,
     });
-    await client.ipSpaces.allocations.update(space.id, allocation.id, { usageState: 'USED_MANUAL', description, value: allocation.value, type: this.#info.type });
+    await client.ipSpaces.allocations.put(space.id, allocation.id, { usageState: 'USED_MANUAL', description, value: allocation.value, type: this.#info.type });
     await this.#ctx.events.record(claim, { type: 'Normal', reason: 'Retained', message: `Kept ${allocation.value} allocated in IP Space ${space.name} (reclaimPolicy Retain).` });
     await this.#dropFinalizer(claim);
   }
@@ -495,6 +643,23 @@ class GroupReconcile {
     if (!this.#ctx.finalizers.has(claim, CLAIM_FINALIZER)) return;
     const uid = claim.metadata?.uid ?? '';
     this.#latest.set(uid, await this.#ctx.finalizers.remove(this.#latest.get(uid) ?? claim, CLAIM_FINALIZER));
+  }
+
+  /**
+   * Before an allocate: the finalizer and the create-pending annotation in one write, guarded by
+   * resourceVersion so another writer's finalizer is never dropped (a 409 retries the reconcile).
+   */
+  async #guardAllocation(uid: string, stamp: string): Promise<void> {
+    const claim = this.#claim(uid);
+    const finalizers = claim.metadata?.finalizers ?? [];
+    const updated = await this.#ctx.client.patch<Claim>(this.#info.resource, claim.metadata?.name ?? '', claim.metadata?.namespace, {
+      metadata: {
+        resourceVersion: claim.metadata?.resourceVersion,
+        ...(finalizers.includes(CLAIM_FINALIZER) ? {} : { finalizers: [...finalizers, CLAIM_FINALIZER] }),
+        annotations: { [PENDING_ANNOTATION]: stamp },
+      },
+    });
+    this.#latest.set(uid, updated);
   }
 
   /** Sets (ISO time) or clears (null) the create-pending annotation. */
