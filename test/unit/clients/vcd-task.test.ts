@@ -85,7 +85,7 @@ describe('VCD tasks', () => {
     assert.deepEqual(first.sleeps, [100, 150, 225, 338]);
     assert.equal(durations.expected('ipSpaces.allocate'), 500);
     const second = await run();
-    assert.deepEqual(second, { polls: 1, sleeps: [525] });
+    assert.deepEqual(second, { polls: 1, sleeps: [510] });
   });
 
   it('throws VcdTaskError carrying the task Error when the task fails', async () => {
