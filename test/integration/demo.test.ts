@@ -1,0 +1,19 @@
+// `npm run demo` is the README's first command; it must keep working end to end.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+
+describe('npm run demo', function () {
+  this.timeout(240_000);
+
+  it('brings up its own control plane, the simulator and the operator, and the examples become Ready', async function () {
+    const child = spawn(process.execPath, ['scripts/demo.ts', '--exit-when-ready'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '/nonexistent/never-used' } });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.equal(code, 0, out);
+    assert.match(out, /\[demo\] 6\/6 Ready/);
+    assert.match(out, /floatingipclaim\.vcd-operator\.io\/web\s+True\s+203\.0\.113\.\d+/);
+    assert.match(out, /export KUBECONFIG=\S+/);
+  });
+});
