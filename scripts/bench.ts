@@ -126,6 +126,8 @@ async function main(): Promise<void> {
     const rss = peakRssMb(pid);
     const cpu = cpuSeconds(pid) - cpuBefore;
 
+    // At rest: after the last status echoes have settled, nothing should call VCD until the drift check.
+    await sleep(5000);
     const atRest = vcdCalls(sim);
     await sleep(idleSeconds * 1000);
     const restPerMin = ((vcdCalls(sim) - atRest) * 60) / idleSeconds;
