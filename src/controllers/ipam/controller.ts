@@ -575,13 +575,7 @@ class GroupReconcile {
 
   async #markAndBind(client: VcdClient, uid: string, allocationId: string, value: string, space: { id: string; name: string }, org: string, how: 'Allocated' | 'Adopted'): Promise<void> {
     const claim = this.#claim(uid);
-    const description = formatMarker({
-      clusterId: this.#deps.clusterId,
-      kind: this.#info.kind,
-      namespace: claim.metadata?.namespace ?? '',
-      name: claim.metadata?.name ?? '',
-      uid,
-    });
+    const description = this.#marker(claim, false);
     await client.ipSpaces.allocations.put(space.id, allocationId, { usageState: 'USED_MANUAL', description, value, type: this.#info.type });
     await this.#ctx.events.record(claim, {
       type: 'Normal',
@@ -589,6 +583,17 @@ class GroupReconcile {
       message: `${how === 'Adopted' ? 'Adopted its earlier allocation' : 'Allocated'} ${value} from IP Space ${space.name} and marked it USED_MANUAL.`,
     });
     await this.#bind(uid, allocationId, value, space, org);
+  }
+
+  #marker(claim: Claim, retained: boolean): string {
+    return formatMarker({
+      clusterId: this.#deps.clusterId,
+      kind: this.#info.kind,
+      namespace: claim.metadata?.namespace ?? '',
+      name: claim.metadata?.name ?? '',
+      uid: claim.metadata?.uid ?? '',
+      retained,
+    });
   }
 
   async #bind(uid: string, allocationId: string, value: string, space: { id: string; name: string }, org: string): Promise<void> {
@@ -620,14 +625,7 @@ class GroupReconcile {
 
   async #retain(client: VcdClient, space: { id: string; name: string }, uid: string, allocation: AllocationView): Promise<void> {
     const claim = this.#claim(uid);
-    const description = formatMarker({
-      clusterId: this.#deps.clusterId,
-      kind: this.#info.kind,
-      namespace: claim.metadata?.namespace ?? '',
-      name: claim.metadata?.name ?? '',
-      uid,
-      retained: true,
-    });
+    const description = this.#marker(claim, true);
     await client.ipSpaces.allocations.put(space.id, allocation.id, { usageState: 'USED_MANUAL', description, value: allocation.value, type: this.#info.type });
     await this.#ctx.events.record(claim, { type: 'Normal', reason: 'Retained', message: `Kept ${allocation.value} allocated in IP Space ${space.name} (reclaimPolicy Retain).` });
     await this.#dropFinalizer(claim);
