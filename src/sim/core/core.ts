@@ -1,6 +1,6 @@
 // What all services of one simulator share: knobs, fault rules, per-route counters and the audit
 // log. One SimCore is handed to every serveRoutes() call so that tests see one picture.
-import type { AuditEntry, FaultRule, HttpMethod, ServiceKind } from './types.ts';
+import type { AuditEntry, FaultRule, ServiceKind } from './types.ts';
 import { defaultKnobs, mergeKnobs, type SimKnobs } from './knobs.ts';
 import { redactSecrets } from './redact.ts';
 
@@ -91,15 +91,7 @@ export class SimCore {
     return n;
   }
 
-  recordWrite(e: {
-    service: ServiceKind;
-    instance: string;
-    method: HttpMethod;
-    path: string;
-    route: string;
-    status: number;
-    body?: unknown;
-  }): AuditEntry {
+  recordWrite(e: Omit<AuditEntry, 'seq' | 'at'>): AuditEntry {
     const entry: AuditEntry = {
       seq: ++this.#seq,
       at: new Date(this.clock.now()).toISOString(),
