@@ -17,6 +17,7 @@ import { ApplicationPortProfilesApi, EdgeGatewaysApi, FirewallApi, FirewallGroup
 import { VcdApiError, VcdNotFoundError } from './errors.ts';
 import { toVcdApiError } from './errorMapping.ts';
 import { IpSpacesApi } from './ipSpaces.ts';
+import { ExternalNetworksApi, OrgsApi } from './inventory.ts';
 import { VcdSession, type VcdAuth } from './session.ts';
 import { VcdTransport, type TaskOptions, type TenantContext } from './transport.ts';
 import type { VcdTask } from './task.ts';
@@ -77,6 +78,8 @@ export class VcdClient {
   readonly firewall: FirewallApi;
   readonly firewallGroups: FirewallGroupsApi;
   readonly applicationPortProfiles: ApplicationPortProfilesApi;
+  readonly orgs: OrgsApi;
+  readonly externalNetworks: ExternalNetworksApi;
   /**
    * Tasks by href, e.g. the taskHref of a VcdTaskTimeoutError: wait for it again (it resolves with
    * the finished task, whose owner / resultContent hold the outcome) or cancel it.
@@ -98,6 +101,8 @@ export class VcdClient {
     this.firewall = new FirewallApi(ctx);
     this.firewallGroups = new FirewallGroupsApi(ctx);
     this.applicationPortProfiles = new ApplicationPortProfilesApi(ctx);
+    this.orgs = new OrgsApi(ctx);
+    this.externalNetworks = new ExternalNetworksApi(ctx);
     this.tasks = {
       wait: async (href, opts) => conn.transport.waitForTask('task.wait', href, await ctx.tenant(), opts),
       cancel: async (href) => conn.transport.cancelTask(href, await ctx.tenant()),
@@ -215,13 +220,10 @@ export class VcdClient {
   #orgId(name: string): Promise<string> {
     let p = this.#conn.orgIds.get(name);
     if (!p) {
-      p = this.#conn.transport
-        .listAll<{ id?: string; name?: string }>({ operation: 'orgs.list', path: '/cloudapi/1.0.0/orgs', query: { filter: `name==${name}` } })
-        .then((orgs) => {
-          const id = orgs.find((o) => o.name === name)?.id;
-          if (!id) throw new VcdNotFoundError({ operation: 'orgs.list', status: 404, minorErrorCode: undefined, serverMessage: `no organization named ${name}`, requestId: undefined });
-          return id;
-        });
+      p = this.orgs.findByName(name).then((org) => {
+        if (!org) throw new VcdNotFoundError({ operation: 'orgs.findByName', status: 404, minorErrorCode: undefined, serverMessage: `no organization named ${name}`, requestId: undefined });
+        return org.id;
+      });
       p.catch(() => this.#conn.orgIds.delete(name));
       this.#conn.orgIds.set(name, p);
     }

@@ -7,7 +7,7 @@ import { ClusterVCDConnectionResource, IPSpaceResource, validateIPSpace, VCDConn
 import type { ConnectionRef, IPSpace, IPSpaceStatus } from '../../api/index.ts';
 import { objectKey, type ControllerDefinition, type KubeObject, type ReconcileContext, type ReconcileResult } from '../../runtime/index.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { inferredDirectory, type CloudDirectory } from './directory.ts';
+import { clientDirectory, type CloudDirectory } from './directory.ts';
 import { ExternalIPSpace } from './external.ts';
 import { pendingDecision } from './pending.ts';
 import { certainlyNotCreated, IPSpaceProblem, IPSpaceReasons, problemOf } from './problems.ts';
@@ -45,7 +45,7 @@ function connectionIndexKey(ref: ConnectionRef, namespace: string): string {
 }
 
 export function ipSpaceController(deps: ControllerDeps, opts: IPSpaceControllerOptions = {}): ControllerDefinition<IPSpace> {
-  const directory = opts.directory ?? inferredDirectory();
+  const directory = opts.directory ?? clientDirectory();
   const retryMs = opts.retryMs ?? 30_000;
   const now = opts.now ?? Date.now;
 

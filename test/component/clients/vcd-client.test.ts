@@ -162,6 +162,17 @@ describe('VCD client against the simulator', function () {
     });
   });
 
+  describe('inventory', () => {
+    it('finds organizations and external networks by name, and says so when there is none', async () => {
+      const c = await connect(provider());
+      const state = sim.admin.state().vcd;
+      assert.deepEqual(await c.orgs.findByName('globex'), { id: state.orgs.find((o) => o.name === 'globex')?.id, name: 'globex' });
+      assert.deepEqual(await c.externalNetworks.findByName('pg-public'), { id: state.externalNetworks.find((n) => n.name === 'pg-public')?.id, name: 'pg-public' });
+      assert.equal(await c.externalNetworks.findByName('no-such-gateway'), undefined);
+      assert.equal(await c.orgs.findByName('no-such-org'), undefined);
+    });
+  });
+
   describe('IP Spaces', () => {
     it('allocates for an org through the tenant context, marks and releases', async () => {
       const c = await connect(provider());

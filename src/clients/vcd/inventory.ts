@@ -1,0 +1,41 @@
+// Lookups of what the operator references by name but does not manage: organizations and
+// external networks (provider gateways). Names are unique in VCD for both.
+import { andFilter, needsClientSideMatch, type VcdContext } from './context.ts';
+
+const BASE = '/cloudapi/1.0.0';
+
+export interface NamedEntity {
+  id: string;
+  name: string;
+}
+
+async function findByName(ctx: VcdContext, operation: string, path: string, name: string): Promise<NamedEntity | undefined> {
+  const filter = andFilter(needsClientSideMatch(name) ? undefined : `name==${name}`);
+  const items = await ctx.transport.listAll<{ id?: string; name?: string }>({ operation, path, query: { filter }, tenant: await ctx.tenant() });
+  const hit = items.find((i) => i.name === name && i.id);
+  return hit?.id && hit.name ? { id: hit.id, name: hit.name } : undefined;
+}
+
+export class OrgsApi {
+  readonly #ctx: VcdContext;
+  constructor(ctx: VcdContext) {
+    this.#ctx = ctx;
+  }
+
+  /** The organization with this name, or undefined (a tenant sees only its own). */
+  findByName(name: string): Promise<NamedEntity | undefined> {
+    return findByName(this.#ctx, 'orgs.findByName', `${BASE}/orgs`, name);
+  }
+}
+
+export class ExternalNetworksApi {
+  readonly #ctx: VcdContext;
+  constructor(ctx: VcdContext) {
+    this.#ctx = ctx;
+  }
+
+  /** The external network (provider gateway or segment-backed network) with this name; provider only. */
+  findByName(name: string): Promise<NamedEntity | undefined> {
+    return findByName(this.#ctx, 'externalNetworks.findByName', `${BASE}/externalNetworks`, name);
+  }
+}
