@@ -176,9 +176,41 @@ class GroupReconcile {
     for (const c of claims) this.#latest.set(c.metadata?.uid ?? '', c);
     this.#noteSeen(claims);
     const usable = await this.#admit(claims);
-    if (usable.length) await this.#reconcileInCloud(usable);
-    if (this.#errors.length) throw this.#errors[0];
+    try {
+      if (usable.length) await this.#reconcileInCloud(usable);
+    } catch (err) {
+      this.#errors.push(err);
+    }
+    if (this.#errors.length) {
+      await this.#reportNotSynced(usable, this.#errors[0]);
+      throw this.#errors[0];
+    }
     return this.#requeueAfterMs === undefined ? undefined : { requeueAfterMs: this.#requeueAfterMs };
+  }
+
+  /**
+   * The reconcile failed part-way (VCD unreachable, a 5xx past its retries...): Synced=False on
+   * the claims that were in it, Ready left as it was (an allocation that exists stays usable).
+   */
+  async #reportNotSynced(claims: Claim[], err: unknown): Promise<void> {
+    const reason: Reason = err instanceof CloudNetworkError ? Reasons.Unreachable : Reasons.ReconcileError;
+    const message = `The last reconcile failed and will be retried: ${errorMessage(err)}`;
+    for (const c of claims) {
+      const latest = this.#latest.get(c.metadata?.uid ?? '') ?? c;
+      if (!this.#ctx.informer.get(objectKey(latest))) continue;
+      const observedGeneration = latest.metadata?.generation ?? 0;
+      try {
+        this.#latest.set(
+          latest.metadata?.uid ?? '',
+          await this.#ctx.status.patchStatus(latest, (s: Status) => {
+            s.conditions ??= [];
+            this.#ctx.status.setCondition(s.conditions, { type: 'Synced', status: 'False', reason, message, observedGeneration });
+          }),
+        );
+      } catch {
+        // Best effort: the error itself is what the queue retries on.
+      }
+    }
   }
 
   #requeue(ms: number): void {

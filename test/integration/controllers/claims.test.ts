@@ -173,6 +173,22 @@ describe('IP claims end to end', function () {
     await waitFor(kube, resources.fip, ns, 'waits', isReady, 60_000);
   });
 
+  it('keeps a claim Ready but not Synced while VCD fails, and Synced again once it recovers', async function () {
+    await kube.create(resources.fip, floatingIPClaim(ns, 'steady', {}));
+    const ready = await waitFor<ClaimObj>(kube, resources.fip, ns, 'steady', isReady);
+    sim.admin.addFault({ route: 'GET /cloudapi/1.0.0/ipSpaces/{id}/allocations', kind: 'status', status: 503 });
+    // Another claim in the group makes the group reconcile, and the allocation list fails.
+    await kube.create(resources.fip, floatingIPClaim(ns, 'newcomer', {}));
+    const synced = (o: ClaimObj | undefined) => o?.status?.conditions?.find((c) => c.type === 'Synced');
+    const failing = await waitFor<ClaimObj>(kube, resources.fip, ns, 'steady', (o) => synced(o)?.status === 'False', 60_000);
+    assert.equal(readyOf(failing)?.status, 'True', 'the allocation still exists, so the claim stays Ready');
+    assert.equal(failing?.status?.address, ready?.status?.address);
+    assert.match(synced(failing)?.message ?? '', /503|failed/);
+    sim.admin.clearFaults();
+    await waitFor<ClaimObj>(kube, resources.fip, ns, 'steady', (o) => synced(o)?.status === 'True', 60_000);
+    await waitFor(kube, resources.fip, ns, 'newcomer', isReady, 60_000);
+  });
+
   it('recovers from an allocate response lost after VCD committed it: one allocation per claim, all marked', async function () {
     sim.admin.addFault({ route: ALLOCATE, kind: 'drop-after-commit', times: 1 });
     const calls = sim.admin.callCount(ALLOCATE);
