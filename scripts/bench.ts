@@ -2,6 +2,9 @@
 // Scenario 1: N FloatingIPClaims over S IP Spaces with per-request latency and slow tasks, VCD
 // serialising allocate per IP Space. Prints time to all Ready, allocate tasks, VCD calls per claim,
 // the operator's peak RSS and VCD calls at rest, beside the naive baseline and the limit.
+// Options: --claims, --spaces, --latency-ms, --task-ms, --idle-seconds. For digging into a run:
+// BENCH_OPERATOR_ARGS adds flags to the operator (e.g. "--log-level=info"), BENCH_OPERATOR_LOG
+// names a file for its log.
 import { spawn } from 'node:child_process';
 import { Watch } from '@kubernetes/client-node';
 import { openSync, readFileSync } from 'node:fs';
