@@ -252,6 +252,9 @@ class GroupReconcile {
       if (res.ok) {
         usable.push(c);
         this.#admittedNamespaces.add(ns);
+      } else if (c.metadata?.deletionTimestamp && !c.status?.allocationId && !c.metadata.annotations?.[PENDING_ANNOTATION]) {
+        // Nothing was ever allocated for it: no connection is needed to let it go.
+        await this.#dropFinalizer(c);
       } else {
         const deleting = c.metadata?.deletionTimestamp ? ` The ${this.#info.kind} keeps its finalizer until its allocation can be released.` : '';
         await this.#notReady(c, res.reason, res.message + deleting);

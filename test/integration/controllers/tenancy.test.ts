@@ -51,6 +51,7 @@ describe('connection tenancy', function () {
     assert.match(readyOf(denied)?.message ?? '', new RegExp(`namespace ${other}`));
     assert.equal(vcdWrites(), writes, 'nothing was written to VCD');
     await kube.delete(resources.fip, 'borrow', other);
+    await waitFor(kube, resources.fip, other, 'borrow', (o) => o === undefined);
   });
 
   it('a ClusterVCDConnection serves only namespaces its selector allows, and a label change takes effect', async function () {
