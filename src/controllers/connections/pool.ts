@@ -74,6 +74,11 @@ export class ConnectionPool {
     this.#now = opts.now ?? Date.now;
   }
 
+  /** Where ClusterVCDConnection Secrets live; the operator's own work may use any connection from here. */
+  get operatorNamespace(): string {
+    return this.#o.operatorNamespace;
+  }
+
   /** The connection object a reference made from `namespace` names, or why it may not be used. */
   lookup(ref: ConnectionRef, namespace: string): { ok: true; connection: Connection } | { ok: false; reason: Reason; message: string } {
     if (ref.kind === 'ClusterVCDConnection') {

@@ -33,7 +33,7 @@ import { objectKey, type ControllerDefinition, type KubeObject, type ReconcileCo
 import { NamespaceResource } from '../connections/controller.ts';
 import type { Connection } from '../connections/pool.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { connectionKeyOf, groupKeyOf, type Claim } from './group.ts';
+import { connectionKeyOf, groupKeyOf, parseGroupKey, type Claim } from './group.ts';
 import { formatMarker, type ClaimKind } from './marker.ts';
 import { plan, type Action, type AllocationView, type ClaimView } from './plan.ts';
 
@@ -173,6 +173,7 @@ class GroupReconcile {
 
   async run(): Promise<ReconcileResult | void> {
     const claims = this.#ctx.informer.byIndex(BY_GROUP, this.#key).sort(creationOrder);
+    if (!claims.length) return this.#sweep();
     for (const c of claims) this.#latest.set(c.metadata?.uid ?? '', c);
     this.#noteSeen(claims);
     const usable = await this.#admit(claims);
@@ -186,6 +187,38 @@ class GroupReconcile {
       throw this.#errors[0];
     }
     return this.#requeueAfterMs === undefined ? undefined : { requeueAfterMs: this.#requeueAfterMs };
+  }
+
+  /**
+   * The group's last claim is gone. A claim whose finalizer was removed by hand left its marked
+   * allocation behind; give back any such allocation of ours in this IP Space.
+   */
+  async #sweep(): Promise<void> {
+    const ref = parseGroupKey(this.#key);
+    if (!ref) return;
+    const res = await this.#deps.pool.resolve(ref.connectionRef, ref.namespace ?? this.#deps.pool.operatorNamespace);
+    if (!res.ok) return; // without a connection there is nothing to sweep with
+    let client = res.client;
+    if (client.isProvider) {
+      if (!ref.org?.name) return;
+      client = client.forOrg(ref.org.name);
+    }
+    const org = ref.org?.name ?? res.connection.spec.org;
+    const connKey = ref.namespace ? `VCDConnection/${ref.namespace}/${ref.connectionRef.name}` : `ClusterVCDConnection/${ref.connectionRef.name}`;
+    const space = await this.#ipSpace(client, connKey, org, ref.ipSpace);
+    if (!space) return;
+    const allocations = await client.ipSpaces.allocations.list(space.id, { type: this.#info.type });
+    const actions = plan({
+      clusterId: this.#deps.clusterId,
+      kind: this.#info.kind,
+      claims: [],
+      allocations: allocations.flatMap((a) => (a.id && a.value ? [{ id: a.id, value: a.value, usageState: a.usageState ?? 'UNUSED', ...(a.description ? { description: a.description } : {}) }] : [])),
+      liveClaimUids: new Set(this.#ctx.informer.list().map((c) => c.metadata?.uid ?? '')),
+      namespaceInScope: this.#deps.namespaceInScope,
+      now: new Date(this.#deps.manager.clock.now()),
+      pendingWindowMs: this.#deps.pendingWindowMs,
+    });
+    for (const a of actions) if (a.kind === 'release') await this.#release(client, space, a.allocation, undefined, a.reason);
   }
 
   /**
@@ -302,7 +335,7 @@ class GroupReconcile {
       }
     }
 
-    const space = await this.#ipSpace(client, connectionKeyOf(first), orgName, first);
+    const space = await this.#ipSpace(client, connectionKeyOf(first), orgName, first.spec.ipSpace);
     if (!space) {
       const ref = first.spec.ipSpace;
       const what = ref.id ? `id ${ref.id}` : `name ${ref.name ?? ''}`;
@@ -354,8 +387,7 @@ class GroupReconcile {
     };
   }
 
-  async #ipSpace(client: VcdClient, connKey: string, org: string, claim: Claim): Promise<{ id: string; name: string } | undefined> {
-    const ref = claim.spec.ipSpace;
+  async #ipSpace(client: VcdClient, connKey: string, org: string, ref: { name?: string; id?: string }): Promise<{ id: string; name: string } | undefined> {
     const cacheKey = `${connKey}|${org}|${ref.id ?? ''}|${ref.name ?? ''}`;
     const cached = this.#spaceIds.get(cacheKey);
     const now = this.#deps.manager.clock.now();
@@ -647,10 +679,16 @@ class GroupReconcile {
   }
 
   async #release(client: VcdClient, space: { id: string; name: string }, allocation: AllocationView, uid: string | undefined, reason: 'Deleted' | 'Duplicate' | 'Orphaned'): Promise<void> {
-    if (allocation.usageState !== 'UNUSED') {
+    // Delete first: the marker stays until the allocation is gone. Only where VCD refuses to delete
+    // a used allocation is it unmarked first (a half-way stop is then found by the status' id).
+    try {
+      await client.ipSpaces.allocations.delete(space.id, allocation.id);
+    } catch (err) {
+      const refused = (err instanceof VcdApiError && err.status === 400 && !(err instanceof VcdBusyError)) || err instanceof VcdTaskError;
+      if (!refused || allocation.usageState === 'UNUSED') throw err;
       await client.ipSpaces.allocations.put(space.id, allocation.id, { usageState: 'UNUSED', description: '', value: allocation.value, type: this.#info.type });
+      await client.ipSpaces.allocations.delete(space.id, allocation.id);
     }
-    await client.ipSpaces.allocations.delete(space.id, allocation.id);
     const claim = uid ? this.#latest.get(uid) : undefined;
     this.#ctx.log.info({ allocation: allocation.id, value: allocation.value, reason }, 'released allocation');
     if (!claim) return;

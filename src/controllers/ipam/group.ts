@@ -15,3 +15,28 @@ export function groupKeyOf(claim: Claim): string {
   const space = claim.spec.ipSpace.id ? `id=${claim.spec.ipSpace.id}` : `name=${claim.spec.ipSpace.name ?? ''}`;
   return `${connectionKeyOf(claim)}|org:${org}|ipSpace:${space}`;
 }
+
+export interface GroupRef {
+  connectionRef: { kind: 'VCDConnection' | 'ClusterVCDConnection'; name: string };
+  /** The namespace a VCDConnection lives in (claims of the group are in it too). */
+  namespace?: string;
+  org?: { name?: string; id?: string };
+  ipSpace: { name?: string; id?: string };
+}
+
+function refOf(text: string): { name?: string; id?: string } | undefined {
+  if (text.startsWith('id=')) return { id: text.slice(3) };
+  if (text.startsWith('name=')) return { name: text.slice(5) };
+  return undefined;
+}
+
+/** The references a group key was made from, or undefined for a key this module did not make. */
+export function parseGroupKey(key: string): GroupRef | undefined {
+  const m = /^(VCDConnection\/([^/|]+)\/([^/|]+)|ClusterVCDConnection\/([^/|]+))\|org:(.*?)\|ipSpace:(.+)$/.exec(key);
+  if (!m) return undefined;
+  const ipSpace = refOf(m[6] ?? '');
+  if (!ipSpace) return undefined;
+  const org = m[5] ? refOf(m[5]) : undefined;
+  const connectionRef = m[2] !== undefined ? { kind: 'VCDConnection' as const, name: m[3] ?? '' } : { kind: 'ClusterVCDConnection' as const, name: m[4] ?? '' };
+  return { connectionRef, ...(m[2] !== undefined ? { namespace: m[2] } : {}), ...(org ? { org } : {}), ipSpace };
+}

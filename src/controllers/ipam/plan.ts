@@ -116,6 +116,14 @@ export function plan(input: PlanInput): Action[] {
 
     let allocation = keep;
     let adopted = false;
+    // The allocation the claim's status names, found unmarked: a release or an edit in VCD that
+    // stopped half-way. It is still the claim's: mark it again (or release it, when deleting).
+    const named = !allocation && claim.statusAllocationId ? unmarked.find((a) => a.id === claim.statusAllocationId && !taken.has(a.id)) : undefined;
+    if (named) {
+      allocation = named;
+      taken.add(named.id);
+      adopted = true;
+    }
     if (!allocation && claim.pendingSince) {
       const since = claim.pendingSince.getTime() - skewMs;
       allocation = unmarked.find(

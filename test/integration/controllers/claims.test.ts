@@ -39,6 +39,13 @@ function allocateTasks(sim: RunningSim): number {
 
 describe('IP claims end to end', function () {
   this.timeout(120_000);
+  // Short client retries keep the failure tests quick; each failure is one reconcile's worth.
+  const operatorOptions = () => ({
+    operatorNamespace: opNs,
+    taskTimeoutMs: 5000,
+    pendingWindowMs: 4000,
+    clientOptions: { retry: { maxAttempts: 2, backoff: { initialDelayMs: 50, maxDelayMs: 100 } } },
+  });
   let sim: RunningSim;
   let op: TestOperator;
   let kube: KubeClient;
@@ -50,7 +57,7 @@ describe('IP claims end to end', function () {
     sim = await startSimulator({ knobs: { taskDurationMs: 30 } });
     opNs = await freshNamespace('op');
     kube = userClient();
-    op = await startTestOperator({ operatorNamespace: opNs, taskTimeoutMs: 5000, pendingWindowMs: 4000 });
+    op = await startTestOperator(operatorOptions());
     clusterId = op.operator.deps.clusterId;
   });
   after(async function () {
@@ -161,6 +168,40 @@ describe('IP claims end to end', function () {
     assert.equal(parseMarker(kept?.description)?.retained, true);
   });
 
+  it('releases where VCD refuses to delete a used allocation, by unmarking it first', async function () {
+    sim.admin.setKnobs({ rejectDeleteOfUsedAllocation: true });
+    try {
+      await kube.create(resources.fip, floatingIPClaim(ns, 'picky', {}));
+      const ready = await waitFor<ClaimObj>(kube, resources.fip, ns, 'picky', isReady);
+      await kube.delete(resources.fip, 'picky', ns);
+      await waitFor(kube, resources.fip, ns, 'picky', (o) => o === undefined);
+      assert.equal(allocations(sim).some((a) => a.id === ready?.status?.allocationId), false);
+    } finally {
+      sim.admin.setKnobs({ rejectDeleteOfUsedAllocation: false });
+    }
+  });
+
+  it('gives back the allocation of a claim whose finalizer was removed by hand', async function () {
+    await kube.create(resources.fip, floatingIPClaim(ns, 'forced', {}));
+    const ready = await waitFor<ClaimObj>(kube, resources.fip, ns, 'forced', isReady);
+    const id = ready?.status?.allocationId;
+    // VCD fails every release, so the claim hangs in deletion, and its user forces it out.
+    sim.admin.addFault({ route: 'DELETE /cloudapi/1.0.0/ipSpaces/{id}/allocations/{allocationId}', kind: 'status', status: 500 });
+    await kube.delete(resources.fip, 'forced', ns);
+    // Wait until the release has failed for good (retries spent, Synced=False), then force.
+    await waitFor<ClaimObj>(kube, resources.fip, ns, 'forced', (o) => o?.status?.conditions?.find((c) => c.type === 'Synced')?.status === 'False', 60_000);
+    await kube.patch(resources.fip, 'forced', ns, { metadata: { finalizers: null } });
+    await waitFor(kube, resources.fip, ns, 'forced', (o) => o === undefined);
+    // Let any release still retrying for the claim run out, so only the sweep can succeed later.
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(allocations(sim).find((a) => a.id === id)?.usageState, 'USED_MANUAL', 'the allocation is still held, and still marked');
+    sim.admin.clearFaults();
+    // The group's last claim is gone; its sweep finds the orphan by its marker.
+    const deadline = Date.now() + 60_000;
+    while (allocations(sim).some((a) => a.id === id) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(allocations(sim).some((a) => a.id === id), false, 'the orphaned allocation was released');
+  });
+
   it('uses a rotated Secret without a restart', async function () {
     await createTenantConnection(kube, sim, ns, { org: 'globex', name: 'rotating', apiToken: 'not-a-valid-token' });
     const bad = await waitFor(kube, resources.conn, ns, 'rotating', hasReason('CredentialsInvalid'));
@@ -212,7 +253,7 @@ describe('IP claims end to end', function () {
     const unmarked = allocations(sim).filter((a) => a.usageState === 'UNUSED');
     assert.equal(unmarked.length, 1);
 
-    op = await startTestOperator({ operatorNamespace: opNs, taskTimeoutMs: 5000, pendingWindowMs: 4000 });
+    op = await startTestOperator(operatorOptions());
     const ready = await waitFor<ClaimObj>(kube, resources.fip, ns, 'crash', isReady, 60_000);
     assert.equal(ready?.status?.allocationId, unmarked[0]?.id, 'the earlier allocation was adopted, not a new one made');
     assert.equal(allocations(sim).filter((a) => a.usageState === 'UNUSED').length, 0);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { groupKeyOf, parseGroupKey, type Claim } from '../../../src/controllers/ipam/group.ts';
 import { formatMarker, parseMarker } from '../../../src/controllers/ipam/marker.ts';
 import { plan, type Action, type AllocationView, type ClaimView, type PlanInput } from '../../../src/controllers/ipam/plan.ts';
 
@@ -87,6 +88,17 @@ describe('IP allocation planning', function () {
     assert.equal(actions[0]?.kind === 'adopt' && actions[0].allocation.id, 'new');
   });
 
+  it('takes back the allocation its status names when it was left unmarked half-way', function () {
+    const left = unmarkedAt('a7', '203.0.113.7', new Date(now.getTime() - 3_600_000));
+    const live = run({ claims: [claim(1, { statusAllocationId: 'a7' })], allocations: [left] });
+    assert.deepEqual(kinds(live), ['adopt']);
+    const deleting = run({ claims: [claim(1, { statusAllocationId: 'a7', deleting: true })], allocations: [left] });
+    assert.deepEqual(
+      deleting.map((a) => [a.kind, 'allocation' in a ? a.allocation.id : '']),
+      [['release', 'a7']],
+    );
+  });
+
   it('never adopts unmarked allocations without a pending guard', function () {
     const actions = run({ claims: [claim(1)], allocations: [unmarkedAt('x', '203.0.113.51', now)] });
     assert.deepEqual(kinds(actions), ['allocate']);
@@ -163,5 +175,28 @@ describe('IP allocation planning', function () {
       description: formatMarker({ clusterId: cluster, kind: 'IPPrefixClaim', namespace: 'team-a', name: 'c1', uid: 'uid-1' }),
     });
     assert.deepEqual(kinds(run({ claims: [claim(1)], allocations: [prefix] })), ['allocate']);
+  });
+});
+
+describe('allocation group keys', function () {
+  const claim = (spec: Record<string, unknown>, namespace = 'team-a') => ({ metadata: { namespace }, spec }) as unknown as Claim;
+
+  it('round-trips every kind of reference', function () {
+    const cases = [
+      claim({ connectionRef: { kind: 'VCDConnection', name: 'acme' }, ipSpace: { name: 'public-ips' } }),
+      claim({ connectionRef: { kind: 'ClusterVCDConnection', name: 'provider' }, org: { name: 'acme' }, ipSpace: { id: 'urn:vcloud:ipSpace:1a' } }),
+      claim({ connectionRef: { kind: 'ClusterVCDConnection', name: 'provider' }, org: { id: 'urn:vcloud:org:9' }, ipSpace: { name: 'odd|name with spaces' } }),
+    ];
+    assert.deepEqual(parseGroupKey(groupKeyOf(cases[0]!)), { connectionRef: { kind: 'VCDConnection', name: 'acme' }, namespace: 'team-a', ipSpace: { name: 'public-ips' } });
+    assert.deepEqual(parseGroupKey(groupKeyOf(cases[1]!)), { connectionRef: { kind: 'ClusterVCDConnection', name: 'provider' }, org: { name: 'acme' }, ipSpace: { id: 'urn:vcloud:ipSpace:1a' } });
+    assert.deepEqual(parseGroupKey(groupKeyOf(cases[2]!)), {
+      connectionRef: { kind: 'ClusterVCDConnection', name: 'provider' },
+      org: { id: 'urn:vcloud:org:9' },
+      ipSpace: { name: 'odd|name with spaces' },
+    });
+  });
+
+  it('rejects keys it did not make', function () {
+    for (const k of ['team-a/web', '', 'VCDConnection/a/b|ipSpace:name=x', 'Foo/x|org:|ipSpace:name=y']) assert.equal(parseGroupKey(k), undefined, k);
   });
 });
