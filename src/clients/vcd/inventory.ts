@@ -1,6 +1,7 @@
 // Lookups of what the operator references by name but does not manage: organizations and
 // external networks (provider gateways). Names are unique in VCD for both.
 import { andFilter, needsClientSideMatch, type VcdContext } from './context.ts';
+import { VcdNotFoundError } from './errors.ts';
 
 const BASE = '/cloudapi/1.0.0';
 
@@ -25,6 +26,21 @@ export class OrgsApi {
   /** The organization with this name, or undefined (a tenant sees only its own). */
   findByName(name: string): Promise<NamedEntity | undefined> {
     return findByName(this.#ctx, 'orgs.findByName', `${BASE}/orgs`, name);
+  }
+
+  /** The organization with this id, or undefined when VCD does not know it (or hides it). */
+  async get(id: string): Promise<NamedEntity | undefined> {
+    try {
+      const o = await this.#ctx.transport.getJson<{ id?: string; name?: string }>({
+        operation: 'orgs.get',
+        path: `${BASE}/orgs/${encodeURIComponent(id)}`,
+        tenant: await this.#ctx.tenant(),
+      });
+      return o.id && o.name ? { id: o.id, name: o.name } : undefined;
+    } catch (err) {
+      if (err instanceof VcdNotFoundError) return undefined;
+      throw err;
+    }
   }
 }
 

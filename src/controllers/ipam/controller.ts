@@ -141,7 +141,7 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
 
 /** What the reconciles of one controller share. */
 interface Shared {
-  /** Resolved IP Space ids, per connection, org and reference. */
+  /** Resolved IP Space (and org) ids and names, per connection and reference. */
   spaceIds: Map<string, { id: string; name: string; at: number }>;
   /** When each claim was first seen by a reconcile (creationTimestamp has only second precision). */
   firstSeen: Map<string, number>;
@@ -199,12 +199,14 @@ class GroupReconcile {
     const res = await this.#deps.pool.resolve(ref.connectionRef, ref.namespace ?? this.#deps.pool.operatorNamespace);
     if (!res.ok) return; // without a connection there is nothing to sweep with
     let client = res.client;
-    if (client.isProvider) {
-      if (!ref.org?.name) return;
-      client = client.forOrg(ref.org.name);
-    }
-    const org = ref.org?.name ?? res.connection.spec.org;
+    let org = ref.org?.name ?? res.connection.spec.org;
     const connKey = ref.namespace ? `VCDConnection/${ref.namespace}/${ref.connectionRef.name}` : `ClusterVCDConnection/${ref.connectionRef.name}`;
+    if (client.isProvider) {
+      const named = ref.org?.id ? await this.#orgById(client, connKey, ref.org.id) : ref.org?.name ? { name: ref.org.name } : undefined;
+      if (!named) return;
+      org = named.name;
+      client = client.forOrg('id' in named ? named : named.name);
+    }
     const space = await this.#ipSpace(client, connKey, org, ref.ipSpace);
     if (!space) return;
     const allocations = await client.ipSpaces.allocations.list(space.id, { type: this.#info.type });
@@ -303,21 +305,31 @@ class GroupReconcile {
     const orgRef = first.spec.org;
     let client: VcdClient = res.client;
     const connOrg = res.connection.spec.org;
+    let orgName = orgRef?.name ?? connOrg;
     if (client.isProvider) {
-      if (!orgRef?.name) {
-        const message = orgRef?.id
-          ? 'spec.org must name the organization (by name) when a provider connection allocates for it.'
-          : `spec.org is required: connection ${res.connection.metadata?.name ?? ''} is a provider (System) connection and allocates on behalf of an organization.`;
+      if (!orgRef) {
+        const message = `spec.org is required: connection ${res.connection.metadata?.name ?? ''} is a provider (System) connection and allocates on behalf of an organization.`;
         for (const c of claims) await this.#notReady(c, Reasons.InvalidSpec, message, { synced: true });
         return;
       }
-      client = client.forOrg(orgRef.name);
+      if (orgRef.id) {
+        // The tenant context needs the org's name as well as its id.
+        const org = await this.#orgById(client, connectionKeyOf(first), orgRef.id);
+        if (!org) {
+          for (const c of claims) await this.#notReady(c, Reasons.OrgNotFound, `No organization with id ${orgRef.id} exists in VCD. Check spec.org.`);
+          this.#requeue(RETRY_MS);
+          return;
+        }
+        orgName = org.name;
+        client = client.forOrg(org);
+      } else {
+        client = client.forOrg(orgRef.name ?? '');
+      }
     } else if (orgRef && (orgRef.name ?? '').toLowerCase() !== connOrg.toLowerCase()) {
       const message = `spec.org must be unset or ${connOrg}: a tenant connection allocates only for its own organization.`;
       for (const c of claims) await this.#notReady(c, Reasons.InvalidSpec, message, { synced: true });
       return;
     }
-    const orgName = orgRef?.name ?? connOrg;
 
     if (!atLeast(client.apiVersion, '37.1')) {
       const message = `VCD API ${client.apiVersion} has no IP Spaces; they need API 37.1 (VCD 10.4.1) or later.`;
@@ -385,6 +397,15 @@ class GroupReconcile {
       ...(pending && !Number.isNaN(Date.parse(pending)) ? { pendingSince: new Date(pending) } : {}),
       ...(c.status?.allocationId ? { statusAllocationId: c.status.allocationId } : {}),
     };
+  }
+
+  async #orgById(client: VcdClient, connKey: string, id: string): Promise<{ id: string; name: string } | undefined> {
+    const cacheKey = `org|${connKey}|${id}`;
+    const cached = this.#spaceIds.get(cacheKey);
+    if (cached && this.#deps.manager.clock.now() - cached.at < SPACE_TTL_MS) return cached;
+    const org = await client.orgs.get(id);
+    if (org) this.#spaceIds.set(cacheKey, { ...org, at: this.#deps.manager.clock.now() });
+    return org;
   }
 
   async #ipSpace(client: VcdClient, connKey: string, org: string, ref: { name?: string; id?: string }): Promise<{ id: string; name: string } | undefined> {

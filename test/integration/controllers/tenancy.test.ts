@@ -74,6 +74,18 @@ describe('connection tenancy', function () {
     assert.equal(held?.org, 'acme', 'the provider allocated on behalf of acme');
     await kube.delete(resources.fip, 'via-provider', team);
     await waitFor(kube, resources.fip, team, 'via-provider', (o) => o === undefined);
+
+    // The org may be named by id too; the tenant context still gets its name.
+    const globexId = sim.admin.state().vcd.orgs.find((o) => o.name === 'globex')?.id;
+    const byId = floatingIPClaim(team, 'by-org-id', {});
+    (byId as { spec: Record<string, unknown> }).spec.connectionRef = { kind: 'ClusterVCDConnection', name: provider };
+    (byId as { spec: Record<string, unknown> }).spec.org = { id: globexId };
+    await kube.create(resources.fip, byId);
+    const viaId = await waitFor<KubeObject & { status?: { address?: string; org?: string } }>(kube, resources.fip, team, 'by-org-id', isReady, 60_000);
+    assert.equal(viaId?.status?.org, 'globex');
+    assert.equal(sim.admin.state().vcd.ipSpaces.find((s) => s.name === 'public-ips')?.allocations.find((a) => a.value === viaId?.status?.address)?.org, 'globex');
+    await kube.delete(resources.fip, 'by-org-id', team);
+    await waitFor(kube, resources.fip, team, 'by-org-id', (o) => o === undefined);
   });
 
   it('a ClusterVCDConnection reads its Secret only from the operator namespace', async function () {
