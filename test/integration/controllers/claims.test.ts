@@ -72,7 +72,12 @@ describe('IP claims end to end', function () {
     // Leave no claim behind for later tests' operators; each delete goes through the release path.
     for (const r of [resources.fip, resources.ipp]) {
       const { items } = await kube.list(r, { namespace: ns });
-      for (const it of items) await kube.delete(r, it.metadata?.name ?? '', ns);
+      for (const it of items) {
+        // A claim the test deleted itself may finish going away between the list and here.
+        await kube.delete(r, it.metadata?.name ?? '', ns).catch((err: { code?: number }) => {
+          if (err.code !== 404) throw err;
+        });
+      }
       for (const it of items) await waitFor(kube, r, ns, it.metadata?.name ?? '', (o) => o === undefined, 30_000);
     }
   });
