@@ -3,9 +3,9 @@
 // connections that use it, and the pool logs in again with the new credentials.
 import { ClusterVCDConnectionResource, Reasons, validateClusterVCDConnection, validateVCDConnection, VCDConnectionResource } from '../../api/index.ts';
 import type { ConnectionKind, Validator, VCDConnection } from '../../api/index.ts';
-import { objectKey, type ControllerDefinition, type KubeObject, type ResourceType } from '../../runtime/index.ts';
+import { objectKey, splitKey, type ControllerDefinition, type KubeObject, type ResourceType } from '../../runtime/index.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { ConnectionFailure, connectionKey, type Connection } from './pool.ts';
+import { ConnectionFailure, connectionKey, connectionKeyOf, type Connection } from './pool.ts';
 
 export const SecretResource: ResourceType = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true };
 export const NamespaceResource: ResourceType = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
@@ -32,7 +32,8 @@ export function connectionController(kind: ConnectionKind, deps: ControllerDeps 
     async reconcile(key, ctx) {
       const conn = ctx.informer.get(key);
       if (!conn) {
-        deps.pool.forget(kind === 'ClusterVCDConnection' ? `ClusterVCDConnection/${key}` : `VCDConnection/${key}`);
+        const { namespace, name } = splitKey(key);
+        deps.pool.forget(connectionKeyOf(kind, name, namespace));
         return;
       }
       if (conn.metadata?.deletionTimestamp) {

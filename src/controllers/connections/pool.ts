@@ -7,7 +7,7 @@
 //   namespaces its allowedNamespaces selector matches, plus the operator's own namespace (only that
 //   one when the selector is absent).
 import type { Logger } from 'pino';
-import type { ClusterVCDConnection, ConnectionRef, Reason, VCDConnection } from '../../api/index.ts';
+import type { ClusterVCDConnection, ConnectionKind, ConnectionRef, Reason, VCDConnection } from '../../api/index.ts';
 import { CredentialKeys, Reasons } from '../../api/index.ts';
 import { UnsupportedApiVersionError, VcdAuthError, type VcdClient, type VcdConnectOptions } from '../../clients/vcd/index.ts';
 import type { KubeObject, SupervisedInformer } from '../../runtime/index.ts';
@@ -60,8 +60,17 @@ function decode(secret: Secret, key: string): string | undefined {
   return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8').trim();
 }
 
+/**
+ * The one name of a connection across the operator: the pool's cache key and the value of the
+ * controllers' by-connection indexes. A reference from an object in `namespace` and the
+ * connection object itself give the same key.
+ */
+export function connectionKeyOf(kind: ConnectionKind, name: string, namespace: string | undefined): string {
+  return kind === 'ClusterVCDConnection' ? `ClusterVCDConnection/${name}` : `VCDConnection/${namespace ?? ''}/${name}`;
+}
+
 export function connectionKey(conn: Connection): string {
-  return conn.kind === 'ClusterVCDConnection' ? `ClusterVCDConnection/${conn.metadata?.name ?? ''}` : `VCDConnection/${conn.metadata?.namespace ?? ''}/${conn.metadata?.name ?? ''}`;
+  return connectionKeyOf(conn.kind, conn.metadata?.name ?? '', conn.metadata?.namespace);
 }
 
 export class ConnectionPool {

@@ -31,9 +31,9 @@ import {
 } from '../../clients/vcd/index.ts';
 import { objectKey, type ControllerDefinition, type KubeObject, type ReconcileContext, type ReconcileResult } from '../../runtime/index.ts';
 import { NamespaceResource } from '../connections/controller.ts';
-import type { Connection } from '../connections/pool.ts';
+import { connectionKey, connectionKeyOf, type Connection, type Resolution } from '../connections/pool.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { connectionKeyOf, groupKeyOf, parseGroupKey, type Claim } from './group.ts';
+import { connectionKeyOfClaim, groupKeyOf, parseGroupKey, type Claim } from './group.ts';
 import { formatMarker, type ClaimKind } from './marker.ts';
 import { plan, type Action, type AllocationView, type ClaimView } from './plan.ts';
 
@@ -112,9 +112,7 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
   const shared: Shared = { spaceIds: new Map(), firstSeen: new Map() };
 
   const claimsOfConnection = (conn: unknown): string[] => {
-    const c = conn as Connection;
-    const key = c.kind === 'ClusterVCDConnection' ? `ClusterVCDConnection/${c.metadata?.name ?? ''}` : `VCDConnection/${c.metadata?.namespace ?? ''}/${c.metadata?.name ?? ''}`;
-    const claims = deps.manager.informer<Claim>(info.resource).byIndex(BY_CONNECTION, key);
+    const claims = deps.manager.informer<Claim>(info.resource).byIndex(BY_CONNECTION, connectionKey(conn as Connection));
     return [...new Set(claims.map(groupKeyOf))];
   };
 
@@ -122,7 +120,7 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
     name: kind.toLowerCase(),
     for: info.resource,
     keysFor: (claim) => [groupKeyOf(claim)],
-    indexers: { [BY_GROUP]: (c) => [groupKeyOf(c)], [BY_CONNECTION]: (c) => [connectionKeyOf(c)] },
+    indexers: { [BY_GROUP]: (c) => [groupKeyOf(c)], [BY_CONNECTION]: (c) => [connectionKeyOfClaim(c)] },
     watches: [
       { resource: VCDConnectionResource, keysFor: claimsOfConnection },
       { resource: ClusterVCDConnectionResource, keysFor: claimsOfConnection },
@@ -161,6 +159,8 @@ class GroupReconcile {
   #errors: unknown[] = [];
   /** Namespaces whose claims may use this group's connection (checked in #admit). */
   readonly #admittedNamespaces = new Set<string>();
+  /** The group's connection, as #admit resolved it. */
+  #resolved: Extract<Resolution, { ok: true }> | undefined;
 
   constructor(key: string, ctx: ReconcileContext<Claim>, deps: ControllerDeps, info: KindInfo, shared: Shared) {
     this.#key = key;
@@ -200,7 +200,7 @@ class GroupReconcile {
     if (!res.ok) return; // without a connection there is nothing to sweep with
     let client = res.client;
     let org = ref.org?.name ?? res.connection.spec.org;
-    const connKey = ref.namespace ? `VCDConnection/${ref.namespace}/${ref.connectionRef.name}` : `ClusterVCDConnection/${ref.connectionRef.name}`;
+    const connKey = connectionKeyOf(ref.connectionRef.kind, ref.connectionRef.name, ref.namespace);
     if (client.isProvider) {
       const named = ref.org?.id ? await this.#orgById(client, connKey, ref.org.id) : ref.org?.name ? { name: ref.org.name } : undefined;
       if (!named) return;
@@ -276,7 +276,7 @@ class GroupReconcile {
     const ref = valid[0]?.spec.connectionRef;
     if (!ref) return [];
     const usable: Claim[] = [];
-    const byNamespace = new Map<string, Awaited<ReturnType<ControllerDeps['pool']['resolve']>>>();
+    const byNamespace = new Map<string, Resolution>();
     for (const c of valid) {
       const ns = c.metadata?.namespace ?? '';
       let res = byNamespace.get(ns);
@@ -287,6 +287,7 @@ class GroupReconcile {
       if (res.ok) {
         usable.push(c);
         this.#admittedNamespaces.add(ns);
+        this.#resolved ??= res;
       } else if (c.metadata?.deletionTimestamp && !c.status?.allocationId && !c.metadata.annotations?.[PENDING_ANNOTATION]) {
         // Nothing was ever allocated for it: no connection is needed to let it go.
         await this.#dropFinalizer(c);
@@ -300,8 +301,8 @@ class GroupReconcile {
 
   async #reconcileInCloud(claims: Claim[]): Promise<void> {
     const first = claims[0]!;
-    const res = await this.#deps.pool.resolve(first.spec.connectionRef, first.metadata?.namespace ?? '');
-    if (!res.ok) return; // admitted a moment ago; the connection watch brings us back
+    const res = this.#resolved;
+    if (!res) return;
     const orgRef = first.spec.org;
     let client: VcdClient = res.client;
     const connOrg = res.connection.spec.org;
@@ -314,7 +315,7 @@ class GroupReconcile {
       }
       if (orgRef.id) {
         // The tenant context needs the org's name as well as its id.
-        const org = await this.#orgById(client, connectionKeyOf(first), orgRef.id);
+        const org = await this.#orgById(client, connectionKeyOfClaim(first), orgRef.id);
         if (!org) {
           for (const c of claims) await this.#notReady(c, Reasons.OrgNotFound, `No organization with id ${orgRef.id} exists in VCD. Check spec.org.`);
           this.#requeue(RETRY_MS);
@@ -347,7 +348,7 @@ class GroupReconcile {
       }
     }
 
-    const space = await this.#ipSpace(client, connectionKeyOf(first), orgName, first.spec.ipSpace);
+    const space = await this.#ipSpace(client, connectionKeyOfClaim(first), orgName, first.spec.ipSpace);
     if (!space) {
       const ref = first.spec.ipSpace;
       const what = ref.id ? `id ${ref.id}` : `name ${ref.name ?? ''}`;

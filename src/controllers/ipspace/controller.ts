@@ -7,6 +7,7 @@ import { ClusterVCDConnectionResource, IPSpaceResource, validateIPSpace, VCDConn
 import type { ConnectionRef, IPSpace, IPSpaceStatus } from '../../api/index.ts';
 import { objectKey, type ControllerDefinition, type KubeObject, type ReconcileContext, type ReconcileResult } from '../../runtime/index.ts';
 import type { ControllerDeps } from '../deps.ts';
+import { connectionKeyOf } from '../connections/pool.ts';
 import { clientDirectory, type CloudDirectory } from './directory.ts';
 import { ExternalIPSpace } from './external.ts';
 import { pendingDecision } from './pending.ts';
@@ -41,7 +42,7 @@ interface Outcome {
 }
 
 function connectionIndexKey(ref: ConnectionRef, namespace: string): string {
-  return ref.kind === 'ClusterVCDConnection' ? `ClusterVCDConnection/${ref.name}` : `VCDConnection/${namespace}/${ref.name}`;
+  return connectionKeyOf(ref.kind, ref.name, namespace);
 }
 
 export function ipSpaceController(deps: ControllerDeps, opts: IPSpaceControllerOptions = {}): ControllerDefinition<IPSpace> {
@@ -51,8 +52,7 @@ export function ipSpaceController(deps: ControllerDeps, opts: IPSpaceControllerO
 
   const ipSpacesUsing = (kind: ConnectionRef['kind']) => (conn: unknown): string[] => {
     const meta = (conn as KubeObject).metadata ?? {};
-    const key = kind === 'ClusterVCDConnection' ? `ClusterVCDConnection/${meta.name ?? ''}` : `VCDConnection/${meta.namespace ?? ''}/${meta.name ?? ''}`;
-    return deps.manager.informer<IPSpace>(IPSpaceResource).byIndex(BY_CONNECTION, key).map(objectKey);
+    return deps.manager.informer<IPSpace>(IPSpaceResource).byIndex(BY_CONNECTION, connectionKeyOf(kind, meta.name ?? '', meta.namespace)).map(objectKey);
   };
 
   async function writeStatus(ctx: ReconcileContext<IPSpace>, obj: IPSpace, o: Outcome): Promise<void> {
