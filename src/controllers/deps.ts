@@ -1,5 +1,6 @@
 // What every controller factory receives from the wiring in src/controllers/index.ts.
 import type { Manager } from '../runtime/index.ts';
+import type { Directory, EngineOptions } from '../reconcile/index.ts';
 import type { ConnectionPool } from './connections/pool.ts';
 
 export interface ControllerDeps {
@@ -16,4 +17,18 @@ export interface ControllerDeps {
   driftCheckMs: number;
   /** Claim groups (connection, org, IP Space) reconciled at once, per claim kind. */
   claimWorkers: number;
+  /** Name↔id lookups shared by every controller. */
+  directory: Directory;
+}
+
+/** The engines' options from the wiring; a controller may shorten its retry period (tests do). */
+export function engineOptions(deps: ControllerDeps, o: { retryMs?: number } = {}): EngineOptions {
+  return {
+    clock: deps.manager.clock,
+    namespaceInScope: deps.namespaceInScope,
+    pendingWindowMs: deps.pendingWindowMs,
+    driftCheckMs: deps.driftCheckMs,
+    retryMs: o.retryMs ?? 30_000,
+    pollPendingMs: 1000,
+  };
 }

@@ -2,6 +2,7 @@
 import { VcdClient, type VcdConnectOptions } from '../clients/vcd/index.ts';
 import type { KubeObject, Manager } from '../runtime/index.ts';
 import { ClusterVCDConnectionResource, VCDConnectionResource, type ClusterVCDConnection, type VCDConnection } from '../api/index.ts';
+import { Directory } from '../reconcile/index.ts';
 import { clusterIdentity } from './cluster-identity.ts';
 import { connectionController, NamespaceResource, SecretResource } from './connections/controller.ts';
 import { ConnectionPool, type Secret } from './connections/pool.ts';
@@ -58,6 +59,7 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
     pendingWindowMs: opts.pendingWindowMs ?? taskTimeoutMs + 60_000,
     driftCheckMs: opts.driftCheckMs ?? 600_000,
     claimWorkers: opts.claimWorkers ?? 16,
+    directory: new Directory({ clock: manager.clock }),
   };
   const withNs = { ...deps, operatorNamespace: opts.operatorNamespace };
   manager.addController(connectionController('VCDConnection', withNs));

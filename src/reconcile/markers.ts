@@ -44,8 +44,8 @@ export function markerFor(clusterId: string, kind: string, obj: { metadata?: { n
 }
 
 /** Whether the marker names exactly this owner of this cluster (a recreated object has a new UID). */
-export function isOwnedBy(marker: Marker | undefined, me: Pick<Marker, 'clusterId' | 'uid'>): boolean {
-  return marker !== undefined && marker.clusterId === me.clusterId && marker.uid === me.uid;
+export function isOwnedBy(marker: Marker | undefined, me: Pick<Marker, 'clusterId' | 'kind' | 'uid'>): boolean {
+  return marker !== undefined && marker.clusterId === me.clusterId && marker.kind === me.kind && marker.uid === me.uid;
 }
 
 /** Splits a description into the human text and the marker on its last line, if any. */

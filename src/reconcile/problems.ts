@@ -43,8 +43,10 @@ export class Problem extends Error {
   }
 }
 
-function serverSaid(err: { serverMessage: string; requestId?: string | undefined }): string {
-  return `${err.serverMessage}${err.requestId ? ` (request ${err.requestId})` : ''}`;
+const SERVICE = { vcd: 'VCD', nsx: 'NSX', vcenter: 'vCenter' } as const;
+
+function serverSaid(err: CloudClientError & { serverMessage: string; requestId?: string | undefined }): string {
+  return `${SERVICE[err.service]} answered: ${err.serverMessage}${err.requestId ? ` (request ${err.requestId})` : ''}`;
 }
 
 /**
@@ -69,7 +71,7 @@ export function problemOf(err: unknown, doing: string): Problem | undefined {
   if (err instanceof VcdApiError || err instanceof NsxApiError || err instanceof VCenterApiError) {
     // 4xx: the cloud refused what was sent; retrying unchanged will not help until something changes.
     const transient = err.status >= 500 || err.status === 429;
-    return new Problem(Reasons.ReconcileError, `Cannot ${doing}: the cloud answered: ${serverSaid(err)}.`, opts(transient));
+    return new Problem(Reasons.ReconcileError, `Cannot ${doing}: ${serverSaid(err)}.`, opts(transient));
   }
   if (err instanceof VcdError) return new Problem(Reasons.ReconcileError, `Cannot ${doing}: ${err.message}.`, opts(true));
   return new Problem(Reasons.ReconcileError, `Cannot ${doing}: ${err.message}.`, opts(true));

@@ -5,8 +5,8 @@ import { VCD_IP_SPACE_TYPE, type IPSpace } from '../../api/index.ts';
 import { VcdNotFoundError, type IpSpace, type VcdClient } from '../../clients/vcd/index.ts';
 import { desiredIpSpace, diffIpSpace, updateBody } from './desired.ts';
 import type { CloudDirectory } from './directory.ts';
-import { isOurs, joinDescription, splitDescription, type IPSpaceMarker } from './marker.ts';
-import { IPSpaceProblem, IPSpaceReasons } from './problems.ts';
+import { isOwnedBy, joinDescription, markerFor, Problem, splitDescription, type MarkerInput } from '../../reconcile/index.ts';
+import { IPSpaceReasons } from './problems.ts';
 import { describeRef, planQuotas } from './quotas.ts';
 
 export interface Write {
@@ -25,7 +25,7 @@ export class ExternalIPSpace {
   readonly #client: VcdClient;
   readonly #directory: CloudDirectory;
   readonly #obj: IPSpace;
-  readonly #me: IPSpaceMarker;
+  readonly #me: MarkerInput;
   readonly #onWrite: (w: Write) => Promise<void>;
   #orgId: string | undefined;
 
@@ -34,8 +34,7 @@ export class ExternalIPSpace {
     this.#directory = o.directory;
     this.#obj = o.obj;
     this.#onWrite = o.onWrite;
-    const m = o.obj.metadata ?? {};
-    this.#me = { clusterId: o.clusterId, namespace: m.namespace ?? '', name: m.name ?? '', uid: m.uid ?? '' };
+    this.#me = markerFor(o.clusterId, 'IPSpace', o.obj);
   }
 
   /** The IP Space's name in VCD. */
@@ -57,7 +56,7 @@ export class ExternalIPSpace {
   async find(): Promise<Found> {
     const space = await this.#client.ipSpaces.findByName(this.name, { type: VCD_IP_SPACE_TYPE[this.#obj.spec.type], ...(await this.#orgFilter()) });
     if (!space) return { kind: 'none' };
-    return isOurs(splitDescription(space.description).marker, this.#me) ? { kind: 'ours', space } : { kind: 'foreign', space };
+    return isOwnedBy(splitDescription(space.description).marker, this.#me) ? { kind: 'ours', space } : { kind: 'foreign', space };
   }
 
   /** The body VCD should hold; `current` supplies the description text when the spec has none. */
@@ -154,10 +153,10 @@ export class ExternalIPSpace {
 
   async #requireOrgId(): Promise<string> {
     const ref = this.#obj.spec.org;
-    if (!ref) throw new IPSpaceProblem(IPSpaceReasons.InvalidSpec, 'A Private IP Space needs spec.org.');
+    if (!ref) throw new Problem(IPSpaceReasons.InvalidSpec, 'A Private IP Space needs spec.org.');
     this.#orgId ??= await this.#directory.orgId(this.#client, ref);
     if (!this.#orgId) {
-      throw new IPSpaceProblem(
+      throw new Problem(
         IPSpaceReasons.OrgNotFound,
         `Cannot find organization ${describeRef(ref)} through this connection. If it exists, reference it by id (spec.org.id: urn:vcloud:org:<uuid>); ` +
           'organizations are found by name only once they have an edge gateway or a Private IP Space.',

@@ -3,12 +3,12 @@
 // per-org quota plan.
 import assert from 'node:assert/strict';
 import { CloudNetworkError, VcdApiError, VcdTaskError, VcdTaskTimeoutError, type IpSpaceOrgAssignment } from '../../../src/clients/vcd/index.ts';
-import { formatMarker, isOurs, joinDescription, parseMarker, splitDescription } from '../../../src/controllers/ipspace/marker.ts';
-import { pendingDecision } from '../../../src/controllers/ipspace/pending.ts';
-import { certainlyNotCreated, IPSpaceReasons, problemOf } from '../../../src/controllers/ipspace/problems.ts';
+import { IPSpaceReasons } from '../../../src/controllers/ipspace/problems.ts';
+import { certainlyNotWritten as certainlyNotCreated, formatMarker, isOwnedBy, joinDescription, parseMarker, pendingDecision, pendingSince, problemOf, splitDescription } from '../../../src/reconcile/index.ts';
 import { planQuotas } from '../../../src/controllers/ipspace/quotas.ts';
 
-const me = { clusterId: '4f1c0e2a-1111-2222-3333-444455556666', namespace: 'team-a', name: 'public', uid: 'a1b2c3d4-0000-1111-2222-333344445555' };
+const me = { clusterId: '4f1c0e2a-1111-2222-3333-444455556666', kind: 'IPSpace', namespace: 'team-a', name: 'public', uid: 'a1b2c3d4-0000-1111-2222-333344445555', retained: false };
+const annotated = (at: string) => pendingSince({ metadata: { annotations: { 'vcd-operator.io/create-pending': at } } });
 
 describe('IPSpace ownership marker', function () {
   it('round-trips and sits on the last line after the human text', function () {
@@ -20,18 +20,18 @@ describe('IPSpace ownership marker', function () {
     assert.deepEqual(splitDescription(joinDescription('', me)), { text: '', marker: me });
   });
 
-  it('treats a description without a marker, or with a claim marker, as foreign text', function () {
+  it('treats a description without a marker as foreign text, and a claim marker as not this IPSpace', function () {
     assert.deepEqual(splitDescription('made by hand'), { text: 'made by hand', marker: undefined });
     assert.deepEqual(splitDescription(undefined), { text: '', marker: undefined });
     const claim = `vcd-operator.io cluster=${me.clusterId} FloatingIPClaim=team-a/web uid=${me.uid}`;
-    assert.equal(parseMarker(claim), undefined);
+    assert.equal(isOwnedBy(parseMarker(claim), me), false);
   });
 
   it('is ours only for the same cluster and the same object UID', function () {
-    assert.equal(isOurs(me, me), true);
-    assert.equal(isOurs({ ...me, clusterId: 'other-cluster' }, me), false);
-    assert.equal(isOurs({ ...me, uid: 'recreated-object' }, me), false, 'an IPSpace deleted with Orphan and recreated does not silently take the old one over');
-    assert.equal(isOurs(undefined, me), false);
+    assert.equal(isOwnedBy(me, me), true);
+    assert.equal(isOwnedBy({ ...me, clusterId: 'other-cluster' }, me), false);
+    assert.equal(isOwnedBy({ ...me, uid: 'recreated-object' }, me), false, 'an IPSpace deleted with Orphan and recreated does not silently take the old one over');
+    assert.equal(isOwnedBy(undefined, me), false);
   });
 });
 
@@ -39,15 +39,15 @@ describe('IPSpace create-pending window', function () {
   const t0 = Date.parse('2026-11-21T06:00:00Z');
 
   it('allows a create without the annotation, or once the window has passed', function () {
-    assert.deepEqual(pendingDecision(undefined, t0, 60_000), { create: true });
-    assert.deepEqual(pendingDecision('not a time', t0, 60_000), { create: true });
-    assert.deepEqual(pendingDecision('2026-11-21T06:00:00Z', t0 + 60_000, 60_000), { create: true });
+    assert.deepEqual(pendingDecision(undefined, t0, 60_000), { write: true });
+    assert.deepEqual(pendingDecision(annotated('not a time'), t0, 60_000), { write: true });
+    assert.deepEqual(pendingDecision(annotated('2026-11-21T06:00:00Z'), t0 + 60_000, 60_000), { write: true });
   });
 
   it('holds a second create back while an earlier one may still land', function () {
-    assert.deepEqual(pendingDecision('2026-11-21T06:00:00Z', t0 + 15_000, 60_000), { create: false, since: t0, waitMs: 45_000 });
+    assert.deepEqual(pendingDecision(annotated('2026-11-21T06:00:00Z'), t0 + 15_000, 60_000), { write: false, since: t0, waitMs: 45_000 });
     // Another replica's clock ahead of ours: the whole window still applies.
-    assert.deepEqual(pendingDecision('2026-11-21T06:00:10Z', t0, 60_000), { create: false, since: t0 + 10_000, waitMs: 60_000 });
+    assert.deepEqual(pendingDecision(annotated('2026-11-21T06:00:10Z'), t0, 60_000), { write: false, since: t0 + 10_000, waitMs: 60_000 });
   });
 });
 

@@ -11,6 +11,7 @@ import { VcdClient, type IpSpace } from '../../../src/clients/vcd/index.ts';
 import { connectionController, NamespaceResource, SecretResource } from '../../../src/controllers/connections/controller.ts';
 import { ConnectionPool } from '../../../src/controllers/connections/pool.ts';
 import type { ControllerDeps } from '../../../src/controllers/deps.ts';
+import { Directory } from '../../../src/reconcile/index.ts';
 import { CREATE_PENDING_ANNOTATION, IPSPACE_FINALIZER, ipSpaceController } from '../../../src/controllers/ipspace/index.ts';
 import { createLogger, isKubeApiError, KubeClient, KubeHttp, Manager, type KubeObject, type ResourceType } from '../../../src/runtime/index.ts';
 import { startSimulator, type AuditEntry, type RunningSim } from '../../../src/sim/index.ts';
@@ -81,6 +82,7 @@ describe('IPSpace controller against kube-apiserver and the VCD simulator', func
       pendingWindowMs: 3_000,
       driftCheckMs: 10 * 60_000,
       claimWorkers: 1,
+      directory: new Directory({ clock: manager.clock }),
     };
     manager.addController(connectionController('ClusterVCDConnection', { ...deps, operatorNamespace: opsNs }));
     manager.addController(ipSpaceController(deps, { retryMs: 300 }));
