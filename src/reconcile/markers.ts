@@ -9,6 +9,17 @@
 
 const PREFIX = 'vcd-operator.io';
 
+/** The kinds that own cloud objects; a marker naming any other kind is someone else's text. */
+export const OWNER_KINDS: ReadonlySet<string> = new Set([
+  'IPSpace',
+  'FloatingIPClaim',
+  'IPPrefixClaim',
+  'EdgeFirewallRule',
+  'EdgeStaticRoute',
+  'EdgeGatewayUplink',
+  'VCenterTrust',
+]);
+
 export interface Marker {
   clusterId: string;
   kind: string;
@@ -33,7 +44,7 @@ export function parseMarker(text: string | undefined): Marker | undefined {
   const m = text ? pattern.exec(text.trim()) : null;
   if (!m) return undefined;
   const [, clusterId, kind, namespace, name, uid, retained] = m;
-  if (!clusterId || !kind || !name || !uid) return undefined;
+  if (!clusterId || !kind || !name || !uid || !OWNER_KINDS.has(kind)) return undefined;
   return { clusterId, kind, ...(namespace ? { namespace } : {}), name, uid, retained: !!retained };
 }
 

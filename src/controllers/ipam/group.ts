@@ -1,42 +1,58 @@
 // Claims are reconciled per allocation group: one connection, one org, one IP Space. The group is
 // the unit of VCD work: one allocation list per reconcile, and pending claims share allocate calls.
+// The key is typed and goes through one codec; the references are immutable, so a claim never
+// changes group.
 import type { FloatingIPClaim, IPPrefixClaim } from '../../api/index.ts';
+import { jsonKeyCodec, type KeyCodec } from '../../reconcile/index.ts';
 import { connectionKeyOf } from '../connections/pool.ts';
 
 export type Claim = FloatingIPClaim | IPPrefixClaim;
+
+type Ref = { name?: string; id?: string };
+
+export interface GroupKey {
+  connectionRef: { kind: 'VCDConnection' | 'ClusterVCDConnection'; name: string };
+  /** The claims' namespace for a VCDConnection (which serves only its own namespace). */
+  namespace?: string;
+  org?: Ref;
+  ipSpace: Ref;
+}
 
 export function connectionKeyOfClaim(claim: Claim): string {
   return connectionKeyOf(claim.spec.connectionRef.kind, claim.spec.connectionRef.name, claim.metadata?.namespace);
 }
 
-/** `<connection>|org:<name or id>|ipSpace:<name or id>`; the references are immutable, so a claim never changes group. */
-export function groupKeyOf(claim: Claim): string {
-  const org = claim.spec.org ? (claim.spec.org.id ? `id=${claim.spec.org.id}` : `name=${claim.spec.org.name ?? ''}`) : '';
-  const space = claim.spec.ipSpace.id ? `id=${claim.spec.ipSpace.id}` : `name=${claim.spec.ipSpace.name ?? ''}`;
-  return `${connectionKeyOfClaim(claim)}|org:${org}|ipSpace:${space}`;
+const refOf = (r: Ref): Ref => (r.id ? { id: r.id } : { name: r.name ?? '' });
+
+export function groupKeyOf(claim: Claim): GroupKey {
+  const { kind, name } = claim.spec.connectionRef;
+  return {
+    connectionRef: { kind, name },
+    ...(kind === 'VCDConnection' ? { namespace: claim.metadata?.namespace ?? '' } : {}),
+    ...(claim.spec.org ? { org: refOf(claim.spec.org) } : {}),
+    ipSpace: refOf(claim.spec.ipSpace),
+  };
 }
 
-export interface GroupRef {
-  connectionRef: { kind: 'VCDConnection' | 'ClusterVCDConnection'; name: string };
-  /** The namespace a VCDConnection lives in (claims of the group are in it too). */
-  namespace?: string;
-  org?: { name?: string; id?: string };
-  ipSpace: { name?: string; id?: string };
+const isRef = (v: unknown): v is Ref => !!v && typeof v === 'object' && (typeof (v as Ref).id === 'string' || typeof (v as Ref).name === 'string');
+
+function isGroupKey(v: unknown): v is GroupKey {
+  if (!v || typeof v !== 'object') return false;
+  const k = v as Partial<GroupKey>;
+  const c = k.connectionRef;
+  return (
+    !!c &&
+    (c.kind === 'VCDConnection' || c.kind === 'ClusterVCDConnection') &&
+    typeof c.name === 'string' &&
+    isRef(k.ipSpace) &&
+    (k.org === undefined || isRef(k.org)) &&
+    (k.namespace === undefined || typeof k.namespace === 'string')
+  );
 }
 
-function refOf(text: string): { name?: string; id?: string } | undefined {
-  if (text.startsWith('id=')) return { id: text.slice(3) };
-  if (text.startsWith('name=')) return { name: text.slice(5) };
-  return undefined;
-}
+export const groupKeys: KeyCodec<GroupKey> = jsonKeyCodec('allocation-group', isGroupKey);
 
-/** The references a group key was made from, or undefined for a key this module did not make. */
-export function parseGroupKey(key: string): GroupRef | undefined {
-  const m = /^(VCDConnection\/([^/|]+)\/([^/|]+)|ClusterVCDConnection\/([^/|]+))\|org:(.*?)\|ipSpace:(.+)$/.exec(key);
-  if (!m) return undefined;
-  const ipSpace = refOf(m[6] ?? '');
-  if (!ipSpace) return undefined;
-  const org = m[5] ? refOf(m[5]) : undefined;
-  const connectionRef = m[2] !== undefined ? { kind: 'VCDConnection' as const, name: m[3] ?? '' } : { kind: 'ClusterVCDConnection' as const, name: m[4] ?? '' };
-  return { connectionRef, ...(m[2] !== undefined ? { namespace: m[2] } : {}), ...(org ? { org } : {}), ipSpace };
+/** The connection key of a group (the pool's and the by-connection index's name for it). */
+export function connectionKeyOfGroup(k: GroupKey): string {
+  return connectionKeyOf(k.connectionRef.kind, k.connectionRef.name, k.namespace);
 }

@@ -2,7 +2,9 @@
 // Pure: the reconciler gathers the inputs (claims from the cache, allocations from one list call),
 // this decides, the reconciler executes. Keeping the decision pure is what lets tests cover every
 // crash point of allocate-then-mark without a cloud.
-import { parseMarker, type ClaimKind } from './marker.ts';
+import { parseMarker } from '../../reconcile/index.ts';
+
+export type ClaimKind = 'FloatingIPClaim' | 'IPPrefixClaim';
 
 export interface ClaimView {
   uid: string;
@@ -91,7 +93,7 @@ export function plan(input: PlanInput): Action[] {
       if (marker.clusterId !== clusterId || marker.kind !== kind || marker.retained) continue;
       if (!input.liveClaimUids.has(marker.uid)) {
         // A marked allocation whose claim is gone (finalizer removed by force): give it back.
-        if (input.namespaceInScope(marker.namespace)) actions.push({ kind: 'release', allocation: a, reason: 'Orphaned' });
+        if (input.namespaceInScope(marker.namespace ?? '')) actions.push({ kind: 'release', allocation: a, reason: 'Orphaned' });
         continue;
       }
       const list = ours.get(marker.uid) ?? [];
@@ -162,6 +164,12 @@ export function plan(input: PlanInput): Action[] {
     }
   }
 
+  for (const b of batchesOf(toAllocate, maxBatch)) actions.push({ kind: 'allocate', ...b });
+  return actions;
+}
+
+/** Allocate calls for claims that need a fresh allocation: by prefix length, oldest first, up to maxBatch each. */
+export function batchesOf(toAllocate: readonly ClaimView[], maxBatch = 5): { claims: ClaimView[]; prefixLength?: number }[] {
   // Batch by prefix length (all undefined for floating IPs), oldest claims first.
   const groups = new Map<number | undefined, ClaimView[]>();
   for (const c of toAllocate) {
@@ -169,11 +177,12 @@ export function plan(input: PlanInput): Action[] {
     g.push(c);
     groups.set(c.prefixLength, g);
   }
+  const out: { claims: ClaimView[]; prefixLength?: number }[] = [];
   for (const [prefixLength, group] of groups) {
     for (let i = 0; i < group.length; i += maxBatch) {
-      const batch = group.slice(i, i + maxBatch);
-      actions.push(prefixLength === undefined ? { kind: 'allocate', claims: batch } : { kind: 'allocate', claims: batch, prefixLength });
+      const claims = group.slice(i, i + maxBatch);
+      out.push(prefixLength === undefined ? { claims } : { claims, prefixLength });
     }
   }
-  return actions;
+  return out;
 }

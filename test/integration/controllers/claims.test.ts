@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { VcdClient } from '../../../src/clients/vcd/index.ts';
 import { SecretResource } from '../../../src/controllers/connections/controller.ts';
 import { CLAIM_FINALIZER, PENDING_ANNOTATION } from '../../../src/controllers/ipam/controller.ts';
-import { parseMarker } from '../../../src/controllers/ipam/marker.ts';
+import { parseMarker } from '../../../src/reconcile/index.ts';
 import type { KubeClient, KubeObject } from '../../../src/runtime/index.ts';
 import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
 import {
@@ -120,6 +120,45 @@ describe('IP claims end to end', function () {
     const refused = await waitFor<ClaimObj>(kube, resources.fip, ns, 'again', hasReason('AddressUnavailable'));
     assert.match(readyOf(refused)?.message ?? '', /203\.0\.113\.78/);
     assert.equal(allocations(sim).length, before);
+  });
+
+  it('sends an address VCD refuses once, not in a loop: no further allocate while the spec is unchanged', async function () {
+    const calls = sim.admin.callCount(ALLOCATE);
+    // Outside every range of public-ips: VCD refuses it every time it is asked.
+    await kube.create(resources.fip, floatingIPClaim(ns, 'outside', { address: '198.51.100.250' }));
+    const refused = await waitFor<ClaimObj>(kube, resources.fip, ns, 'outside', hasReason('AddressUnavailable'));
+    const version = refused?.metadata?.resourceVersion;
+    await new Promise((r) => setTimeout(r, 5_000));
+    assert.equal(sim.admin.callCount(ALLOCATE) - calls, 1, 'one allocate for the refused address in five seconds');
+    const later = await kube.get<ClaimObj>(resources.fip, 'outside', ns);
+    assert.equal(later?.metadata?.resourceVersion, version, 'the claim is not rewritten while nothing changes');
+    assert.equal(later?.status?.conditions?.find((c) => c.type === 'Synced')?.reason, 'AddressUnavailable');
+  });
+
+  it('survives conflicting writes to claims while their allocate tasks run: no unhandled rejection, all Ready', async function () {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      sim.admin.setKnobs({ taskDurationMs: 300 });
+      const names = Array.from({ length: 15 }, (_, i) => `busy-${i}`);
+      await Promise.all(names.map((n) => kube.create(resources.fip, floatingIPClaim(ns, n, {}))));
+      // Another writer keeps changing the claims, so guard writes guarded by resourceVersion meet 409s.
+      let stop = false;
+      const meddler = (async () => {
+        for (let round = 0; !stop && round < 200; round++) {
+          await Promise.all(names.map((n) => kube.patch(resources.fip, n, ns, { metadata: { labels: { round: String(round) } } }).catch(() => undefined)));
+        }
+      })();
+      const ready = await Promise.all(names.map((n) => waitFor<ClaimObj>(kube, resources.fip, ns, n, isReady, 60_000)));
+      stop = true;
+      await meddler;
+      assert.equal(new Set(ready.map((c) => c?.status?.address)).size, names.length);
+      assert.deepEqual(unhandled, []);
+    } finally {
+      sim.admin.setKnobs({ taskDurationMs: 30 });
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 
   it('shares allocate calls: seven pending claims take two allocate tasks', async function () {

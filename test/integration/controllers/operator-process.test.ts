@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseMarker } from '../../../src/controllers/ipam/marker.ts';
+import { parseMarker } from '../../../src/reconcile/index.ts';
 import type { KubeClient, KubeObject, ResourceType } from '../../../src/runtime/index.ts';
 import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
 import { createTenantConnection, floatingIPClaim, isReady, resources, userClient, waitFor } from '../../harness/operator.ts';

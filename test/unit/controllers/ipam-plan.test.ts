@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
-import { groupKeyOf, parseGroupKey, type Claim } from '../../../src/controllers/ipam/group.ts';
-import { formatMarker, parseMarker } from '../../../src/controllers/ipam/marker.ts';
+import { groupKeyOf, groupKeys, type Claim } from '../../../src/controllers/ipam/group.ts';
+
+const parseGroupKey = (text: string) => groupKeys.decode(text);
+const encoded = (c: Claim) => groupKeys.encode(groupKeyOf(c));
+import { formatMarker, parseMarker } from '../../../src/reconcile/index.ts';
 import { plan, type Action, type AllocationView, type ClaimView, type PlanInput } from '../../../src/controllers/ipam/plan.ts';
 
 const cluster = 'c0ffee00-0000-4000-8000-000000000001';
@@ -187,9 +190,9 @@ describe('allocation group keys', function () {
       claim({ connectionRef: { kind: 'ClusterVCDConnection', name: 'provider' }, org: { name: 'acme' }, ipSpace: { id: 'urn:vcloud:ipSpace:1a' } }),
       claim({ connectionRef: { kind: 'ClusterVCDConnection', name: 'provider' }, org: { id: 'urn:vcloud:org:9' }, ipSpace: { name: 'odd|name with spaces' } }),
     ];
-    assert.deepEqual(parseGroupKey(groupKeyOf(cases[0]!)), { connectionRef: { kind: 'VCDConnection', name: 'acme' }, namespace: 'team-a', ipSpace: { name: 'public-ips' } });
-    assert.deepEqual(parseGroupKey(groupKeyOf(cases[1]!)), { connectionRef: { kind: 'ClusterVCDConnection', name: 'provider' }, org: { name: 'acme' }, ipSpace: { id: 'urn:vcloud:ipSpace:1a' } });
-    assert.deepEqual(parseGroupKey(groupKeyOf(cases[2]!)), {
+    assert.deepEqual(parseGroupKey(encoded(cases[0]!)), { connectionRef: { kind: 'VCDConnection', name: 'acme' }, namespace: 'team-a', ipSpace: { name: 'public-ips' } });
+    assert.deepEqual(parseGroupKey(encoded(cases[1]!)), { connectionRef: { kind: 'ClusterVCDConnection', name: 'provider' }, org: { name: 'acme' }, ipSpace: { id: 'urn:vcloud:ipSpace:1a' } });
+    assert.deepEqual(parseGroupKey(encoded(cases[2]!)), {
       connectionRef: { kind: 'ClusterVCDConnection', name: 'provider' },
       org: { id: 'urn:vcloud:org:9' },
       ipSpace: { name: 'odd|name with spaces' },
@@ -197,6 +200,13 @@ describe('allocation group keys', function () {
   });
 
   it('rejects keys it did not make', function () {
-    for (const k of ['team-a/web', '', 'VCDConnection/a/b|ipSpace:name=x', 'Foo/x|org:|ipSpace:name=y']) assert.equal(parseGroupKey(k), undefined, k);
+    for (const k of ['team-a/web', '', 'VCDConnection/a/b|ipSpace:name=x', 'Foo/x|org:|ipSpace:name=y', 'allocation-group:{"ipSpace":{}}', 'edge:{"ipSpace":{"name":"x"}}'])
+      assert.equal(parseGroupKey(k), undefined, k);
+  });
+
+  it('encodes equal references equally, whatever their field order', function () {
+    const a = claim({ connectionRef: { name: 'provider', kind: 'ClusterVCDConnection' }, ipSpace: { name: 'x' }, org: { name: 'acme' } });
+    const b = claim({ org: { name: 'acme' }, ipSpace: { name: 'x' }, connectionRef: { kind: 'ClusterVCDConnection', name: 'provider' } }, 'other-namespace');
+    assert.equal(encoded(a), encoded(b), 'a ClusterVCDConnection group does not depend on the namespace');
   });
 });
