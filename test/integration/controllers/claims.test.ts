@@ -141,7 +141,8 @@ describe('IP claims end to end', function () {
     process.on('unhandledRejection', onUnhandled);
     try {
       sim.admin.setKnobs({ taskDurationMs: 300 });
-      const names = Array.from({ length: 15 }, (_, i) => `busy-${i}`);
+      // Eight: the fixture gives acme a quota of ten floating IPs.
+      const names = Array.from({ length: 8 }, (_, i) => `busy-${i}`);
       await Promise.all(names.map((n) => kube.create(resources.fip, floatingIPClaim(ns, n, {}))));
       // Another writer keeps changing the claims, so guard writes guarded by resourceVersion meet 409s.
       let stop = false;
