@@ -4,8 +4,8 @@ import type { KubeObject, Manager } from '../runtime/index.ts';
 import { ClusterVCDConnectionResource, VCDConnectionResource, type ClusterVCDConnection, type VCDConnection } from '../api/index.ts';
 import { Directory } from '../reconcile/index.ts';
 import { clusterIdentity } from './cluster-identity.ts';
-import { connectionController, NamespaceResource, SecretResource } from './connections/controller.ts';
-import { ConnectionPool, type Secret } from './connections/pool.ts';
+import { NamespaceResource, SecretResource, VcdConnectionPool, type Secret } from '../reconcile/connections/index.ts';
+import { connectionController } from './connections/controller.ts';
 import type { ControllerDeps } from './deps.ts';
 import { claimController } from './ipam/controller.ts';
 import { ipSpaceController } from './ipspace/controller.ts';
@@ -33,13 +33,13 @@ export interface OperatorOptions {
 
 export interface Operator {
   deps: ControllerDeps;
-  pool: ConnectionPool;
+  pool: VcdConnectionPool;
   close(): Promise<void>;
 }
 
 export async function registerControllers(manager: Manager, opts: OperatorOptions): Promise<Operator> {
   const taskTimeoutMs = opts.taskTimeoutMs ?? 600_000;
-  const pool = new ConnectionPool({
+  const pool = new VcdConnectionPool({
     vcdConnections: manager.informer<VCDConnection>(VCDConnectionResource),
     clusterConnections: manager.informer<ClusterVCDConnection>(ClusterVCDConnectionResource),
     secrets: manager.informer<Secret>(SecretResource),

@@ -1,29 +1,26 @@
-// Logged-in VCD clients, one per connection object, shared by every controller. A client is
-// rebuilt when what it was built from changes (the connection's spec or its Secret's
-// resourceVersion), so a rotated Secret takes effect without a restart. Tenancy is enforced here,
-// in the one place every use of a connection passes through:
+// Logged-in VCD clients, one per VCDConnection or ClusterVCDConnection, shared by every
+// controller: the VCD instance of the generic client cache. Tenancy is enforced here, in the one
+// place every use of a connection passes through:
 // - a VCDConnection serves only objects in its own namespace, with a Secret from that namespace;
 // - a ClusterVCDConnection reads its Secret from the operator's namespace only, and serves only
 //   namespaces its allowedNamespaces selector matches, plus the operator's own namespace (only that
 //   one when the selector is absent).
 import type { Logger } from 'pino';
-import type { ClusterVCDConnection, ConnectionKind, ConnectionRef, Reason, VCDConnection } from '../../api/index.ts';
+import type { ClusterVCDConnection, ConnectionRef, Reason, VCDConnection } from '../../api/index.ts';
 import { CredentialKeys, Reasons } from '../../api/index.ts';
 import { UnsupportedApiVersionError, VcdAuthError, type VcdClient, type VcdConnectOptions } from '../../clients/vcd/index.ts';
 import type { KubeObject, SupervisedInformer } from '../../runtime/index.ts';
+import { ClientCache } from './client-cache.ts';
+import { ConnectionFailure } from './failure.ts';
+import { connectionKey, type Connection } from './keys.ts';
+import { secretValue, type Secret } from './resources.ts';
 import { matchesSelector } from './selector.ts';
-
-export interface Secret extends KubeObject {
-  data?: Record<string, string>;
-}
-
-export type Connection = VCDConnection | ClusterVCDConnection;
 
 export type Resolution =
   | { ok: true; client: VcdClient; connection: Connection }
   | { ok: false; reason: Reason; message: string };
 
-export interface ConnectionPoolOptions {
+export interface VcdConnectionPoolOptions {
   vcdConnections: SupervisedInformer<VCDConnection>;
   clusterConnections: SupervisedInformer<ClusterVCDConnection>;
   secrets: SupervisedInformer<Secret>;
@@ -39,48 +36,17 @@ export interface ConnectionPoolOptions {
   now?: () => number;
 }
 
-interface Entry {
-  fingerprint: string;
-  client: Promise<VcdClient>;
-  failedAt?: number;
-  failure?: { reason: Reason; message: string };
-}
+export class VcdConnectionPool {
+  readonly #o: VcdConnectionPoolOptions;
+  readonly #cache: ClientCache<VcdClient>;
 
-export class ConnectionFailure extends Error {
-  readonly reason: Reason;
-  constructor(reason: Reason, message: string) {
-    super(message);
-    this.name = 'ConnectionFailure';
-    this.reason = reason;
-  }
-}
-
-function decode(secret: Secret, key: string): string | undefined {
-  const v = secret.data?.[key];
-  return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8').trim();
-}
-
-/**
- * The one name of a connection across the operator: the pool's cache key and the value of the
- * controllers' by-connection indexes. A reference from an object in `namespace` and the
- * connection object itself give the same key.
- */
-export function connectionKeyOf(kind: ConnectionKind, name: string, namespace: string | undefined): string {
-  return kind === 'ClusterVCDConnection' ? `ClusterVCDConnection/${name}` : `VCDConnection/${namespace ?? ''}/${name}`;
-}
-
-export function connectionKey(conn: Connection): string {
-  return connectionKeyOf(conn.kind, conn.metadata?.name ?? '', conn.metadata?.namespace);
-}
-
-export class ConnectionPool {
-  readonly #o: ConnectionPoolOptions;
-  readonly #entries = new Map<string, Entry>();
-  readonly #now: () => number;
-
-  constructor(opts: ConnectionPoolOptions) {
+  constructor(opts: VcdConnectionPoolOptions) {
     this.#o = opts;
-    this.#now = opts.now ?? Date.now;
+    this.#cache = new ClientCache<VcdClient>({
+      classify: classifyConnectError,
+      ...(opts.failureHoldMs !== undefined ? { failureHoldMs: opts.failureHoldMs } : {}),
+      ...(opts.now ? { now: opts.now } : {}),
+    });
   }
 
   /** Where ClusterVCDConnection Secrets live; the operator's own work may use any connection from here. */
@@ -136,71 +102,48 @@ export class ConnectionPool {
     const secret = this.#o.secrets.get(`${secretNs}/${secretName}`);
     if (!secret) throw new ConnectionFailure(Reasons.SecretNotFound, `Secret ${secretNs}/${secretName} does not exist.`);
     const fingerprint = JSON.stringify([conn.metadata?.uid, conn.spec, secret.metadata?.uid, secret.metadata?.resourceVersion]);
-    const existing = this.#entries.get(key);
-    if (existing && existing.fingerprint === fingerprint) {
-      const hold = this.#o.failureHoldMs ?? 5000;
-      if (!existing.failure) return existing.client;
-      if (opts.honourHold && this.#now() - (existing.failedAt ?? 0) < hold) throw new ConnectionFailure(existing.failure.reason, existing.failure.message);
-    }
-    const auth = this.#credentials(secret, `${secretNs}/${secretName}`);
-    const client = this.#o.connect({
-      ...this.#o.clientOptions,
-      url: conn.spec.url,
-      org: conn.spec.org,
-      auth,
-      ...(conn.spec.caBundle ? { caPem: conn.spec.caBundle } : {}),
-      ...(conn.spec.insecureSkipTLSVerify ? { insecureSkipVerify: true } : {}),
-      ...(conn.spec.apiVersion ? { apiVersion: conn.spec.apiVersion } : {}),
-      logger: this.#o.logger.child({ connection: key }),
-    });
-    const entry: Entry = { fingerprint, client };
-    this.#entries.set(key, entry);
-    if (existing) this.#retire(existing);
-    try {
-      return await client;
-    } catch (err) {
-      const failure = classifyConnectError(err);
-      entry.failure = failure;
-      entry.failedAt = this.#now();
-      throw new ConnectionFailure(failure.reason, failure.message);
-    }
+    return this.#cache.get(
+      key,
+      fingerprint,
+      () =>
+        this.#o.connect({
+          ...this.#o.clientOptions,
+          url: conn.spec.url,
+          org: conn.spec.org,
+          auth: credentials(secret, `${secretNs}/${secretName}`),
+          ...(conn.spec.caBundle ? { caPem: conn.spec.caBundle } : {}),
+          ...(conn.spec.insecureSkipTLSVerify ? { insecureSkipVerify: true } : {}),
+          ...(conn.spec.apiVersion ? { apiVersion: conn.spec.apiVersion } : {}),
+          logger: this.#o.logger.child({ connection: key }),
+        }),
+      opts,
+    );
   }
 
   /** Forget a connection that was deleted; its client logs out. */
   forget(key: string): void {
-    const entry = this.#entries.get(key);
-    if (!entry) return;
-    this.#entries.delete(key);
-    this.#retire(entry);
+    this.#cache.forget(key);
   }
 
   async closeAll(): Promise<void> {
-    const entries = [...this.#entries.values()];
-    this.#entries.clear();
-    await Promise.all(entries.map((e) => e.client.then((c) => c.close()).catch(() => undefined)));
+    await this.#cache.closeAll();
   }
+}
 
-  #retire(entry: Entry): void {
-    // In-flight calls on the old client finish first; nothing waits on the logout.
-    entry.client.then((c) => setTimeout(() => void c.close().catch(() => undefined), 30_000).unref()).catch(() => undefined);
-  }
-
-  #credentials(secret: Secret, where: string): VcdConnectOptions['auth'] {
-    const apiToken = decode(secret, CredentialKeys.apiToken);
-    if (apiToken) return { apiToken };
-    const username = decode(secret, CredentialKeys.username);
-    const password = decode(secret, CredentialKeys.password);
-    if (username && password) return { username, password };
-    throw new ConnectionFailure(
-      Reasons.SecretNotFound,
-      `Secret ${where} has neither ${CredentialKeys.apiToken} nor both ${CredentialKeys.username} and ${CredentialKeys.password}.`,
-    );
-  }
+function credentials(secret: Secret, where: string): VcdConnectOptions['auth'] {
+  const apiToken = secretValue(secret, CredentialKeys.apiToken);
+  if (apiToken) return { apiToken };
+  const username = secretValue(secret, CredentialKeys.username);
+  const password = secretValue(secret, CredentialKeys.password);
+  if (username && password) return { username, password };
+  throw new ConnectionFailure(
+    Reasons.SecretNotFound,
+    `Secret ${where} has neither ${CredentialKeys.apiToken} nor both ${CredentialKeys.username} and ${CredentialKeys.password}.`,
+  );
 }
 
 function classifyConnectError(err: unknown): { reason: Reason; message: string } {
   const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof ConnectionFailure) return { reason: err.reason, message: err.message };
   if (err instanceof VcdAuthError) return { reason: Reasons.CredentialsInvalid, message: `Login failed: ${message}. Check the credentials in the Secret.` };
   if (err instanceof UnsupportedApiVersionError) return { reason: Reasons.UnsupportedAPIVersion, message };
   return { reason: Reasons.Unreachable, message: `Cannot reach VCD: ${message}` };
