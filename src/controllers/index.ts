@@ -34,6 +34,7 @@ export interface OperatorOptions {
 export interface Operator {
   deps: ControllerDeps;
   pool: VcdConnectionPool;
+  /** Logs every client out now; the manager's stop() also does (idempotent). */
   close(): Promise<void>;
 }
 
@@ -61,6 +62,8 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
     claimWorkers: opts.claimWorkers ?? 16,
     directory: new Directory({ clock: manager.clock }),
   };
+  // Logged-in clients live as long as the manager: it logs them out after the last reconcile.
+  manager.add(pool.runnable());
   const withNs = { ...deps, operatorNamespace: opts.operatorNamespace };
   manager.addController(connectionController('VCDConnection', withNs));
   manager.addController(connectionController('ClusterVCDConnection', withNs));

@@ -4,6 +4,7 @@
 // each retry it, and every client closed when its connection is forgotten or the pool shuts down.
 // A VCD, NSX or vCenter pool is this cache plus how to build its client and who may use it.
 import type { Reason } from '../../api/index.ts';
+import type { Runnable } from '../../runtime/index.ts';
 import { ConnectionFailure } from './failure.ts';
 
 export interface Closable {
@@ -87,6 +88,17 @@ export class ClientCache<C extends Closable> {
     for (const t of this.#retiring) clearTimeout(t);
     this.#retiring.clear();
     await Promise.all([...entries, ...this.#retired.splice(0)].map((e) => e.client.then((c) => c.close()).catch(() => undefined)));
+  }
+
+  /** The cache in a manager's lifecycle: it lives as long as the manager and closes every client on stop. */
+  runnable(name: string): Runnable {
+    return {
+      name,
+      start: async (signal) => {
+        if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+        await this.closeAll();
+      },
+    };
   }
 
   #retire(entry: Entry<C>): void {

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { ClusterVCDConnection, ConnectionRef, Reason, VCDConnection } from '../../api/index.ts';
 import { CredentialKeys, Reasons } from '../../api/index.ts';
 import { UnsupportedApiVersionError, VcdAuthError, type VcdClient, type VcdConnectOptions } from '../../clients/vcd/index.ts';
-import type { KubeObject, SupervisedInformer } from '../../runtime/index.ts';
+import type { KubeObject, Runnable, SupervisedInformer } from '../../runtime/index.ts';
 import { ClientCache } from './client-cache.ts';
 import { ConnectionFailure } from './failure.ts';
 import { connectionKey, type Connection } from './keys.ts';
@@ -127,6 +127,11 @@ export class VcdConnectionPool {
 
   async closeAll(): Promise<void> {
     await this.#cache.closeAll();
+  }
+
+  /** Register with Manager.add: every client logs out when the manager stops. */
+  runnable(): Runnable {
+    return this.#cache.runnable('vcd-connection-pool');
   }
 }
 
