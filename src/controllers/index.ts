@@ -49,7 +49,8 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
     logger: manager.logger,
     connect: opts.connect ?? ((o) => VcdClient.connect(o)),
     // Many groups wait on tasks at once; 32 requests in flight per connection keeps them moving.
-    clientOptions: { taskTimeoutMs, maxInFlight: 32, ...opts.clientOptions },
+    // Every client's request metrics go to the registry /metrics serves, labelled by connection.
+    clientOptions: { taskTimeoutMs, maxInFlight: 32, metrics: manager.metrics.registry, ...opts.clientOptions },
   });
   const deps: ControllerDeps = {
     manager,

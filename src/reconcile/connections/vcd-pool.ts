@@ -29,7 +29,7 @@ export interface VcdConnectionPoolOptions {
   operatorNamespace: string;
   logger: Logger;
   connect: (opts: VcdConnectOptions) => Promise<VcdClient>;
-  /** Options every client gets (task deadline, metrics registry, logger...). */
+  /** Options every client gets (task deadline, the manager's metrics registry...). */
   clientOptions?: Partial<VcdConnectOptions>;
   /** A failed login is not retried for this long by users of the pool (the connection controller retries on its own). */
   failureHoldMs?: number;
@@ -115,6 +115,7 @@ export class VcdConnectionPool {
           ...(conn.spec.insecureSkipTLSVerify ? { insecureSkipVerify: true } : {}),
           ...(conn.spec.apiVersion ? { apiVersion: conn.spec.apiVersion } : {}),
           logger: this.#o.logger.child({ connection: key }),
+          metricsConnection: key,
         }),
       opts,
     );
