@@ -26,7 +26,7 @@ describe('operator binary /metrics', function () {
     child.stderr?.on('data', (d: Buffer) => output.push(d.toString()));
     return new Promise((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`operator exited with ${code}: ${output.join('').slice(-2000)}`)));
-      createInterface({ input: child.stdout! }).on('line', (line) => {
+      createInterface({ input: child.stdout }).on('line', (line) => {
         output.push(line);
         try {
           const rec = JSON.parse(line) as { msg?: string; probePort?: number };
