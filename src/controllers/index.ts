@@ -48,6 +48,7 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
     operatorNamespace: opts.operatorNamespace,
     logger: manager.logger,
     connect: opts.connect ?? ((o) => VcdClient.connect(o)),
+    clock: manager.clock,
     // Many groups wait on tasks at once; 32 requests in flight per connection keeps them moving.
     // Every client's request metrics go to the registry /metrics serves, labelled by connection.
     clientOptions: { taskTimeoutMs, maxInFlight: 32, metrics: manager.metrics.registry, ...opts.clientOptions },

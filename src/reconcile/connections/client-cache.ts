@@ -4,7 +4,7 @@
 // each retry it, and every client closed when its connection is forgotten or the pool shuts down.
 // A VCD, NSX or vCenter pool is this cache plus how to build its client and who may use it.
 import type { Reason } from '../../api/index.ts';
-import type { Runnable } from '../../runtime/index.ts';
+import { systemClock, type Clock, type Runnable, type TimerHandle } from '../../runtime/index.ts';
 import { ConnectionFailure } from './failure.ts';
 
 export interface Closable {
@@ -16,7 +16,8 @@ export interface ClientCacheOptions {
   failureHoldMs?: number;
   /** How long a replaced client stays open for calls still using it. Default 30 s. */
   retireAfterMs?: number;
-  now?: () => number;
+  /** Time of failures and of delayed closes; the system clock by default. */
+  clock?: Clock;
   /** Maps a build error to a reason and message; ConnectionFailure is kept as it is. */
   classify: (err: unknown) => { reason: Reason; message: string };
 }
@@ -31,13 +32,13 @@ interface Entry<C> {
 export class ClientCache<C extends Closable> {
   readonly #o: ClientCacheOptions;
   readonly #entries = new Map<string, Entry<C>>();
-  readonly #now: () => number;
-  readonly #retiring = new Set<ReturnType<typeof setTimeout>>();
+  readonly #clock: Clock;
+  readonly #retiring = new Set<TimerHandle>();
   readonly #retired: Entry<C>[] = [];
 
   constructor(opts: ClientCacheOptions) {
     this.#o = opts;
-    this.#now = opts.now ?? Date.now;
+    this.#clock = opts.clock ?? systemClock;
   }
 
   /** Number of cached connections (logged in, logging in, or held after a failure). */
@@ -54,7 +55,7 @@ export class ClientCache<C extends Closable> {
     if (existing && existing.fingerprint === fingerprint) {
       if (!existing.failure) return existing.client;
       const hold = this.#o.failureHoldMs ?? 5000;
-      if (opts.honourHold && this.#now() - (existing.failedAt ?? 0) < hold) throw new ConnectionFailure(existing.failure.reason, existing.failure.message);
+      if (opts.honourHold && this.#clock.now() - (existing.failedAt ?? 0) < hold) throw new ConnectionFailure(existing.failure.reason, existing.failure.message);
     }
     // A build that throws before its first await is a failed login like any other.
     const client = (async () => build())();
@@ -68,7 +69,7 @@ export class ClientCache<C extends Closable> {
     } catch (err) {
       const failure = err instanceof ConnectionFailure ? { reason: err.reason, message: err.message } : this.#o.classify(err);
       entry.failure = failure;
-      entry.failedAt = this.#now();
+      entry.failedAt = this.#clock.now();
       throw new ConnectionFailure(failure.reason, failure.message);
     }
   }
@@ -85,7 +86,7 @@ export class ClientCache<C extends Closable> {
   async closeAll(): Promise<void> {
     const entries = [...this.#entries.values()];
     this.#entries.clear();
-    for (const t of this.#retiring) clearTimeout(t);
+    for (const t of this.#retiring) t.cancel();
     this.#retiring.clear();
     await Promise.all([...entries, ...this.#retired.splice(0)].map((e) => e.client.then((c) => c.close()).catch(() => undefined)));
   }
@@ -104,13 +105,12 @@ export class ClientCache<C extends Closable> {
   #retire(entry: Entry<C>): void {
     // In-flight calls on the old client finish first; nothing waits on the logout.
     this.#retired.push(entry);
-    const timer = setTimeout(() => {
+    const timer = this.#clock.setTimeout(() => {
       this.#retiring.delete(timer);
       const i = this.#retired.indexOf(entry);
       if (i >= 0) this.#retired.splice(i, 1);
       void entry.client.then((c) => c.close()).catch(() => undefined);
     }, this.#o.retireAfterMs ?? 30_000);
-    timer.unref();
     this.#retiring.add(timer);
   }
 }

@@ -5,4 +5,5 @@ export { ConnectionFailure } from './failure.ts';
 export { connectionKey, connectionKeyOf, type Connection } from './keys.ts';
 export { NamespaceResource, SecretResource, secretValue, type Secret } from './resources.ts';
 export { matchesSelector } from './selector.ts';
-export { VcdConnectionPool, type Resolution, type VcdConnectionPoolOptions } from './vcd-pool.ts';
+export { boundOrgs } from './tenancy.ts';
+export { VcdConnectionPool, type ResolveOptions, type Resolution, type VcdConnectionPoolOptions } from './vcd-pool.ts';

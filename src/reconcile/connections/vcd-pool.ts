@@ -4,21 +4,39 @@
 // - a VCDConnection serves only objects in its own namespace, with a Secret from that namespace;
 // - a ClusterVCDConnection reads its Secret from the operator's namespace only, and serves only
 //   namespaces its allowedNamespaces selector matches, plus the operator's own namespace (only that
-//   one when the selector is absent).
+//   one when the selector is absent);
+// - when a ClusterVCDConnection has spec.tenants, a namespace other than the operator's acts only
+//   for the orgs the entries matching its labels bind it to (see tenancy.ts).
 import type { Logger } from 'pino';
-import type { ClusterVCDConnection, ConnectionRef, Reason, VCDConnection } from '../../api/index.ts';
+import type { CloudRef, ClusterVCDConnection, ConnectionRef, Reason, VCDConnection } from '../../api/index.ts';
 import { CredentialKeys, Reasons } from '../../api/index.ts';
 import { UnsupportedApiVersionError, VcdAuthError, type VcdClient, type VcdConnectOptions } from '../../clients/vcd/index.ts';
-import type { KubeObject, Runnable, SupervisedInformer } from '../../runtime/index.ts';
+import type { Clock, KubeObject, Runnable, SupervisedInformer } from '../../runtime/index.ts';
 import { ClientCache } from './client-cache.ts';
 import { ConnectionFailure } from './failure.ts';
 import { connectionKey, type Connection } from './keys.ts';
 import { secretValue, type Secret } from './resources.ts';
 import { matchesSelector } from './selector.ts';
+import { boundOrgs, describeBinding, isBound } from './tenancy.ts';
 
 export type Resolution =
-  | { ok: true; client: VcdClient; connection: Connection }
+  | {
+      ok: true;
+      client: VcdClient;
+      connection: Connection;
+      /** The org asked for in resolve(), with its name when it was named by id (looked up once here). */
+      org?: { name?: string; id?: string };
+    }
   | { ok: false; reason: Reason; message: string };
+
+export interface ResolveOptions {
+  /**
+   * The organization the caller acts for (a claim's spec.org, an edge's org), by name or id.
+   * Absent: the connection's own org (spec.org). Checked against a ClusterVCDConnection's
+   * spec.tenants; an id is looked up through the connection before the check.
+   */
+  org?: CloudRef;
+}
 
 export interface VcdConnectionPoolOptions {
   vcdConnections: SupervisedInformer<VCDConnection>;
@@ -33,7 +51,9 @@ export interface VcdConnectionPoolOptions {
   clientOptions?: Partial<VcdConnectOptions>;
   /** A failed login is not retried for this long by users of the pool (the connection controller retries on its own). */
   failureHoldMs?: number;
-  now?: () => number;
+  /** How long a replaced client stays open for calls still using it. Default 30 s. */
+  retireAfterMs?: number;
+  clock?: Clock;
 }
 
 export class VcdConnectionPool {
@@ -45,7 +65,8 @@ export class VcdConnectionPool {
     this.#cache = new ClientCache<VcdClient>({
       classify: classifyConnectError,
       ...(opts.failureHoldMs !== undefined ? { failureHoldMs: opts.failureHoldMs } : {}),
-      ...(opts.now ? { now: opts.now } : {}),
+      ...(opts.retireAfterMs !== undefined ? { retireAfterMs: opts.retireAfterMs } : {}),
+      ...(opts.clock ? { clock: opts.clock } : {}),
     });
   }
 
@@ -77,18 +98,46 @@ export class VcdConnectionPool {
     return { ok: true, connection: conn };
   }
 
-  /** A logged-in client for a reference made from `namespace`, or why there is none. */
-  async resolve(ref: ConnectionRef, namespace: string): Promise<Resolution> {
+  /**
+   * A logged-in client for a reference made from `namespace`, acting for `opts.org`, or why there
+   * is none: ConnectionNotFound, ConnectionNotAllowed, OrgNotAllowed (refused before any call to
+   * VCD when the org is named by name), OrgNotFound (an org id VCD does not know),
+   * ConnectionNotReady. Errors of the org lookup by id other than not-found are thrown.
+   */
+  async resolve(ref: ConnectionRef, namespace: string, opts: ResolveOptions = {}): Promise<Resolution> {
     const found = this.lookup(ref, namespace);
     if (!found.ok) return found;
+    const conn = found.connection;
+    const bound = conn.kind === 'ClusterVCDConnection' && namespace !== this.#o.operatorNamespace ? boundOrgs(conn, this.#o.namespaces.get(namespace)?.metadata?.labels) : undefined;
+    const org = opts.org?.id ? { id: opts.org.id } : { name: opts.org?.name ?? conn.spec.org };
+    if (bound && org.name !== undefined && !isBound(bound, org.name)) return this.#orgNotAllowed(conn.metadata?.name ?? '', namespace, org.name, bound);
+    let client: VcdClient;
     try {
-      return { ok: true, client: await this.clientFor(found.connection, { honourHold: true }), connection: found.connection };
+      client = await this.clientFor(conn, { honourHold: true });
     } catch (err) {
       if (err instanceof ConnectionFailure) {
-        return { ok: false, reason: Reasons.ConnectionNotReady, message: `${connectionKey(found.connection)} is not ready: ${err.message}` };
+        return { ok: false, reason: Reasons.ConnectionNotReady, message: `${connectionKey(conn)} is not ready: ${err.message}` };
       }
       throw err;
     }
+    if (bound && org.id !== undefined) {
+      // Bindings are by name; an id is checked once VCD has said whose it is (a GET, never a write).
+      const named = await client.orgs.get(org.id);
+      if (!named) return { ok: false, reason: Reasons.OrgNotFound, message: `No organization with id ${org.id} exists in VCD. Check spec.org.` };
+      if (!isBound(bound, named.name)) return this.#orgNotAllowed(conn.metadata?.name ?? '', namespace, `${named.name} (${org.id})`, bound);
+      return { ok: true, client, connection: conn, org: { id: org.id, name: named.name } };
+    }
+    return { ok: true, client, connection: conn, ...(opts.org ? { org: opts.org.id ? { id: opts.org.id } : { name: org.name } } : {}) };
+  }
+
+  #orgNotAllowed(connection: string, namespace: string, org: string, bound: string[]): Resolution {
+    return {
+      ok: false,
+      reason: Reasons.OrgNotAllowed,
+      message:
+        `ClusterVCDConnection ${connection} binds namespace ${namespace} to ${describeBinding(bound)}, not to org ${org}. ` +
+        `To allow it, the platform team adds the org to the orgs of a spec.tenants entry of the connection whose namespaceSelector matches namespace ${namespace}.`,
+    };
   }
 
   /**
