@@ -73,7 +73,9 @@ describe('operator binary /metrics', function () {
     proc?.removeAllListeners('exit');
     const exited = new Promise<number | null>((resolve) => proc?.once('exit', (code) => resolve(code)));
     proc?.kill('SIGTERM');
+    const logouts = sim.admin.callCount('DELETE /cloudapi/1.0.0/sessions/current');
     assert.equal(await exited, 0);
+    assert.equal(sim.admin.callCount('DELETE /cloudapi/1.0.0/sessions/current'), logouts + 1, 'the connection logged out of VCD on the way out');
     proc = undefined;
   });
 });
