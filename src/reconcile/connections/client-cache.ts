@@ -2,7 +2,11 @@
 // rebuilt when what they were built from changes (the connection's spec, its Secret's
 // resourceVersion), a failed login held for a while so many users of a broken connection do not
 // each retry it, and every client closed when its connection is forgotten or the pool shuts down.
-// A VCD, NSX or vCenter pool is this cache plus how to build its client and who may use it.
+// A VCD, NSX or vCenter pool is this cache plus how to build its client and who may use it. An
+// NSX pool, for instance, is: look the cluster-scoped NSXConnection up, read its Secret from the
+// operator namespace with credentialsSecret(), then
+//   cache.get(`NSXConnection/${name}`, clientFingerprint(conn, secret), () => NsxClient.connect({...}))
+// with a classify() for NSX login errors, and runnable() registered with the manager.
 import type { Reason } from '../../api/index.ts';
 import { systemClock, type Clock, type Runnable, type TimerHandle } from '../../runtime/index.ts';
 import { ConnectionFailure } from './failure.ts';

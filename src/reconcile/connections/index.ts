@@ -3,7 +3,7 @@
 export { ClientCache, type ClientCacheOptions, type Closable } from './client-cache.ts';
 export { ConnectionFailure } from './failure.ts';
 export { connectionKey, connectionKeyOf, type Connection } from './keys.ts';
-export { NamespaceResource, SecretResource, secretValue, type Secret } from './resources.ts';
+export { clientFingerprint, credentialsSecret, NamespaceResource, SecretResource, secretValue, type Secret } from './resources.ts';
 export { matchesSelector } from './selector.ts';
 export { boundOrgs } from './tenancy.ts';
 export { VcdConnectionPool, type ResolveOptions, type Resolution, type VcdConnectionPoolOptions } from './vcd-pool.ts';

@@ -15,7 +15,7 @@ import type { Clock, KubeObject, Runnable, SupervisedInformer } from '../../runt
 import { ClientCache } from './client-cache.ts';
 import { ConnectionFailure } from './failure.ts';
 import { connectionKey, type Connection } from './keys.ts';
-import { secretValue, type Secret } from './resources.ts';
+import { clientFingerprint, credentialsSecret, secretValue, type Secret } from './resources.ts';
 import { matchesSelector } from './selector.ts';
 import { boundOrgs, describeBinding, isBound } from './tenancy.ts';
 
@@ -148,12 +148,10 @@ export class VcdConnectionPool {
     const key = connectionKey(conn);
     const secretNs = conn.kind === 'ClusterVCDConnection' ? this.#o.operatorNamespace : (conn.metadata?.namespace ?? '');
     const secretName = conn.spec.credentialsSecretRef.name;
-    const secret = this.#o.secrets.get(`${secretNs}/${secretName}`);
-    if (!secret) throw new ConnectionFailure(Reasons.SecretNotFound, `Secret ${secretNs}/${secretName} does not exist.`);
-    const fingerprint = JSON.stringify([conn.metadata?.uid, conn.spec, secret.metadata?.uid, secret.metadata?.resourceVersion]);
+    const secret = credentialsSecret(this.#o.secrets, secretNs, secretName);
     return this.#cache.get(
       key,
-      fingerprint,
+      clientFingerprint(conn, secret),
       () =>
         this.#o.connect({
           ...this.#o.clientOptions,
