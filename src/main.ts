@@ -105,6 +105,9 @@ function main(): void {
     },
     probes: { port: probePort },
   });
+  // SIGTERM: stop taking work, finish in-flight reconciles, log out of VCD (the connection pool is
+  // one of the manager's runnables), release the lease, exit.
+  manager.handleSignals();
   registerControllers(manager, {
     operatorNamespace,
     ...(watchNamespace ? { watchNamespace } : {}),
@@ -112,23 +115,7 @@ function main(): void {
     ...(claimWorkers ? { claimWorkers } : {}),
     ...(maxInFlight ? { clientOptions: { maxInFlight } } : {}),
   })
-    .then(async (operator) => {
-      // SIGTERM: stop taking work, finish in-flight reconciles, release the lease, log out of VCD.
-      const shutdown = (signal: string): void => {
-        logger.info({ signal }, 'shutting down');
-        manager
-          .stop()
-          .then(() => operator.close())
-          .then(
-            () => process.exit(0),
-            (err: unknown) => {
-              logger.error({ err }, 'unclean shutdown');
-              process.exit(1);
-            },
-          );
-      };
-      process.once('SIGTERM', shutdown);
-      process.once('SIGINT', shutdown);
+    .then(async () => {
       await manager.start();
       logger.info({ watchNamespace: watchNamespace ?? '(all)', operatorNamespace, leaderElect, probePort: manager.probesPort }, 'vcd-operator started');
     })

@@ -88,6 +88,8 @@ export const Reasons = {
   ConnectionNotFound: 'ConnectionNotFound',
   ConnectionNotReady: 'ConnectionNotReady',
   ConnectionNotAllowed: 'ConnectionNotAllowed',
+  /** A namespace named an org its ClusterVCDConnection's spec.tenants does not bind it to. */
+  OrgNotAllowed: 'OrgNotAllowed',
   CredentialsInvalid: 'CredentialsInvalid',
   SecretNotFound: 'SecretNotFound',
   UnsupportedAPIVersion: 'UnsupportedAPIVersion',

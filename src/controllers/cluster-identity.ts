@@ -2,7 +2,7 @@
 // survives operator reinstalls and differs between clusters, so two clusters sharing one VCD never
 // adopt each other's allocations.
 import { type KubeClient, type KubeObject } from '../runtime/index.ts';
-import { NamespaceResource } from './connections/controller.ts';
+import { NamespaceResource } from '../reconcile/connections/index.ts';
 
 export async function clusterIdentity(client: KubeClient): Promise<string> {
   const ns = await client.get<KubeObject>(NamespaceResource, 'kube-system');

@@ -1,12 +1,12 @@
 // What every controller factory receives from the wiring in src/controllers/index.ts.
 import type { Manager } from '../runtime/index.ts';
 import type { Directory, EngineOptions } from '../reconcile/index.ts';
-import type { ConnectionPool } from './connections/pool.ts';
+import type { VcdConnectionPool } from '../reconcile/connections/index.ts';
 
 export interface ControllerDeps {
   manager: Manager;
   /** Logged-in VCD clients per connection, with the tenancy rules applied. */
-  pool: ConnectionPool;
+  pool: VcdConnectionPool;
   /** UID of the kube-system namespace: the cluster identity written into ownership markers. */
   clusterId: string;
   /** Whether the operator watches this namespace (all when it runs cluster-wide). */

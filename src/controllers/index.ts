@@ -4,8 +4,8 @@ import type { KubeObject, Manager } from '../runtime/index.ts';
 import { ClusterVCDConnectionResource, VCDConnectionResource, type ClusterVCDConnection, type VCDConnection } from '../api/index.ts';
 import { Directory } from '../reconcile/index.ts';
 import { clusterIdentity } from './cluster-identity.ts';
-import { connectionController, NamespaceResource, SecretResource } from './connections/controller.ts';
-import { ConnectionPool, type Secret } from './connections/pool.ts';
+import { NamespaceResource, SecretResource, VcdConnectionPool, type Secret } from '../reconcile/connections/index.ts';
+import { connectionController } from './connections/controller.ts';
 import type { ControllerDeps } from './deps.ts';
 import { claimController } from './ipam/controller.ts';
 import { ipSpaceController } from './ipspace/controller.ts';
@@ -33,13 +33,14 @@ export interface OperatorOptions {
 
 export interface Operator {
   deps: ControllerDeps;
-  pool: ConnectionPool;
+  pool: VcdConnectionPool;
+  /** Logs every client out now; the manager's stop() also does (idempotent). */
   close(): Promise<void>;
 }
 
 export async function registerControllers(manager: Manager, opts: OperatorOptions): Promise<Operator> {
   const taskTimeoutMs = opts.taskTimeoutMs ?? 600_000;
-  const pool = new ConnectionPool({
+  const pool = new VcdConnectionPool({
     vcdConnections: manager.informer<VCDConnection>(VCDConnectionResource),
     clusterConnections: manager.informer<ClusterVCDConnection>(ClusterVCDConnectionResource),
     secrets: manager.informer<Secret>(SecretResource),
@@ -47,8 +48,10 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
     operatorNamespace: opts.operatorNamespace,
     logger: manager.logger,
     connect: opts.connect ?? ((o) => VcdClient.connect(o)),
+    clock: manager.clock,
     // Many groups wait on tasks at once; 32 requests in flight per connection keeps them moving.
-    clientOptions: { taskTimeoutMs, maxInFlight: 32, ...opts.clientOptions },
+    // Every client's request metrics go to the registry /metrics serves, labelled by connection.
+    clientOptions: { taskTimeoutMs, maxInFlight: 32, metrics: manager.metrics.registry, ...opts.clientOptions },
   });
   const deps: ControllerDeps = {
     manager,
@@ -61,6 +64,8 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
     claimWorkers: opts.claimWorkers ?? 16,
     directory: new Directory({ clock: manager.clock }),
   };
+  // Logged-in clients live as long as the manager: it logs them out after the last reconcile.
+  manager.add(pool.runnable());
   const withNs = { ...deps, operatorNamespace: opts.operatorNamespace };
   manager.addController(connectionController('VCDConnection', withNs));
   manager.addController(connectionController('ClusterVCDConnection', withNs));

@@ -7,7 +7,7 @@ import type { Clock, TimerHandle } from './clock.ts';
 import { TerminalError } from './errors.ts';
 import type { EventRecorder } from './events.ts';
 import type { FinalizerHelper } from './finalizers.ts';
-import { errorSummary, type IndexFunc, type SupervisedInformer } from './informer.ts';
+import { errorSummary, scopedIndexName, type IndexFunc, type SupervisedInformer } from './informer.ts';
 import type { ReconcileResultLabel, RuntimeMetrics } from './metrics.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { jsonEqual } from './merge-patch.ts';
@@ -32,12 +32,27 @@ export interface ReconcileContext<T extends KubeObject = KubeObject> {
   events: EventRecorder;
   finalizers: FinalizerHelper;
   client: KubeClient;
+  /** Cached primary objects whose index `name` (declared in this controller's indexers) yields `value`. */
+  byIndex(name: string, value: string): T[];
 }
 
 export interface WatchDefinition {
   resource: ResourceType;
   /** Keys of this controller to reconcile when a related object changes. */
   keysFor(obj: unknown): string[];
+}
+
+/**
+ * A source of keys from outside Kubernetes (a message-bus subscription, a poller), controller-
+ * runtime's source.Channel: the manager runs it while this replica leads, as a runnable (restarted
+ * with backoff when it throws), and every key it passes to `enqueue` is reconciled like a key
+ * from an informer event. Reconcile still reads current state; the event only says when.
+ */
+export interface Source {
+  /** Unique within the controller; used in logs. */
+  name: string;
+  /** Runs until `signal` aborts; calls `enqueue` for every external event. */
+  start(enqueue: (keys: Iterable<string>) => void, signal: AbortSignal): Promise<void>;
 }
 
 export interface ControllerDefinition<T extends KubeObject = KubeObject> {
@@ -47,12 +62,18 @@ export interface ControllerDefinition<T extends KubeObject = KubeObject> {
   /** Keys of an object; default one key `namespace/name`. Many-to-one returns a shared key. */
   keysFor?(obj: T): string[];
   watches?: WatchDefinition[];
+  /** Non-Kubernetes inputs that enqueue keys of this controller. */
+  sources?: Source[];
   reconcile(key: string, ctx: ReconcileContext<T>): Promise<ReconcileResult | void>;
   /** Default 1. */
   maxConcurrentReconciles?: number;
   /** Every key of every cached primary object is enqueued this often (±10 %); absent: never. */
   resyncPeriodMs?: number;
-  /** Indexes added to the primary informer, e.g. { byEdge: (rule) => [edgeKey(rule)] }. */
+  /**
+   * Indexes added to the primary informer, e.g. { byEdge: (rule) => [edgeKey(rule)] }. They are
+   * scoped to this controller (stored as `<controller name>/<index name>`), so controllers sharing
+   * an informer may reuse names; look them up with ctx.byIndex or Manager.byIndex.
+   */
   indexers?: Record<string, IndexFunc<T>>;
   /**
    * Skip primary updates that change nothing but status (the echo of our own status writes).
@@ -99,7 +120,7 @@ export class Controller<T extends KubeObject = KubeObject> {
       metrics: deps.metrics.queueMetrics(def.name),
     });
     deps.metrics.initController(def.name, this.#concurrency);
-    for (const [name, fn] of Object.entries(def.indexers ?? {})) deps.primary.addIndexer(name, fn);
+    for (const [name, fn] of Object.entries(def.indexers ?? {})) deps.primary.addIndexer(name, fn, def.name);
 
     const keysFor = (obj: T): string[] => (def.keysFor ? def.keysFor(obj) : [objectKey(obj)]);
     const enqueue = (keys: () => string[]): void => {
@@ -128,6 +149,17 @@ export class Controller<T extends KubeObject = KubeObject> {
 
   get #concurrency(): number {
     return Math.max(1, this.#def.maxConcurrentReconciles ?? 1);
+  }
+
+  /** Adds keys from outside the informers (a Source); ignored once the controller stops taking keys. */
+  enqueue(keys: Iterable<string>): void {
+    for (const k of new Set(keys)) if (typeof k === 'string' && k) this.queue.add(k);
+  }
+
+  /** Cached primary objects whose index `name` (one of this controller's indexers) yields `value`. */
+  byIndex(name: string, value: string): T[] {
+    if (!Object.hasOwn(this.#def.indexers ?? {}, name)) throw new Error(`controller ${this.name} declares no index ${name}`);
+    return this.#d.primary.byIndex(scopedIndexName(this.name, name), value);
   }
 
   /** Starts the workers (the leader does this; a standby only fills its queue). */
@@ -197,6 +229,7 @@ export class Controller<T extends KubeObject = KubeObject> {
         events: this.#d.events,
         finalizers: this.#d.finalizers,
         client: this.#d.client,
+        byIndex: (name, value) => this.byIndex(name, value),
       });
       this.queue.forget(key);
       const after = res?.requeueAfterMs ?? 0;

@@ -44,10 +44,10 @@ export { isKubeApiError, KubeApiError, TerminalError } from './errors.ts';
 export { KubeHttp, type KubeTransport, type PatchType, type RequestInfo, type RequestOptions } from './kube-http.ts';
 export { KubeClient } from './client.ts';
 export { kubeListWatcher, type ListWatcher, type WatchEvent } from './list-watcher.ts';
-export { SupervisedInformer, stripManagedFields, type IndexFunc, type InformerHandler, type InformerOptions, type InformerStats } from './informer.ts';
+export { SupervisedInformer, scopedIndexName, stripManagedFields, type IndexFunc, type InformerHandler, type InformerOptions, type InformerStats } from './informer.ts';
 export { defaultControllerRateLimiter, ItemExponentialRateLimiter, MaxOfRateLimiter, TokenBucketRateLimiter, type RateLimiter } from './rate-limiter.ts';
 export { WorkQueue, type WorkQueueMetrics, type WorkQueueOptions } from './workqueue.ts';
-export type { ControllerDefinition, ReconcileContext, ReconcileResult, WatchDefinition } from './controller.ts';
+export type { ControllerDefinition, ReconcileContext, ReconcileResult, Source, WatchDefinition } from './controller.ts';
 export { findCondition, metav1Time, removeCondition, setCondition, type Condition, type ConditionInput, type ConditionStatus } from './conditions.ts';
 export { StatusWriter, type StatusShape, type WithStatus } from './status.ts';
 export { FinalizerHelper } from './finalizers.ts';
@@ -56,3 +56,4 @@ export { LeaderElector, kubeLeaseStore, type Lease, type LeaseStore, type Leader
 export { RuntimeMetrics } from './metrics.ts';
 export { createLogger, defaultRedactPaths, type Logger, type LoggerOptions } from './logger.ts';
 export { Manager, type LeaderElectionConfig, type ManagerOptions } from './manager.ts';
+export { RunnableGroup, type Runnable, type RunnableGroupOptions, type RunnableOptions } from './runnables.ts';

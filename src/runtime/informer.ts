@@ -68,6 +68,8 @@ export class SupervisedInformer<T extends KubeObject> {
   readonly #handlers = new Set<InformerHandler<T>>();
   readonly #indexFns = new Map<string, IndexFunc<T>>();
   readonly #indices = new Map<string, Map<string, Set<string>>>();
+  /** Plain index name → the owner-scoped names it was declared under. */
+  readonly #scoped = new Map<string, Set<string>>();
   readonly #stats: InformerStats = { lists: 0, expired: 0, errors: 0, stalls: 0, lastEventAt: 0 };
   #synced = false;
   #syncWaiters: Array<() => void> = [];
@@ -95,17 +97,31 @@ export class SupervisedInformer<T extends KubeObject> {
     return () => this.#handlers.delete(handler);
   }
 
-  /** Adds an index; allowed at any time (the index is built from the current cache). */
-  addIndexer(name: string, fn: IndexFunc<T>): void {
-    if (this.#indexFns.has(name)) throw new Error(`informer ${this.name}: index ${name} already exists`);
-    this.#indexFns.set(name, fn);
-    this.#indices.set(name, new Map());
-    for (const [key, obj] of this.#store) this.#indexOne(name, fn, key, obj, true);
+  /**
+   * Adds an index; allowed at any time (the index is built from the current cache). With an
+   * `owner` (the controller that declared it) the index is stored as `owner/name`, so two
+   * controllers may each declare `byConnection` on one shared informer without colliding.
+   */
+  addIndexer(name: string, fn: IndexFunc<T>, owner?: string): void {
+    const stored = owner ? scopedIndexName(owner, name) : name;
+    if (this.#indexFns.has(stored)) throw new Error(`informer ${this.name}: index ${stored} already exists`);
+    this.#indexFns.set(stored, fn);
+    this.#indices.set(stored, new Map());
+    if (owner) {
+      let scoped = this.#scoped.get(name);
+      if (!scoped) this.#scoped.set(name, (scoped = new Set()));
+      scoped.add(stored);
+    }
+    for (const [key, obj] of this.#store) this.#indexOne(stored, fn, key, obj, true);
   }
 
-  /** Cached objects whose index `name` yields `value`. */
+  /**
+   * Cached objects whose index `name` yields `value`. `name` is an index added without owner, an
+   * `owner/name`, or a plain name only one owner declared (callers written before indexes were
+   * scoped); a plain name two owners declared is refused, as the answer would be a guess.
+   */
   byIndex(name: string, value: string): T[] {
-    const index = this.#indices.get(name);
+    const index = this.#indices.get(name) ?? this.#indices.get(this.#unscoped(name));
     if (!index) throw new Error(`informer ${this.name}: no index ${name}`);
     const out: T[] = [];
     for (const key of index.get(value) ?? []) {
@@ -113,6 +129,12 @@ export class SupervisedInformer<T extends KubeObject> {
       if (obj) out.push(obj);
     }
     return out;
+  }
+
+  #unscoped(name: string): string {
+    const scoped = [...(this.#scoped.get(name) ?? [])];
+    if (scoped.length > 1) throw new Error(`informer ${this.name}: index ${name} is declared by several controllers (${scoped.join(', ')}); look it up by its scoped name`);
+    return scoped[0] ?? name;
   }
 
   /** The cached object for a `namespace/name` (or `name`) key. Treat it as read-only. */
@@ -338,6 +360,11 @@ export class SupervisedInformer<T extends KubeObject> {
 }
 
 /** Enough of an error to log without dumping response bodies that could hold anything. */
+/** The name an index declared by `owner` is stored under. */
+export function scopedIndexName(owner: string, name: string): string {
+  return `${owner}/${name}`;
+}
+
 export function errorSummary(err: unknown): { message: string; code?: number } {
   if (isKubeApiError(err)) return { message: err.message, code: err.code };
   return { message: err instanceof Error ? err.message : String(err) };

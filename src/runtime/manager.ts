@@ -1,6 +1,7 @@
 // The Manager owns what controllers share: one informer per resource type, the API client,
 // metrics, probes and leader election. Informers run on every replica (hot standby); only the
-// leader's workers reconcile. stop() drains in-flight reconciles, then releases the lease.
+// leader's workers reconcile. Runnables (pollers, subscriptions, closers) live in the same
+// lifecycle. stop() drains in-flight reconciles, stops runnables, then releases the lease.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -20,6 +21,7 @@ import { createLogger } from './logger.ts';
 import { RuntimeMetrics } from './metrics.ts';
 import { ProbeServer, type Readiness } from './probes.ts';
 import { StatusWriter } from './status.ts';
+import { RunnableGroup, type Runnable, type RunnableOptions } from './runnables.ts';
 import { resourceId, type KubeObject, type ResourceType } from './types.ts';
 
 export interface LeaderElectionConfig {
@@ -75,6 +77,7 @@ export class Manager {
   readonly #http: KubeHttp;
   readonly #informers = new Map<string, SupervisedInformer<KubeObject>>();
   readonly #controllers: Controller<KubeObject>[] = [];
+  readonly #runnables: RunnableGroup;
   readonly #elector: LeaderElector | undefined;
   readonly #identity: string;
   #probes: ProbeServer | undefined;
@@ -89,6 +92,7 @@ export class Manager {
     this.clock = opts.clock ?? systemClock;
     this.logger = opts.logger ?? createLogger();
     this.metrics = new RuntimeMetrics(opts.registry);
+    this.#runnables = new RunnableGroup({ clock: this.clock, logger: this.logger });
     const host = safeHost(opts.kubeConfig);
     this.#http = new KubeHttp(opts.kubeConfig, {
       onRequest: (info) => {
@@ -178,6 +182,29 @@ export class Manager {
       }),
     });
     this.#controllers.push(controller as unknown as Controller<KubeObject>);
+    for (const source of def.sources ?? []) {
+      this.#runnables.add(
+        { name: `${def.name}/source/${source.name}`, start: (signal) => source.start((keys) => controller.enqueue(keys), signal) },
+        { leaderOnly: true },
+      );
+    }
+  }
+
+  /**
+   * Runs `runnable` in the manager's lifecycle: started once caches have synced (leader-only ones
+   * when this replica leads), aborted and awaited on stop() within the graceful deadline,
+   * restarted with backoff when it throws.
+   */
+  add(runnable: Runnable, opts: RunnableOptions = {}): void {
+    if (this.#state !== 'new') throw new Error(`add(${runnable.name}) after start`);
+    this.#runnables.add(runnable, opts);
+  }
+
+  /** Cached objects of `controller`'s primary resource whose index `index` yields `value`. */
+  byIndex<T extends KubeObject = KubeObject>(controller: string, index: string, value: string): T[] {
+    const c = this.#controllers.find((x) => x.name === controller);
+    if (!c) throw new Error(`no controller ${controller}`);
+    return c.byIndex(index, value) as T[];
   }
 
   /**
@@ -201,6 +228,7 @@ export class Manager {
       throw new Error(`caches not synced within ${timeoutMs} ms: ${pending.join(', ')}`);
     }
     if (this.#state !== 'starting') return; // stop() was called while caches were syncing
+    this.#runnables.start('all-replicas');
     if (this.#elector) await this.#elector.start();
     else this.#startWorkers();
     if (this.#state !== 'starting') return;
@@ -217,13 +245,19 @@ export class Manager {
     return this.#stopping;
   }
 
-  /** On SIGTERM/SIGINT: stop gracefully, then exit 0. */
+  /**
+   * On SIGTERM/SIGINT: stop gracefully (drain reconciles, stop runnables such as the connection
+   * pool, release the lease), then exit 0; exit 1 when the stop itself fails.
+   */
   handleSignals(): void {
     const onSignal = (sig: string): void => {
       this.logger.info({ signal: sig }, 'shutting down');
       this.stop().then(
         () => process.exit(0),
-        () => process.exit(1),
+        (err: unknown) => {
+          this.logger.error({ err }, 'unclean shutdown');
+          process.exit(1);
+        },
       );
     };
     process.once('SIGTERM', onSignal);
@@ -238,12 +272,15 @@ export class Manager {
     for (const c of this.#controllers) c.stopIntake();
     // The deadline is wall time on purpose: it bounds how long a real process takes to exit.
     const graceMs = this.#o.gracefulShutdownTimeoutMs ?? 30_000;
+    const deadline = systemClock.now() + graceMs;
     const drained = Promise.all(this.#controllers.map((c) => c.drained())).then(() => true);
     if (!(await Promise.race([drained, sleep(systemClock, graceMs).then(() => false)]))) {
       this.logger.warn({ graceMs }, 'reconciles still running at the shutdown deadline; aborting them');
       for (const c of this.#controllers) c.abortInFlight('shutdown deadline passed');
       await Promise.race([drained, sleep(systemClock, 1000)]);
     }
+    // After the drain: a runnable such as the connection pool must outlive the reconciles using it.
+    await this.#runnables.stop(Math.max(1000, deadline - systemClock.now()), systemClock);
     await this.#elector?.stop();
     await Promise.all([...this.#informers.values()].map((i) => i.stop()));
     await this.#probes?.close();
@@ -256,6 +293,7 @@ export class Manager {
     if (this.#workersStarted || this.#state === 'stopping' || this.#state === 'stopped') return;
     this.#workersStarted = true;
     for (const c of this.#controllers) c.start();
+    this.#runnables.start('leader');
   }
 
   #lostLeadership(): void {
@@ -263,6 +301,7 @@ export class Manager {
       c.stopIntake();
       c.abortInFlight('leadership lost');
     }
+    this.#runnables.abortLeaderOnly();
     const onLost =
       this.#o.leaderElection?.onLost ??
       (() => {

@@ -42,6 +42,8 @@ export interface NsxConnectOptions {
   logger?: Logger;
   /** Metrics are registered with the prefix nsx_client_. */
   metrics?: Registry;
+  /** The `connection` label of this client's metrics (the operator passes the connection key). */
+  metricsConnection?: string;
   maxInFlight?: number;
   retry?: RetryOptions;
   /** Read-modify-write attempts before NsxConflictError (default 5). */
@@ -100,7 +102,7 @@ export class NsxClient {
       baseUrl: opts.url,
       agent: this.#agent,
       logger: this.#logger,
-      metrics: new RequestMetrics('nsx_client_', opts.metrics),
+      metrics: new RequestMetrics('nsx_client_', opts.metrics, opts.metricsConnection),
       limiter: new Semaphore(maxInFlight),
       secrets: this.#secrets,
       clock: this.#clock,

@@ -38,6 +38,8 @@ export interface VcdConnectOptions {
   logger?: Logger;
   /** Metrics are registered here with the prefix vcd_client_; a private registry otherwise. */
   metrics?: Registry;
+  /** The `connection` label of this client's metrics (the operator passes the connection key). */
+  metricsConnection?: string;
   /** Requests in flight at once on this connection (default 8). */
   maxInFlight?: number;
   /** Retries of safe operations (default 5 attempts, 200 ms doubling to 10 s, half jitter). */
@@ -119,7 +121,7 @@ export class VcdClient {
     const random = opts.random ?? Math.random;
     const maxInFlight = opts.maxInFlight ?? 8;
     const secrets = new SecretSet();
-    const metrics = new RequestMetrics('vcd_client_', opts.metrics);
+    const metrics = new RequestMetrics('vcd_client_', opts.metrics, opts.metricsConnection);
     const agent = createAgent({ url: opts.url, maxSockets: maxInFlight, logger, service: 'vcd', ...(opts.caPem ? { caPem: opts.caPem } : {}), ...(opts.insecureSkipVerify ? { insecureSkipVerify: true } : {}) });
     const requestTimeoutMs = opts.requestTimeoutMs ?? 60_000;
     const core = new HttpCore({ service: 'vcd', baseUrl: opts.url, agent, logger, metrics, limiter: new Semaphore(maxInFlight), secrets, clock, requestTimeoutMs });

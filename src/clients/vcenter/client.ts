@@ -30,6 +30,8 @@ export interface VCenterConnectOptions {
   logger?: Logger;
   /** Metrics are registered with the prefix vcenter_client_. */
   metrics?: Registry;
+  /** The `connection` label of this client's metrics (the operator passes the connection key). */
+  metricsConnection?: string;
   maxInFlight?: number;
   retry?: RetryOptions;
   requestTimeoutMs?: number;
@@ -139,7 +141,7 @@ export class VCenterClient {
       baseUrl: opts.url,
       agent: this.#agent,
       logger: this.#logger,
-      metrics: new RequestMetrics('vcenter_client_', opts.metrics),
+      metrics: new RequestMetrics('vcenter_client_', opts.metrics, opts.metricsConnection),
       limiter: new Semaphore(maxInFlight),
       secrets: this.#secrets,
       clock: this.#clock,

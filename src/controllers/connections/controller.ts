@@ -3,12 +3,12 @@
 // connections that use it, and the pool logs in again with the new credentials.
 import { ClusterVCDConnectionResource, Reasons, validateClusterVCDConnection, validateVCDConnection, VCDConnectionResource } from '../../api/index.ts';
 import type { ConnectionKind, Validator, VCDConnection } from '../../api/index.ts';
-import { objectKey, splitKey, type ControllerDefinition, type KubeObject, type ResourceType } from '../../runtime/index.ts';
+import { objectKey, splitKey, type ControllerDefinition, type KubeObject } from '../../runtime/index.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { ConnectionFailure, connectionKey, connectionKeyOf, type Connection } from './pool.ts';
+import { ConnectionFailure, connectionKey, connectionKeyOf, SecretResource, type Connection } from '../../reconcile/connections/index.ts';
 
-export const SecretResource: ResourceType = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true };
-export const NamespaceResource: ResourceType = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
+// Existing importers (tests, scripts) find the core resources here too.
+export { NamespaceResource, SecretResource } from '../../reconcile/connections/index.ts';
 
 const BY_SECRET = 'bySecret';
 

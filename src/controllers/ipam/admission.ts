@@ -4,7 +4,7 @@
 import { Reasons, type Validator } from '../../api/index.ts';
 import type { VcdClient } from '../../clients/vcd/index.ts';
 import { Problem, type AdmissionCheck } from '../../reconcile/index.ts';
-import type { Connection } from '../connections/pool.ts';
+import type { Connection } from '../../reconcile/connections/index.ts';
 import type { ControllerDeps } from '../deps.ts';
 import type { Claim } from './group.ts';
 

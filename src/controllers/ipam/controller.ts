@@ -16,8 +16,7 @@ import {
 import { atLeast, FEATURES, VcdNotFoundError, type VcdClient } from '../../clients/vcd/index.ts';
 import { groupedController, pendingSince, Problem, type Group } from '../../reconcile/index.ts';
 import type { ControllerDefinition, KubeObject, ReconcileContext } from '../../runtime/index.ts';
-import { NamespaceResource } from '../connections/controller.ts';
-import { connectionKey, type Connection } from '../connections/pool.ts';
+import { connectionKey, NamespaceResource, type Connection } from '../../reconcile/connections/index.ts';
 import { engineOptions, type ControllerDeps } from '../deps.ts';
 import { connectionAllowed, validSpec } from './admission.ts';
 import { CLAIM_FINALIZER, ClaimExecutor, type ClaimStatus, type KindInfo, type Target } from './executor.ts';

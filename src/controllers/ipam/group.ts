@@ -4,7 +4,7 @@
 // changes group.
 import type { FloatingIPClaim, IPPrefixClaim } from '../../api/index.ts';
 import { jsonKeyCodec, type KeyCodec } from '../../reconcile/index.ts';
-import { connectionKeyOf } from '../connections/pool.ts';
+import { connectionKeyOf } from '../../reconcile/connections/index.ts';
 
 export type Claim = FloatingIPClaim | IPPrefixClaim;
 

@@ -8,7 +8,7 @@ import type { ConnectionRef, IPSpace, IPSpaceStatus } from '../../api/index.ts';
 import { objectKey, type ControllerDefinition, type KubeObject, type ReconcileContext } from '../../runtime/index.ts';
 import { managedController, Problem, ready, SYNCED, type ManagedExternal, type Report } from '../../reconcile/index.ts';
 import { engineOptions, type ControllerDeps } from '../deps.ts';
-import { connectionKeyOf } from '../connections/pool.ts';
+import { connectionKeyOf } from '../../reconcile/connections/index.ts';
 import { clientDirectory, type CloudDirectory } from './directory.ts';
 import { ExternalIPSpace } from './external.ts';
 import { IPSpaceReasons } from './problems.ts';

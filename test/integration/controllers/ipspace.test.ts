@@ -9,7 +9,7 @@ import { controlPlane, freshNamespace } from '../../harness/shared.ts';
 import { ClusterVCDConnectionResource, crdOf, IPSpaceResource, kinds, VCDConnectionResource, type IPSpace } from '../../../src/api/index.ts';
 import { VcdClient, type IpSpace } from '../../../src/clients/vcd/index.ts';
 import { connectionController, NamespaceResource, SecretResource } from '../../../src/controllers/connections/controller.ts';
-import { ConnectionPool } from '../../../src/controllers/connections/pool.ts';
+import { VcdConnectionPool } from '../../../src/reconcile/connections/index.ts';
 import type { ControllerDeps } from '../../../src/controllers/deps.ts';
 import { Directory } from '../../../src/reconcile/index.ts';
 import { CREATE_PENDING_ANNOTATION, IPSPACE_FINALIZER, ipSpaceController } from '../../../src/controllers/ipspace/index.ts';
@@ -31,7 +31,7 @@ describe('IPSpace controller against kube-apiserver and the VCD simulator', func
   let sim: RunningSim;
   let kube: KubeClient;
   let manager: Manager;
-  let pool: ConnectionPool;
+  let pool: VcdConnectionPool;
   let ns: string;
   let provider: VcdClient;
   const connName = `provider-${randomBytes(3).toString('hex')}`;
@@ -63,7 +63,7 @@ describe('IPSpace controller against kube-apiserver and the VCD simulator', func
       taskPoll: { initialDelayMs: 10, maxDelayMs: 50, multiplier: 1.5, jitter: 0 },
       retry: { maxAttempts: 3, backoff: { initialDelayMs: 10, maxDelayMs: 50, multiplier: 2, jitter: 0 } },
     };
-    pool = new ConnectionPool({
+    pool = new VcdConnectionPool({
       vcdConnections: manager.informer(VCDConnectionResource),
       clusterConnections: manager.informer(ClusterVCDConnectionResource),
       secrets: manager.informer(SecretResource),

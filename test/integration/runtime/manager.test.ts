@@ -267,4 +267,77 @@ describe('Manager against kube-apiserver', function () {
     assert.equal(aborted, true);
     assert.ok(took >= 450 && took < 3_000, `stop took ${took} ms with a 500 ms deadline`);
   });
+
+  it('runs runnables after caches sync and leader-only ones once leading, feeds source keys to the controller, and stops them all', async function () {
+    await client.create(gadgets, gadget('g1', ns));
+    const events: string[] = [];
+    const bus = new EventTarget(); // stands in for a message-bus subscription
+    const untilAborted = (signal: AbortSignal): Promise<void> => new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    let leading = false;
+    manager = new Manager({
+      kubeConfig: controlPlane().kubeConfig(),
+      logger: createLogger({ level: 'silent' }),
+      namespace: ns,
+      registry: new Registry(),
+      gracefulShutdownTimeoutMs: 5_000,
+      leaderElection: { enabled: true, leaseName: 'runnables', leaseNamespace: ns, leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 200, onStarted: () => (leading = true), onLost: () => undefined },
+    });
+    const mgr = manager;
+    mgr.addController<Gadget>({
+      name: 'bus',
+      for: gadgets,
+      sources: [
+        {
+          name: 'bus',
+          async start(enqueue, signal) {
+            events.push(`source started (leader ${mgr.isLeader})`);
+            const onMessage = (e: Event): void => enqueue([(e as CustomEvent<string>).detail]);
+            bus.addEventListener('message', onMessage);
+            await untilAborted(signal);
+            bus.removeEventListener('message', onMessage);
+            events.push('source stopped');
+          },
+        },
+      ],
+      reconcile(key) {
+        events.push(`reconcile ${key}`);
+        return Promise.resolve();
+      },
+    });
+    let pollerRuns = 0;
+    mgr.add({
+      name: 'cache-user',
+      async start(signal) {
+        events.push(`cache-user started (synced ${mgr.informer(gadgets).hasSynced()})`);
+        await untilAborted(signal);
+        await sleep(100); // closing takes a moment, and stop() waits for it
+        events.push('cache-user stopped');
+      },
+    });
+    mgr.add(
+      {
+        name: 'poller',
+        async start(signal) {
+          pollerRuns++;
+          if (pollerRuns === 1) throw new Error('first poll fails');
+          await untilAborted(signal);
+        },
+      },
+      { leaderOnly: true },
+    );
+    await mgr.start();
+    await until(() => leading && events.includes('source started (leader true)'), 10_000, 'leadership and the source');
+    assert.equal(events[0], 'cache-user started (synced true)');
+    await until(() => events.includes(`reconcile ${ns}/g1`), 10_000, 'the informer key');
+    bus.dispatchEvent(new CustomEvent('message', { detail: 'edge/e1' }));
+    await until(() => events.includes('reconcile edge/e1'), 5_000, 'the key from the bus');
+    await until(() => pollerRuns === 2, 5_000, 'the failed runnable to be restarted after its backoff');
+    await mgr.stop();
+    manager = undefined;
+    assert.ok(events.includes('source stopped'));
+    assert.ok(events.includes('cache-user stopped'), 'stop() resolved only after the runnable returned');
+    bus.dispatchEvent(new CustomEvent('message', { detail: 'edge/e2' }));
+    await sleep(100);
+    assert.ok(!events.includes('reconcile edge/e2'), 'nothing reconciled after stop');
+  });
 });

@@ -434,6 +434,34 @@ export const rejected: RejectCase[] = [
     message: 'values must be non-empty for In and NotIn, and empty for Exists and DoesNotExist',
     field: 'spec.allowedNamespaces.matchExpressions[0]',
   },
+  {
+    name: 'tenant binding without orgs',
+    kind: 'ClusterVCDConnection',
+    spec: conn({ org: 'System', tenants: [{ namespaceSelector: { matchLabels: { team: 'a' } }, orgs: [] }] }),
+    message: { apiserver: 'spec.tenants[0].orgs: Invalid value: 0: spec.tenants[0].orgs in body should have at least 1 items', operator: 'must NOT have fewer than 1 items' },
+    field: 'spec.tenants[0].orgs',
+  },
+  {
+    name: 'tenant binding without a namespace selector',
+    kind: 'ClusterVCDConnection',
+    spec: conn({ org: 'System', tenants: [{ orgs: ['acme'] }] }),
+    message: { apiserver: 'spec.tenants[0].namespaceSelector: Required value', operator: 'is required' },
+    field: 'spec.tenants[0].namespaceSelector',
+  },
+  {
+    name: 'tenant binding with an empty org name',
+    kind: 'ClusterVCDConnection',
+    spec: conn({ org: 'System', tenants: [{ namespaceSelector: {}, orgs: ['acme', ''] }] }),
+    message: { apiserver: 'spec.tenants[0].orgs[1] in body should be at least 1 chars long', operator: 'must NOT have fewer than 1 characters' },
+    field: 'spec.tenants[0].orgs[1]',
+  },
+  {
+    name: 'tenant binding selector In without values',
+    kind: 'ClusterVCDConnection',
+    spec: conn({ org: 'System', tenants: [{ namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'In' }] }, orgs: ['acme'] }] }),
+    message: 'values must be non-empty for In and NotIn, and empty for Exists and DoesNotExist',
+    field: 'spec.tenants[0].namespaceSelector.matchExpressions[0]',
+  },
 ];
 
 export const accepted: AcceptCase[] = [
@@ -483,6 +511,19 @@ export const accepted: AcceptCase[] = [
     kind: 'ClusterVCDConnection',
     spec: conn({ org: 'System', allowedNamespaces: { matchLabels: { tier: 'tenant' }, matchExpressions: [{ key: 'team', operator: 'In', values: ['a', 'b'] }, { key: 'frozen', operator: 'DoesNotExist' }] } }),
   },
+  {
+    name: 'cluster connection binding namespaces to orgs',
+    kind: 'ClusterVCDConnection',
+    spec: conn({
+      org: 'System',
+      allowedNamespaces: { matchExpressions: [{ key: 'vcd-operator.io/tenant', operator: 'Exists' }] },
+      tenants: [
+        { namespaceSelector: { matchLabels: { 'vcd-operator.io/tenant': 'acme' } }, orgs: ['acme'] },
+        { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'platform' } }, orgs: ['System', 'acme', 'globex'] },
+      ],
+    }),
+  },
+  { name: 'cluster connection binding no namespace to any org', kind: 'ClusterVCDConnection', spec: conn({ org: 'System', allowedNamespaces: {}, tenants: [] }) },
 ];
 
 /**

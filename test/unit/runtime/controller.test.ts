@@ -254,4 +254,78 @@ describe('Controller', function () {
     await clock.advance(0);
     assert.equal(calls, 2);
   });
+
+  it('scopes index names to the controller: two controllers on one informer may both declare byEdge', async function () {
+    lw.current = { items: [thing('r1', '1', { edge: 'e1' }), thing('r2', '2', { edge: 'e2' })], resourceVersion: '3' };
+    const byEdge: Array<[string, string[]]> = [];
+    const names = (objs: Thing[]): string[] => objs.map((o) => o.metadata?.name ?? '').sort();
+    const a = build({
+      indexers: { byEdge: (o) => (o.spec?.edge ? [o.spec.edge] : []) },
+      reconcile: (key, ctx) => {
+        byEdge.push([key, names(ctx.byIndex('byEdge', 'e1'))]);
+        return Promise.resolve();
+      },
+    });
+    // A second controller on the same informer declares an index of the same name with other values.
+    const client = new KubeClient(new RecordingTransport());
+    const b = new Controller<Thing>(
+      { name: 'other', for: things, indexers: { byEdge: (o) => [`other-${o.spec?.edge ?? ''}`] }, reconcile: () => Promise.resolve() },
+      {
+        primary,
+        informerFor: () => secretInf,
+        client,
+        clock,
+        logger: createLogger({ level: 'silent' }),
+        metrics,
+        status: new StatusWriter(client, things, clock),
+        events: new EventRecorder({ client, clock, controller: 'x.io/other', instance: 'test' }),
+        finalizers: new FinalizerHelper(client, things),
+      },
+    );
+    primary.start();
+    a.start();
+    for (let i = 0; i < 3; i++) await clock.advance(0);
+    assert.deepEqual(byEdge.sort(), [
+      ['ns/r1', ['r1']],
+      ['ns/r2', ['r1']],
+    ]);
+    assert.deepEqual(names(b.byIndex('byEdge', 'other-e2')), ['r2']);
+    assert.deepEqual(names(a.byIndex('byEdge', 'other-e2')), [], "each controller sees its own index");
+    assert.deepEqual(names(primary.byIndex('things/byEdge', 'e2')), ['r2'], 'stored under <controller>/<index>');
+    assert.throws(() => primary.byIndex('byEdge', 'e1'), /declared by several controllers/, 'a plain name two controllers declared is refused, not guessed');
+    assert.throws(() => a.byIndex('byColour', 'x'), /declares no index byColour/);
+    b.stopIntake();
+  });
+
+  it('a plain index name only one controller declared still resolves on the informer (callers written before scoping)', async function () {
+    lw.current = { items: [thing('r1', '1', { edge: 'e1' })], resourceVersion: '2' };
+    build({ indexers: { byEdge: (o) => (o.spec?.edge ? [o.spec.edge] : []) }, reconcile: () => Promise.resolve() });
+    primary.start();
+    await clock.advance(0);
+    assert.deepEqual(
+      primary.byIndex('byEdge', 'e1').map((o) => o.metadata?.name),
+      ['r1'],
+    );
+  });
+
+  it('enqueue() reconciles keys from a source outside Kubernetes, deduplicated, and none after intake stopped', async function () {
+    lw.current = { items: [], resourceVersion: '1' };
+    const seen: string[] = [];
+    const c = build({
+      reconcile: (key) => {
+        seen.push(key);
+        return Promise.resolve();
+      },
+    });
+    primary.start();
+    c.start();
+    await clock.advance(0);
+    c.enqueue(['edge/e1', 'edge/e1', 'edge/e2']);
+    await clock.advance(0);
+    assert.deepEqual(seen.sort(), ['edge/e1', 'edge/e2']);
+    c.stopIntake();
+    c.enqueue(['edge/e3']);
+    await clock.advance(0);
+    assert.deepEqual(seen.sort(), ['edge/e1', 'edge/e2']);
+  });
 });

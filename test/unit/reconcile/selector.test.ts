@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { matchesSelector } from '../../../src/controllers/connections/selector.ts';
+import { matchesSelector } from '../../../src/reconcile/connections/selector.ts';
 
 describe('label selector matching', function () {
   const labels = { team: 'a', tier: 'prod' };

@@ -1,0 +1,9 @@
+// Connections to the clouds, shared by every controller: keys, the generic client cache, the VCD
+// pool with its tenancy rules, and the Kubernetes objects they read.
+export { ClientCache, type ClientCacheOptions, type Closable } from './client-cache.ts';
+export { ConnectionFailure } from './failure.ts';
+export { connectionKey, connectionKeyOf, type Connection } from './keys.ts';
+export { clientFingerprint, credentialsSecret, NamespaceResource, SecretResource, secretValue, type Secret } from './resources.ts';
+export { matchesSelector } from './selector.ts';
+export { boundOrgs } from './tenancy.ts';
+export { VcdConnectionPool, type ResolveOptions, type Resolution, type VcdConnectionPoolOptions } from './vcd-pool.ts';
