@@ -80,7 +80,7 @@ export async function createProviderConnection(
   kube: KubeClient,
   sim: RunningSim,
   operatorNamespace: string,
-  opts: { name?: string; allowedNamespaces?: object } = {},
+  opts: { name?: string; allowedNamespaces?: object; tenants?: object[] } = {},
 ): Promise<string> {
   const name = opts.name ?? uniqueName('provider');
   await kube.create(SecretResource, {
@@ -99,6 +99,7 @@ export async function createProviderConnection(
       credentialsSecretRef: { name: `${name}-creds` },
       caBundle: sim.caPem,
       ...(opts.allowedNamespaces ? { allowedNamespaces: opts.allowedNamespaces } : {}),
+      ...(opts.tenants ? { tenants: opts.tenants } : {}),
     },
   } as KubeObject);
   return name;

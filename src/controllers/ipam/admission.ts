@@ -24,7 +24,9 @@ export function validSpec(validator: Validator<Claim>): AdmissionCheck<Claim> {
 export function connectionAllowed(deps: ControllerDeps, admitted: (a: Admitted, namespace: string) => void): AdmissionCheck<Claim> {
   return async (c, a) => {
     const ns = c.metadata?.namespace ?? '';
-    const res = await a.memo(`connection|${ns}`, () => deps.pool.resolve(c.spec.connectionRef, ns));
+    // Through a provider connection a namespace may act only for the orgs it is bound to.
+    const org = c.spec.org;
+    const res = await a.memo(`connection|${ns}`, () => deps.pool.resolve(c.spec.connectionRef, ns, org ? { org } : {}));
     if (!res.ok) return new Problem(res.reason, res.message);
     admitted({ client: res.client, connection: res.connection }, ns);
     return undefined;

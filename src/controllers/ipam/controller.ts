@@ -125,7 +125,7 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
   async function reconcileGroup(key: GroupKey, group: Group<Claim, ClaimStatus>): Promise<void> {
     const first = group.members[0];
     if (!first) return;
-    const res = await deps.pool.resolve(first.spec.connectionRef, first.metadata?.namespace ?? '');
+    const res = await deps.pool.resolve(first.spec.connectionRef, first.metadata?.namespace ?? '', first.spec.org ? { org: first.spec.org } : {});
     if (!res.ok) throw new Problem(res.reason, res.message, { transient: true });
     const t = await target(key, res, (p) => {
       for (const c of group.members) group.problem(c.metadata?.uid ?? '', p);

@@ -88,6 +88,35 @@ describe('connection tenancy', function () {
     await waitFor(kube, resources.fip, team, 'by-org-id', (o) => o === undefined);
   });
 
+  it('a namespace bound to one org cannot claim for another through a provider connection: refused, zero VCD writes', async function () {
+    const team = await freshNamespace('bound');
+    const provider = await createProviderConnection(kube, sim, opNs, {
+      allowedNamespaces: {},
+      tenants: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': team } }, orgs: ['acme'] }],
+    });
+    await waitFor(kube, resources.cconn, undefined, provider, isReady);
+    const viaProvider = (name: string, org: { name?: string; id?: string }): KubeObject => {
+      const claim = floatingIPClaim(team, name, {});
+      (claim as { spec: Record<string, unknown> }).spec.connectionRef = { kind: 'ClusterVCDConnection', name: provider };
+      (claim as { spec: Record<string, unknown> }).spec.org = org;
+      return claim;
+    };
+    const writes = vcdWrites();
+    await kube.create(resources.fip, viaProvider('for-globex', { name: 'globex' }));
+    const globexId = sim.admin.state().vcd.orgs.find((o) => o.name === 'globex')?.id;
+    await kube.create(resources.fip, viaProvider('for-globex-by-id', { id: globexId }));
+    const denied = await waitFor(kube, resources.fip, team, 'for-globex', hasReason('OrgNotAllowed'));
+    assert.match(readyOf(denied)?.message ?? '', /not to org globex/);
+    await waitFor(kube, resources.fip, team, 'for-globex-by-id', hasReason('OrgNotAllowed'));
+    assert.equal(vcdWrites(), writes, 'nothing was written to VCD for another org');
+
+    await kube.create(resources.fip, viaProvider('for-acme', { name: 'acme' }));
+    const ready = await waitFor<KubeObject & { status?: { org?: string } }>(kube, resources.fip, team, 'for-acme', isReady, 60_000);
+    assert.equal(ready?.status?.org, 'acme');
+    for (const n of ['for-globex', 'for-globex-by-id', 'for-acme']) await kube.delete(resources.fip, n, team);
+    for (const n of ['for-globex', 'for-globex-by-id', 'for-acme']) await waitFor(kube, resources.fip, team, n, (o) => o === undefined);
+  });
+
   it('a ClusterVCDConnection reads its Secret only from the operator namespace', async function () {
     const elsewhere = await freshNamespace('elsewhere');
     // The Secret the connection names exists, but in the wrong namespace.
