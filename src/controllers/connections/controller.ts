@@ -18,15 +18,16 @@ export function connectionController(kind: ConnectionKind, deps: ControllerDeps 
   const secretKeyOf = (c: Connection): string =>
     `${kind === 'ClusterVCDConnection' ? deps.operatorNamespace : (c.metadata?.namespace ?? '')}/${c.spec.credentialsSecretRef.name}`;
 
+  const name = kind.toLowerCase();
   return {
-    name: kind.toLowerCase(),
+    name,
     for: resource,
     maxConcurrentReconciles: 4,
     indexers: { [BY_SECRET]: (c) => [secretKeyOf(c)] },
     watches: [
       {
         resource: SecretResource,
-        keysFor: (s) => deps.manager.informer<Connection>(resource).byIndex(BY_SECRET, objectKey(s as KubeObject)).map(objectKey),
+        keysFor: (s) => deps.manager.byIndex<Connection>(name, BY_SECRET, objectKey(s as KubeObject)).map(objectKey),
       },
     ],
     async reconcile(key, ctx) {
