@@ -76,12 +76,14 @@ export class Group<T extends GroupedObject<S>, S extends StatusShape> {
   readonly #errors: unknown[] = [];
   readonly #refusals: Refusals;
   readonly #admit: (obj: T) => Promise<boolean>;
+  readonly #now: () => number;
   #requeueMs: number | undefined;
 
-  constructor(ctx: ReconcileContext<T>, refusals: Refusals, admit: (obj: T) => Promise<boolean>) {
+  constructor(ctx: ReconcileContext<T>, refusals: Refusals, admit: (obj: T) => Promise<boolean>, now: () => number) {
     this.ctx = ctx;
     this.#refusals = refusals;
     this.#admit = admit;
+    this.#now = now;
   }
 
   /** Admitted members, oldest first. */
@@ -116,7 +118,7 @@ export class Group<T extends GroupedObject<S>, S extends StatusShape> {
    * long reconcile join it instead of waiting for the next one).
    */
   async newcomers(filter: (obj: T) => boolean): Promise<T[]> {
-    const fresh = this.ctx.informer
+    const fresh = this.ctx
       .byIndex(GROUP_INDEX, this.ctx.key)
       .filter((o) => !this.#latest.has(uidOf(o)) && filter(o))
       .sort(creationOrder);
@@ -166,9 +168,11 @@ export class Group<T extends GroupedObject<S>, S extends StatusShape> {
     this.requeueAfter(this.#refusals.note(this.get(uid)));
   }
 
-  /** Until when a member is held back after a refusal, or undefined. */
+  /** Until when a member is held back after a refusal, or undefined; the key is looked at again then. */
   refusedUntil(uid: string): number | undefined {
-    return this.#refusals.blockedUntil(this.get(uid));
+    const until = this.#refusals.blockedUntil(this.get(uid));
+    if (until !== undefined) this.requeueAfter(until - this.#now());
+    return until;
   }
 
   accepted(uid: string): void {
@@ -264,7 +268,7 @@ export function groupedController<T extends GroupedObject<S>, K, S extends Statu
         ctx.log.error({ key: text }, 'not a key of this controller; ignored');
         return;
       }
-      const all = ctx.informer
+      const all = ctx
         .byIndex(GROUP_INDEX, text)
         .filter((o) => opts.namespaceInScope(o.metadata?.namespace ?? ''))
         .sort(creationOrder);
@@ -283,7 +287,7 @@ export function groupedController<T extends GroupedObject<S>, K, S extends Statu
           return p;
         },
       };
-      const group: Group<T, S> = new Group<T, S>(ctx, refusals, (obj) => admit(obj));
+      const group: Group<T, S> = new Group<T, S>(ctx, refusals, (obj) => admit(obj), () => opts.clock.now());
       async function admit(obj: T): Promise<boolean> {
         const uid = uidOf(obj);
         if (obj.metadata?.deletionTimestamp && !def.holdsCloudState(obj)) {

@@ -58,7 +58,7 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
   const engine = engineOptions(deps, { retryMs: RETRY_MS });
   const informer = () => deps.manager.informer<Claim>(info.resource);
   const groupsOf = (claims: Claim[]): string[] => [...new Set(claims.map((c) => groupKeys.encode(groupKeyOf(c))))];
-  const claimsOfConnection = (conn: unknown): string[] => groupsOf(informer().byIndex(BY_CONNECTION, connectionKey(conn as Connection)));
+  const claimsOfConnection = (conn: unknown): string[] => groupsOf(deps.manager.byIndex<Claim>(kind.toLowerCase(), BY_CONNECTION, connectionKey(conn as Connection)));
 
   const view = (c: Claim): ClaimView => {
     const pending = pendingSince(c);
@@ -144,11 +144,7 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
         continue;
       }
       // Refused by VCD for this spec: not sent again before its delay passes (its status says why).
-      const until = deleting || c.status?.allocationId ? undefined : group.refusedUntil(uid);
-      if (until !== undefined) {
-        group.requeueAfter(until - now);
-        continue;
-      }
+      if (!deleting && !c.status?.allocationId && group.refusedUntil(uid) !== undefined) continue;
       considered.push(view(c));
     }
     if (firstSeen.size > 2 * informer().keys().length + 100) {
@@ -185,7 +181,7 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
    * allocation behind; give back any such allocation of ours in this IP Space.
    */
   async function sweep(key: GroupKey, ctx: ReconcileContext<Claim>): Promise<void> {
-    const res = await deps.pool.resolve(key.connectionRef, key.namespace ?? deps.pool.operatorNamespace);
+    const res = await deps.pool.resolve(key.connectionRef, key.namespace ?? deps.pool.operatorNamespace, key.org ? { org: key.org } : {});
     if (!res.ok) return; // without a connection there is nothing to sweep with
     const t = await target(key, res, () => undefined);
     if (!t) return;

@@ -35,7 +35,7 @@ export function ipSpaceController(deps: ControllerDeps, opts: IPSpaceControllerO
 
   const ipSpacesUsing = (kind: ConnectionRef['kind']) => (conn: unknown): string[] => {
     const meta = (conn as KubeObject).metadata ?? {};
-    return deps.manager.informer<IPSpace>(IPSpaceResource).byIndex(BY_CONNECTION, connectionKeyOf(kind, meta.name ?? '', meta.namespace)).map(objectKey);
+    return deps.manager.byIndex<IPSpace>('ipspace', BY_CONNECTION, connectionKeyOf(kind, meta.name ?? '', meta.namespace)).map(objectKey);
   };
 
   return managedController<IPSpace, VcdClient, Status>(
@@ -54,7 +54,9 @@ export function ipSpaceController(deps: ControllerDeps, opts: IPSpaceControllerO
         return checked.valid ? undefined : checked.message;
       },
       async connect(obj) {
-        const res = await deps.pool.resolve(obj.spec.connectionRef, obj.metadata?.namespace ?? '');
+        // A Private IP Space acts for its org; the others act at provider level (the connection's own org).
+        const org = obj.spec.type === 'Private' ? obj.spec.org : undefined;
+        const res = await deps.pool.resolve(obj.spec.connectionRef, obj.metadata?.namespace ?? '', org ? { org } : {});
         if (!res.ok) throw new Problem(res.reason, res.message, { transient: false });
         const gate = versionProblem(obj, res.client.apiVersion, res.client.isProvider);
         if (gate) throw gate;
