@@ -18,6 +18,7 @@ import { VcdApiError, VcdNotFoundError } from './errors.ts';
 import { toVcdApiError } from './errorMapping.ts';
 import { IpSpacesApi } from './ipSpaces.ts';
 import { ExternalNetworksApi, OrgsApi } from './inventory.ts';
+import { TasksApi, type TaskRecordView } from './taskQuery.ts';
 import { VcdSession, type VcdAuth } from './session.ts';
 import { VcdTransport, type TaskOptions, type TenantContext } from './transport.ts';
 import type { VcdTask } from './task.ts';
@@ -89,6 +90,8 @@ export class VcdClient {
   readonly tasks: {
     wait(href: string, opts?: TaskOptions): Promise<VcdTask>;
     cancel(href: string): Promise<void>;
+    /** Task records of one operation on one object since a time (the query service). */
+    recent(o: { name: string; objectId: string; since: Date }): Promise<TaskRecordView[]>;
   };
   readonly #conn: Connection;
   readonly #tenant: (() => Promise<TenantContext>) | undefined;
@@ -105,9 +108,11 @@ export class VcdClient {
     this.applicationPortProfiles = new ApplicationPortProfilesApi(ctx);
     this.orgs = new OrgsApi(ctx);
     this.externalNetworks = new ExternalNetworksApi(ctx);
+    const query = new TasksApi(ctx);
     this.tasks = {
       wait: async (href, opts) => conn.transport.waitForTask('task.wait', href, await ctx.tenant(), opts),
       cancel: async (href) => conn.transport.cancelTask(href, await ctx.tenant()),
+      recent: (o) => query.recent(o),
     };
   }
 

@@ -3,6 +3,7 @@ export { VcdClient, bareUuid, type VcdConnectOptions } from './client.ts';
 export type { VcdAuth } from './session.ts';
 export type { TaskOptions } from './transport.ts';
 export type { VcdTask, TaskRef } from './task.ts';
+export { taskFinished, type TaskRecordView } from './taskQuery.ts';
 export {
   VcdError,
   VcdApiError,
