@@ -75,7 +75,7 @@ export class FakeKube implements KubeTransport {
       this.writes.push({ what: 'event', name: String((body['regarding'] as { name?: string } | undefined)?.name ?? ''), body });
       return Promise.resolve(body as T);
     }
-    const m = /\/widgets\/([^/]+)(\/status)?$/.exec(path);
+    const m = /\/(?:widgets|floatingipclaims|ipprefixclaims)\/([^/]+)(\/status)?$/.exec(path);
     if (!m || method !== 'PATCH') return Promise.reject(new KubeApiError(method, path, 404, { reason: 'NotFound' }));
     const name = decodeURIComponent(m[1] ?? '');
     const obj = this.objects.get(`ns/${name}`);
