@@ -11,7 +11,7 @@ import { ClaimExecutor, type ClaimStatus, type KindInfo } from '../../../src/con
 import type { Claim } from '../../../src/controllers/ipam/group.ts';
 import { plan, type ClaimView } from '../../../src/controllers/ipam/plan.ts';
 import { groupedController, jsonKeyCodec, parseMarker, pendingSince, type EngineOptions } from '../../../src/reconcile/index.ts';
-import { FakeKube, type Widget } from '../reconcile/fake-kube.ts';
+import { FakeKube } from '../reconcile/fake-kube.ts';
 
 interface Held {
   id: string;
