@@ -119,6 +119,11 @@ describe('simulated VCD: legacy API, query service and undocumented behaviour', 
     assert.ok(body.link.some((l) => l.rel === 'nextPage' && l.href.includes('page=2')));
     const task = await http.task(body.record[0]?.href ?? '', acme);
     assert.equal(task.status, 'success', 'a record’s href is the task itself');
+    // How a client finds the outcome of a write whose response it lost: by name, object and time.
+    const since = async (iso: string): Promise<number> =>
+      ((await http.send('GET', `/api/query?type=task&filter=${encodeURIComponent(`name==firewallGroupCreate;startDate=ge=${iso}`)}`, { token: acme, accept: 'application/*+json;version=37.2' })).body as { total: number }).total;
+    assert.equal(await since(new Date(now - 1000).toISOString()), 3);
+    assert.equal(await since(new Date(now + 1000).toISOString()), 0);
 
     const globex = await http.login('globex');
     const none = parse((await http.send('GET', `/api/query?type=task&filter=${encodeURIComponent('name==firewallGroupCreate')}`, { token: globex, accept: XML })).text)['QueryResultRecords'] as Record<string, unknown>;
