@@ -40,9 +40,8 @@ t0=$SECONDS
 mkdir -p "$CACHE"
 tmp="$(mktemp -d "$CACHE/.build-XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
-say "building against go-vcloud-director v3 (cold: about a minute on two cores)"
+say "building against go-vcloud-director v3 and v2 (with an empty Go cache: about a minute of CPU)"
 (cd "$src" && go build -trimpath -o "$tmp/out/govcd-v3" .)
-say "building against go-vcloud-director v2"
 mkdir -p "$tmp/v2"
 cp "$src"/*.go "$tmp/v2/"
 cp "$src/go.v2.mod" "$tmp/v2/go.mod"

@@ -59,7 +59,6 @@ export function queryRoutes(ctx: VcdContext): Route[] {
       progress: String(tasks.progress(t)),
     };
     if (done) rec['endDate'] = new Date(t.endsAt).toISOString();
-    if (t.details !== undefined) rec['details'] = t.details;
     return rec;
   };
 
