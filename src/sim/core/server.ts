@@ -159,7 +159,8 @@ function send(res: ServerResponse, r: SimResponse): void {
       headers['content-type'] ??= 'application/octet-stream';
     } else if (typeof r.body === 'string') {
       payload = r.body;
-      headers['content-type'] ??= 'text/plain; charset=utf-8';
+      // A string that is an XML document (VCD's legacy errors, e.g. from an injected fault) says so.
+      headers['content-type'] ??= r.body.startsWith('<?xml') ? 'application/xml' : 'text/plain; charset=utf-8';
     } else {
       payload = JSON.stringify(r.body);
       headers['content-type'] ??= 'application/json';
