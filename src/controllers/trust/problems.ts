@@ -1,0 +1,49 @@
+// Why a member or the whole mesh is not trusted yet: stable reasons for conditions and events, and
+// the mapping from vCenter client errors to them. (The shared problem type in src/reconcile will
+// replace TrustProblem once it is on main; the reasons stay.)
+import { Reasons } from '../../api/index.ts';
+import { CloudNetworkError, TlsVerificationError, VCenterApiError, VCenterAuthError } from '../../clients/vcenter/index.ts';
+
+export const TrustReasons = {
+  /** Every member trusts every other member's roots and every extra root. */
+  MeshComplete: 'MeshComplete',
+  /** Some pairs do not hold yet (writes pending or failed). */
+  PairsMissing: 'PairsMissing',
+  InvalidSpec: Reasons.InvalidSpec,
+  SecretNotFound: Reasons.SecretNotFound,
+  CredentialsInvalid: Reasons.CredentialsInvalid,
+  Unreachable: Reasons.Unreachable,
+  /** The member's TLS certificate does not verify against its caBundle (or the system roots). */
+  CABundleMismatch: 'CABundleMismatch',
+  /** The account may log in but not read or change trusted roots. */
+  NotAuthorized: 'NotAuthorized',
+  /** No trusted root (nor download.zip) issued the member's TLS certificate. */
+  RootNotFound: 'RootNotFound',
+  ReconcileSuccess: Reasons.ReconcileSuccess,
+  ReconcileError: Reasons.ReconcileError,
+} as const;
+export type TrustReason = (typeof TrustReasons)[keyof typeof TrustReasons];
+
+export class TrustProblem extends Error {
+  readonly reason: TrustReason;
+  constructor(reason: TrustReason, message: string) {
+    super(message);
+    this.name = 'TrustProblem';
+    this.reason = reason;
+  }
+}
+
+/** A member-level problem from whatever reading or writing it threw. */
+export function problemOf(member: string, err: unknown): TrustProblem {
+  if (err instanceof TrustProblem) return err;
+  const detail = err instanceof Error ? err.message : String(err);
+  if (err instanceof VCenterAuthError) return new TrustProblem(TrustReasons.CredentialsInvalid, `${member} refused the login: ${detail}. Check username and password in its Secret.`);
+  if (err instanceof TlsVerificationError) {
+    return new TrustProblem(TrustReasons.CABundleMismatch, `${member}'s TLS certificate does not verify against its caBundle: ${detail}. Put the root that signs it (its VMCA root) in caBundle.`);
+  }
+  if (err instanceof CloudNetworkError) return new TrustProblem(TrustReasons.Unreachable, `${member} is unreachable: ${detail}`);
+  if (err instanceof VCenterApiError && err.status === 403) {
+    return new TrustProblem(TrustReasons.NotAuthorized, `${member} refused: ${detail}. The account needs the certificate-management privileges listed in the README.`);
+  }
+  return new TrustProblem(TrustReasons.ReconcileError, `${member}: ${detail}`);
+}
