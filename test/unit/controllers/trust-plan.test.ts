@@ -181,3 +181,23 @@ describe('trust planner', function () {
     });
   });
 });
+
+describe('own root of a vCenter', function () {
+  it('is the trusted root that issued its TLS certificate, told apart from a same-subject root by key identifiers; a renewed root rides along', async function () {
+    const { createCA } = await import('../../../src/sim/pki.ts');
+    const { findOwnRoots } = await import('../../../src/controllers/trust/observe.ts');
+    const { issuerRefOf, parseRoot } = await import('../../../src/controllers/trust/certs.ts');
+    const old = await createCA('CA', { organization: 'vc-a' });
+    const renewed = await createCA('CA', { organization: 'vc-a' });
+    const peer = await createCA('CA', { organization: 'vc-b' });
+    const leaf = await renewed.issueServer({ commonName: 'vc-a', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    const [o, r, p] = [old, renewed, peer].map((ca) => parseRoot(ca.certPem)) as [Root, Root, Root];
+    const chains: Chain[] = [foreign('old', o), foreign('new', r), ours(p)];
+    const found = findOwnRoots(chains, issuerRefOf(leaf.certPem), new Date());
+    assert.deepEqual(found?.map((x) => [x.sha256, x.serving]), [[r.sha256, true], [o.sha256, false]]);
+    // The peer's root (added by the operator) is never taken for this vCenter's own.
+    assert.equal(findOwnRoots([ours(r)], issuerRefOf(leaf.certPem), new Date()), undefined);
+    // Only the old root present: same subject, but its key did not sign the leaf.
+    assert.equal(findOwnRoots([foreign('old', o)], issuerRefOf(leaf.certPem), new Date()), undefined);
+  });
+});
