@@ -16,8 +16,8 @@ const MEMBER_URL_RE = new RegExp(MEMBER_URL);
 const PEM_BEGIN = '-----BEGIN CERTIFICATE-----';
 const MAX_MEMBERS = 32;
 
-const PemBundle = (description: string) =>
-  withRules(Str(description, { maxLength: 262144 }), [
+const PemBundle = (description: string, maxLength: number) =>
+  withRules(Str(description, { maxLength }), [
     cel(`self.contains('${PEM_BEGIN}')`, `must hold one or more PEM certificates (${PEM_BEGIN} ...)`, (s) => s.includes(PEM_BEGIN)),
   ]);
 
@@ -42,7 +42,7 @@ export const VCenterTrustMember = Obj(
       },
       "The Secret with this vCenter's credentials, in the operator's namespace.",
     ),
-    caBundle: Type.Optional(PemBundle("PEM certificates that sign this vCenter's TLS certificate (usually its VMCA root), when the system trust store does not.")),
+    caBundle: Type.Optional(PemBundle("PEM certificates that sign this vCenter's TLS certificate (usually its VMCA root), when the system trust store does not.", 32768)),
   },
   'One vCenter Server of the mesh.',
 );
@@ -58,6 +58,7 @@ export const VCenterTrustSpec = withRules(
       extraRoots: Type.Optional(
         PemBundle(
           'PEM CA certificates every member must trust as well (an enterprise CA, say). Each must be a CA certificate; a malformed or non-CA one stops all writes until it is fixed.',
+          262144,
         ),
       ),
       prune: Type.Optional(

@@ -150,7 +150,7 @@ export async function startSimulator(opts: StartSimulatorOptions = {}): Promise<
         username: v.username,
         password: v.password,
         get caPem() {
-          return (vcenters[i] as (typeof vcenters)[number]).vmcaRoots.join('');
+          return (vcenters[i] as (typeof vcenters)[number]).vmcaRoots.map((p) => (p.endsWith('\n') ? p : `${p}\n`)).join('');
         },
       })),
       caPem: ca.certPem,
