@@ -6,7 +6,7 @@ import { Directory } from '../reconcile/index.ts';
 import { clusterIdentity } from './cluster-identity.ts';
 import { NamespaceResource, SecretResource, VcdConnectionPool, type Secret } from '../reconcile/connections/index.ts';
 import { connectionController } from './connections/controller.ts';
-import type { ControllerDeps } from './deps.ts';
+import { engineOptions, type ControllerDeps } from './deps.ts';
 import { claimController } from './ipam/controller.ts';
 import { ipSpaceController } from './ipspace/controller.ts';
 import { trustController, VCenterClientCache } from './trust/index.ts';
@@ -88,6 +88,14 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
     connect: opts.connectVCenter ?? ((o) => VCenterClient.connect(o)),
     ...(opts.vcenterClientOptions ? { clientOptions: opts.vcenterClientOptions } : {}),
   });
-  manager.addController(trustController({ manager, clients: vcenters, operatorNamespace: opts.operatorNamespace, resyncMs: opts.trustResyncMs ?? deps.driftCheckMs }));
+  manager.addController(
+    trustController({
+      manager,
+      clients: vcenters,
+      operatorNamespace: opts.operatorNamespace,
+      // Cluster-scoped: in scope whatever namespace the operator watches.
+      engine: { ...engineOptions(deps), driftCheckMs: opts.trustResyncMs ?? deps.driftCheckMs, namespaceInScope: () => true },
+    }),
+  );
   return { deps, pool, vcenters, close: async () => void (await Promise.all([pool.closeAll(), vcenters.closeAll()])) };
 }

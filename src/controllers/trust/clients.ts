@@ -9,7 +9,7 @@ import type { VCenterClient, VCenterConnectOptions } from '../../clients/vcenter
 import type { SupervisedInformer } from '../../runtime/index.ts';
 import type { Secret } from '../../reconcile/connections/index.ts';
 import type { Root } from './certs.ts';
-import { problemOf, TrustProblem, TrustReasons } from './problems.ts';
+import { problemOf, trustProblem, TrustReasons } from './problems.ts';
 
 export interface MemberConnection {
   client: VCenterClient;
@@ -38,12 +38,12 @@ export class VCenterClientCache {
     this.#o = opts;
   }
 
-  /** A logged-in client for a member, or a TrustProblem saying why there is none. */
+  /** A logged-in client for a member, or a Problem saying why there is none. */
   async memberClient(member: VCenterTrustMember): Promise<MemberConnection> {
     const ns = this.#o.operatorNamespace;
     const secretName = member.credentialsSecretRef.name;
     const secret = this.#o.secrets.get(`${ns}/${secretName}`);
-    if (!secret) throw new TrustProblem(TrustReasons.SecretNotFound, `${member.name}: Secret ${ns}/${secretName} does not exist.`);
+    if (!secret) throw trustProblem(TrustReasons.SecretNotFound, `${member.name}: Secret ${ns}/${secretName} does not exist.`);
     const fingerprint = JSON.stringify([member.url, secret.metadata?.uid, secret.metadata?.resourceVersion, member.caBundle ?? '']);
     const key = member.url;
     const existing = this.#entries.get(key);
@@ -52,7 +52,7 @@ export class VCenterClientCache {
     const username = decode(secret, VCenterCredentialKeys.username);
     const password = decode(secret, VCenterCredentialKeys.password);
     if (!username || !password) {
-      throw new TrustProblem(TrustReasons.SecretNotFound, `${member.name}: Secret ${ns}/${secretName} needs both ${VCenterCredentialKeys.username} and ${VCenterCredentialKeys.password}.`);
+      throw trustProblem(TrustReasons.SecretNotFound, `${member.name}: Secret ${ns}/${secretName} needs both ${VCenterCredentialKeys.username} and ${VCenterCredentialKeys.password}.`);
     }
     const connection = this.#o
       .connect({

@@ -1,83 +1,63 @@
-// VCenterTrust: keeps a set of vCenters trusting each other's roots. One key per VCenterTrust;
-// each round observes every member (in parallel), plans (plan.ts), executes the writes, and ends
-// with one status patch. A member that cannot be read or written is reported by name while the
-// pairs among the others still converge. No finalizer: deleting a VCenterTrust leaves the trust
-// it built in place, since taking roots away could break moves that rely on them.
+// VCenterTrust on the managed engine: the "external object" is the mesh itself, which always
+// exists (there is nothing to create), so every round is connect → sync. connect logs in to every
+// member and never fails as a whole: a member it cannot reach is carried as a problem, so the pairs
+// among the others still converge. sync observes the members, plans (plan.ts), writes, and reports
+// one outcome. Deletion policy is Orphan: deleting a VCenterTrust leaves the trust it built in
+// place, since taking roots away could break moves that rely on them.
 import { objectKey, type ControllerDefinition, type KubeObject, type Manager, type ReconcileContext } from '../../runtime/index.ts';
 import { validateVCenterTrust, VCenterTrustResource, type VCenterTrust, type VCenterTrustStatus } from '../../api/index.ts';
+import { managedController, type EngineOptions, type ManagedExternal, type Report } from '../../reconcile/index.ts';
 import { SecretResource } from '../../reconcile/connections/index.ts';
 import { checkRoots, shortFingerprint, type Root } from './certs.ts';
-import type { VCenterClientCache, MemberConnection } from './clients.ts';
+import type { MemberConnection, VCenterClientCache } from './clients.ts';
 import { execute } from './execute.ts';
 import { observeMember } from './observe.ts';
 import { applied, plan, summarise, type Add, type MemberView, type Remove } from './plan.ts';
-import { problemOf, TrustReasons } from './problems.ts';
-import { roundOutcome, type ConditionOutcome } from './status.ts';
+import type { Problem } from '../../reconcile/index.ts';
+import { problemOf } from './problems.ts';
+import { roundOutcome } from './status.ts';
 
+export const TRUST_FINALIZER = 'vcd-operator.io/vcentertrust';
 const BY_SECRET = 'bySecret';
+/** The mesh has no cloud id of its own; this stands for it where the engine asks for one. */
+const MESH = 'mesh';
 
 export interface TrustControllerDeps {
   manager: Manager;
   clients: VCenterClientCache;
   operatorNamespace: string;
-  /** How often a complete mesh is checked again for drift. */
-  resyncMs: number;
-  /** How soon to look again while a member is failing. Default 30 s. */
-  retryMs?: number;
+  /** The engine's options; driftCheckMs is how often a complete mesh is read again. */
+  engine: EngineOptions;
   /** Members read or written at once. Default 16. */
   memberConcurrency?: number;
-  now?: () => Date;
 }
 
 type Status = NonNullable<VCenterTrustStatus>;
+/** Per member: a logged-in client, or why there is none. */
+type MeshConnection = Map<string, MemberConnection | Problem>;
 
 export function trustController(deps: TrustControllerDeps): ControllerDefinition<VCenterTrust> {
-  const retryMs = deps.retryMs ?? 30_000;
-  const now = deps.now ?? (() => new Date());
-
-  async function writeStatus(ctx: ReconcileContext<VCenterTrust>, obj: VCenterTrust, ready: ConditionOutcome, synced: ConditionOutcome, fields?: (s: Status) => void): Promise<void> {
-    const generation = obj.metadata?.generation ?? 0;
-    await ctx.status.patchStatus(obj, (s: Status) => {
-      fields?.(s);
-      s.conditions ??= [];
-      ctx.status.setCondition(s.conditions, { type: 'Ready', ...ready, observedGeneration: generation });
-      ctx.status.setCondition(s.conditions, { type: 'Synced', ...synced, observedGeneration: generation });
-    });
-  }
-
-  async function invalid(ctx: ReconcileContext<VCenterTrust>, obj: VCenterTrust, message: string): Promise<void> {
-    const c = { status: 'False' as const, reason: TrustReasons.InvalidSpec, message: `${message}. Fix the spec; nothing is written to any vCenter until then.` };
-    await writeStatus(ctx, obj, c, c);
-    await ctx.events.record(obj, { type: 'Warning', reason: TrustReasons.InvalidSpec, message: c.message });
-  }
+  const now = (): Date => new Date(deps.engine.clock.now());
+  const retryMs = deps.engine.retryMs;
 
   /** Fingerprints other VCenterTrusts want on each of this one's members (matched by URL): never pruned here. */
-  function protectedRoots(ctx: ReconcileContext<VCenterTrust>, obj: VCenterTrust): Map<string, Set<string>> {
+  function protectedRoots(obj: VCenterTrust): Map<string, Set<string>> {
     const out = new Map<string, Set<string>>();
-    for (const other of ctx.informer.list()) {
+    for (const other of deps.manager.informer<VCenterTrust>(VCenterTrustResource).list()) {
       if (other.metadata?.uid === obj.metadata?.uid) continue;
       const urls = new Set(other.spec.members.map((m) => m.url));
       const wanted = new Set<string>(checkRoots(other.spec.extraRoots ?? '', now()).roots.map((r) => r.sha256));
       for (const m of other.status?.members ?? []) for (const r of m.ownRoots ?? []) wanted.add(r.sha256.replaceAll(':', '').toLowerCase());
-      for (const m of obj.spec.members) {
-        if (!urls.has(m.url)) continue;
-        const set = out.get(m.name) ?? new Set<string>();
-        for (const f of wanted) set.add(f);
-        out.set(m.name, set);
-      }
+      for (const m of obj.spec.members) if (urls.has(m.url)) out.set(m.name, new Set([...(out.get(m.name) ?? []), ...wanted]));
     }
     return out;
   }
 
-  /** Connects to and reads every member, at most `memberConcurrency` at once. */
-  async function observeAll(obj: VCenterTrust): Promise<{ views: MemberView[]; conns: Map<string, MemberConnection>; families: Map<string, string> }> {
-    const conns = new Map<string, MemberConnection>();
-    const families = new Map<string, string>();
-    const views = await mapLimit(obj.spec.members, deps.memberConcurrency ?? 16, async (m): Promise<MemberView> => {
+  async function observeAll(obj: VCenterTrust, conns: MeshConnection): Promise<MemberView[]> {
+    return mapLimit(obj.spec.members, deps.memberConcurrency ?? 16, async (m): Promise<MemberView> => {
+      const conn = conns.get(m.name);
       try {
-        const conn = await deps.clients.memberClient(m);
-        conns.set(m.name, conn);
-        families.set(m.name, conn.client.apiFamily);
+        if (!conn || conn instanceof Error) throw conn ?? new Error(`${m.name} was not connected`);
         const seen = await observeMember(m.name, conn.client, conn.chains, now());
         return { name: m.name, ok: true, chains: seen.chains, ownRoots: seen.ownRoots };
       } catch (err) {
@@ -85,86 +65,101 @@ export function trustController(deps: TrustControllerDeps): ControllerDefinition
         return { name: m.name, ok: false, reason: p.reason, message: p.message };
       }
     });
-    return { views, conns, families };
   }
 
-  function describeAdd(a: Add, wasTrusted: boolean): { reason: string; message: string } {
+  function addEvent(a: Add, wasTrusted: boolean): { type: 'Normal' | 'Warning'; reason: string; message: string } {
     const what = a.owner ? `${a.owner}'s root ${a.root.subject}` : `extra root ${a.root.subject}`;
     const fp = shortFingerprint(a.root.sha256);
-    if (wasTrusted) return { reason: 'RootRestored', message: `${a.member} no longer held ${what} (SHA-256 ${fp}...), which it trusted before; added it again as chain ${a.chain}.` };
-    return { reason: 'RootAdded', message: `Added ${what} (SHA-256 ${fp}...) to ${a.member} as chain ${a.chain}.` };
+    if (wasTrusted) return { type: 'Warning', reason: 'RootRestored', message: `${a.member} no longer held ${what} (SHA-256 ${fp}...), which it trusted before; added it again as chain ${a.chain}.` };
+    return { type: 'Normal', reason: 'RootAdded', message: `Added ${what} (SHA-256 ${fp}...) to ${a.member} as chain ${a.chain}.` };
   }
 
-  function describeRemove(r: Remove): string {
+  function removeEvent(r: Remove): string {
     const subjects = r.roots.map((x) => `${x.subject} (SHA-256 ${shortFingerprint(x.sha256)}...)`).join(', ');
     return `Removed chain ${r.chain} (${subjects || 'no certificate'}) from ${r.member}: no member or extra root needs it any more (prune: true).`;
   }
 
-  return {
-    name: 'vcentertrust',
-    for: VCenterTrustResource,
-    maxConcurrentReconciles: 2,
-    resyncPeriodMs: deps.resyncMs,
-    indexers: { [BY_SECRET]: (o) => o.spec.members.map((m) => m.credentialsSecretRef.name) },
-    watches: [
-      {
-        resource: SecretResource,
-        keysFor: (s) => {
-          const meta = (s as KubeObject).metadata ?? {};
-          if (meta.namespace !== deps.operatorNamespace) return [];
-          return trusts().byIndex(BY_SECRET, meta.name ?? '').map(objectKey);
-        },
+  /** One round over the mesh: observe, plan, write, report. */
+  async function sync(obj: VCenterTrust, conns: MeshConnection, ctx: ReconcileContext<VCenterTrust>): Promise<Report<Status>> {
+    const extraRoots: Root[] = checkRoots(obj.spec.extraRoots ?? '', now()).roots;
+    const views = await observeAll(obj, conns);
+    const p = plan({ members: views, extraRoots, prune: obj.spec.prune === true, protectedRoots: protectedRoots(obj) });
+    const before = new Map((obj.status?.members ?? []).map((m) => [m.name, new Set(m.trusts ?? [])]));
+    const done = await execute(p, {
+      clientOf: (name) => {
+        const c = conns.get(name);
+        return c && !(c instanceof Error) ? c : undefined;
       },
-    ],
-    async reconcile(key, ctx) {
-      const obj = ctx.informer.get(key);
-      if (!obj || obj.metadata?.deletionTimestamp) return;
-      const checked = validateVCenterTrust.validate(obj);
-      if (!checked.valid) return invalid(ctx, obj, checked.message);
-      // Every extra root is checked before any write, so a bad one never leaves the mesh half-changed.
-      const extra = checkRoots(obj.spec.extraRoots ?? '', now());
-      if (obj.spec.extraRoots !== undefined && extra.problems.length) {
-        return invalid(ctx, obj, `spec.extraRoots: ${extra.problems.map((p) => `certificate #${p.index + 1} ${p.message}`).join('; ')}`);
-      }
-      const extraRoots: Root[] = obj.spec.extraRoots !== undefined ? extra.roots : [];
+      signal: ctx.signal,
+      onWrite: async (w) => {
+        if (w.kind === 'add') await ctx.events.record(obj, addEvent(w.add, w.add.owner !== undefined && (before.get(w.add.member)?.has(w.add.owner) ?? false)));
+        else await ctx.events.record(obj, { type: 'Normal', reason: 'RootRemoved', message: removeEvent(w.remove) });
+      },
+    });
+    // Per-member failures get their own Events; the engine records the overall one.
+    for (const v of views) if (!v.ok) await ctx.events.record(obj, { type: 'Warning', reason: v.reason, message: v.message });
+    for (const [member, f] of done.failures) await ctx.events.record(obj, { type: 'Warning', reason: f.reason, message: `Writing trusted roots on ${member} failed: ${f.message}` });
 
-      const { views, conns, families } = await observeAll(obj);
-      const p = plan({ members: views, extraRoots, prune: obj.spec.prune === true, protectedRoots: protectedRoots(ctx, obj) });
-      const before = new Map((obj.status?.members ?? []).map((m) => [m.name, new Set(m.trusts ?? [])]));
-      const done = await execute(p, {
-        clientOf: (name) => conns.get(name),
-        signal: ctx.signal,
-        onWrite: async (w) => {
-          if (w.kind === 'add') {
-            const e = describeAdd(w.add, w.add.owner !== undefined && (before.get(w.add.member)?.has(w.add.owner) ?? false));
-            await ctx.events.record(obj, { type: e.reason === 'RootRestored' ? 'Warning' : 'Normal', ...e });
-          } else {
-            await ctx.events.record(obj, { type: 'Normal', reason: 'RootRemoved', message: describeRemove(w.remove) });
-          }
-        },
-      });
-      for (const [member, problem] of done.failures) {
-        await ctx.events.record(obj, { type: 'Warning', reason: problem.reason, message: `Writing trusted roots on ${member} failed: ${problem.message}` });
-      }
-      for (const v of views) {
-        if (!v.ok) await ctx.events.record(obj, { type: 'Warning', reason: v.reason, message: v.message });
-      }
-      const after = applied(views, done);
-      const summary = summarise(after, extraRoots);
-      const o = roundOutcome({ views: after, summary, failures: done.failures, apiFamilies: families, extraRoots: extraRoots.length, ...(p.pruneHeld ? { pruneHeld: p.pruneHeld } : {}) });
-      await writeStatus(ctx, obj, o.ready, o.synced, o.fields);
-
-      const wrote = done.adds.length + done.removes.length > 0;
-      // After writes, look again at once: that read confirms them and prunes what waited for a complete mesh.
-      if (wrote && done.failures.size === 0) return { requeueAfterMs: 1 };
-      if (!summary.complete || done.failures.size || views.some((v) => !v.ok)) return { requeueAfterMs: retryMs };
-      return { requeueAfterMs: deps.resyncMs };
-    },
-  };
-
-  function trusts() {
-    return deps.manager.informer<VCenterTrust>(VCenterTrustResource);
+    const families = new Map<string, string>();
+    for (const [name, c] of conns) if (!(c instanceof Error)) families.set(name, c.client.apiFamily);
+    const after = applied(views, done);
+    const summary = summarise(after, extraRoots);
+    const o = roundOutcome({ views: after, summary, failures: done.failures, apiFamilies: families, extraRoots: extraRoots.length, ...(p.pruneHeld ? { pruneHeld: p.pruneHeld } : {}) });
+    const wrote = done.adds.length + done.removes.length > 0;
+    // After writes, look again at once: that read confirms them and prunes what waited for a complete mesh.
+    const requeueAfterMs = wrote && done.failures.size === 0 ? 1 : summary.complete && !done.failures.size ? deps.engine.driftCheckMs : retryMs;
+    return { outcome: { ready: o.ready, synced: o.synced }, fields: o.fields, requeueAfterMs };
   }
+
+  return managedController<VCenterTrust, MeshConnection, Status>(
+    {
+      name: 'vcentertrust',
+      resource: VCenterTrustResource,
+      finalizer: TRUST_FINALIZER,
+      maxConcurrentReconciles: 2,
+      indexers: { [BY_SECRET]: (o) => o.spec.members.map((m) => m.credentialsSecretRef.name) },
+      watches: [
+        {
+          resource: SecretResource,
+          keysFor: (s) => {
+            const meta = (s as KubeObject).metadata ?? {};
+            if (meta.namespace !== deps.operatorNamespace) return [];
+            return deps.manager.informer<VCenterTrust>(VCenterTrustResource).byIndex(BY_SECRET, meta.name ?? '').map(objectKey);
+          },
+        },
+      ],
+      validate(obj) {
+        const checked = validateVCenterTrust.validate(obj);
+        if (!checked.valid) return checked.message;
+        // Every extra root is checked before any write, so a bad one never leaves the mesh half-changed.
+        if (obj.spec.extraRoots === undefined) return undefined;
+        const { problems } = checkRoots(obj.spec.extraRoots, now());
+        return problems.length ? `spec.extraRoots: ${problems.map((p) => `certificate #${p.index + 1} ${p.message}`).join('; ')}` : undefined;
+      },
+      async connect(obj) {
+        const conns: MeshConnection = new Map();
+        await mapLimit(obj.spec.members, deps.memberConcurrency ?? 16, async (m) => {
+          try {
+            conns.set(m.name, await deps.clients.memberClient(m));
+          } catch (err) {
+            conns.set(m.name, problemOf(m.name, err));
+          }
+        });
+        return conns;
+      },
+      external: (obj, conns, ctx): ManagedExternal<Status> => ({
+        observe: () => Promise.resolve({ id: MESH }),
+        create: () => Promise.resolve(MESH),
+        sync: () => sync(obj, conns, ctx),
+        // Orphan is the only policy: the engine never asks.
+        delete: () => Promise.resolve(),
+      }),
+      knownId: () => MESH,
+      deletionPolicy: () => 'Orphan',
+      describe: (obj) => `the trust mesh of VCenterTrust ${obj.metadata?.name ?? ''}`,
+    },
+    deps.engine,
+  );
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

@@ -5,7 +5,8 @@
 import { VCenterAlreadyExistsError } from '../../clients/vcenter/index.ts';
 import { pemBlocks, parseRoot, type Root } from './certs.ts';
 import type { Add, Plan, Remove } from './plan.ts';
-import { problemOf, type TrustProblem } from './problems.ts';
+import type { Problem } from '../../reconcile/index.ts';
+import { problemOf } from './problems.ts';
 
 /** What executing needs from a vCenter client. */
 export interface WriteClient {
@@ -19,7 +20,7 @@ export interface WriteClient {
 export interface Executed {
   adds: Add[];
   removes: Remove[];
-  failures: Map<string, TrustProblem>;
+  failures: Map<string, Problem>;
 }
 
 export interface ExecuteOptions {

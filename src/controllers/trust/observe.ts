@@ -6,7 +6,7 @@
 import type { TlsInfo } from '../../clients/vcenter/index.ts';
 import { isOperatorChain, issued, issuerRefOf, parseRoot, pemBlocks, type IssuerRef, type Root } from './certs.ts';
 import type { Chain, OwnRoot } from './plan.ts';
-import { TrustProblem, TrustReasons } from './problems.ts';
+import { trustProblem, TrustReasons } from './problems.ts';
 
 /** What observing needs from a vCenter client (VCenterClient has it). */
 export interface MemberClient {
@@ -42,7 +42,7 @@ export async function observeMember(name: string, client: MemberClient, cache: M
   try {
     issuer = issuerRefOf(tls.cert);
   } catch (err) {
-    throw new TrustProblem(TrustReasons.RootNotFound, `${name} serves a TLS certificate the operator cannot parse: ${(err as Error).message}`);
+    throw trustProblem(TrustReasons.RootNotFound, `${name} serves a TLS certificate the operator cannot parse: ${(err as Error).message}`);
   }
   let ownRoots = findOwnRoots(chains, issuer, now);
   if (!ownRoots) {
@@ -50,7 +50,7 @@ export async function observeMember(name: string, client: MemberClient, cache: M
     ownRoots = findOwnRoots([{ id: 'download.zip', roots: zipRoots }], issuer, now);
   }
   if (!ownRoots) {
-    throw new TrustProblem(
+    throw trustProblem(
       TrustReasons.RootNotFound,
       `${name}'s TLS certificate is issued by ${issuer.subject}, which is neither among its trusted root chains nor in its /certs/download.zip; ` +
         "add that root to the vCenter's trusted roots (or renew its certificate from VMCA).",

@@ -1,7 +1,8 @@
 // Why a member or the whole mesh is not trusted yet: stable reasons for conditions and events, and
-// the mapping from vCenter client errors to them. (The shared problem type in src/reconcile will
-// replace TrustProblem once it is on main; the reasons stay.)
+// the mapping from vCenter client errors to member-level Problems (the shared Problem type; the
+// reasons name what the user must fix on that member, which the generic mapping cannot know).
 import { Reasons } from '../../api/index.ts';
+import { Problem } from '../../reconcile/index.ts';
 import { CloudNetworkError, TlsVerificationError, VCenterApiError, VCenterAuthError } from '../../clients/vcenter/index.ts';
 
 export const TrustReasons = {
@@ -24,26 +25,22 @@ export const TrustReasons = {
 } as const;
 export type TrustReason = (typeof TrustReasons)[keyof typeof TrustReasons];
 
-export class TrustProblem extends Error {
-  readonly reason: TrustReason;
-  constructor(reason: TrustReason, message: string) {
-    super(message);
-    this.name = 'TrustProblem';
-    this.reason = reason;
-  }
+/** A member-level problem; `transient` when retrying unchanged may help. */
+export function trustProblem(reason: TrustReason, message: string, transient = false): Problem {
+  return new Problem(reason, message, { transient });
 }
 
 /** A member-level problem from whatever reading or writing it threw. */
-export function problemOf(member: string, err: unknown): TrustProblem {
-  if (err instanceof TrustProblem) return err;
+export function problemOf(member: string, err: unknown): Problem {
+  if (err instanceof Problem) return err;
   const detail = err instanceof Error ? err.message : String(err);
-  if (err instanceof VCenterAuthError) return new TrustProblem(TrustReasons.CredentialsInvalid, `${member} refused the login: ${detail}. Check username and password in its Secret.`);
+  if (err instanceof VCenterAuthError) return trustProblem(TrustReasons.CredentialsInvalid, `${member} refused the login: ${detail}. Check username and password in its Secret.`);
   if (err instanceof TlsVerificationError) {
-    return new TrustProblem(TrustReasons.CABundleMismatch, `${member}'s TLS certificate does not verify against its caBundle: ${detail}. Put the root that signs it (its VMCA root) in caBundle.`);
+    return trustProblem(TrustReasons.CABundleMismatch, `${member}'s TLS certificate does not verify against its caBundle: ${detail}. Put the root that signs it (its VMCA root) in caBundle.`);
   }
-  if (err instanceof CloudNetworkError) return new TrustProblem(TrustReasons.Unreachable, `${member} is unreachable: ${detail}`);
+  if (err instanceof CloudNetworkError) return trustProblem(TrustReasons.Unreachable, `${member} is unreachable: ${detail}`, true);
   if (err instanceof VCenterApiError && err.status === 403) {
-    return new TrustProblem(TrustReasons.NotAuthorized, `${member} refused: ${detail}. The account needs the certificate-management privileges listed in the README.`);
+    return trustProblem(TrustReasons.NotAuthorized, `${member} refused: ${detail}. The account needs the certificate-management privileges listed in the README.`);
   }
-  return new TrustProblem(TrustReasons.ReconcileError, `${member}: ${detail}`);
+  return trustProblem(TrustReasons.ReconcileError, `${member}: ${detail}`, true);
 }

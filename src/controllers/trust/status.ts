@@ -4,7 +4,8 @@
 import type { VCenterTrustMemberStatus, VCenterTrustStatus } from '../../api/index.ts';
 import { displayFingerprint } from './certs.ts';
 import type { MemberView, MeshSummary } from './plan.ts';
-import { TrustReasons, type TrustProblem } from './problems.ts';
+import type { Problem } from '../../reconcile/index.ts';
+import { TrustReasons } from './problems.ts';
 
 export interface ConditionOutcome {
   status: 'True' | 'False';
@@ -22,7 +23,7 @@ export interface RoundFacts {
   views: readonly MemberView[];
   summary: MeshSummary;
   /** Members whose writes failed this round. */
-  failures: ReadonlyMap<string, TrustProblem>;
+  failures: ReadonlyMap<string, Problem>;
   apiFamilies: ReadonlyMap<string, string>;
   extraRoots: number;
   pruneHeld?: string;

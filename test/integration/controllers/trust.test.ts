@@ -59,9 +59,13 @@ describe('VCenterTrust controller against kube-apiserver and the vCenter simulat
   });
 
   afterEach(async function () {
+    // Deleted while the operator still runs, so its finalizer is let go (the trust stays in the vCenters).
+    for (const name of created.splice(0)) {
+      await kube.delete(VCenterTrustResource, name).catch(() => undefined);
+      if (op) await waitTrust(name, (o) => o === undefined, 10_000);
+    }
     await op?.stop();
     op = undefined;
-    for (const name of created.splice(0)) await kube.delete(VCenterTrustResource, name).catch(() => undefined);
   });
 
   after(async function () {
