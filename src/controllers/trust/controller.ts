@@ -85,17 +85,19 @@ export function trustController(deps: TrustControllerDeps): ControllerDefinition
     const views = await observeAll(obj, conns);
     const p = plan({ members: views, extraRoots, prune: obj.spec.prune === true, protectedRoots: protectedRoots(obj) });
     const before = new Map((obj.status?.members ?? []).map((m) => [m.name, new Set(m.trusts ?? [])]));
+    // Events go out beside the writes, not between them: a vCenter's next add does not wait on the apiserver.
+    const recorded: Array<Promise<void>> = [];
     const done = await execute(p, {
       clientOf: (name) => {
         const c = conns.get(name);
         return c && !(c instanceof Error) ? c : undefined;
       },
       signal: ctx.signal,
-      onWrite: async (w) => {
-        if (w.kind === 'add') await ctx.events.record(obj, addEvent(w.add, w.add.owner !== undefined && (before.get(w.add.member)?.has(w.add.owner) ?? false)));
-        else await ctx.events.record(obj, { type: 'Normal', reason: 'RootRemoved', message: removeEvent(w.remove) });
+      onWrite: (w) => {
+        if (w.kind === 'add') recorded.push(ctx.events.record(obj, addEvent(w.add, w.add.owner !== undefined && (before.get(w.add.member)?.has(w.add.owner) ?? false))));
+        else recorded.push(ctx.events.record(obj, { type: 'Normal', reason: 'RootRemoved', message: removeEvent(w.remove) }));
       },
-    });
+    }).finally(() => Promise.allSettled(recorded));
     // Per-member failures get their own Events; the engine records the overall one.
     for (const v of views) if (!v.ok) await ctx.events.record(obj, { type: 'Warning', reason: v.reason, message: v.message });
     for (const [member, f] of done.failures) await ctx.events.record(obj, { type: 'Warning', reason: f.reason, message: `Writing trusted roots on ${member} failed: ${f.message}` });
@@ -107,7 +109,8 @@ export function trustController(deps: TrustControllerDeps): ControllerDefinition
     const o = roundOutcome({ views: after, summary, failures: done.failures, apiFamilies: families, extraRoots: extraRoots.length, ...(p.pruneHeld ? { pruneHeld: p.pruneHeld } : {}) });
     const wrote = done.adds.length + done.removes.length > 0;
     // After writes, look again at once: that read confirms them and prunes what waited for a complete mesh.
-    const requeueAfterMs = wrote && done.failures.size === 0 ? 1 : summary.complete && !done.failures.size ? deps.engine.driftCheckMs : retryMs;
+    // A complete mesh is read again by the controller's resync alone (0: no extra timer of our own).
+    const requeueAfterMs = wrote && done.failures.size === 0 ? 1 : summary.complete && !done.failures.size ? 0 : retryMs;
     return { outcome: { ready: o.ready, synced: o.synced }, fields: o.fields, requeueAfterMs };
   }
 
