@@ -102,6 +102,10 @@ export function trustController(deps: TrustControllerDeps): ControllerDefinition
     for (const v of views) if (!v.ok) await ctx.events.record(obj, { type: 'Warning', reason: v.reason, message: v.message });
     for (const [member, f] of done.failures) await ctx.events.record(obj, { type: 'Warning', reason: f.reason, message: `Writing trusted roots on ${member} failed: ${f.message}` });
 
+    // Log out of vCenters no VCenterTrust lists any more.
+    const listed = new Set(deps.manager.informer<VCenterTrust>(VCenterTrustResource).list().flatMap((t) => t.spec.members.map((m) => m.url)));
+    for (const url of deps.clients.urls()) if (!listed.has(url)) deps.clients.forget(url);
+
     const families = new Map<string, string>();
     for (const [name, c] of conns) if (!(c instanceof Error)) families.set(name, c.client.apiFamily);
     const after = applied(views, done);

@@ -298,6 +298,23 @@ describe('VCenterTrust controller against kube-apiserver and the vCenter simulat
     assert.ok(meshHolds(['vc-a', 'vc-b', 'vc-c']));
   });
 
+  it('names an unreachable member and one whose account may not add roots, while the other pairs converge', async function () {
+    // vc-c's account may log in and read, but adding a root is refused (403), as without CertificateManagement privileges.
+    sim.admin.addFault({ route: 'POST /api/vcenter/certificate-management/vcenter/trusted-root-chains', service: 'vcenter', instance: 'vc-c', kind: 'status', status: 403 });
+    await startOperator();
+    const gone = { name: 'vc-gone', url: 'https://127.0.0.1:1', credentialsSecretRef: { name: 'vc-a-creds' }, caBundle: sim.vcenters[0]?.caPem };
+    const name = await createTrust({ members: [member('vc-a'), member('vc-b'), member('vc-c'), gone] });
+    const failed = await waitTrust(name, (o) => readyOf(o)?.status === 'False' && (o?.status?.members?.find((m) => m.name === 'vc-a')?.trusts ?? []).includes('vc-b'));
+    const byName = new Map((failed?.status?.members ?? []).map((m) => [m.name, m]));
+    assert.match(byName.get('vc-gone')?.problem ?? '', /^Unreachable: vc-gone is unreachable/);
+    assert.match(byName.get('vc-c')?.problem ?? '', /^NotAuthorized: vc-c refused/);
+    assert.match(readyOf(failed)?.message ?? '', /vc-gone is unreachable/);
+    assert.match(readyOf(failed)?.message ?? '', /of the pairs not involving vc-gone, vc-c hold/);
+    // vc-a and vc-b trust each other and vc-c (whose root they could read); vc-c trusts nobody yet.
+    for (const [a, b] of [['vc-a', 'vc-b'], ['vc-b', 'vc-a'], ['vc-a', 'vc-c'], ['vc-b', 'vc-c']] as const) assert.ok(sim.admin.vcenterTrust(a, b).trusted, `${a} trusts ${b}`);
+    assert.equal(sim.admin.vcenterTrust('vc-c', 'vc-a').trusted, false);
+  });
+
   it('reports a CA bundle that does not match a member and writes nothing to it', async function () {
     await startOperator();
     const since = lastSeq();
