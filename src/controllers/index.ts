@@ -86,8 +86,10 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
     operatorNamespace: opts.operatorNamespace,
     logger: manager.logger,
     connect: opts.connectVCenter ?? ((o) => VCenterClient.connect(o)),
+    clock: manager.clock,
     ...(opts.vcenterClientOptions ? { clientOptions: opts.vcenterClientOptions } : {}),
   });
+  manager.add(vcenters.runnable());
   manager.addController(
     trustController({
       manager,

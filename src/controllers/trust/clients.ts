@@ -1,25 +1,21 @@
-// Logged-in vCenter clients for trust members, one per (URL, Secret uid + resourceVersion, CA
-// bundle): a rotated Secret or a new CA bundle builds a new client, the old one logs out after its
-// calls finish. Each entry also keeps the member's chain contents by id, so a resync reads only the
-// list and the TLS certificate. (Stands in for the generic connection pool of src/reconcile until
-// that pool can key clients this way; only `memberClient` is used from outside.)
+// Logged-in vCenter clients for trust members, on the shared client cache: one per member URL,
+// rebuilt when the URL, the Secret (uid + resourceVersion) or the CA bundle changes, a failed
+// login held for a few seconds, replaced clients logged out once their calls are done. Each
+// entry also keeps the member's chain contents by id, so a resync reads only the list and the
+// TLS certificate.
 import type { Logger } from 'pino';
 import { VCenterCredentialKeys, type VCenterTrustMember } from '../../api/index.ts';
 import type { VCenterClient, VCenterConnectOptions } from '../../clients/vcenter/index.ts';
-import type { SupervisedInformer } from '../../runtime/index.ts';
-import type { Secret } from '../../reconcile/connections/index.ts';
+import { ClientCache, ConnectionFailure, credentialsSecret, secretValue, type Secret } from '../../reconcile/connections/index.ts';
+import type { Clock, Runnable, SupervisedInformer } from '../../runtime/index.ts';
 import type { Root } from './certs.ts';
-import { problemOf, trustProblem, TrustReasons } from './problems.ts';
+import { problemOf, TrustReasons } from './problems.ts';
 
 export interface MemberConnection {
   client: VCenterClient;
   /** Chain contents by id, kept with the client they were read through. */
   chains: Map<string, Root[]>;
-}
-
-interface Entry {
-  fingerprint: string;
-  connection: Promise<MemberConnection>;
+  close(): Promise<void>;
 }
 
 export interface VCenterClientCacheOptions {
@@ -28,79 +24,78 @@ export interface VCenterClientCacheOptions {
   logger: Logger;
   connect: (opts: VCenterConnectOptions) => Promise<VCenterClient>;
   clientOptions?: Partial<VCenterConnectOptions>;
+  clock?: Clock;
+  /** A failed login is not tried again for this long. Default 5 s. */
+  failureHoldMs?: number;
 }
 
 export class VCenterClientCache {
   readonly #o: VCenterClientCacheOptions;
-  readonly #entries = new Map<string, Entry>();
+  readonly #cache: ClientCache<MemberConnection>;
+  readonly #urls = new Set<string>();
 
   constructor(opts: VCenterClientCacheOptions) {
     this.#o = opts;
+    this.#cache = new ClientCache<MemberConnection>({
+      ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.failureHoldMs !== undefined ? { failureHoldMs: opts.failureHoldMs } : {}),
+      // Only logins reach this; the message names the URL, the caller adds the member's name.
+      classify: (err) => {
+        const p = problemOf('the vCenter', err);
+        return { reason: p.reason as ConnectionFailure['reason'], message: p.message };
+      },
+    });
   }
 
-  /** A logged-in client for a member, or a Problem saying why there is none. */
+  /** A logged-in client for a member; throws ConnectionFailure (SecretNotFound, CredentialsInvalid, CABundleMismatch, Unreachable...). */
   async memberClient(member: VCenterTrustMember): Promise<MemberConnection> {
     const ns = this.#o.operatorNamespace;
     const secretName = member.credentialsSecretRef.name;
-    const secret = this.#o.secrets.get(`${ns}/${secretName}`);
-    if (!secret) throw trustProblem(TrustReasons.SecretNotFound, `${member.name}: Secret ${ns}/${secretName} does not exist.`);
-    const fingerprint = JSON.stringify([member.url, secret.metadata?.uid, secret.metadata?.resourceVersion, member.caBundle ?? '']);
-    const key = member.url;
-    const existing = this.#entries.get(key);
-    if (existing?.fingerprint === fingerprint) return existing.connection;
-
-    const username = decode(secret, VCenterCredentialKeys.username);
-    const password = decode(secret, VCenterCredentialKeys.password);
-    if (!username || !password) {
-      throw trustProblem(TrustReasons.SecretNotFound, `${member.name}: Secret ${ns}/${secretName} needs both ${VCenterCredentialKeys.username} and ${VCenterCredentialKeys.password}.`);
-    }
-    const connection = this.#o
-      .connect({
-        ...this.#o.clientOptions,
-        url: member.url,
-        username,
-        password,
-        ...(member.caBundle ? { caPem: member.caBundle } : {}),
-        logger: this.#o.logger.child({ vcenter: member.url }),
-      })
-      .then((client) => ({ client, chains: new Map<string, Root[]>() }));
-    const entry: Entry = { fingerprint, connection };
-    this.#entries.set(key, entry);
-    if (existing) retire(existing);
+    this.#urls.add(member.url);
     try {
-      return await connection;
+      const secret = credentialsSecret(this.#o.secrets, ns, secretName);
+      const fingerprint = JSON.stringify([member.url, secret.metadata?.uid, secret.metadata?.resourceVersion, member.caBundle ?? '']);
+      return await this.#cache.get(member.url, fingerprint, () => this.#connect(member, secret, `${ns}/${secretName}`), { honourHold: true });
     } catch (err) {
-      // Not kept: the next reconcile logs in again (its own backoff bounds how often).
-      if (this.#entries.get(key) === entry) this.#entries.delete(key);
-      throw problemOf(member.name, err);
+      if (!(err instanceof ConnectionFailure)) throw err;
+      const message = err.message.includes('the vCenter') ? err.message.replaceAll('the vCenter', member.name) : `${member.name}: ${err.message}`;
+      throw new ConnectionFailure(err.reason, message);
     }
   }
 
-  /** Drops the client of a member that no VCenterTrust lists any more. */
+  async #connect(member: VCenterTrustMember, secret: Secret, where: string): Promise<MemberConnection> {
+    const username = secretValue(secret, VCenterCredentialKeys.username);
+    const password = secretValue(secret, VCenterCredentialKeys.password);
+    if (!username || !password) {
+      throw new ConnectionFailure(TrustReasons.SecretNotFound, `Secret ${where} needs both ${VCenterCredentialKeys.username} and ${VCenterCredentialKeys.password}.`);
+    }
+    const client = await this.#o.connect({
+      ...this.#o.clientOptions,
+      url: member.url,
+      username,
+      password,
+      ...(member.caBundle ? { caPem: member.caBundle } : {}),
+      logger: this.#o.logger.child({ vcenter: member.url }),
+    });
+    return { client, chains: new Map<string, Root[]>(), close: () => client.close() };
+  }
+
+  /** Drops the client of a vCenter that no VCenterTrust lists any more (it logs out). */
   forget(url: string): void {
-    const entry = this.#entries.get(url);
-    if (!entry) return;
-    this.#entries.delete(url);
-    retire(entry);
+    this.#urls.delete(url);
+    this.#cache.forget(url);
   }
 
   urls(): string[] {
-    return [...this.#entries.keys()];
+    return [...this.#urls];
   }
 
-  async closeAll(): Promise<void> {
-    const entries = [...this.#entries.values()];
-    this.#entries.clear();
-    await Promise.all(entries.map((e) => e.connection.then((c) => c.client.close()).catch(() => undefined)));
+  /** Lives as long as the manager; logs every client out on stop. */
+  runnable(): Runnable {
+    return this.#cache.runnable('vcenter-clients');
   }
-}
 
-function retire(entry: Entry): void {
-  // In-flight calls on the old client finish first; nothing waits on the logout.
-  entry.connection.then((c) => setTimeout(() => void c.client.close().catch(() => undefined), 30_000).unref()).catch(() => undefined);
-}
-
-function decode(secret: Secret, key: string): string | undefined {
-  const v = secret.data?.[key];
-  return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8').trim();
+  closeAll(): Promise<void> {
+    return this.#cache.closeAll();
+  }
 }

@@ -3,6 +3,7 @@
 // reasons name what the user must fix on that member, which the generic mapping cannot know).
 import { Reasons } from '../../api/index.ts';
 import { Problem } from '../../reconcile/index.ts';
+import { ConnectionFailure } from '../../reconcile/connections/index.ts';
 import { CloudNetworkError, TlsVerificationError, VCenterApiError, VCenterAuthError } from '../../clients/vcenter/index.ts';
 
 export const TrustReasons = {
@@ -15,9 +16,9 @@ export const TrustReasons = {
   CredentialsInvalid: Reasons.CredentialsInvalid,
   Unreachable: Reasons.Unreachable,
   /** The member's TLS certificate does not verify against its caBundle (or the system roots). */
-  CABundleMismatch: 'CABundleMismatch',
+  CABundleMismatch: Reasons.CABundleMismatch,
   /** The account may log in but not read or change trusted roots. */
-  NotAuthorized: 'NotAuthorized',
+  NotAuthorized: Reasons.NotAuthorized,
   /** No trusted root (nor download.zip) issued the member's TLS certificate. */
   RootNotFound: 'RootNotFound',
   ReconcileSuccess: Reasons.ReconcileSuccess,
@@ -33,6 +34,8 @@ export function trustProblem(reason: TrustReason, message: string, transient = f
 /** A member-level problem from whatever reading or writing it threw. */
 export function problemOf(member: string, err: unknown): Problem {
   if (err instanceof Problem) return err;
+  // The client cache already classified a failed login (with this function) and holds it a while.
+  if (err instanceof ConnectionFailure) return trustProblem(err.reason as TrustReason, err.message, err.reason === Reasons.Unreachable);
   const detail = err instanceof Error ? err.message : String(err);
   if (err instanceof VCenterAuthError) return trustProblem(TrustReasons.CredentialsInvalid, `${member} refused the login: ${detail}. Check username and password in its Secret.`);
   if (err instanceof TlsVerificationError) {
