@@ -201,3 +201,55 @@ describe('own root of a vCenter', function () {
     assert.equal(findOwnRoots([foreign('old', o)], issuerRefOf(leaf.certPem), new Date()), undefined);
   });
 });
+
+describe('reading a member', function () {
+  it('falls back to download.zip when no trusted root chain issued its certificate, and reads chain contents once per id', async function () {
+    const { createCA } = await import('../../../src/sim/pki.ts');
+    const { observeMember } = await import('../../../src/controllers/trust/observe.ts');
+    const { parseRoot } = await import('../../../src/controllers/trust/certs.ts');
+    const vmca = await createCA('CA', { organization: 'vc-z' });
+    const other = await createCA('CA', { organization: 'elsewhere' });
+    const leaf = await vmca.issueServer({ commonName: 'vc-z', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    let gets = 0;
+    let zips = 0;
+    const client = {
+      apiFamily: 'api',
+      tls: () => Promise.resolve({ cert: leaf.certPem }),
+      downloadRoots: () => {
+        zips++;
+        return Promise.resolve([{ pem: other.certPem }, { pem: vmca.certPem }]);
+      },
+      trustedRootChains: {
+        list: () => Promise.resolve(['unrelated']),
+        get: () => {
+          gets++;
+          return Promise.resolve([other.certPem]);
+        },
+      },
+    };
+    const cache = new Map<string, Root[]>();
+    const seen = await observeMember('vc-z', client, cache, new Date());
+    assert.deepEqual(seen.ownRoots.map((r) => [r.sha256, r.serving]), [[parseRoot(vmca.certPem).sha256, true]]);
+    await observeMember('vc-z', client, cache, new Date());
+    assert.equal(gets, 1, 'a chain id is read once, then served from the cache');
+    assert.equal(zips, 2);
+  });
+
+  it('says which issuer it could not find', async function () {
+    const { createCA } = await import('../../../src/sim/pki.ts');
+    const { observeMember } = await import('../../../src/controllers/trust/observe.ts');
+    const vmca = await createCA('CA', { organization: 'vc-y' });
+    const leaf = await vmca.issueServer({ commonName: 'vc-y', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    const client = {
+      apiFamily: 'rest',
+      tls: () => Promise.resolve({ cert: leaf.certPem }),
+      downloadRoots: () => Promise.resolve([]),
+      trustedRootChains: { list: () => Promise.resolve([]), get: () => Promise.resolve([]) },
+    };
+    await assert.rejects(observeMember('vc-y', client, new Map(), new Date()), (err: Error & { reason?: string }) => {
+      assert.equal(err.reason, 'RootNotFound');
+      assert.match(err.message, /vc-y's TLS certificate is issued by CN=CA, O=vc-y/);
+      return true;
+    });
+  });
+});
