@@ -2,7 +2,8 @@
 // Scenario 1: N FloatingIPClaims over S IP Spaces with per-request latency and slow tasks, VCD
 // serialising allocate per IP Space. Prints time to all Ready, allocate tasks, VCD calls per claim,
 // the operator's peak RSS and VCD calls at rest, beside the naive baseline and the limit.
-// Options: --claims, --spaces, --latency-ms, --task-ms, --idle-seconds. For digging into a run:
+// Options: --claims, --spaces, --latency-ms, --task-ms, --idle-seconds; --scenario trust runs
+// scripts/bench-trust.ts instead. For digging into a run:
 // BENCH_OPERATOR_ARGS adds flags to the operator (e.g. "--log-level=info"), BENCH_OPERATOR_LOG
 // names a file for its log.
 import { spawn } from 'node:child_process';
@@ -17,6 +18,18 @@ import { startControlPlane } from '../test/harness/controlPlane.ts';
 import { ensureTestBins } from './lib/test-bins.ts';
 
 const ALLOCATE = 'POST /cloudapi/1.0.0/ipSpaces/{id}/allocate';
+
+// `--scenario trust` runs the VCenterTrust scenario (scripts/bench-trust.ts) with the other options.
+const argv = process.argv.slice(2);
+const scenarioAt = argv.findIndex((a) => a === '--scenario' || a.startsWith('--scenario='));
+if (scenarioAt >= 0) {
+  const scenario = argv[scenarioAt]?.includes('=') ? argv[scenarioAt]?.split('=')[1] : argv[scenarioAt + 1];
+  if (scenario !== 'trust') throw new Error(`unknown --scenario ${scenario ?? ''}: trust is the one there is besides the default`);
+  const rest = argv.filter((_, i) => i !== scenarioAt && !(i === scenarioAt + 1 && !argv[scenarioAt]?.includes('=')));
+  const { runTrustBench, trustBenchOptions } = await import('./bench-trust.ts');
+  await runTrustBench(trustBenchOptions(rest));
+  process.exit(process.exitCode ?? 0);
+}
 
 const { values } = parseArgs({
   options: {

@@ -142,6 +142,7 @@ async function main(): Promise<void> {
     console.log('  kubectl get fip,ipp -n team-a -o wide');
     console.log('  kubectl describe fip web -n team-a');
     console.log('  kubectl explain floatingipclaim.spec');
+    console.log('  kubectl get vctrust -o wide; kubectl describe vctrust resource-vcenters');
     console.log(`  simulator state: curl -s --cacert ${sim.caFile} -H 'Authorization: Bearer ${sim.adminToken}' ${sim.vcd.url}/admin/state`);
     if (values['exit-when-ready']) {
       await cleanup();

@@ -4,7 +4,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger, Manager } from './runtime/index.ts';
 import { registerControllers } from './controllers/index.ts';
 
-const HELP = `vcd-operator: manages VMware Cloud Director IP Spaces and IP claims from Kubernetes.
+const HELP = `vcd-operator: manages VMware Cloud Director IP Spaces and IP claims, and trust between vCenters, from Kubernetes.
 
 Options (each also from the environment variable in brackets):
   --kubeconfig FILE          kubeconfig to use [KUBECONFIG]; in-cluster config when unset
@@ -20,6 +20,7 @@ Options (each also from the environment variable in brackets):
   --task-timeout SECONDS     deadline of one VCD task [TASK_TIMEOUT_SECONDS] (default 600)
   --vcd-max-in-flight N      requests in flight per VCD connection (default 32)
   --claim-workers N          claim groups (connection, org, IP Space) reconciled at once (default 16)
+  --trust-resync SECONDS     how often a complete VCenterTrust mesh is read again for drift [TRUST_RESYNC_SECONDS] (default 600)
   --log-level LEVEL          trace, debug, info, warn, error [LOG_LEVEL] (default info)
   --help                     this text
 `;
@@ -43,6 +44,7 @@ function main(): void {
       'task-timeout': { type: 'string' },
       'vcd-max-in-flight': { type: 'string' },
       'claim-workers': { type: 'string' },
+      'trust-resync': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -65,8 +67,8 @@ function main(): void {
   if (!Number.isInteger(probePort) || probePort < 0 || probePort > 65535) throw new Error(`--probe-port must be a port number, got ${values['probe-port'] ?? env.PROBE_PORT}`);
   if (!Number.isFinite(taskTimeoutMs) || taskTimeoutMs <= 0) throw new Error('--task-timeout must be a positive number of seconds');
 
-  const seconds = (flag: 'lease-duration' | 'renew-deadline' | 'retry-period'): number | undefined => {
-    const v = values[flag];
+  const seconds = (flag: 'lease-duration' | 'renew-deadline' | 'retry-period' | 'trust-resync', fromEnv?: string): number | undefined => {
+    const v = values[flag] ?? fromEnv;
     if (v === undefined) return undefined;
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0) throw new Error(`--${flag} must be a positive number of seconds, got ${v}`);
@@ -85,6 +87,7 @@ function main(): void {
   const leaseDurationMs = seconds('lease-duration');
   const renewDeadlineMs = seconds('renew-deadline');
   const retryPeriodMs = seconds('retry-period');
+  const trustResyncMs = seconds('trust-resync', env.TRUST_RESYNC_SECONDS);
 
   const kc = new KubeConfig();
   if (kubeconfig) kc.loadFromFile(kubeconfig);
@@ -113,6 +116,7 @@ function main(): void {
     ...(watchNamespace ? { watchNamespace } : {}),
     taskTimeoutMs,
     ...(claimWorkers ? { claimWorkers } : {}),
+    ...(trustResyncMs ? { trustResyncMs } : {}),
     ...(maxInFlight ? { clientOptions: { maxInFlight } } : {}),
   })
     .then(async () => {

@@ -95,6 +95,10 @@ export const Reasons = {
   UnsupportedAPIVersion: 'UnsupportedAPIVersion',
   AddressUnavailable: 'AddressUnavailable',
   Unreachable: 'Unreachable',
+  /** A server's TLS certificate does not verify against the caBundle given for it. */
+  CABundleMismatch: 'CABundleMismatch',
+  /** The account logs in but lacks the privileges for what the operator must do. */
+  NotAuthorized: 'NotAuthorized',
 } as const;
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
 

@@ -8,6 +8,7 @@ import { IPSpaceKind, type IPSpace } from './ip-space.ts';
 import { descriptorOf, type KindDefinition } from './kind.ts';
 import { validatorFor, type Validator } from './validate.ts';
 import { VCDConnectionKind, type VCDConnection } from './vcd-connection.ts';
+import { VCenterTrustKind, type VCenterTrust } from './vcenter-trust.ts';
 
 export {
   API_VERSION,
@@ -42,6 +43,15 @@ export {
 } from './cluster-vcd-connection.ts';
 export { IPSpaceSchema, IPSpaceTypes, VCD_IP_SPACE_TYPE, type IPSpace, type IPSpaceSpec, type IPSpaceStatus, type IPSpaceType } from './ip-space.ts';
 export { FloatingIPClaimSchema, type FloatingIPClaim, type FloatingIPClaimSpec, type FloatingIPClaimStatus } from './floating-ip-claim.ts';
+export {
+  VCenterCredentialKeys,
+  VCenterTrustSchema,
+  type VCenterTrust,
+  type VCenterTrustMember,
+  type VCenterTrustMemberStatus,
+  type VCenterTrustSpec,
+  type VCenterTrustStatus,
+} from './vcenter-trust.ts';
 export { IPPrefixClaimSchema, type IPPrefixClaim, type IPPrefixClaimSpec, type IPPrefixClaimStatus } from './ip-prefix-claim.ts';
 
 /** Resource descriptors: what the runtime needs to list, watch, patch and name each kind. */
@@ -50,6 +60,7 @@ export const ClusterVCDConnectionResource = descriptorOf(ClusterVCDConnectionKin
 export const IPSpaceResource = descriptorOf(IPSpaceKind);
 export const FloatingIPClaimResource = descriptorOf(FloatingIPClaimKind);
 export const IPPrefixClaimResource = descriptorOf(IPPrefixClaimKind);
+export const VCenterTrustResource = descriptorOf(VCenterTrustKind);
 
 /** Validators: `validateX.validate(obj, old?)` returns problems; `validateX.assert(obj, old?)` throws InvalidSpecError. */
 export const validateVCDConnection: Validator<VCDConnection> = validatorFor(VCDConnectionKind);
@@ -57,6 +68,7 @@ export const validateClusterVCDConnection: Validator<ClusterVCDConnection> = val
 export const validateIPSpace: Validator<IPSpace> = validatorFor(IPSpaceKind);
 export const validateFloatingIPClaim: Validator<FloatingIPClaim> = validatorFor(FloatingIPClaimKind);
 export const validateIPPrefixClaim: Validator<IPPrefixClaim> = validatorFor(IPPrefixClaimKind);
+export const validateVCenterTrust: Validator<VCenterTrust> = validatorFor(VCenterTrustKind);
 
 /** Every kind of the group, in a stable order (the CRD generator and the demo walk this). */
-export const kinds: readonly KindDefinition[] = [VCDConnectionKind, ClusterVCDConnectionKind, IPSpaceKind, FloatingIPClaimKind, IPPrefixClaimKind];
+export const kinds: readonly KindDefinition[] = [VCDConnectionKind, ClusterVCDConnectionKind, IPSpaceKind, FloatingIPClaimKind, IPPrefixClaimKind, VCenterTrustKind];

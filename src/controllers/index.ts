@@ -6,9 +6,11 @@ import { Directory } from '../reconcile/index.ts';
 import { clusterIdentity } from './cluster-identity.ts';
 import { NamespaceResource, SecretResource, VcdConnectionPool, type Secret } from '../reconcile/connections/index.ts';
 import { connectionController } from './connections/controller.ts';
-import type { ControllerDeps } from './deps.ts';
+import { engineOptions, type ControllerDeps } from './deps.ts';
 import { claimController } from './ipam/controller.ts';
 import { ipSpaceController } from './ipspace/controller.ts';
+import { trustController, VCenterClientCache } from './trust/index.ts';
+import { VCenterClient, type VCenterConnectOptions } from '../clients/vcenter/index.ts';
 
 export interface OperatorOptions {
   /** Where ClusterVCDConnection Secrets live (the operator's own namespace). */
@@ -29,11 +31,18 @@ export interface OperatorOptions {
   clientOptions?: Partial<VcdConnectOptions>;
   /** Replaces VcdClient.connect (tests). */
   connect?: (opts: VcdConnectOptions) => Promise<VcdClient>;
+  /** How often a complete VCenterTrust mesh is read again for drift. Default: driftCheckMs. */
+  trustResyncMs?: number;
+  /** Extra vCenter client options (retry policy, metrics registry...). */
+  vcenterClientOptions?: Partial<VCenterConnectOptions>;
+  /** Replaces VCenterClient.connect (tests). */
+  connectVCenter?: (opts: VCenterConnectOptions) => Promise<VCenterClient>;
 }
 
 export interface Operator {
   deps: ControllerDeps;
   pool: VcdConnectionPool;
+  vcenters: VCenterClientCache;
   /** Logs every client out now; the manager's stop() also does (idempotent). */
   close(): Promise<void>;
 }
@@ -72,5 +81,23 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
   manager.addController(ipSpaceController(deps));
   manager.addController(claimController('FloatingIPClaim', deps));
   manager.addController(claimController('IPPrefixClaim', deps));
-  return { deps, pool, close: () => pool.closeAll() };
+  const vcenters = new VCenterClientCache({
+    secrets: manager.informer<Secret>(SecretResource),
+    operatorNamespace: opts.operatorNamespace,
+    logger: manager.logger,
+    connect: opts.connectVCenter ?? ((o) => VCenterClient.connect(o)),
+    clock: manager.clock,
+    ...(opts.vcenterClientOptions ? { clientOptions: opts.vcenterClientOptions } : {}),
+  });
+  manager.add(vcenters.runnable());
+  manager.addController(
+    trustController({
+      manager,
+      clients: vcenters,
+      operatorNamespace: opts.operatorNamespace,
+      // Cluster-scoped: in scope whatever namespace the operator watches.
+      engine: { ...engineOptions(deps), driftCheckMs: opts.trustResyncMs ?? deps.driftCheckMs, namespaceInScope: () => true },
+    }),
+  );
+  return { deps, pool, vcenters, close: async () => void (await Promise.all([pool.closeAll(), vcenters.closeAll()])) };
 }

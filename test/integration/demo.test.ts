@@ -12,7 +12,8 @@ describe('npm run demo', function () {
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     assert.equal(code, 0, out);
-    assert.match(out, /\[demo\] 6\/6 Ready/);
+    assert.match(out, /\[demo\] 7\/7 Ready/);
+    assert.match(out, /vcentertrust\.vcd-operator\.io\/resource-vcenters\s+True\s+6\/6/);
     assert.match(out, /floatingipclaim\.vcd-operator\.io\/web\s+True\s+203\.0\.113\.\d+/);
     assert.match(out, /export KUBECONFIG=\S+/);
   });

@@ -31,6 +31,8 @@ export interface ServeRoutesOptions {
 export interface ServedRoutes {
   url: string;
   port: number;
+  /** Serve another certificate from now on (new connections; open ones keep theirs until they close). */
+  setTls(tls: { certPem: string; keyPem: string }): void;
   close(): Promise<void>;
 }
 
@@ -59,6 +61,11 @@ export async function serveRoutes(opts: ServeRoutesOptions): Promise<ServedRoute
   return {
     url: `https://${host}:${port}`,
     port,
+    setTls: (tls) => {
+      server.setSecureContext({ cert: tls.certPem, key: tls.keyPem });
+      // Keep-alive connections would go on presenting the old certificate.
+      server.closeIdleConnections();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

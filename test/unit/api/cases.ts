@@ -2,7 +2,7 @@
 // kube-apiserver with the generated CRDs (integration, test/integration/api/admission.test.ts).
 // A CEL rule and its TypeScript twin that disagree on any row fail one of the two.
 
-export type KindName = 'VCDConnection' | 'ClusterVCDConnection' | 'IPSpace' | 'FloatingIPClaim' | 'IPPrefixClaim';
+export type KindName = 'VCDConnection' | 'ClusterVCDConnection' | 'IPSpace' | 'FloatingIPClaim' | 'IPPrefixClaim' | 'VCenterTrust';
 
 /** Where the two sides word a schema (non-CEL) error differently. */
 export interface Messages {
@@ -53,11 +53,22 @@ const conn = (extra: Record<string, unknown> = {}) => ({
 });
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUY29mZmVl\n-----END CERTIFICATE-----\n';
 
+const member = (name: string, extra: Record<string, unknown> = {}) => ({ name, url: `https://${name}.example.com`, credentialsSecretRef: { name: `${name}-credentials` }, ...extra });
+const trust = (extra: Record<string, unknown> = {}) => ({ members: [member('vc-a'), member('vc-b')], ...extra });
+const MEMBER_URL_MESSAGE = 'must be an https URL such as https://vc.example.com, without user:password@ (credentials go in the Secret), query or fragment';
+
 const IP_MESSAGE = 'must be an IPv4 or IPv6 address such as 203.0.113.10 or 2001:db8::10';
 const CIDR_MESSAGE = 'must be a CIDR such as 203.0.113.0/24 or 2001:db8::/64';
 const IP_SPACE_REF = 'set exactly one of name or id of the IP Space';
 
 export const rejected: RejectCase[] = [
+  // --- VCenterTrust ---
+  { name: 'two members with one name', kind: 'VCenterTrust', spec: trust({ members: [member('vc-a'), member('vc-a', { url: 'https://other.example.com' })] }), message: 'member names must be unique', field: 'spec.members' },
+  { name: 'one vCenter listed twice', kind: 'VCenterTrust', spec: trust({ members: [member('vc-a'), member('vc-b', { url: 'https://vc-a.example.com' })] }), message: 'member URLs must be unique: list each vCenter once', field: 'spec.members' },
+  { name: 'member URL with credentials', kind: 'VCenterTrust', spec: trust({ members: [member('vc-a', { url: 'https://admin:secret@vc-a.example.com' }), member('vc-b')] }), message: MEMBER_URL_MESSAGE, field: 'spec.members[0].url' },
+  { name: 'member URL over plain http', kind: 'VCenterTrust', spec: trust({ members: [member('vc-a', { url: 'http://vc-a.example.com' }), member('vc-b')] }), message: MEMBER_URL_MESSAGE, field: 'spec.members[0].url' },
+  { name: 'extra roots without a PEM certificate', kind: 'VCenterTrust', spec: trust({ extraRoots: 'MIIB...' }), message: 'must hold one or more PEM certificates (-----BEGIN CERTIFICATE----- ...)', field: 'spec.extraRoots' },
+  { name: 'member CA bundle without a PEM certificate', kind: 'VCenterTrust', spec: trust({ members: [member('vc-a', { caBundle: 'not a pem' }), member('vc-b')] }), message: 'must hold one or more PEM certificates (-----BEGIN CERTIFICATE----- ...)', field: 'spec.members[0].caBundle' },
   // --- FloatingIPClaim ---
   { name: 'IP Space by both name and id', kind: 'FloatingIPClaim', spec: fip({ ipSpace: { name: 'public-ips', id: IP_SPACE_ID } }), message: IP_SPACE_REF, field: 'spec.ipSpace' },
   { name: 'IP Space by neither name nor id', kind: 'FloatingIPClaim', spec: fip({ ipSpace: {} }), message: IP_SPACE_REF, field: 'spec.ipSpace' },
@@ -465,6 +476,8 @@ export const rejected: RejectCase[] = [
 ];
 
 export const accepted: AcceptCase[] = [
+  { name: 'two-vCenter mesh', kind: 'VCenterTrust', spec: trust() },
+  { name: 'mesh with CA bundles, extra roots and pruning', kind: 'VCenterTrust', spec: trust({ members: [member('vc-a', { caBundle: PEM }), member('vc-b', { url: 'https://vc-b.example.com:8443/' }), member('vc-c')], extraRoots: PEM, prune: true }) },
   { name: 'minimal floating IP claim', kind: 'FloatingIPClaim', spec: fip() },
   { name: 'specific IPv4 address, IP Space by id, Retain', kind: 'FloatingIPClaim', spec: fip({ ipSpace: { id: IP_SPACE_ID }, address: '203.0.113.10', reclaimPolicy: 'Retain' }) },
   { name: 'specific IPv6 address', kind: 'FloatingIPClaim', spec: fip({ address: '2001:db8::10' }) },

@@ -9,6 +9,7 @@ import {
   validateIPPrefixClaim,
   validateIPSpace,
   validateVCDConnection,
+  validateVCenterTrust,
   type ValidationResult,
 } from '../../../src/api/index.ts';
 import { loadExamples } from './examples.ts';
@@ -19,6 +20,7 @@ const validators: Record<string, { validate(obj: unknown): ValidationResult<unkn
   IPSpace: validateIPSpace,
   FloatingIPClaim: validateFloatingIPClaim,
   IPPrefixClaim: validateIPPrefixClaim,
+  VCenterTrust: validateVCenterTrust,
 };
 
 describe('examples/', function () {
@@ -54,6 +56,17 @@ describe('examples/', function () {
       assert.deepEqual(s.stringData, { [CredentialKeys.apiToken]: 'REPLACE_WITH_API_TOKEN' });
     }
     assert.deepEqual(provider.spec.allowedNamespaces, { matchLabels: { 'kubernetes.io/metadata.name': 'team-a' } });
+  });
+
+  it('holds a three-vCenter trust whose Secrets are in the operator namespace, with a placeholder password', function () {
+    const trust = validateVCenterTrust.assert(of('VCenterTrust')[0]);
+    assert.deepEqual(trust.spec.members.map((m) => m.name), ['vc-a', 'vc-b', 'vc-c']);
+    const secrets = new Map(of('Secret').map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s as { stringData?: Record<string, string> }]));
+    for (const m of trust.spec.members) {
+      const s = secrets.get(`vcd-operator-system/${m.credentialsSecretRef.name}`);
+      assert.ok(s, `Secret for ${m.name} is missing`);
+      assert.equal(s.stringData?.['password'], 'REPLACE_WITH_PASSWORD');
+    }
   });
 
   it('claims from the existing public-ips through the tenant connection, and creates the Private space through the provider', function () {

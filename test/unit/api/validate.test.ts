@@ -11,6 +11,7 @@ import {
   validateIPPrefixClaim,
   validateIPSpace,
   validateVCDConnection,
+  validateVCenterTrust,
   type ValidationResult,
 } from '../../../src/api/index.ts';
 import { accepted, clean, operatorMessage, operatorOnly, rejected, type KindName } from './cases.ts';
@@ -21,6 +22,7 @@ const validators: Record<KindName, { validate(obj: unknown, old?: unknown): Vali
   IPSpace: validateIPSpace,
   FloatingIPClaim: validateFloatingIPClaim,
   IPPrefixClaim: validateIPPrefixClaim,
+  VCenterTrust: validateVCenterTrust,
 };
 
 function object(kind: KindName, spec: Record<string, unknown>) {
