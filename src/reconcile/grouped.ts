@@ -19,6 +19,7 @@ import {
 import { applyOutcome, failed, ready, type Outcome } from './conditions.ts';
 import type { EngineOptions } from './engine-options.ts';
 import type { KeyCodec } from './keys.ts';
+import { inScope } from './managed.ts';
 import { errorMessage, Problem, problemOf } from './problems.ts';
 import { Refusals } from './refusals.ts';
 
@@ -270,7 +271,7 @@ export function groupedController<T extends GroupedObject<S>, K, S extends Statu
       }
       const all = ctx
         .byIndex(GROUP_INDEX, text)
-        .filter((o) => opts.namespaceInScope(o.metadata?.namespace ?? ''))
+        .filter((o) => inScope(o, opts))
         .sort(creationOrder);
       if (!all.length) {
         await def.empty?.(key, ctx);

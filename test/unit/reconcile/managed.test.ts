@@ -89,7 +89,7 @@ describe('managed engine', function () {
     assert.equal(kube.get('a').status?.id, 'obj-1');
     assert.deepEqual(kube.condition('a', 'Ready'), { ...kube.condition('a', 'Ready'), status: 'True', reason: 'Available' });
     assert.equal(kube.condition('a', 'Synced')?.status, 'True');
-    assert.deepEqual(result, { requeueAfterMs: 600_000 }, 'a drift check is scheduled');
+    assert.equal(result, undefined, 'the resync alone looks again: no second timer');
   });
 
   it('after a lost create response finds its own object instead of creating a second', async function () {
