@@ -146,7 +146,7 @@ export function replayDockerfile(opts: { dockerfile?: string; context?: string; 
           execSync(args, { cwd: inStage(stage, stage.workdir), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
         } catch (err) {
           const e = err as { stderr?: Buffer; stdout?: Buffer };
-          throw new Error(`${where(ins)} failed:\n${e.stdout?.toString() ?? ''}${e.stderr?.toString() ?? ''}`);
+          throw new Error(`${where(ins)} failed:\n${e.stdout?.toString() ?? ''}${e.stderr?.toString() ?? ''}`, { cause: err });
         }
         break;
       case 'ENTRYPOINT':

@@ -75,7 +75,7 @@ describe('charts/vcd-operator', function () {
       if (flag === 'help' || flag === 'kubeconfig') continue; // in-cluster config
       const pod = fromPod[flag];
       if (pod) {
-        const env = container.env.find((e) => e.name === pod[0]);
+        const env: Container['env'][number] | undefined = container.env.find((e) => e.name === pod[0]);
         assert.equal(env?.valueFrom?.fieldRef?.fieldPath, pod[1], `--${flag} comes from ${pod[0]}`);
       } else {
         assert.ok(container.args.some((a) => a.startsWith(`--${flag}=`)), `--${flag} has a value in the chart (values.yaml operator.* or leaderElection.*)`);
