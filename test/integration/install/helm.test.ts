@@ -98,7 +98,10 @@ describe('helm install, the operator as its Deployment runs it, upgrade, uninsta
 
   it('installs the chart with its CRDs (marked to be kept)', function () {
     assert.deepEqual(crdNames(), []);
-    helm('install', RELEASE, chart, '--namespace', NS, '--create-namespace');
+    const notes = helm('install', RELEASE, chart, '--namespace', NS, '--create-namespace');
+    assert.match(notes, /Create your first connection/);
+    assert.match(notes, /kubectl -n NS create secret generic acme-vcd-credentials --from-literal=apiToken=YOUR_TOKEN/);
+    assert.doesNotMatch(notes, /rolebinding/, 'no grant needed with cluster-wide Secret access');
     kubectl('wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s');
     assert.equal(crdNames().length, readdirSync(join(root, 'crds')).filter((f) => f.endsWith('.yaml')).length, 'one CRD per file of crds/');
     assert.ok(crdNames().includes('customresourcedefinition.apiextensions.k8s.io/floatingipclaims.vcd-operator.io'));
@@ -223,7 +226,7 @@ describe('helm install, the operator as its Deployment runs it, upgrade, uninsta
     const before = crdNames();
     kubectl('create', 'namespace', 'team-b');
     kubectl('create', 'namespace', 'team-c');
-    helm('upgrade', RELEASE, chart, '--namespace', NS, '--set', 'rbac.secretAccess=granted', '--set', 'rbac.secretNamespaces={team-a}', '--set', 'crds.install=false');
+    const notes = helm('upgrade', RELEASE, chart, '--namespace', NS, '--set', 'rbac.secretAccess=granted', '--set', 'rbac.secretNamespaces={team-a}', '--set', 'crds.install=false');
     assert.deepEqual(crdNames(), before, 'CRDs dropped from the release are kept');
     assert.ok(can('list', 'secrets', '-n', 'team-a'), 'granted by the release');
     assert.ok(can('watch', 'secrets', '-n', NS), 'the operator namespace is always readable');
@@ -231,8 +234,11 @@ describe('helm install, the operator as its Deployment runs it, upgrade, uninsta
     assert.ok(!can('list', 'secrets', '--all-namespaces'), 'no cluster-wide Secret read');
     assert.ok(!can('create', 'customresourcedefinitions.apiextensions.k8s.io'));
     assert.ok(!can('patch', 'customresourcedefinitions.apiextensions.k8s.io/ipspaces.vcd-operator.io'));
-    // A tenant grants access in its own namespace, as NOTES.txt shows.
-    kubectl('-n', 'team-c', 'create', 'rolebinding', 'vcd-operator-secret-reader', `--clusterrole=${RELEASE}-secret-reader`, `--serviceaccount=${NS}:${RELEASE}`);
+    // A tenant grants access in its own namespace with the command NOTES.txt shows.
+    const grant = /kubectl -n NS (create rolebinding .*)\\\n\s*(--clusterrole=\S+) \\\n\s*(--serviceaccount=\S+)/.exec(notes);
+    assert.ok(grant?.[1] && grant[2] && grant[3], `NOTES shows the RoleBinding a tenant creates:\n${notes}`);
+    kubectl('-n', 'team-c', ...grant[1].trim().split(/\s+/), grant[2], grant[3]);
+    assert.match(notes, /CRD install is off/);
     assert.ok(can('list', 'secrets', '-n', 'team-c'), 'granted by the tenant');
     assert.ok(!can('list', 'secrets', '-n', 'team-b'));
     assert.match(helm('status', RELEASE, '--namespace', NS), /STATUS: deployed/);
