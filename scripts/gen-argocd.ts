@@ -39,6 +39,7 @@ const MESSAGES: Record<string, string> = {
   ConnectionNotFound: 'VCDConnection acme does not exist in this namespace. Create it or fix spec.connectionRef.',
   ConnectionNotAllowed: 'ClusterVCDConnection provider does not allow namespace team-b (allowedNamespaces).',
   OrgNotFound: 'Organization acme is not visible through the connection.',
+  OrgNotAllowed: 'ClusterVCDConnection provider does not bind namespace team-a to org globex (spec.tenants).',
   QuotaExceeded: 'The IP Space quota of org acme is used up. Raise the quota or release addresses.',
   IPSpaceNotFound: 'IP Space public-ips is not visible through the connection.',
   AddressUnavailable: 'Address 203.0.113.7 is already allocated to someone else. Choose another or leave it empty.',
@@ -55,7 +56,7 @@ const connection = (): KindCases => ({
   progressing: ['Unreachable', 'ReconcileError'],
   degraded: ['InvalidSpec', 'CredentialsInvalid', 'SecretNotFound', 'UnsupportedAPIVersion'],
 });
-const usesConnection = ['ConnectionNotFound', 'ConnectionNotAllowed', 'UnsupportedAPIVersion'];
+const usesConnection = ['ConnectionNotFound', 'ConnectionNotAllowed', 'OrgNotAllowed', 'UnsupportedAPIVersion'];
 const claim = (what: string): KindCases => ({
   namespaced: true,
   ready: ['Allocated', `Allocated ${what} from IP Space public-ips.`],
