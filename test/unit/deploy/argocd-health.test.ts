@@ -9,8 +9,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { kinds } from '../../../src/api/index.ts';
-import { GROUP } from '../../../src/api/common.ts';
-import { ARGOCD_DIR, renderArgoCD } from '../../../scripts/gen-argocd.ts';
+import { GROUP, Reasons } from '../../../src/api/common.ts';
+import { ARGOCD_DIR, CASES, renderArgoCD } from '../../../scripts/gen-argocd.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const customizations = join(ARGOCD_DIR, 'resource_customizations');
@@ -42,6 +42,13 @@ describe('Argo CD health checks (deploy/argocd)', function () {
   it('cover every kind of src/api', function () {
     const dirs = readdirSync(join(customizations, GROUP));
     for (const k of kinds) assert.ok(dirs.includes(k.kind), `no health check for ${k.kind}`);
+  });
+
+  it('classify every reason of src/api as Healthy, Progressing or Degraded in some test case', function () {
+    const classified = new Set(Object.values(CASES).flatMap((k) => [k.ready[0], ...k.progressing, ...k.degraded]));
+    classified.add(Reasons.ReconcileSuccess); // a Synced reason, never Ready's
+    const missing = Object.values(Reasons).filter((r) => !classified.has(r));
+    assert.deepEqual(missing, [], 'add these reasons to a kind in scripts/gen-argocd.ts (and to the Lua transient list if the operator resolves them by itself)');
   });
 
   const kindDirs = existsSync(join(customizations, GROUP)) ? readdirSync(join(customizations, GROUP)).sort() : [];
