@@ -47,6 +47,10 @@ const MESSAGES: Record<string, string> = {
   EdgeGatewayNotFound: 'Edge gateway edge-1 is not visible through the connection.',
   InterfaceNotFound: 'appliedTo names no service interface of edge gateway edge-1.',
   ReferenceNotFound: 'Firewall group web-servers does not exist on edge gateway edge-1.',
+  PairsMissing: 'vc-b does not trust vc-c yet; adding its root.',
+  CABundleMismatch: 'The TLS certificate of vc-b does not verify against its caBundle. Fix caBundle.',
+  NotAuthorized: 'administrator@vsphere.local on vc-b may log in but not change trusted roots. Grant the privilege.',
+  RootNotFound: 'No trusted root of vc-c issued its TLS certificate. Add it under extraRoots.',
   FirewallRefused: 'VCD refused the rule list: destination port 70000 is out of range.',
 };
 
@@ -84,9 +88,9 @@ export const CASES: Record<string, KindCases> = {
   },
   VCenterTrust: {
     namespaced: false,
-    ready: ['Available', 'Every member trusts every other member.'],
-    progressing: ['Unreachable', 'ReconcileError'],
-    degraded: ['InvalidSpec', 'CredentialsInvalid', 'SecretNotFound'],
+    ready: ['MeshComplete', 'All 3 vCenters trust each other (6 pairs).'],
+    progressing: ['PairsMissing', 'Unreachable', 'ReconcileError'],
+    degraded: ['InvalidSpec', 'CredentialsInvalid', 'SecretNotFound', 'CABundleMismatch', 'NotAuthorized', 'RootNotFound'],
   },
 };
 

@@ -7,7 +7,7 @@
 --   Degraded     Ready=False with any other reason: the spec, VCD or credentials must change
 local transient = {
   Creating = true, Pending = true, Deleting = true, ConnectionNotReady = true,
-  Unreachable = true, ReconcileError = true, EdgeBusy = true,
+  Unreachable = true, ReconcileError = true, EdgeBusy = true, PairsMissing = true,
 }
 local hs = { status = "Progressing", message = "Waiting for the operator to report status" }
 local generation = 0
