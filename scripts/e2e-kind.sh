@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # End to end on kind, for machines with Docker: builds the operator image and a simulator image,
 # loads both into a kind cluster, installs the chart with the simulator as a sidecar of the
-# operator (it listens on loopback only), applies examples/ bound to it and waits until every
-# object is Ready. Needs docker, kind, helm, kubectl and git. Not part of npm test (no Docker there).
-#   scripts/e2e-kind.sh            CLUSTER=name to reuse or name the cluster; kind delete cluster to clean up
+# operator (it listens on loopback only), applies examples/ bound to it (scripts/e2e-sim.ts writes
+# them) and waits until every object is Ready. Needs docker, kind, helm, kubectl and git.
+# Not part of npm test (no Docker there). CLUSTER=name picks the kind cluster (default
+# vcd-operator-e2e, created when missing and left running: kind delete cluster --name ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CLUSTER="${CLUSTER:-vcd-operator-e2e}"
@@ -21,8 +22,10 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY src ./src
+COPY scripts ./scripts
+COPY examples ./examples
 USER 65532:65532
-ENTRYPOINT ["node", "src/sim/main.ts"]
+ENTRYPOINT ["node", "scripts/e2e-sim.ts", "/sim/examples.yaml"]
 DOCKERFILE
 
 kind get clusters | grep -qx "$CLUSTER" || kind create cluster --name "$CLUSTER"
@@ -30,33 +33,21 @@ kind load docker-image vcd-operator:e2e vcd-operator-sim:e2e --name "$CLUSTER"
 export KUBECONFIG="$ctx/kubeconfig"
 kind get kubeconfig --name "$CLUSTER" >"$KUBECONFIG"
 
-say "helm install"
+say "helm install, with the simulator as a sidecar"
 helm upgrade --install vcd-operator charts/vcd-operator --namespace "$NS" --create-namespace \
   --set image.repository=vcd-operator --set image.tag=e2e --set image.pullPolicy=Never --set replicaCount=1
 kubectl -n "$NS" patch deployment vcd-operator --type=strategic -p '{"spec":{"template":{"spec":{
   "volumes":[{"name":"sim","emptyDir":{}}],
   "containers":[{"name":"sim","image":"vcd-operator-sim:e2e","imagePullPolicy":"Never",
-    "args":["--vcd-port=8443","--task-ms=200","--ca-file=/sim/ca.pem"],
     "volumeMounts":[{"name":"sim","mountPath":"/sim"}]}]}}}}'
 kubectl -n "$NS" rollout status deployment/vcd-operator --timeout=5m
 pod="$(kubectl -n "$NS" get pod -l app.kubernetes.io/name=vcd-operator --field-selector=status.phase=Running -o jsonpath='{.items[0].metadata.name}')"
 
 say "applying examples/ bound to the simulator in $pod"
-logs="$(kubectl -n "$NS" logs "$pod" -c sim)"
-SIM_URL=https://127.0.0.1:8443 \
-CA_PEM="$(kubectl -n "$NS" exec "$pod" -c sim -- cat /sim/ca.pem)" \
-PROVIDER_TOKEN="$(sed -n 's/^ *Provider .*API token \([^ ]*\)$/\1/p' <<<"$logs")" \
-TENANTS="$(sed -n 's/^ *Tenant *[^@]*@\([^ ]*\) .*API token \([^ ]*\)$/\1=\2/p' <<<"$logs" | paste -sd, -)" \
-sh scripts/node.sh node --input-type=module -e '
-  import { stringify } from "yaml";
-  import { bindToSimulator, loadExamples } from "./scripts/lib/examples.ts";
-  const e = process.env;
-  const tenants = e.TENANTS.split(",").filter(Boolean).map((p) => ({ org: p.split("=")[0], apiToken: p.split("=")[1] }));
-  const sim = { vcd: { url: e.SIM_URL }, caPem: e.CA_PEM, credentials: { provider: { apiToken: e.PROVIDER_TOKEN }, tenants } };
-  process.stdout.write(bindToSimulator(loadExamples("examples"), sim).map((d) => stringify(d)).join("---\n"));
-' | kubectl apply -f -
+until kubectl -n "$NS" exec "$pod" -c sim -- test -s /sim/examples.yaml; do sleep 1; done
+kubectl -n "$NS" exec "$pod" -c sim -- cat /sim/examples.yaml | kubectl apply -f -
 
 say "waiting until everything is Ready"
 kubectl wait vcd --all --all-namespaces --for=condition=Ready --timeout=5m
 kubectl get vcd -A
-say "done; the cluster stays: kind delete cluster --name $CLUSTER"
+say "done"
