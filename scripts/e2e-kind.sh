@@ -16,6 +16,7 @@ docker build -t vcd-operator:e2e .
 say "building vcd-operator-sim:e2e (the operator image leaves the simulator out)"
 ctx="$(mktemp -d)"; trap 'rm -rf "$ctx"' EXIT
 git archive HEAD | tar -x -C "$ctx"
+rm -f "$ctx/.dockerignore"  # it keeps the simulator out of the operator image
 docker build -t vcd-operator-sim:e2e -f - "$ctx" <<'DOCKERFILE'
 FROM node:24-bookworm-slim
 WORKDIR /app
