@@ -31,6 +31,7 @@ const MESSAGES: Record<string, string> = {
   ConnectionNotReady: 'Connection acme is not Ready yet; waiting for it.',
   Unreachable: 'VCD did not answer (connect ETIMEDOUT); retrying with backoff.',
   ReconcileError: 'The last reconcile failed; retrying with backoff.',
+  Refused: 'Cannot create IP Space public: VCD answered: the range overlaps another IP Space (request 4f2a).',
   EdgeBusy: 'Another operation holds the edge gateway; retrying.',
   InvalidSpec: 'spec.ipSpace must name exactly one of name or id. Fix the spec; nothing is sent to VCD until then.',
   CredentialsInvalid: 'VCD refused the API token in Secret acme-vcd-credentials. Update the Secret.',
@@ -58,14 +59,14 @@ const connection = (): KindCases => ({
   namespaced: true,
   ready: ['LoggedIn', 'Logged in to https://vcd.example.com as org acme, API 37.2.'],
   progressing: ['Unreachable', 'ReconcileError'],
-  degraded: ['InvalidSpec', 'CredentialsInvalid', 'SecretNotFound', 'UnsupportedAPIVersion'],
+  degraded: ['InvalidSpec', 'Refused', 'CredentialsInvalid', 'SecretNotFound', 'UnsupportedAPIVersion'],
 });
 const usesConnection = ['ConnectionNotFound', 'ConnectionNotAllowed', 'OrgNotAllowed', 'UnsupportedAPIVersion'];
 const claim = (what: string): KindCases => ({
   namespaced: true,
   ready: ['Allocated', `Allocated ${what} from IP Space public-ips.`],
   progressing: ['Pending', 'Deleting', 'ConnectionNotReady', 'Unreachable', 'ReconcileError'],
-  degraded: ['InvalidSpec', ...usesConnection, 'OrgNotFound', 'IPSpaceNotFound', 'QuotaExceeded', 'AddressUnavailable', 'DeleteBlocked'],
+  degraded: ['InvalidSpec', 'Refused', ...usesConnection, 'OrgNotFound', 'IPSpaceNotFound', 'QuotaExceeded', 'AddressUnavailable', 'DeleteBlocked'],
 });
 
 /** Every kind with a health check; kinds in src/api must all be here (the test checks). */
@@ -76,7 +77,7 @@ export const CASES: Record<string, KindCases> = {
     namespaced: true,
     ready: ['Available', 'IP Space acme-private exists in VCD and matches the spec.'],
     progressing: ['Creating', 'Deleting', 'ConnectionNotReady', 'Unreachable', 'ReconcileError'],
-    degraded: ['InvalidSpec', ...usesConnection, 'OrgNotFound', 'DeleteBlocked'],
+    degraded: ['InvalidSpec', 'Refused', ...usesConnection, 'OrgNotFound', 'DeleteBlocked'],
   },
   FloatingIPClaim: claim('203.0.113.10'),
   IPPrefixClaim: claim('198.51.100.16/28'),
@@ -84,13 +85,13 @@ export const CASES: Record<string, KindCases> = {
     namespaced: true,
     ready: ['Available', 'The rule is on edge gateway edge-1 at its place.'],
     progressing: ['Deleting', 'EdgeBusy', 'ConnectionNotReady', 'Unreachable', 'ReconcileError'],
-    degraded: ['InvalidSpec', ...usesConnection, 'EdgeGatewayNotFound', 'InterfaceNotFound', 'ReferenceNotFound', 'FirewallRefused'],
+    degraded: ['InvalidSpec', 'Refused', ...usesConnection, 'EdgeGatewayNotFound', 'InterfaceNotFound', 'ReferenceNotFound', 'FirewallRefused'],
   },
   VCenterTrust: {
     namespaced: false,
     ready: ['MeshComplete', 'All 3 vCenters trust each other (6 pairs).'],
     progressing: ['PairsMissing', 'Unreachable', 'ReconcileError'],
-    degraded: ['InvalidSpec', 'CredentialsInvalid', 'SecretNotFound', 'CABundleMismatch', 'NotAuthorized', 'RootNotFound'],
+    degraded: ['InvalidSpec', 'Refused', 'CredentialsInvalid', 'SecretNotFound', 'CABundleMismatch', 'NotAuthorized', 'RootNotFound'],
   },
 };
 

@@ -77,6 +77,8 @@ export const Reasons = {
   /** The last reconcile wrote what it had to and read back what it expected. */
   ReconcileSuccess: 'ReconcileSuccess',
   ReconcileError: 'ReconcileError',
+  /** The cloud refused what was sent (a 4xx, a failed task); it will again until something changes. */
+  Refused: 'Refused',
   Creating: 'Creating',
   Pending: 'Pending',
   Deleting: 'Deleting',

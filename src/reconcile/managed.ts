@@ -138,7 +138,7 @@ export function managedController<T extends ManagedObject<S>, C, S extends Manag
     } catch (err) {
       const p = problemOf(err, `delete ${def.describe(obj)}`);
       if (!p) throw err;
-      const blocked = !p.transient && p.reason === Reasons.ReconcileError;
+      const blocked = p.reason === Reasons.Refused;
       const shown = blocked
         ? new Problem(Reasons.DeleteBlocked, `${p.message} ${def.deleteBlockedHint ?? ''} Or set deletionPolicy: Orphan to keep it in the cloud; the finalizer stays until then.`.replace(/ {2,}/g, ' '))
         : p;
