@@ -4,7 +4,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger, Manager } from './runtime/index.ts';
 import { registerControllers } from './controllers/index.ts';
 
-const HELP = `vcd-operator: manages VMware Cloud Director IP Spaces and IP claims, and trust between vCenters, from Kubernetes.
+const HELP = `vcd-operator: manages VMware Cloud Director IP Spaces, IP claims and edge firewall rules, and trust between vCenters, from Kubernetes.
 
 Options (each also from the environment variable in brackets):
   --kubeconfig FILE          kubeconfig to use [KUBECONFIG]; in-cluster config when unset
@@ -21,6 +21,8 @@ Options (each also from the environment variable in brackets):
   --vcd-max-in-flight N      requests in flight per VCD connection (default 32)
   --claim-workers N          claim groups (connection, org, IP Space) reconciled at once (default 16)
   --trust-resync SECONDS     how often a complete VCenterTrust mesh is read again for drift [TRUST_RESYNC_SECONDS] (default 600)
+  --firewall-placement WHERE where the managed rules sit among an edge's rules: top (before the rules
+                             the operator did not write) or bottom (after them) [FIREWALL_PLACEMENT] (default top)
   --log-level LEVEL          trace, debug, info, warn, error [LOG_LEVEL] (default info)
   --help                     this text
 `;
@@ -45,6 +47,7 @@ function main(): void {
       'vcd-max-in-flight': { type: 'string' },
       'claim-workers': { type: 'string' },
       'trust-resync': { type: 'string' },
+      'firewall-placement': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -84,6 +87,8 @@ function main(): void {
   const maxInFlight = count('vcd-max-in-flight');
   const claimWorkers = count('claim-workers');
   const identity = values.identity ?? env.POD_NAME;
+  const firewallPlacement = values['firewall-placement'] ?? env.FIREWALL_PLACEMENT ?? 'top';
+  if (firewallPlacement !== 'top' && firewallPlacement !== 'bottom') throw new Error(`--firewall-placement must be top or bottom, got ${firewallPlacement}`);
   const leaseDurationMs = seconds('lease-duration');
   const renewDeadlineMs = seconds('renew-deadline');
   const retryPeriodMs = seconds('retry-period');
@@ -117,6 +122,7 @@ function main(): void {
     taskTimeoutMs,
     ...(claimWorkers ? { claimWorkers } : {}),
     ...(trustResyncMs ? { trustResyncMs } : {}),
+    firewallPlacement,
     ...(maxInFlight ? { clientOptions: { maxInFlight } } : {}),
   })
     .then(async () => {

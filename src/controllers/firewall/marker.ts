@@ -1,11 +1,12 @@
-// Ownership markers of the firewall: a rule's `description` names the cluster (the kube-system
-// namespace UID) and the EdgeFirewallRule (namespace/name, UID); an IP set's or port profile's
-// `description` names the cluster and the edge gateway it serves. Rules and objects without our
-// cluster's marker are foreign and are never changed.
-// TODO(reconcile): move onto src/reconcile/markers.ts once it is on main.
+// Ownership markers of the firewall, in the operator's one marker format (src/reconcile/markers.ts):
+// a rule's `description` names the cluster and the EdgeFirewallRule (namespace/name, UID); an IP
+// set's or port profile's `description` names the cluster and the edge gateway whose rules it
+// serves (kind EdgeFirewallRuleSet, owner = the edge id). Anything without our cluster's marker is
+// foreign and is never changed.
+import { formatMarker, parseMarker } from '../../reconcile/index.ts';
 
-const PREFIX = 'vcd-operator.io';
-const KIND = 'EdgeFirewallRule';
+const RULE_KIND = 'EdgeFirewallRule';
+const SET_KIND = 'EdgeFirewallRuleSet';
 
 export interface RuleMarker {
   clusterId: string;
@@ -15,18 +16,13 @@ export interface RuleMarker {
 }
 
 export function formatRuleMarker(m: RuleMarker): string {
-  return `${PREFIX} cluster=${m.clusterId} ${KIND}=${m.namespace}/${m.name} uid=${m.uid}`;
+  return formatMarker({ clusterId: m.clusterId, kind: RULE_KIND, namespace: m.namespace, name: m.name, uid: m.uid });
 }
 
-const rulePattern = /^vcd-operator\.io cluster=(\S+) EdgeFirewallRule=([^/\s]+)\/(\S+) uid=(\S+)$/;
-
 export function parseRuleMarker(description: unknown): RuleMarker | undefined {
-  if (typeof description !== 'string') return undefined;
-  const m = rulePattern.exec(description.trim());
-  if (!m) return undefined;
-  const [, clusterId, namespace, name, uid] = m;
-  if (!clusterId || !namespace || !name || !uid) return undefined;
-  return { clusterId, namespace, name, uid };
+  const m = typeof description === 'string' ? parseMarker(description) : undefined;
+  if (!m || m.kind !== RULE_KIND || !m.namespace) return undefined;
+  return { clusterId: m.clusterId, namespace: m.namespace, name: m.name, uid: m.uid };
 }
 
 /** What an operator-owned IP set or port profile serves: one edge gateway of one cluster. */
@@ -36,13 +32,10 @@ export interface ObjectMarker {
 }
 
 export function formatObjectMarker(m: ObjectMarker): string {
-  return `${PREFIX} cluster=${m.clusterId} edge=${m.edgeId} inline set of EdgeFirewallRules`;
+  return formatMarker({ clusterId: m.clusterId, kind: SET_KIND, name: m.edgeId.split(':').pop() ?? m.edgeId, uid: m.edgeId });
 }
 
-const objectPattern = /^vcd-operator\.io cluster=(\S+) edge=(\S+) inline set of EdgeFirewallRules$/;
-
 export function parseObjectMarker(description: unknown): ObjectMarker | undefined {
-  if (typeof description !== 'string') return undefined;
-  const m = objectPattern.exec(description.trim());
-  return m?.[1] && m[2] ? { clusterId: m[1], edgeId: m[2] } : undefined;
+  const m = typeof description === 'string' ? parseMarker(description) : undefined;
+  return m && m.kind === SET_KIND ? { clusterId: m.clusterId, edgeId: m.uid } : undefined;
 }

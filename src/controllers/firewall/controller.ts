@@ -1,0 +1,197 @@
+// EdgeFirewallRule: an adapter on the grouped engine (src/reconcile/grouped.ts). The key is the
+// edge gateway (key.ts); admission checks the spec and the connection per object; reconcile
+// resolves the org's view of VCD, then sync.ts observes, plans and executes for the whole edge,
+// and the outcomes become conditions, status fields, events and finalizers.
+import {
+  ClusterVCDConnectionResource,
+  EdgeFirewallRuleResource,
+  Reasons,
+  validateEdgeFirewallRule,
+  VCDConnectionResource,
+  type EdgeFirewallRule,
+  type EdgeFirewallRuleStatus,
+} from '../../api/index.ts';
+import { atLeast, type VcdClient } from '../../clients/vcd/index.ts';
+import { Directory, groupedController, Problem, type AdmissionCheck, type Group } from '../../reconcile/index.ts';
+import type { ControllerDefinition, KubeObject, ReconcileContext } from '../../runtime/index.ts';
+import { NamespaceResource } from '../connections/controller.ts';
+import { connectionKey, connectionKeyOf, type Connection, type Resolution } from '../connections/pool.ts';
+import type { ControllerDeps } from '../deps.ts';
+import { edgeKeyCodec, edgeKeyOf, type EdgeKey } from './key.ts';
+import { EdgeDirectory } from './observe.ts';
+import { entryOf, syncEdge, type Outcome } from './sync.ts';
+import type { Placement } from './plan.ts';
+
+export const FIREWALL_FINALIZER = 'vcd-operator.io/firewall-rule';
+const BY_CONNECTION = 'byConnection';
+const RETRY_MS = 30_000;
+
+type Rule = EdgeFirewallRule;
+type Status = EdgeFirewallRuleStatus;
+
+export interface FirewallOptions {
+  /** Where the managed block sits relative to foreign rules. Default top. */
+  placement?: Placement;
+  /** Edges reconciled at once. Default 16. */
+  workers?: number;
+}
+
+const connKeyOf = (o: Rule) => connectionKeyOf(o.spec.connectionRef.kind, o.spec.connectionRef.name, o.metadata?.namespace);
+
+export function firewallController(deps: ControllerDeps, opts: FirewallOptions = {}): ControllerDefinition<Rule> {
+  const clock = deps.manager.clock;
+  const directory = new EdgeDirectory(() => clock.now());
+  const orgNames = new Directory({ clock });
+  /** Edges whose unused inline sets have not been looked for since start or since a failed pass. */
+  const swept = new Set<string>();
+  const placement = opts.placement ?? 'top';
+
+  // TENANCY: the one place a rule's namespace meets its connection. Binding namespaces to orgs
+  // for ClusterVCDConnections (resolve(ref, namespace, { org }) refusing with OrgNotAllowed)
+  // belongs here once the pool offers it.
+  const resolve = (o: Rule): Promise<Resolution> => deps.pool.resolve(o.spec.connectionRef, o.metadata?.namespace ?? '');
+
+  const validSpec: AdmissionCheck<Rule> = (o) => {
+    const r = validateEdgeFirewallRule.validate(o);
+    return r.valid ? undefined : new Problem(Reasons.InvalidSpec, `${r.message}. Fix the spec; the rule in VCD is left as it is until then`);
+  };
+  const usableConnection: AdmissionCheck<Rule> = async (o, a) => {
+    const res = await a.memo(`conn|${o.metadata?.namespace ?? ''}|${connKeyOf(o)}`, () => resolve(o));
+    if (!res.ok) return new Problem(res.reason, res.message, { requeueAfterMs: RETRY_MS });
+    if (res.client.isProvider && !o.spec.org) {
+      return new Problem(Reasons.InvalidSpec, `spec.org is required: connection ${res.connection.metadata?.name ?? ''} is a provider (System) connection; name the organization that owns the edge gateway`);
+    }
+    if (!res.client.isProvider && o.spec.org && (o.spec.org.id || (o.spec.org.name ?? '').toLowerCase() !== res.connection.spec.org.toLowerCase())) {
+      return new Problem(Reasons.InvalidSpec, `spec.org must be unset or ${res.connection.spec.org}: a tenant connection writes only to its own organization's edge gateways`);
+    }
+    if (!atLeast(res.client.apiVersion, '37.1')) {
+      // Below 37.1 VCD leaves appliedTo out of what it returns, so a rewrite would strip it from every rule.
+      return new Problem(Reasons.UnsupportedAPIVersion, `Edge firewall rules need VCD API 37.1 (VCD 10.4.1) or later; the connection uses ${res.client.apiVersion}.`);
+    }
+    return undefined;
+  };
+
+  const orgClient = async (client: VcdClient, connKey: string, org: EdgeKey['org']): Promise<VcdClient | Problem> => {
+    if (!client.isProvider || !org) return client;
+    if (!org.id) return client.forOrg(org.name ?? '');
+    const found = await orgNames.resolve(`${connKey}|org|${org.id}`, () => client.orgs.get(org.id ?? ''));
+    return found ? client.forOrg(found) : new Problem(Reasons.OrgNotFound, `No organization with id ${org.id} exists in VCD. Check spec.org.`, { requeueAfterMs: RETRY_MS });
+  };
+
+  const apply = async (group: Group<Rule, Status>, uid: string, o: Outcome, edgeName: string): Promise<void> => {
+    if (o.kind === 'released') {
+      if (o.retained) await group.event(uid, 'Normal', 'Retained', `The rule stays on edge gateway ${edgeName}, no longer managed.`);
+      await group.dropFinalizer(uid, FIREWALL_FINALIZER);
+      return;
+    }
+    if (o.kind === 'problem') {
+      group.problem(uid, new Problem(o.reason, o.message, { transient: o.retryable }), o.reason === Reasons.EdgeBusy ? { keepReady: true } : {});
+      if (o.retryable) group.requeueAfter(RETRY_MS);
+      return;
+    }
+    const s = o.status;
+    const enabled = group.get(uid).spec.enabled === false ? ' (disabled)' : '';
+    group.ready(uid, Reasons.Available, `Rule ${s.ruleId}${enabled} is at position ${s.position} on edge gateway ${s.edgeGateway}.`, (st) => {
+      st.ruleId = s.ruleId;
+      st.edgeGatewayId = s.edgeGatewayId;
+      st.edgeGateway = s.edgeGateway;
+      st.position = s.position;
+    });
+    if (o.wrote) await group.event(uid, 'Normal', 'RuleWritten', `Wrote rule ${s.ruleId} at position ${s.position} on edge gateway ${s.edgeGateway}.`);
+  };
+
+  const reconcile = async (key: EdgeKey, group: Group<Rule, Status>): Promise<void> => {
+    const first = group.members[0];
+    if (!first) return;
+    const res = await resolve(first);
+    if (!res.ok) throw new Problem(res.reason, res.message, { transient: true });
+    const connKey = connKeyOf(first);
+    const client = await orgClient(res.client, connKey, key.org);
+    if (client instanceof Problem) {
+      for (const m of group.members) group.problem(m.metadata?.uid ?? '', client);
+      group.requeueAfter(RETRY_MS);
+      return;
+    }
+    // The finalizer goes on before anything is written for the object.
+    for (const m of group.members) if (!m.metadata?.deletionTimestamp) await group.ensureFinalizer(m.metadata?.uid ?? '', FIREWALL_FINALIZER);
+    const memberUids = new Set(group.members.map((m) => m.metadata?.uid ?? ''));
+    const others = group.ctx.informer
+      .list()
+      .filter((o) => !memberUids.has(o.metadata?.uid ?? ''))
+      .map(entryOf);
+    const scope = `${connKey}|${JSON.stringify(key.org ?? {})}`;
+    const sweepKey = `${scope}|${JSON.stringify(key.edge)}`;
+    const result = await syncEdge({
+      client,
+      clusterId: deps.clusterId,
+      scope,
+      edgeRef: key.edge,
+      members: group.members,
+      others,
+      placement,
+      directory,
+      sweep: !swept.has(sweepKey),
+    });
+    if (result.swept) swept.add(sweepKey);
+    for (const [uid, o] of result.outcomes) await apply(group, uid, o, result.edge?.name ?? '');
+  };
+
+  /** The last rule of a key is gone: drop any marked rule of a vanished object and unused sets. */
+  const empty = async (text: string, ctx: ReconcileContext<Rule>): Promise<void> => {
+    const key = edgeKeyCodec.decode(text);
+    if (!key) return;
+    const res = await deps.pool.resolve(key.connection, key.namespace ?? deps.pool.operatorNamespace);
+    if (!res.ok) return; // without a connection there is nothing to sweep with
+    const client = await orgClient(res.client, connectionKeyOf(key.connection.kind, key.connection.name, key.namespace), key.org);
+    if (client instanceof Problem) return;
+    const scope = `${connectionKeyOf(key.connection.kind, key.connection.name, key.namespace)}|${JSON.stringify(key.org ?? {})}`;
+    await syncEdge({ client, clusterId: deps.clusterId, scope, edgeRef: key.edge, members: [], others: ctx.informer.list().map(entryOf), placement, directory, sweep: true });
+  };
+
+  const rulesOfConnection = (conn: unknown): string[] => {
+    const rules = deps.manager.informer<Rule>(EdgeFirewallRuleResource).byIndex(BY_CONNECTION, connectionKey(conn as Connection));
+    return [...new Set(rules.map((r) => edgeKeyCodec.encode(edgeKeyOf(r))))];
+  };
+
+  return groupedController<Rule, EdgeKey, Status>(
+    {
+      name: 'edgefirewallrule',
+      resource: EdgeFirewallRuleResource,
+      finalizer: FIREWALL_FINALIZER,
+      codec: edgeKeyCodec,
+      keyOf: edgeKeyOf,
+      admit: [validSpec, usableConnection],
+      // A crash after the PUT and before the status write leaves a marked rule without status.ruleId;
+      // the next pass over the edge drops it as the rule of a vanished object.
+      holdsCloudState: (o) => !!o.status?.ruleId,
+      reconcile,
+      empty: (key, ctx) => empty(edgeKeyCodec.encode(key), ctx),
+      indexers: { [BY_CONNECTION]: (o) => [connKeyOf(o)] },
+      watches: [
+        { resource: VCDConnectionResource, keysFor: rulesOfConnection },
+        { resource: ClusterVCDConnectionResource, keysFor: rulesOfConnection },
+        {
+          resource: NamespaceResource,
+          keysFor: (ns) => [
+            ...new Set(
+              deps.manager
+                .informer<Rule>(EdgeFirewallRuleResource)
+                .list((ns as KubeObject).metadata?.name ?? '')
+                .map((r) => edgeKeyCodec.encode(edgeKeyOf(r))),
+            ),
+          ],
+        },
+      ],
+      maxConcurrentReconciles: opts.workers ?? 16,
+    },
+    {
+      clock,
+      namespaceInScope: deps.namespaceInScope,
+      pendingWindowMs: deps.pendingWindowMs,
+      driftCheckMs: deps.driftCheckMs,
+      retryMs: RETRY_MS,
+      pollPendingMs: 3000,
+    },
+  );
+}
+
