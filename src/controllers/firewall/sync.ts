@@ -147,7 +147,7 @@ export async function syncEdge(input: SyncInput): Promise<SyncResult> {
     }
     const old = before.get(d.uid)?.rule;
     const wrote = plan.changed && (!old || projection(old) !== projection(d.body));
-    outcomes.set(d.uid, { kind: 'ready', wrote, status: { ruleId: String(at.rule['id'] ?? ''), edgeGatewayId: edge.id, edgeGateway: edge.name, position: at.position } });
+    outcomes.set(d.uid, { kind: 'ready', wrote, status: { ruleId: typeof at.rule['id'] === 'string' ? at.rule['id'] : '', edgeGatewayId: edge.id, edgeGateway: edge.name, position: at.position } });
   }
   for (const m of deleting) if (!placed.has(uidOf(m))) outcomes.set(uidOf(m), { kind: 'released', retained: plan.unmarked.includes(uidOf(m)) });
 

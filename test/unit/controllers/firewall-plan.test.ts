@@ -17,7 +17,7 @@ function obj(n: string, ns = 'team-a', spec: Partial<EdgeFirewallRule['spec']> =
 }
 function want(n: string, priority = 1000, ns = 'team-a', spec: Partial<EdgeFirewallRule['spec']> = {}): DesiredEntry {
   const o = obj(n, ns, spec);
-  return { uid: o.metadata!.uid!, namespace: ns, name: n, priority, body: ruleBody(o, cluster, { sources: [], destinations: [], profiles: [] }) };
+  return { uid: `uid-${ns}-${n}`, namespace: ns, name: n, priority, body: ruleBody(o, cluster, { sources: [], destinations: [], profiles: [] }) };
 }
 /** A rule as VCD stores a desired entry: id, version, action, names in refs. */
 function stored(d: DesiredEntry, id: string, extra: RawRule = {}): RawRule {
