@@ -31,6 +31,8 @@ export interface OperatorOptions {
   claimWorkers?: number;
   /** Where managed firewall rules sit among an edge's rules: before (top, default) or after the foreign ones. */
   firewallPlacement?: Placement;
+  /** Edge gateways whose firewall is reconciled at once. Default 16. */
+  firewallWorkers?: number;
   /** Extra VCD client options (metrics registry, retry policy, requests in flight...). */
   clientOptions?: Partial<VcdConnectOptions>;
   /** Replaces VcdClient.connect (tests). */
@@ -85,7 +87,7 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
   manager.addController(ipSpaceController(deps));
   manager.addController(claimController('FloatingIPClaim', deps));
   manager.addController(claimController('IPPrefixClaim', deps));
-  manager.addController(firewallController(deps, { placement: opts.firewallPlacement ?? 'top' }));
+  manager.addController(firewallController(deps, { placement: opts.firewallPlacement ?? 'top', ...(opts.firewallWorkers ? { workers: opts.firewallWorkers } : {}) }));
   const vcenters = new VCenterClientCache({
     secrets: manager.informer<Secret>(SecretResource),
     operatorNamespace: opts.operatorNamespace,

@@ -25,6 +25,22 @@ import type { Placement } from './plan.ts';
 export const FIREWALL_FINALIZER = 'vcd-operator.io/firewall-rule';
 const BY_CONNECTION = 'byConnection';
 const RETRY_MS = 30_000;
+/** Kubernetes writes (finalizers, status, events) in flight at once for one edge's rules. */
+const KUBE_PARALLEL = 16;
+
+/** Runs `fn` over `items`, at most `n` at a time; the first error is rethrown after all settle. */
+async function bounded<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item).catch((err: unknown) => void errors.push(err));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  if (errors.length) throw errors[0];
+}
 
 type Rule = EdgeFirewallRule;
 type Status = EdgeFirewallRuleStatus;
@@ -45,6 +61,13 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
   /** Edges whose unused inline sets have not been looked for since start or since a failed pass. */
   const swept = new Set<string>();
   const placement = opts.placement ?? 'top';
+  /**
+   * Per key: the members (uid, generation, deleting) of the last pass that completed, and when. A
+   * key woken again within a short gap with the same members (a resync of the rules and of their
+   * connection's and namespace's watches landing one after another) skips the repeated read.
+   */
+  const lastPass = new Map<string, { fingerprint: string; at: number }>();
+  const minGapMs = Math.min(5000, deps.driftCheckMs / 2);
 
   // TENANCY: the one place a rule's namespace meets its connection. Binding namespaces to orgs
   // for ClusterVCDConnections (resolve(ref, namespace, { org }) refusing with OrgNotAllowed)
@@ -112,8 +135,13 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
       group.requeueAfter(RETRY_MS);
       return;
     }
+    const fingerprint = group.members.map((m) => `${m.metadata?.uid ?? ''}:${m.metadata?.generation ?? 0}:${m.metadata?.deletionTimestamp ? 1 : 0}`).sort().join(',');
+    const keyText = edgeKeyCodec.encode(key);
+    const last = lastPass.get(keyText);
+    if (last && last.fingerprint === fingerprint && clock.now() - last.at < minGapMs && group.members.every((m) => m.status?.ruleId)) return;
     // The finalizer goes on before anything is written for the object.
-    for (const m of group.members) if (!m.metadata?.deletionTimestamp) await group.ensureFinalizer(m.metadata?.uid ?? '', FIREWALL_FINALIZER);
+    const live = group.members.filter((m) => !m.metadata?.deletionTimestamp).map((m) => m.metadata?.uid ?? '');
+    await bounded(live, KUBE_PARALLEL, (uid) => group.ensureFinalizer(uid, FIREWALL_FINALIZER));
     const memberUids = new Set(group.members.map((m) => m.metadata?.uid ?? ''));
     const others = group.ctx.informer
       .list()
@@ -133,7 +161,14 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
       sweep: !swept.has(sweepKey),
     });
     if (result.swept) swept.add(sweepKey);
-    for (const [uid, o] of result.outcomes) await apply(group, uid, o, result.edge?.name ?? '');
+    const allFine = [...result.outcomes.values()].every((o) => o.kind !== 'problem');
+    if (allFine) lastPass.set(keyText, { fingerprint, at: clock.now() });
+    else lastPass.delete(keyText);
+    // Status, events and finalizers of many rules go out in parallel, not one by one.
+    await bounded([...result.outcomes], KUBE_PARALLEL, async ([uid, o]) => {
+      await apply(group, uid, o, result.edge?.name ?? '');
+      await group.flush(uid);
+    });
   };
 
   /** The last rule of a key is gone: drop any marked rule of a vanished object and unused sets. */
