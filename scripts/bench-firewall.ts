@@ -17,7 +17,7 @@ import { VcdClient } from '../src/clients/vcd/index.ts';
 import { SecretResource } from '../src/controllers/connections/controller.ts';
 import { KubeClient, KubeHttp, type KubeObject } from '../src/runtime/index.ts';
 import { DEFAULT_FIXTURE_PATH, type Fixture } from '../src/sim/fixtures/fixture.ts';
-import { startSimulator, type RunningSim } from '../src/sim/index.ts';
+import { startSimulator } from '../src/sim/index.ts';
 import { startControlPlane } from '../test/harness/controlPlane.ts';
 import { ensureTestBins } from './lib/test-bins.ts';
 
