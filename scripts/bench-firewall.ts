@@ -85,6 +85,7 @@ async function main(): Promise<void> {
   const calls = (route: string) => sim.admin.callCount(route);
   const ready = new Map<string, string>();
   let watch: { abort(): void } | undefined;
+  let stopWatch = (): void => watch?.abort();
   try {
     for (const name of [ns, 'vcd-operator-system']) await kube.create({ group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false }, { metadata: { name } });
     const tenant = sim.credentials.tenants.find((t) => t.org === 'acme');
@@ -112,14 +113,26 @@ async function main(): Promise<void> {
       if (conn.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) break;
       await sleep(100);
     }
-    watch = await new Watch(cp.kubeConfig()).watch(
-      `/apis/vcd-operator.io/v1alpha1/namespaces/${ns}/edgefirewallrules`,
-      {},
-      (_type: string, o: RuleObj) => {
-        if (o.status?.conditions?.some((k) => k.type === 'Ready' && k.status === 'True')) ready.set(o.metadata?.name ?? '', o.status.ruleId ?? '');
-      },
-      () => undefined,
-    );
+    // A watch, not repeated lists, so measuring does not compete with the operator for the CPU;
+    // it is started again whenever the apiserver ends it (the replayed ADDED events refill the map).
+    let stopped = false;
+    const startWatch = async (): Promise<void> => {
+      watch = await new Watch(cp.kubeConfig()).watch(
+        `/apis/vcd-operator.io/v1alpha1/namespaces/${ns}/edgefirewallrules`,
+        {},
+        (_type: string, o: RuleObj) => {
+          if (o.status?.conditions?.some((k) => k.type === 'Ready' && k.status === 'True')) ready.set(o.metadata?.name ?? '', o.status.ruleId ?? '');
+        },
+        () => {
+          if (!stopped) setTimeout(() => void startWatch().catch(() => undefined), 200);
+        },
+      );
+    };
+    await startWatch();
+    stopWatch = () => {
+      stopped = true;
+      watch?.abort();
+    };
     const createAll = async (objs: KubeObject[]): Promise<void> => {
       let next = 0;
       const worker = async (): Promise<void> => {
@@ -229,7 +242,7 @@ async function main(): Promise<void> {
     console.log(`\noperator peak RSS ${rss.toFixed(0)} MB. One write here = 3 requests x ${latencyMs} ms + a ${taskMs} ms task = ${oneWrite.toFixed(2)} s.`);
     await vcd.close();
   } finally {
-    watch?.abort();
+    stopWatch();
     operator?.kill('SIGTERM');
     await sleep(500);
     await sim.stop();

@@ -122,7 +122,7 @@ describe('edge firewall rules end to end', function () {
   it('merges rules from two namespaces above the foreign rule, with inline sets and appliedTo, and leaves the foreign rule byte for byte', async function () {
     const ns2 = await freshNamespace('fw2');
     await createTenantConnection(kube, sim, ns2, { org: 'acme' });
-    await kube.create(resources.efw, edgeFirewallRule(ns, 'web', { priority: 20, sources: { addresses: ['203.0.113.0/24', '198.51.100.7'] }, services: { ports: [{ protocol: 'TCP', destinationPorts: ['443', '8080-8090'] }] } }));
+    await kube.create(resources.efw, edgeFirewallRule(ns, 'web', { priority: 20, sources: { addresses: ['203.0.113.0/24', '198.51.100.7', '2001:db8::10'] }, services: { ports: [{ protocol: 'TCP', destinationPorts: ['443', '8080-8090'] }] } }));
     await kube.create(resources.efw, edgeFirewallRule(ns2, 'transit-ssh', { priority: 10, action: 'Drop', appliedTo: 'seg-transit', services: { profiles: [{ name: 'SSH' }] } }));
     const web = await waitFor<RuleObj>(kube, resources.efw, ns, 'web', isReady);
     const ssh = await waitFor<RuleObj>(kube, resources.efw, ns2, 'transit-ssh', isReady);
@@ -141,7 +141,7 @@ describe('edge firewall rules end to end', function () {
     // Inline addresses and ports live in operator-owned, marked objects.
     const { groups, profiles } = ourSets();
     assert.equal(groups.length, 1);
-    assert.deepEqual(groups[0]?.ipAddresses, ['198.51.100.7', '203.0.113.0/24']);
+    assert.deepEqual(groups[0]?.ipAddresses, ['198.51.100.7', '2001:db8::10', '203.0.113.0/24']);
     assert.equal(groups[0]?.description, formatObjectMarker({ clusterId, edgeId }));
     assert.equal(profiles.length, 1);
     await assertForeignUnchanged();
