@@ -182,3 +182,19 @@ describe('firewall list planning', function () {
     assert.deepEqual(unusedOwned(owned, rules, (d) => d === ours).map((o) => o.id), ['g2']);
   });
 });
+
+describe('firewall key', function () {
+  it('is the edge as seen through one connection and org, whatever the field order', async function () {
+    const { edgeKeyCodec, edgeKeyOf } = await import('../../../src/controllers/firewall/key.ts');
+    const a = obj('a', 'team-a');
+    const b = obj('b', 'team-a', { priority: 3, action: 'Drop' });
+    assert.equal(edgeKeyCodec.encode(edgeKeyOf(a)), edgeKeyCodec.encode(edgeKeyOf(b)));
+    const other = obj('c', 'team-b');
+    assert.notEqual(edgeKeyCodec.encode(edgeKeyOf(a)), edgeKeyCodec.encode(edgeKeyOf(other)), 'a VCDConnection is per namespace');
+    const p1 = obj('p1', 'team-a', { connectionRef: { kind: 'ClusterVCDConnection', name: 'provider' }, org: { name: 'acme' } });
+    const p2 = obj('p2', 'team-b', { connectionRef: { kind: 'ClusterVCDConnection', name: 'provider' }, org: { name: 'acme' } });
+    assert.equal(edgeKeyCodec.encode(edgeKeyOf(p1)), edgeKeyCodec.encode(edgeKeyOf(p2)), 'a provider connection joins namespaces on one edge');
+    assert.deepEqual(edgeKeyCodec.decode(edgeKeyCodec.encode(edgeKeyOf(p1))), edgeKeyOf(p1));
+    assert.equal(edgeKeyCodec.decode('claims:{"x":1}'), undefined);
+  });
+});
