@@ -59,11 +59,24 @@ function benchFixture(edges: number): string {
   return stringify(f);
 }
 
-function rule(name: string, edge: string, priority: number): KubeObject {
+function rule(name: string, edge: string, priority: number, connection: string): KubeObject {
   return {
     metadata: { name, namespace: 'bench' },
-    spec: { connectionRef: { kind: 'VCDConnection', name: 'acme' }, edgeGateway: { name: edge }, action: 'Allow', services: { profiles: [{ name: 'HTTPS' }] }, priority },
+    spec: { connectionRef: { kind: 'VCDConnection', name: connection }, edgeGateway: { name: edge }, action: 'Allow', services: { profiles: [{ name: 'HTTPS' }] }, priority },
   } as KubeObject;
+}
+
+/**
+ * "Created at once", as when Argo CD syncs a directory: the rules are created first, naming a
+ * connection that does not exist yet (they wait, ConnectionNotFound, nothing sent to VCD), then
+ * the connection appears and the clock starts. So the figures measure the operator, not how fast
+ * this machine's apiserver takes a thousand creates.
+ */
+async function openGate(kube: KubeClient, url: string, caPem: string, name: string): Promise<void> {
+  await kube.create(VCDConnectionResource, {
+    metadata: { name, namespace: 'bench' },
+    spec: { url, org: 'acme', credentialsSecretRef: { name: 'acme-creds' }, caBundle: caPem },
+  } as KubeObject);
 }
 
 const table = (title: string, rows: Array<[string, string, string, string]>): void => {
@@ -158,24 +171,27 @@ async function main(): Promise<void> {
 
     // --- A: R rules at once on one edge ---
     say(`A: ${R} rules on acme-edge (plus ${F} foreign), latency ${latencyMs} ms, tasks ${taskMs} ms`);
+    const aNames = Array.from({ length: R }, (_, i) => `a-${String(i).padStart(4, '0')}`);
+    let t0 = Date.now();
+    await createAll(aNames.map((n, i) => rule(n, 'acme-edge', i, 'gate-a')));
+    const createdA = (Date.now() - t0) / 1000;
+    await sleep(2000);
     let put0 = calls(PUT_RULES);
     let get0 = calls(GET_RULES);
-    let t0 = Date.now();
-    const aNames = Array.from({ length: R }, (_, i) => `a-${String(i).padStart(4, '0')}`);
-    await createAll(aNames.map((n, i) => rule(n, 'acme-edge', i)));
-    const createdA = (Date.now() - t0) / 1000;
+    t0 = Date.now();
+    await openGate(kube, sim.vcd.url, sim.caPem, 'gate-a');
     const secondsA = await untilReady(aNames, t0);
     const putsA = calls(PUT_RULES) - put0;
     const getsA = calls(GET_RULES) - get0;
     const listA = (await vcd.firewall.get(edgeId)).userDefinedRules ?? [];
     const foreignKept = listA.filter((r) => r.name.startsWith('ui-rule-')).length;
-    table(`Scenario A: ${R} rules created at once on one edge (+${F} foreign); creating them took ${createdA.toFixed(1)} s`, [
+    table(`Scenario A: ${R} rules at once on one edge (+${F} foreign); timed from their connection's creation (creating the rules took ${createdA.toFixed(1)} s before)`, [
       ['whole-list writes', String(putsA), String(R), '1'],
       ['rule list reads', String(getsA), '-', '1'],
-      ['time to all Ready', `${secondsA.toFixed(1)} s`, `${(R * oneWrite).toFixed(1)} s`, `${oneWrite.toFixed(1)} s + creating`],
+      ['time to all Ready', `${secondsA.toFixed(1)} s`, `${(R * oneWrite).toFixed(1)} s`, `${(oneWrite + 0.1).toFixed(1)} s`],
       ['foreign rules kept', `${foreignKept}/${F}`, '-', `${F}/${F}`],
     ]);
-    console.log(`target: <= 3 whole-list writes: ${putsA <= 3 ? 'met' : 'NOT met'}; time <= 2x one write + reads after the last create: ${secondsA - createdA <= 2 * oneWrite + 0.2 ? 'met' : 'NOT met'}`);
+    console.log(`target: <= 3 whole-list writes: ${putsA <= 3 ? 'met' : 'NOT met'}; time <= 2x (one write + reads) = ${(2 * (oneWrite + 0.1)).toFixed(1)} s: ${secondsA <= 2 * (oneWrite + 0.1) ? 'met' : 'NOT met'}`);
 
     // --- C: one rule changed among R ---
     await sleep(2000);
@@ -202,28 +218,31 @@ async function main(): Promise<void> {
 
     // --- B: E edges x P rules ---
     say(`B: ${E} edges x ${P} rules`);
-    put0 = calls(PUT_RULES);
-    get0 = calls(GET_RULES);
-    t0 = Date.now();
     const bNames: string[] = [];
     const bObjs: KubeObject[] = [];
     for (let p = 0; p < P; p++)
       for (let e = 0; e < E; e++) {
         const n = `b-${e}-${p}`;
         bNames.push(n);
-        bObjs.push(rule(n, `bench-edge-${e}`, p));
+        bObjs.push(rule(n, `bench-edge-${e}`, p, 'gate-b'));
       }
+    t0 = Date.now();
     await createAll(bObjs);
     const createdB = (Date.now() - t0) / 1000;
+    await sleep(2000);
+    put0 = calls(PUT_RULES);
+    get0 = calls(GET_RULES);
+    t0 = Date.now();
+    await openGate(kube, sim.vcd.url, sim.caPem, 'gate-b');
     const secondsB = await untilReady(bNames, t0);
     const putsB = calls(PUT_RULES) - put0;
     const getsB = calls(GET_RULES) - get0;
-    table(`Scenario B: ${E} edges x ${P} rules; creating them took ${createdB.toFixed(1)} s`, [
+    table(`Scenario B: ${E} edges x ${P} rules at once, timed from their connection's creation (creating the rules took ${createdB.toFixed(1)} s before)`, [
       ['whole-list writes', String(putsB), String(E * P), String(E)],
       ['rule list reads', String(getsB), '-', String(E)],
-      ['time to all Ready', `${secondsB.toFixed(1)} s`, `${(P * oneWrite).toFixed(1)} s (edges in parallel)`, `${oneWrite.toFixed(1)} s + creating`],
+      ['time to all Ready', `${secondsB.toFixed(1)} s`, `${(P * oneWrite).toFixed(1)} s (edges in parallel)`, `${(oneWrite + 0.1).toFixed(1)} s`],
     ]);
-    console.log(`target: time <= 1.5x (limit + creating): ${secondsB <= 1.5 * (oneWrite + createdB) ? 'met' : 'NOT met'}`);
+    console.log(`target: time <= 1.5x limit: ${secondsB <= 1.5 * (oneWrite + 0.1) ? 'met' : 'NOT met'} (${(secondsB / (oneWrite + 0.1)).toFixed(1)}x)`);
 
     // --- D: at rest ---
     await sleep(3000);

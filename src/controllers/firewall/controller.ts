@@ -12,12 +12,11 @@ import {
   type EdgeFirewallRuleStatus,
 } from '../../api/index.ts';
 import { atLeast, type VcdClient } from '../../clients/vcd/index.ts';
-import { Directory, groupedController, Problem, type AdmissionCheck, type Group } from '../../reconcile/index.ts';
+import { groupedController, Problem, type AdmissionCheck, type Group } from '../../reconcile/index.ts';
 import type { ControllerDefinition, KubeObject, ReconcileContext } from '../../runtime/index.ts';
 import { sleep } from '../../runtime/clock.ts';
-import { NamespaceResource } from '../connections/controller.ts';
-import { connectionKey, connectionKeyOf, type Connection, type Resolution } from '../connections/pool.ts';
-import type { ControllerDeps } from '../deps.ts';
+import { connectionKey, connectionKeyOf, NamespaceResource, type Connection, type Resolution } from '../../reconcile/connections/index.ts';
+import { engineOptions, type ControllerDeps } from '../deps.ts';
 import { edgeKeyCodec, edgeKeyOf, type EdgeKey } from './key.ts';
 import { EdgeDirectory } from './observe.ts';
 import { entryOf, syncEdge, type Outcome } from './sync.ts';
@@ -61,7 +60,6 @@ const connKeyOf = (o: Rule) => connectionKeyOf(o.spec.connectionRef.kind, o.spec
 export function firewallController(deps: ControllerDeps, opts: FirewallOptions = {}): ControllerDefinition<Rule> {
   const clock = deps.manager.clock;
   const directory = new EdgeDirectory(() => clock.now());
-  const orgNames = new Directory({ clock });
   /** Edges whose unused inline sets have not been looked for since start or since a failed pass. */
   const swept = new Set<string>();
   const placement = opts.placement ?? 'top';
@@ -73,17 +71,16 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
   const lastPass = new Map<string, { fingerprint: string; at: number }>();
   const minGapMs = Math.min(5000, deps.driftCheckMs / 2);
 
-  // TENANCY: the one place a rule's namespace meets its connection. Binding namespaces to orgs
-  // for ClusterVCDConnections (resolve(ref, namespace, { org }) refusing with OrgNotAllowed)
-  // belongs here once the pool offers it.
-  const resolve = (o: Rule): Promise<Resolution> => deps.pool.resolve(o.spec.connectionRef, o.metadata?.namespace ?? '');
+  // Tenancy: the one place a rule's namespace meets its connection. Through a ClusterVCDConnection
+  // the pool refuses (OrgNotAllowed) an org the namespace is not bound to, before any VCD call.
+  const resolve = (o: Rule): Promise<Resolution> => deps.pool.resolve(o.spec.connectionRef, o.metadata?.namespace ?? '', o.spec.org ? { org: o.spec.org } : {});
 
   const validSpec: AdmissionCheck<Rule> = (o) => {
     const r = validateEdgeFirewallRule.validate(o);
     return r.valid ? undefined : new Problem(Reasons.InvalidSpec, `${r.message}. Fix the spec; the rule in VCD is left as it is until then`);
   };
   const usableConnection: AdmissionCheck<Rule> = async (o, a) => {
-    const res = await a.memo(`conn|${o.metadata?.namespace ?? ''}|${connKeyOf(o)}`, () => resolve(o));
+    const res = await a.memo(`conn|${o.metadata?.namespace ?? ''}|${connKeyOf(o)}|${JSON.stringify(o.spec.org ?? {})}`, () => resolve(o));
     if (!res.ok) return new Problem(res.reason, res.message, { requeueAfterMs: RETRY_MS });
     if (res.client.isProvider && !o.spec.org) {
       return new Problem(Reasons.InvalidSpec, `spec.org is required: connection ${res.connection.metadata?.name ?? ''} is a provider (System) connection; name the organization that owns the edge gateway`);
@@ -101,7 +98,7 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
   const orgClient = async (client: VcdClient, connKey: string, org: EdgeKey['org']): Promise<VcdClient | Problem> => {
     if (!client.isProvider || !org) return client;
     if (!org.id) return client.forOrg(org.name ?? '');
-    const found = await orgNames.resolve(`${connKey}|org|${org.id}`, () => client.orgs.get(org.id ?? ''));
+    const found = await deps.directory.resolve(`firewall/${connKey}|org|${org.id}`, () => client.orgs.get(org.id ?? ''));
     return found ? client.forOrg(found) : new Problem(Reasons.OrgNotFound, `No organization with id ${org.id} exists in VCD. Check spec.org.`, { requeueAfterMs: RETRY_MS });
   };
 
@@ -233,14 +230,7 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
       ],
       maxConcurrentReconciles: opts.workers ?? 16,
     },
-    {
-      clock,
-      namespaceInScope: deps.namespaceInScope,
-      pendingWindowMs: deps.pendingWindowMs,
-      driftCheckMs: deps.driftCheckMs,
-      retryMs: RETRY_MS,
-      pollPendingMs: 3000,
-    },
+    engineOptions(deps, { retryMs: RETRY_MS }),
   );
 }
 

@@ -8,6 +8,7 @@ import { formatObjectMarker, formatRuleMarker, parseObjectMarker, parseRuleMarke
 import type { KubeClient, KubeObject } from '../../../src/runtime/index.ts';
 import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
 import {
+  createProviderConnection,
   createTenantConnection,
   edgeFirewallRule,
   hasReason,
@@ -241,6 +242,33 @@ describe('edge firewall rules end to end', function () {
     await assertForeignUnchanged();
     await kube.delete(resources.efw, 'intrude', other);
     await waitFor(kube, resources.efw, other, 'intrude', (o) => o === undefined);
+  });
+
+  it("through a provider connection, a namespace bound to another org is refused on acme's edge with zero VCD writes; a bound one writes", async function () {
+    const bound = await freshNamespace('fwbound');
+    const provider = await createProviderConnection(kube, sim, opNs, {
+      allowedNamespaces: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: [ns, bound] }] },
+      tenants: [
+        { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } }, orgs: ['globex'] },
+        { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': bound } }, orgs: ['acme'] },
+      ],
+    });
+    const viaProvider = { connectionRef: { kind: 'ClusterVCDConnection' as const, name: provider }, org: { name: 'acme' } };
+    const seq = lastSeq();
+    const callsBefore = sim.admin.counters().filter((c) => c.route.includes('/edgeGateways')).reduce((n, c) => n + c.count, 0);
+    await kube.create(resources.efw, edgeFirewallRule(ns, 'not-mine', viaProvider));
+    const refused = await waitFor<RuleObj>(kube, resources.efw, ns, 'not-mine', hasReason('OrgNotAllowed'));
+    assert.match(readyOf(refused)?.message ?? '', /not to org acme/);
+    assert.equal(writesSince(seq), 0);
+    // Not even a read of the edge: the binding is checked before any call.
+    assert.equal(sim.admin.counters().filter((c) => c.route.includes('/edgeGateways')).reduce((n, c) => n + c.count, 0), callsBefore);
+
+    await kube.create(resources.efw, edgeFirewallRule(bound, 'mine', viaProvider));
+    await waitFor(kube, resources.efw, bound, 'mine', isReady);
+    assert.deepEqual((await managed()).map((r) => r['name']), [`${bound}/mine`]);
+    await assertForeignUnchanged();
+    await kube.delete(resources.efw, 'mine', bound);
+    await waitFor(kube, resources.efw, bound, 'mine', (o) => o === undefined);
   });
 
   it('waits out BUSY_ENTITY while another writer holds the edge, and survives a lost response to its PUT', async function () {
