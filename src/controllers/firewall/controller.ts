@@ -15,6 +15,7 @@ import { atLeast, type VcdClient } from '../../clients/vcd/index.ts';
 import { groupedController, Problem, type AdmissionCheck, type Group } from '../../reconcile/index.ts';
 import type { ControllerDefinition, KubeObject, ReconcileContext } from '../../runtime/index.ts';
 import { sleep } from '../../runtime/clock.ts';
+import { KeyedMutex } from '../../clients/common/limits.ts';
 import { connectionKey, connectionKeyOf, NamespaceResource, type Connection, type Resolution } from '../../reconcile/connections/index.ts';
 import { engineOptions, type ControllerDeps } from '../deps.ts';
 import { edgeKeyCodec, edgeKeyOf, type EdgeKey } from './key.ts';
@@ -63,6 +64,8 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
   /** Edges whose unused inline sets have not been looked for since start or since a failed pass. */
   const swept = new Set<string>();
   const placement = opts.placement ?? 'top';
+  const edgeLocks = new KeyedMutex();
+  const serializeOn = (url: string) => <T>(edgeId: string, fn: () => Promise<T>): Promise<T> => edgeLocks.run(`${url}|${edgeId}`, fn);
   /**
    * Per key: the members (uid, generation, deleting) of the last pass that completed, and when. A
    * key woken again within a short gap with the same members (a resync of the rules and of their
@@ -168,6 +171,7 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
       placement,
       directory,
       sweep: !swept.has(sweepKey),
+      serialize: serializeOn(res.connection.spec.url),
     });
     const t1 = clock.now();
     if (result.swept) swept.add(sweepKey);
@@ -191,7 +195,18 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
     const client = await orgClient(res.client, connectionKeyOf(key.connection.kind, key.connection.name, key.namespace), key.org);
     if (client instanceof Problem) return;
     const scope = `${connectionKeyOf(key.connection.kind, key.connection.name, key.namespace)}|${JSON.stringify(key.org ?? {})}`;
-    await syncEdge({ client, clusterId: deps.clusterId, scope, edgeRef: key.edge, members: [], others: ctx.informer.list().map(entryOf), placement, directory, sweep: true });
+    await syncEdge({
+      client,
+      clusterId: deps.clusterId,
+      scope,
+      edgeRef: key.edge,
+      members: [],
+      others: ctx.informer.list().map(entryOf),
+      placement,
+      directory,
+      sweep: true,
+      serialize: serializeOn(res.connection.spec.url),
+    });
   };
 
   const rulesOfConnection = (conn: unknown): string[] => {

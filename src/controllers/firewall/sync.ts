@@ -37,6 +37,12 @@ export interface SyncInput {
   directory: EdgeDirectory;
   /** Look for unused operator-owned sets even if nothing is written (after a restart or a failure). */
   sweep: boolean;
+  /**
+   * Runs the read-plan-write of one edge (by id) alone: rules of one edge reached through two
+   * connections (two teams' VCDConnections) are two keys, and two whole-list writes from lists
+   * read at the same time would each drop the rule the other just added.
+   */
+  serialize<T>(edgeId: string, fn: () => Promise<T>): Promise<T>;
 }
 
 export interface SyncResult {
@@ -70,7 +76,12 @@ export async function syncEdge(input: SyncInput): Promise<SyncResult> {
     return result;
   }
   result.edge = edge;
+  return input.serialize(edge.id, () => syncList(input, edge, result, live, deleting));
+}
 
+async function syncList(input: SyncInput, edge: EdgeInfo, result: SyncResult, live: EdgeFirewallRule[], deleting: EdgeFirewallRule[]): Promise<SyncResult> {
+  const { client, clusterId, directory } = input;
+  const { outcomes } = result;
   let current: RawRule[];
   try {
     current = ((await client.firewall.get(edge.id)).userDefinedRules ?? []) as unknown as RawRule[];

@@ -125,8 +125,9 @@ describe('edge firewall rules end to end', function () {
     await createTenantConnection(kube, sim, ns2, { org: 'acme' });
     await kube.create(resources.efw, edgeFirewallRule(ns, 'web', { priority: 20, sources: { addresses: ['203.0.113.0/24', '198.51.100.7', '2001:db8::10'] }, services: { ports: [{ protocol: 'TCP', destinationPorts: ['443', '8080-8090'] }] } }));
     await kube.create(resources.efw, edgeFirewallRule(ns2, 'transit-ssh', { priority: 10, action: 'Drop', appliedTo: 'seg-transit', services: { profiles: [{ name: 'SSH' }] } }));
-    const web = await waitFor<RuleObj>(kube, resources.efw, ns, 'web', isReady);
-    const ssh = await waitFor<RuleObj>(kube, resources.efw, ns2, 'transit-ssh', isReady);
+    // Two connections, two keys on one edge: each key's positions settle once both are written.
+    const ssh = await waitFor<RuleObj>(kube, resources.efw, ns2, 'transit-ssh', (o) => isReady(o) && o?.status?.position === 1);
+    const web = await waitFor<RuleObj>(kube, resources.efw, ns, 'web', (o) => isReady(o) && o?.status?.position === 2);
     assert.ok(web?.metadata?.finalizers?.includes(FIREWALL_FINALIZER));
     assert.equal(readyOf(web)?.reason, 'Available');
     assert.equal(web?.status?.edgeGatewayId, edgeId);
