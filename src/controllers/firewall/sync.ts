@@ -61,7 +61,7 @@ export function entryOf(o: EdgeFirewallRule): ManagedEntry {
 const uidOf = (o: EdgeFirewallRule) => o.metadata?.uid ?? '';
 
 export async function syncEdge(input: SyncInput): Promise<SyncResult> {
-  const { client, clusterId, directory } = input;
+  const { client, directory } = input;
   const outcomes = new Map<string, Outcome>();
   const result: SyncResult = { outcomes, writes: 0, swept: false };
   const live = input.members.filter((m) => !m.metadata?.deletionTimestamp);
