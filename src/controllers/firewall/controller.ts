@@ -175,14 +175,15 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
     });
     const t1 = clock.now();
     if (result.swept) swept.add(sweepKey);
-    const allFine = [...result.outcomes.values()].every((o) => o.kind !== 'problem');
-    if (allFine) lastPass.set(keyText, { fingerprint: fingerprintOf(group.members), at: clock.now() });
-    else lastPass.delete(keyText);
     // Status, events and finalizers of many rules go out in parallel, not one by one.
     await bounded([...result.outcomes], KUBE_PARALLEL, async ([uid, o]) => {
       await apply(group, uid, o, result.edge?.name ?? '');
       await group.flush(uid);
     });
+    // Remembered once the pass is over, so the wake-ups its own writes cause fall inside the gap.
+    const allFine = [...result.outcomes.values()].every((o) => o.kind !== 'problem');
+    if (allFine) lastPass.set(keyText, { fingerprint: fingerprintOf(group.members), at: clock.now() });
+    else lastPass.delete(keyText);
     group.ctx.log.debug({ rules: group.members.length, writes: result.writes, cloudMs: t1 - t0, kubeMs: clock.now() - t1 }, 'edge firewall pass');
   };
 
