@@ -13,7 +13,7 @@ import {
 } from '../../api/index.ts';
 import { atLeast, type VcdClient } from '../../clients/vcd/index.ts';
 import { groupedController, Problem, type AdmissionCheck, type Group } from '../../reconcile/index.ts';
-import type { ControllerDefinition, KubeObject, ReconcileContext } from '../../runtime/index.ts';
+import type { ControllerDefinition, KubeObject, ReconcileContext, Source } from '../../runtime/index.ts';
 import { sleep } from '../../runtime/clock.ts';
 import { KeyedMutex } from '../../clients/common/limits.ts';
 import { connectionKey, connectionKeyOf, NamespaceResource, type Connection, type Resolution } from '../../reconcile/connections/index.ts';
@@ -65,6 +65,17 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
   const swept = new Set<string>();
   const placement = opts.placement ?? 'top';
   const edgeLocks = new KeyedMutex();
+  // Rules of one edge under other keys (other connections) whose positions a write just moved
+  // are reconciled again, so their status.position is current.
+  let enqueueKeys: ((keys: Iterable<string>) => void) | undefined;
+  const siblings: Source = {
+    name: 'edge-siblings',
+    start: (enqueue, signal) =>
+      new Promise<void>((resolve) => {
+        enqueueKeys = enqueue;
+        signal.addEventListener('abort', () => ((enqueueKeys = undefined), resolve()), { once: true });
+      }),
+  };
   const serializeOn = (url: string) => <T>(edgeId: string, fn: () => Promise<T>): Promise<T> => edgeLocks.run(`${url}|${edgeId}`, fn);
   /**
    * Per key: the members (uid, generation, deleting) of the last pass that completed, and when. A
@@ -175,6 +186,17 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
     });
     const t1 = clock.now();
     if (result.swept) swept.add(sweepKey);
+    if (result.listChanged) {
+      const others = new Set(
+        group.ctx.informer
+          .list()
+          .filter((o) => result.placed.has(o.metadata?.uid ?? ''))
+          .map((o) => edgeKeyCodec.encode(edgeKeyOf(o)))
+          .filter((k) => k !== keyText),
+      );
+      for (const k of others) lastPass.delete(k);
+      if (others.size) enqueueKeys?.(others);
+    }
     // Status, events and finalizers of many rules go out in parallel, not one by one.
     await bounded([...result.outcomes], KUBE_PARALLEL, async ([uid, o]) => {
       await apply(group, uid, o, result.edge?.name ?? '');
@@ -215,7 +237,7 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
     return [...new Set(rules.map((r) => edgeKeyCodec.encode(edgeKeyOf(r))))];
   };
 
-  return groupedController<Rule, EdgeKey, Status>(
+  const definition = groupedController<Rule, EdgeKey, Status>(
     {
       name: 'edgefirewallrule',
       resource: EdgeFirewallRuleResource,
@@ -248,5 +270,6 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
     },
     engineOptions(deps, { retryMs: RETRY_MS }),
   );
+  return { ...definition, sources: [...(definition.sources ?? []), siblings] };
 }
 

@@ -52,6 +52,10 @@ export interface SyncResult {
   writes: number;
   /** True once a sweep completed (nothing unused is left behind). */
   swept: boolean;
+  /** Whether this pass rewrote the list (positions of every managed rule may have moved). */
+  listChanged: boolean;
+  /** Objects whose marked rule is in the list as it now is. */
+  placed: Set<string>;
 }
 
 export function entryOf(o: EdgeFirewallRule): ManagedEntry {
@@ -63,7 +67,7 @@ const uidOf = (o: EdgeFirewallRule) => o.metadata?.uid ?? '';
 export async function syncEdge(input: SyncInput): Promise<SyncResult> {
   const { client, directory } = input;
   const outcomes = new Map<string, Outcome>();
-  const result: SyncResult = { outcomes, writes: 0, swept: false };
+  const result: SyncResult = { outcomes, writes: 0, swept: false, listChanged: false, placed: new Set() };
   const live = input.members.filter((m) => !m.metadata?.deletionTimestamp);
   const deleting = input.members.filter((m) => m.metadata?.deletionTimestamp);
 
@@ -136,6 +140,7 @@ async function syncList(input: SyncInput, edge: EdgeInfo, result: SyncResult, li
     try {
       final = ((await client.firewall.put(edge.id, plan.rules as unknown as VcdRule[])).userDefinedRules ?? []) as unknown as RawRule[];
       result.writes++;
+      result.listChanged = true;
     } catch (err) {
       const refused = err instanceof VcdApiError && !(err instanceof VcdBusyError) && err.status === 400;
       if (!refused && !(err instanceof VcdBusyError)) throw err;
@@ -149,6 +154,7 @@ async function syncList(input: SyncInput, edge: EdgeInfo, result: SyncResult, li
   }
 
   const placed = managedRules(clusterId, final);
+  result.placed = new Set(placed.keys());
   const before = managedRules(clusterId, current);
   for (const d of desired) {
     const at = placed.get(d.uid);
