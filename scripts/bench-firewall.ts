@@ -1,4 +1,4 @@
-// `npm run bench:firewall` (also run by `npm run bench`): the operator binary on a local control
+// `npm run bench -- --scenario firewall` (or `npm run bench:firewall`): the operator binary on a local control
 // plane against the simulator, EdgeFirewallRules measured in four scenarios, each figure beside
 // the naive baseline (one whole-list write per rule) and the limit (one read and one write per edge):
 //   A. R rules created at once on one edge that also holds F foreign rules;
