@@ -109,8 +109,6 @@ export const Reasons = {
   ReferenceNotFound: 'ReferenceNotFound',
   /** Another operation held the edge gateway for longer than the client waits. */
   EdgeBusy: 'EdgeBusy',
-  /** VCD refused the edge gateway's rule list; the message says why. */
-  FirewallRefused: 'FirewallRefused',
 } as const;
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
 

@@ -120,7 +120,7 @@ async function syncList(input: SyncInput, edge: EdgeInfo, result: SyncResult, li
     const setNames = [r.sets.sources && ipSetName(edge.id, r.sets.sources), r.sets.destinations && ipSetName(edge.id, r.sets.destinations), r.sets.ports && portProfileName(edge.id, r.sets.ports)];
     const refusedBy = setNames.find((n) => n && ensured.refused.has(n));
     if (refusedBy) {
-      outcomes.set(uidOf(r.obj), { kind: 'problem', reason: Reasons.FirewallRefused, message: `VCD refused the inline set ${refusedBy}: ${ensured.refused.get(refusedBy) ?? ''}`, retryable: false });
+      outcomes.set(uidOf(r.obj), { kind: 'problem', reason: Reasons.Refused, message: `VCD refused the inline set ${refusedBy}: ${ensured.refused.get(refusedBy) ?? ''}`, retryable: false });
       held.push(entryOf(r.obj));
       continue;
     }
@@ -144,7 +144,7 @@ async function syncList(input: SyncInput, edge: EdgeInfo, result: SyncResult, li
     } catch (err) {
       const refused = err instanceof VcdApiError && !(err instanceof VcdBusyError) && err.status === 400;
       if (!refused && !(err instanceof VcdBusyError)) throw err;
-      const reason = refused ? Reasons.FirewallRefused : Reasons.EdgeBusy;
+      const reason = refused ? Reasons.Refused : Reasons.EdgeBusy;
       const message = refused
         ? `VCD refused the edge gateway's rule list: ${err.serverMessage}`
         : `Edge gateway ${edge.name} stayed busy with another operation; the rule list will be written when it is free.`;
