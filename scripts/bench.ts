@@ -3,7 +3,7 @@
 // serialising allocate per IP Space. Prints time to all Ready, allocate tasks, VCD calls per claim,
 // the operator's peak RSS and VCD calls at rest, beside the naive baseline and the limit.
 // Options: --claims, --spaces, --latency-ms, --task-ms, --idle-seconds; --scenario trust runs
-// scripts/bench-trust.ts instead. For digging into a run:
+// scripts/bench-trust.ts instead, --scenario firewall scripts/bench-firewall.ts. For digging into a run:
 // BENCH_OPERATOR_ARGS adds flags to the operator (e.g. "--log-level=info"), BENCH_OPERATOR_LOG
 // names a file for its log.
 import { spawn } from 'node:child_process';
@@ -24,8 +24,14 @@ const argv = process.argv.slice(2);
 const scenarioAt = argv.findIndex((a) => a === '--scenario' || a.startsWith('--scenario='));
 if (scenarioAt >= 0) {
   const scenario = argv[scenarioAt]?.includes('=') ? argv[scenarioAt]?.split('=')[1] : argv[scenarioAt + 1];
-  if (scenario !== 'trust') throw new Error(`unknown --scenario ${scenario ?? ''}: trust is the one there is besides the default`);
+  if (scenario !== 'trust' && scenario !== 'firewall') throw new Error(`unknown --scenario ${scenario ?? ''}: trust and firewall are the ones there are besides the default`);
   const rest = argv.filter((_, i) => i !== scenarioAt && !(i === scenarioAt + 1 && !argv[scenarioAt]?.includes('=')));
+  if (scenario === 'firewall') {
+    // Its own process: bench-firewall.ts reads its options from its command line.
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, ['scripts/bench-firewall.ts', ...rest], { stdio: 'inherit' });
+    process.exit(r.status ?? 1);
+  }
   const { runTrustBench, trustBenchOptions } = await import('./bench-trust.ts');
   await runTrustBench(trustBenchOptions(rest));
   process.exit(process.exitCode ?? 0);

@@ -101,6 +101,14 @@ export const Reasons = {
   CABundleMismatch: 'CABundleMismatch',
   /** The account logs in but lacks the privileges for what the operator must do. */
   NotAuthorized: 'NotAuthorized',
+  /** No edge gateway with that name or id is visible through the connection. */
+  EdgeGatewayNotFound: 'EdgeGatewayNotFound',
+  /** appliedTo names no service interface of the edge gateway. */
+  InterfaceNotFound: 'InterfaceNotFound',
+  /** A firewall group or application port profile a rule names does not exist or is not usable there. */
+  ReferenceNotFound: 'ReferenceNotFound',
+  /** Another operation held the edge gateway for longer than the client waits. */
+  EdgeBusy: 'EdgeBusy',
 } as const;
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
 

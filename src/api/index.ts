@@ -2,6 +2,7 @@
 // descriptor and validator; plus the shared vocabulary (conditions, reasons, policies) and the
 // IP helpers controllers need to re-check what the apiserver checked.
 import { ClusterVCDConnectionKind, type ClusterVCDConnection } from './cluster-vcd-connection.ts';
+import { EdgeFirewallRuleKind, type EdgeFirewallRule } from './edge-firewall-rule.ts';
 import { FloatingIPClaimKind, type FloatingIPClaim } from './floating-ip-claim.ts';
 import { IPPrefixClaimKind, type IPPrefixClaim } from './ip-prefix-claim.ts';
 import { IPSpaceKind, type IPSpace } from './ip-space.ts';
@@ -52,6 +53,17 @@ export {
   type VCenterTrustSpec,
   type VCenterTrustStatus,
 } from './vcenter-trust.ts';
+export {
+  EdgeFirewallRuleSchema,
+  FirewallActions,
+  FirewallDirections,
+  FirewallIPProtocols,
+  isFirewallAddress,
+  PortProtocols,
+  type EdgeFirewallRule,
+  type EdgeFirewallRuleSpec,
+  type EdgeFirewallRuleStatus,
+} from './edge-firewall-rule.ts';
 export { IPPrefixClaimSchema, type IPPrefixClaim, type IPPrefixClaimSpec, type IPPrefixClaimStatus } from './ip-prefix-claim.ts';
 
 /** Resource descriptors: what the runtime needs to list, watch, patch and name each kind. */
@@ -61,6 +73,7 @@ export const IPSpaceResource = descriptorOf(IPSpaceKind);
 export const FloatingIPClaimResource = descriptorOf(FloatingIPClaimKind);
 export const IPPrefixClaimResource = descriptorOf(IPPrefixClaimKind);
 export const VCenterTrustResource = descriptorOf(VCenterTrustKind);
+export const EdgeFirewallRuleResource = descriptorOf(EdgeFirewallRuleKind);
 
 /** Validators: `validateX.validate(obj, old?)` returns problems; `validateX.assert(obj, old?)` throws InvalidSpecError. */
 export const validateVCDConnection: Validator<VCDConnection> = validatorFor(VCDConnectionKind);
@@ -69,6 +82,7 @@ export const validateIPSpace: Validator<IPSpace> = validatorFor(IPSpaceKind);
 export const validateFloatingIPClaim: Validator<FloatingIPClaim> = validatorFor(FloatingIPClaimKind);
 export const validateIPPrefixClaim: Validator<IPPrefixClaim> = validatorFor(IPPrefixClaimKind);
 export const validateVCenterTrust: Validator<VCenterTrust> = validatorFor(VCenterTrustKind);
+export const validateEdgeFirewallRule: Validator<EdgeFirewallRule> = validatorFor(EdgeFirewallRuleKind);
 
 /** Every kind of the group, in a stable order (the CRD generator and the demo walk this). */
-export const kinds: readonly KindDefinition[] = [VCDConnectionKind, ClusterVCDConnectionKind, IPSpaceKind, FloatingIPClaimKind, IPPrefixClaimKind, VCenterTrustKind];
+export const kinds: readonly KindDefinition[] = [VCDConnectionKind, ClusterVCDConnectionKind, IPSpaceKind, FloatingIPClaimKind, IPPrefixClaimKind, VCenterTrustKind, EdgeFirewallRuleKind];

@@ -8,6 +8,8 @@ import { NamespaceResource, SecretResource, VcdConnectionPool, type Secret } fro
 import { connectionController } from './connections/controller.ts';
 import { engineOptions, type ControllerDeps } from './deps.ts';
 import { claimController } from './ipam/controller.ts';
+import { firewallController } from './firewall/controller.ts';
+import type { Placement } from './firewall/plan.ts';
 import { ipSpaceController } from './ipspace/controller.ts';
 import { trustController, VCenterClientCache } from './trust/index.ts';
 import { VCenterClient, type VCenterConnectOptions } from '../clients/vcenter/index.ts';
@@ -27,6 +29,10 @@ export interface OperatorOptions {
   driftCheckMs?: number;
   /** Claim groups reconciled at once, per claim kind. Default 16. */
   claimWorkers?: number;
+  /** Where managed firewall rules sit among an edge's rules: before (top, default) or after the foreign ones. */
+  firewallPlacement?: Placement;
+  /** Edge gateways whose firewall is reconciled at once. Default 16. */
+  firewallWorkers?: number;
   /** Extra VCD client options (metrics registry, retry policy, requests in flight...). */
   clientOptions?: Partial<VcdConnectOptions>;
   /** Replaces VcdClient.connect (tests). */
@@ -81,6 +87,7 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
   manager.addController(ipSpaceController(deps));
   manager.addController(claimController('FloatingIPClaim', deps));
   manager.addController(claimController('IPPrefixClaim', deps));
+  manager.addController(firewallController(deps, { placement: opts.firewallPlacement ?? 'top', ...(opts.firewallWorkers ? { workers: opts.firewallWorkers } : {}) }));
   const vcenters = new VCenterClientCache({
     secrets: manager.informer<Secret>(SecretResource),
     operatorNamespace: opts.operatorNamespace,

@@ -4,9 +4,11 @@ import { randomBytes } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
   ClusterVCDConnectionResource,
+  EdgeFirewallRuleResource,
   FloatingIPClaimResource,
   IPPrefixClaimResource,
   VCDConnectionResource,
+  type EdgeFirewallRule,
   type FloatingIPClaim,
   type IPPrefixClaim,
 } from '../../src/api/index.ts';
@@ -125,7 +127,17 @@ export function ipPrefixClaim(namespace: string, name: string, spec: Partial<IPP
   } as KubeObject;
 }
 
-export const resources = { fip: FloatingIPClaimResource, ipp: IPPrefixClaimResource, conn: VCDConnectionResource, cconn: ClusterVCDConnectionResource };
+export function edgeFirewallRule(namespace: string, name: string, spec: Partial<EdgeFirewallRule['spec']> & { connection?: string }): KubeObject {
+  const { connection, ...rest } = spec;
+  return {
+    apiVersion: 'vcd-operator.io/v1alpha1',
+    kind: 'EdgeFirewallRule',
+    metadata: { name, namespace },
+    spec: { connectionRef: { kind: 'VCDConnection', name: connection ?? 'acme-conn' }, edgeGateway: { name: 'acme-edge' }, action: 'Allow', ...rest },
+  } as KubeObject;
+}
+
+export const resources = { fip: FloatingIPClaimResource, ipp: IPPrefixClaimResource, efw: EdgeFirewallRuleResource, conn: VCDConnectionResource, cconn: ClusterVCDConnectionResource };
 
 interface WithConditions extends KubeObject {
   status?: { conditions?: Array<{ type: string; status: string; reason: string; message: string }> } & Record<string, unknown>;

@@ -13,7 +13,7 @@ import { SecretSet } from '../common/secrets.ts';
 import { createAgent } from '../common/tls.ts';
 import { CloudNetworkError, TlsVerificationError } from '../common/errors.ts';
 import type { VcdContext } from './context.ts';
-import { ApplicationPortProfilesApi, EdgeGatewaysApi, FirewallApi, FirewallGroupsApi } from './edgeGateways.ts';
+import { ApplicationPortProfilesApi, EdgeGatewaysApi, FirewallApi, FirewallGroupsApi, OrgVdcNetworksApi } from './edgeGateways.ts';
 import { VcdApiError, VcdNotFoundError } from './errors.ts';
 import { toVcdApiError } from './errorMapping.ts';
 import { IpSpacesApi } from './ipSpaces.ts';
@@ -81,6 +81,7 @@ export class VcdClient {
   readonly firewall: FirewallApi;
   readonly firewallGroups: FirewallGroupsApi;
   readonly applicationPortProfiles: ApplicationPortProfilesApi;
+  readonly orgVdcNetworks: OrgVdcNetworksApi;
   readonly orgs: OrgsApi;
   readonly externalNetworks: ExternalNetworksApi;
   /**
@@ -106,6 +107,7 @@ export class VcdClient {
     this.firewall = new FirewallApi(ctx);
     this.firewallGroups = new FirewallGroupsApi(ctx);
     this.applicationPortProfiles = new ApplicationPortProfilesApi(ctx);
+    this.orgVdcNetworks = new OrgVdcNetworksApi(ctx);
     this.orgs = new OrgsApi(ctx);
     this.externalNetworks = new ExternalNetworksApi(ctx);
     const query = new TasksApi(ctx);

@@ -22,7 +22,7 @@ export {
 export { CloudClientError, CloudNetworkError, TlsVerificationError, ClientClosedError } from '../common/errors.ts';
 export { FEATURES, CLIENT_API_VERSIONS, atLeast, compareVersions } from './versions.ts';
 export type { IpSpacesApi, IpSpaceUplinksApi, IpSpaceOrgAssignmentsApi, IpSpaceAllocationsApi } from './ipSpaces.ts';
-export type { EdgeGatewaysApi, FirewallApi, FirewallGroupsApi, ApplicationPortProfilesApi } from './edgeGateways.ts';
+export type { EdgeGatewaysApi, FirewallApi, FirewallGroupsApi, ApplicationPortProfilesApi, OrgVdcNetworksApi } from './edgeGateways.ts';
 export type { OrgsApi, ExternalNetworksApi, NamedEntity } from './inventory.ts';
 export type * from './types.ts';
 export type { Logger } from '../common/logger.ts';

@@ -22,10 +22,11 @@ const expectedNames: Record<string, { shortNames: string[]; scope: string }> = {
   FloatingIPClaim: { shortNames: ['fip'], scope: 'Namespaced' },
   IPPrefixClaim: { shortNames: ['ipp'], scope: 'Namespaced' },
   VCenterTrust: { shortNames: ['vctrust'], scope: 'Cluster' },
+  EdgeFirewallRule: { shortNames: ['efw'], scope: 'Namespaced' },
 };
 
 describe('generated CRDs', function () {
-  it('cover the six kinds of vcd-operator.io/v1alpha1', function () {
+  it('cover the seven kinds of vcd-operator.io/v1alpha1', function () {
     assert.deepEqual(kinds.map((k) => k.kind).sort(), Object.keys(expectedNames).sort());
   });
 

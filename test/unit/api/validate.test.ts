@@ -7,6 +7,7 @@ import {
   InvalidSpecError,
   Reasons,
   validateClusterVCDConnection,
+  validateEdgeFirewallRule,
   validateFloatingIPClaim,
   validateIPPrefixClaim,
   validateIPSpace,
@@ -23,6 +24,7 @@ const validators: Record<KindName, { validate(obj: unknown, old?: unknown): Vali
   FloatingIPClaim: validateFloatingIPClaim,
   IPPrefixClaim: validateIPPrefixClaim,
   VCenterTrust: validateVCenterTrust,
+  EdgeFirewallRule: validateEdgeFirewallRule,
 };
 
 function object(kind: KindName, spec: Record<string, unknown>) {
