@@ -20,6 +20,7 @@ import { applyOutcome, failed, ready, type Outcome } from './conditions.ts';
 import type { EngineOptions } from './engine-options.ts';
 import type { KeyCodec } from './keys.ts';
 import { inScope } from './managed.ts';
+import { mapLimit } from './parallel.ts';
 import { errorMessage, Problem, problemOf } from './problems.ts';
 import { Refusals } from './refusals.ts';
 
@@ -58,6 +59,9 @@ export interface GroupedDefinition<T extends GroupedObject<S>, K, S extends Stat
   maxConcurrentReconciles?: number;
   resyncPeriodMs?: number;
 }
+
+/** Status writes of one group in flight at once. */
+const STATUS_PARALLEL = 16;
 
 /** The index every grouped controller keeps: member objects by encoded key. */
 export const GROUP_INDEX = 'group';
@@ -235,14 +239,15 @@ export class Group<T extends GroupedObject<S>, S extends StatusShape> {
         this.#outcomes.set(uid, { outcome: { ready: 'unchanged', synced: { status: 'False', reason: p.reason, message } } });
       }
     }
-    for (const uid of [...this.#outcomes.keys()]) {
+    // Many members' status writes go out side by side, a bounded number at a time.
+    await mapLimit([...this.#outcomes.keys()], STATUS_PARALLEL, async (uid) => {
       try {
         await this.flush(uid);
       } catch (err) {
         // A member deleted or changed meanwhile: the next reconcile writes it.
         this.#errors.push(err);
       }
-    }
+    });
     return { ...(this.#errors.length ? { error: this.#errors[0] } : {}), ...(this.#requeueMs !== undefined ? { requeueAfterMs: this.#requeueMs } : {}) };
   }
 }

@@ -12,7 +12,7 @@ import {
   type EdgeFirewallRuleStatus,
 } from '../../api/index.ts';
 import { atLeast, type VcdClient } from '../../clients/vcd/index.ts';
-import { groupedController, Problem, type AdmissionCheck, type Group } from '../../reconcile/index.ts';
+import { groupedController, mapLimit, Problem, type AdmissionCheck, type Group } from '../../reconcile/index.ts';
 import type { ControllerDefinition, KubeObject, ReconcileContext, Source } from '../../runtime/index.ts';
 import { sleep } from '../../runtime/clock.ts';
 import { KeyedMutex } from '../../clients/common/limits.ts';
@@ -31,20 +31,6 @@ const KUBE_PARALLEL = 16;
 /** New rules wait this long for more of their edge's rules (a directory applied at once), up to BATCH_MAX_MS. */
 const BATCH_WINDOW_MS = 200;
 const BATCH_MAX_MS = 1500;
-
-/** Runs `fn` over `items`, at most `n` at a time; the first error is rethrown after all settle. */
-async function bounded<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const errors: unknown[] = [];
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item).catch((err: unknown) => void errors.push(err));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
-  if (errors.length) throw errors[0];
-}
 
 type Rule = EdgeFirewallRule;
 type Status = EdgeFirewallRuleStatus;
@@ -164,7 +150,7 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
     const t0 = clock.now();
     // The finalizer goes on before anything is written for the object.
     const live = group.members.filter((m) => !m.metadata?.deletionTimestamp).map((m) => m.metadata?.uid ?? '');
-    await bounded(live, KUBE_PARALLEL, (uid) => group.ensureFinalizer(uid, FIREWALL_FINALIZER));
+    await mapLimit(live, KUBE_PARALLEL, (uid) => group.ensureFinalizer(uid, FIREWALL_FINALIZER));
     const memberUids = new Set(group.members.map((m) => m.metadata?.uid ?? ''));
     const others = group.ctx.informer
       .list()
@@ -198,7 +184,7 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
       if (others.size) enqueueKeys?.(others);
     }
     // Status, events and finalizers of many rules go out in parallel, not one by one.
-    await bounded([...result.outcomes], KUBE_PARALLEL, async ([uid, o]) => {
+    await mapLimit([...result.outcomes], KUBE_PARALLEL, async ([uid, o]) => {
       await apply(group, uid, o, result.edge?.name ?? '');
       await group.flush(uid);
     });

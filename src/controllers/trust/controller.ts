@@ -6,7 +6,7 @@
 // place, since taking roots away could break moves that rely on them.
 import { objectKey, type ControllerDefinition, type KubeObject, type Manager, type ReconcileContext } from '../../runtime/index.ts';
 import { validateVCenterTrust, VCenterTrustResource, type VCenterTrust, type VCenterTrustStatus } from '../../api/index.ts';
-import { managedController, type EngineOptions, type ManagedExternal, type Report } from '../../reconcile/index.ts';
+import { managedController, mapLimit, type EngineOptions, type ManagedExternal, type Report } from '../../reconcile/index.ts';
 import { SecretResource } from '../../reconcile/connections/index.ts';
 import { checkRoots, shortFingerprint, type Root } from './certs.ts';
 import type { MemberConnection, VCenterClientCache } from './clients.ts';
@@ -167,17 +167,4 @@ export function trustController(deps: TrustControllerDeps): ControllerDefinition
     },
     deps.engine,
   );
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
