@@ -224,13 +224,13 @@ describe('helm install, the operator as its Deployment runs it, upgrade, uninsta
 
   it('helm upgrade to granted Secret access without CRD install: Secrets only where granted, CRDs stay', function () {
     const before = crdNames();
-    kubectl('create', 'namespace', 'team-b');
+    kubectl('create', 'namespace', 'team-d');
     kubectl('create', 'namespace', 'team-c');
     const notes = helm('upgrade', RELEASE, chart, '--namespace', NS, '--set', 'rbac.secretAccess=granted', '--set', 'rbac.secretNamespaces={team-a}', '--set', 'crds.install=false');
     assert.deepEqual(crdNames(), before, 'CRDs dropped from the release are kept');
     assert.ok(can('list', 'secrets', '-n', 'team-a'), 'granted by the release');
     assert.ok(can('watch', 'secrets', '-n', NS), 'the operator namespace is always readable');
-    assert.ok(!can('list', 'secrets', '-n', 'team-b'), 'not granted');
+    assert.ok(!can('list', 'secrets', '-n', 'team-d'), 'not granted');
     assert.ok(!can('list', 'secrets', '--all-namespaces'), 'no cluster-wide Secret read');
     assert.ok(!can('create', 'customresourcedefinitions.apiextensions.k8s.io'));
     assert.ok(!can('patch', 'customresourcedefinitions.apiextensions.k8s.io/ipspaces.vcd-operator.io'));
@@ -240,7 +240,7 @@ describe('helm install, the operator as its Deployment runs it, upgrade, uninsta
     kubectl('-n', 'team-c', ...grant[1].trim().split(/\s+/), grant[2], grant[3]);
     assert.match(notes, /CRD install is off/);
     assert.ok(can('list', 'secrets', '-n', 'team-c'), 'granted by the tenant');
-    assert.ok(!can('list', 'secrets', '-n', 'team-b'));
+    assert.ok(!can('list', 'secrets', '-n', 'team-d'));
     assert.match(helm('status', RELEASE, '--namespace', NS), /STATUS: deployed/);
   });
 
