@@ -21,7 +21,7 @@ export interface NamespacedInformersOptions<T extends KubeObject> {
 
 export class NamespacedInformers<T extends KubeObject> implements InformerEvents<T> {
   readonly #o: NamespacedInformersOptions<T>;
-  readonly #entries = new Map<string, { informer: SupervisedInformer<T>; holders: Set<string>; off: Array<() => void> }>();
+  readonly #entries = new Map<string, { informer: SupervisedInformer<T>; holders: Set<string>; offs: Map<InformerHandler<T>, () => void> }>();
   readonly #handlers = new Set<InformerHandler<T>>();
 
   constructor(opts: NamespacedInformersOptions<T>) {
@@ -33,7 +33,7 @@ export class NamespacedInformers<T extends KubeObject> implements InformerEvents
     let entry = this.#entries.get(namespace);
     if (!entry) {
       const informer = this.#o.open(namespace);
-      entry = { informer, holders: new Set(), off: [...this.#handlers].map((h) => informer.on(h)) };
+      entry = { informer, holders: new Set(), offs: new Map([...this.#handlers].map((h) => [h, informer.on(h)])) };
       this.#entries.set(namespace, entry);
     }
     entry.holders.add(holder);
@@ -45,7 +45,7 @@ export class NamespacedInformers<T extends KubeObject> implements InformerEvents
     const entry = this.#entries.get(namespace);
     if (!entry?.holders.delete(holder) || entry.holders.size) return;
     this.#entries.delete(namespace);
-    for (const off of entry.off) off();
+    for (const off of entry.offs.values()) off();
     this.#o.close(namespace, entry.informer).catch((err: unknown) => this.#o.onCloseError?.(namespace, err));
   }
 
@@ -60,11 +60,13 @@ export class NamespacedInformers<T extends KubeObject> implements InformerEvents
 
   on(handler: InformerHandler<T>): () => void {
     this.#handlers.add(handler);
-    const offs = new Map([...this.#entries].map(([ns, e]) => [ns, e.informer.on(handler)]));
-    for (const [ns, off] of offs) this.#entries.get(ns)?.off.push(off);
+    for (const e of this.#entries.values()) e.offs.set(handler, e.informer.on(handler));
     return () => {
       this.#handlers.delete(handler);
-      for (const off of offs.values()) off();
+      for (const e of this.#entries.values()) {
+        e.offs.get(handler)?.();
+        e.offs.delete(handler);
+      }
     };
   }
 }
