@@ -298,7 +298,7 @@ describe('helm install, the operator as its Deployment runs it, upgrade, uninsta
     // team-b: no grant. The connection says what to do; the operator stays ready.
     await tenant('team-b');
     const refused = await waitFor<KubeObject>(kube, conn, 'team-b', 'acme', hasReason('SecretAccessNotGranted'), 60_000).catch(withLog);
-    const message = readyOf(refused as never)?.message ?? '';
+    const message = readyOf(refused)?.message ?? '';
     const command = `kubectl -n team-b create rolebinding ${RELEASE}-secret-reader --clusterrole=${RELEASE}-secret-reader --serviceaccount=${NS}:${RELEASE}`;
     assert.ok(message.includes(command), `the message names the RoleBinding of NOTES.txt:\n${message}`);
     assert.equal((await httpGet(port, '/readyz')).status, 200, 'a namespace without a grant does not make the operator unready');
