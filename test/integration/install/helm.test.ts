@@ -295,17 +295,17 @@ describe('helm install, the operator as its Deployment runs it, upgrade, uninsta
     const claim = await waitFor<KubeObject & { status?: { address?: string } }>(kube, fip, 'team-c', 'web', isReady, 60_000).catch(withLog);
     assert.ok(claim?.status?.address, 'the claim holds an address');
 
-    // team-b: no grant. The connection says what to do; the operator stays ready.
-    await tenant('team-b');
-    const refused = await waitFor<KubeObject>(kube, conn, 'team-b', 'acme', hasReason('SecretAccessNotGranted'), 60_000).catch(withLog);
+    // team-d: no grant. The connection says what to do; the operator stays ready.
+    await tenant('team-d');
+    const refused = await waitFor<KubeObject>(kube, conn, 'team-d', 'acme', hasReason('SecretAccessNotGranted'), 60_000).catch(withLog);
     const message = readyOf(refused)?.message ?? '';
-    const command = `kubectl -n team-b create rolebinding ${RELEASE}-secret-reader --clusterrole=${RELEASE}-secret-reader --serviceaccount=${NS}:${RELEASE}`;
+    const command = `kubectl -n team-d create rolebinding ${RELEASE}-secret-reader --clusterrole=${RELEASE}-secret-reader --serviceaccount=${NS}:${RELEASE}`;
     assert.ok(message.includes(command), `the message names the RoleBinding of NOTES.txt:\n${message}`);
     assert.equal((await httpGet(port, '/readyz')).status, 200, 'a namespace without a grant does not make the operator unready');
 
     // The grant takes effect without a restart.
-    kubectl('-n', 'team-b', ...command.split(/\s+/).slice(3));
-    await waitFor<KubeObject>(kube, conn, 'team-b', 'acme', isReady, 90_000).catch(withLog);
+    kubectl('-n', 'team-d', ...command.split(/\s+/).slice(3));
+    await waitFor<KubeObject>(kube, conn, 'team-d', 'acme', isReady, 90_000).catch(withLog);
 
     operator.kill('SIGTERM');
     assert.equal(await exited, 0, `the operator stops cleanly on SIGTERM:\n${operatorLog.slice(-2000)}`);
