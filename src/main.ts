@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger, Manager } from './runtime/index.ts';
 import { registerControllers } from './controllers/index.ts';
+import { SecretAccessModes, type SecretAccess } from './reconcile/connections/index.ts';
 
 const HELP = `vcd-operator: manages VMware Cloud Director IP Spaces, IP claims and edge firewall rules, and trust between vCenters, from Kubernetes.
 
@@ -10,6 +11,12 @@ Options (each also from the environment variable in brackets):
   --kubeconfig FILE          kubeconfig to use [KUBECONFIG]; in-cluster config when unset
   --namespace NS             watch only this namespace [WATCH_NAMESPACE]; all namespaces when unset
   --operator-namespace NS    where ClusterVCDConnection Secrets and the leader lease live [POD_NAMESPACE] (default vcd-operator-system)
+  --secret-access MODE       where credentials Secrets are read [SECRET_ACCESS] (default cluster): cluster, every
+                             watched namespace; granted, the operator namespace plus namespaces whose owners
+                             bound the secret-reader ClusterRole to the operator's ServiceAccount
+  --secret-reader-role NAME  that ClusterRole, named in the message of a VCDConnection refused Secret access
+                             [SECRET_READER_ROLE] (default vcd-operator-secret-reader)
+  --service-account NAME     the operator's ServiceAccount, named in the same message [SERVICE_ACCOUNT]
   --probe-port PORT          /metrics, /healthz and /readyz [PROBE_PORT] (default 8081)
   --leader-elect BOOL        elect a leader with a Lease [LEADER_ELECT] (default true)
   --lease-name NAME          name of the Lease (default vcd-operator)
@@ -38,6 +45,9 @@ function main(): void {
       kubeconfig: { type: 'string' },
       namespace: { type: 'string' },
       'operator-namespace': { type: 'string' },
+      'secret-access': { type: 'string' },
+      'secret-reader-role': { type: 'string' },
+      'service-account': { type: 'string' },
       'probe-port': { type: 'string' },
       'leader-elect': { type: 'string' },
       'lease-name': { type: 'string' },
@@ -65,6 +75,10 @@ function main(): void {
   const kubeconfig = values.kubeconfig ?? env.KUBECONFIG;
   const watchNamespace = values.namespace ?? env.WATCH_NAMESPACE;
   const operatorNamespace = values['operator-namespace'] ?? env.POD_NAMESPACE ?? 'vcd-operator-system';
+  const secretAccess = values['secret-access'] ?? env.SECRET_ACCESS ?? 'cluster';
+  if (!SecretAccessModes.includes(secretAccess as SecretAccess)) throw new Error(`--secret-access must be one of ${SecretAccessModes.join(', ')}, got ${secretAccess}`);
+  const serviceAccount = values['service-account'] ?? env.SERVICE_ACCOUNT;
+  const secretGrant = { clusterRole: values['secret-reader-role'] ?? env.SECRET_READER_ROLE ?? 'vcd-operator-secret-reader', ...(serviceAccount ? { serviceAccount } : {}) };
   const probePort = Number(values['probe-port'] ?? env.PROBE_PORT ?? 8081);
   const leaderElect = (values['leader-elect'] ?? env.LEADER_ELECT ?? 'true') !== 'false';
   const taskTimeoutMs = Number(values['task-timeout'] ?? env.TASK_TIMEOUT_SECONDS ?? 600) * 1000;
@@ -127,6 +141,8 @@ function main(): void {
   registerControllers(manager, {
     operatorNamespace,
     ...(watchNamespace ? { watchNamespace } : {}),
+    secretAccess: secretAccess as SecretAccess,
+    secretGrant,
     taskTimeoutMs,
     ...(claimWorkers ? { claimWorkers } : {}),
     ...(trustResyncMs ? { trustResyncMs } : {}),
@@ -137,7 +153,7 @@ function main(): void {
   })
     .then(async () => {
       await manager.start();
-      logger.info({ watchNamespace: watchNamespace ?? '(all)', operatorNamespace, leaderElect, probePort: manager.probesPort }, 'vcd-operator started');
+      logger.info({ watchNamespace: watchNamespace ?? '(all)', operatorNamespace, secretAccess, leaderElect, probePort: manager.probesPort }, 'vcd-operator started');
     })
     .catch((err: unknown) => {
       logger.fatal({ err }, 'vcd-operator failed to start');

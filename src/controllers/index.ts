@@ -4,7 +4,7 @@ import type { KubeObject, Manager } from '../runtime/index.ts';
 import { ClusterVCDConnectionResource, VCDConnectionResource, type ClusterVCDConnection, type VCDConnection } from '../api/index.ts';
 import { Directory } from '../reconcile/index.ts';
 import { clusterIdentity } from './cluster-identity.ts';
-import { NamespaceResource, SecretResource, VcdConnectionPool, type Secret } from '../reconcile/connections/index.ts';
+import { NamespaceResource, SecretStore, VcdConnectionPool, type SecretAccess } from '../reconcile/connections/index.ts';
 import { connectionController } from './connections/controller.ts';
 import { engineOptions, type ControllerDeps } from './deps.ts';
 import { claimController } from './ipam/controller.ts';
@@ -19,6 +19,13 @@ export interface OperatorOptions {
   operatorNamespace: string;
   /** Watch only this namespace; all when absent. */
   watchNamespace?: string;
+  /**
+   * cluster (default): Secrets are read in every watched namespace; granted: only in the operator
+   * namespace and, on demand, in namespaces holding a VCDConnection whose owners granted read.
+   */
+  secretAccess?: SecretAccess;
+  /** Named in the SecretAccessNotGranted message: the ClusterRole to bind and the operator's ServiceAccount. */
+  secretGrant?: { clusterRole: string; serviceAccount?: string };
   /** Overrides the kube-system UID (tests that simulate two clusters on one control plane). */
   clusterId?: string;
   /** Deadline of one VCD task; also how long a lost allocate may still complete. Default 10 min. */
@@ -47,6 +54,7 @@ export interface OperatorOptions {
 
 export interface Operator {
   deps: ControllerDeps;
+  secrets: SecretStore;
   pool: VcdConnectionPool;
   vcenters: VCenterClientCache;
   /** Logs every client out now; the manager's stop() also does (idempotent). */
@@ -55,10 +63,20 @@ export interface Operator {
 
 export async function registerControllers(manager: Manager, opts: OperatorOptions): Promise<Operator> {
   const taskTimeoutMs = opts.taskTimeoutMs ?? 600_000;
+  const secrets = new SecretStore({
+    host: manager,
+    access: opts.secretAccess ?? 'cluster',
+    operatorNamespace: opts.operatorNamespace,
+    ...(opts.watchNamespace ? { watchNamespace: opts.watchNamespace } : {}),
+    ...(opts.secretGrant ? { grant: opts.secretGrant } : {}),
+    logger: manager.logger,
+  });
+  const vcdConnections = manager.informer<VCDConnection>(VCDConnectionResource);
+  secrets.track(vcdConnections);
   const pool = new VcdConnectionPool({
-    vcdConnections: manager.informer<VCDConnection>(VCDConnectionResource),
+    vcdConnections,
     clusterConnections: manager.informer<ClusterVCDConnection>(ClusterVCDConnectionResource),
-    secrets: manager.informer<Secret>(SecretResource),
+    secrets,
     namespaces: manager.informer<KubeObject>(NamespaceResource),
     operatorNamespace: opts.operatorNamespace,
     logger: manager.logger,
@@ -81,7 +99,7 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
   };
   // Logged-in clients live as long as the manager: it logs them out after the last reconcile.
   manager.add(pool.runnable());
-  const withNs = { ...deps, operatorNamespace: opts.operatorNamespace };
+  const withNs = { ...deps, operatorNamespace: opts.operatorNamespace, secrets };
   manager.addController(connectionController('VCDConnection', withNs));
   manager.addController(connectionController('ClusterVCDConnection', withNs));
   manager.addController(ipSpaceController(deps));
@@ -89,7 +107,7 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
   manager.addController(claimController('IPPrefixClaim', deps));
   manager.addController(firewallController(deps, { placement: opts.firewallPlacement ?? 'top', ...(opts.firewallWorkers ? { workers: opts.firewallWorkers } : {}) }));
   const vcenters = new VCenterClientCache({
-    secrets: manager.informer<Secret>(SecretResource),
+    secrets,
     operatorNamespace: opts.operatorNamespace,
     logger: manager.logger,
     connect: opts.connectVCenter ?? ((o) => VCenterClient.connect(o)),
@@ -102,9 +120,10 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
       manager,
       clients: vcenters,
       operatorNamespace: opts.operatorNamespace,
+      secrets,
       // Cluster-scoped: in scope whatever namespace the operator watches.
       engine: { ...engineOptions(deps), driftCheckMs: opts.trustResyncMs ?? deps.driftCheckMs, namespaceInScope: () => true },
     }),
   );
-  return { deps, pool, vcenters, close: async () => void (await Promise.all([pool.closeAll(), vcenters.closeAll()])) };
+  return { deps, secrets, pool, vcenters, close: async () => void (await Promise.all([pool.closeAll(), vcenters.closeAll()])) };
 }

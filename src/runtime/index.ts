@@ -61,5 +61,6 @@ export { EventRecorder, type EventInput } from './events.ts';
 export { LeaderElector, kubeLeaseStore, type Lease, type LeaseStore, type LeaderElectionOptions } from './leader-election.ts';
 export { RuntimeMetrics } from './metrics.ts';
 export { createLogger, defaultRedactPaths, type Logger, type LoggerOptions } from './logger.ts';
-export { Manager, type LeaderElectionConfig, type ManagerOptions } from './manager.ts';
+export { Manager, type InformerScope, type LeaderElectionConfig, type ManagerOptions } from './manager.ts';
+export { NamespacedInformers, type InformerEvents, type NamespacedInformersOptions } from './namespaced-informers.ts';
 export { RunnableGroup, type Runnable, type RunnableGroupOptions, type RunnableOptions } from './runnables.ts';

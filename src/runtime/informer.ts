@@ -44,6 +44,8 @@ export interface InformerStats {
   /** Watches restarted by the stall watchdog. */
   stalls: number;
   lastEventAt: number;
+  /** The last list/watch failure since the cache last listed successfully (a 403 says RBAC refuses). */
+  lastError?: { message: string; code?: number };
 }
 
 class StallError extends Error {
@@ -210,6 +212,7 @@ export class SupervisedInformer<T extends KubeObject> {
         }
         failures++;
         this.#stats.errors++;
+        this.#stats.lastError = errorSummary(err);
         const delay = backoffDelay(failures, this.#backoff);
         this.#log?.warn({ err: errorSummary(err), rv: this.#rv, retryInMs: delay }, 'list/watch failed; retrying');
         try {
@@ -224,6 +227,7 @@ export class SupervisedInformer<T extends KubeObject> {
   async #relist(signal: AbortSignal): Promise<string> {
     const { items, resourceVersion } = await this.#lw.list(signal);
     this.#stats.lists++;
+    delete this.#stats.lastError;
     const seen = new Set<string>();
     for (const raw of items) {
       const obj = this.#transform(raw);
