@@ -1,7 +1,7 @@
 // The operator binary: flags and environment, then one Manager running every controller.
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
-import { createLogger, Manager } from './runtime/index.ts';
+import { createLogger, exitOnUnhandledErrors, Manager } from './runtime/index.ts';
 import { registerControllers } from './controllers/index.ts';
 import { SecretAccessModes, type SecretAccess } from './reconcile/connections/index.ts';
 
@@ -34,6 +34,9 @@ Options (each also from the environment variable in brackets):
                              the operator did not write) or bottom (after them) [FIREWALL_PLACEMENT] (default top)
   --log-level LEVEL          trace, debug, info, warn, error [LOG_LEVEL] (default info)
   --help                     this text
+
+Exit codes: 0 after SIGTERM or SIGINT, 1 when start-up fails, 2 for bad flags, 70 when a promise
+rejected unhandled or an exception escaped (a bug; the log line says where).
 `;
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -85,6 +88,8 @@ function main(): void {
   const level = values['log-level'] ?? env.LOG_LEVEL ?? 'info';
   if (!LEVELS.includes(level as Level)) throw new Error(`--log-level must be one of ${LEVELS.join(', ')}, got ${level}`);
   const logger = createLogger({ level: level as Level });
+  // A promise that rejects unhandled, or an exception that escapes, is a bug: log it and exit 70.
+  exitOnUnhandledErrors({ logger });
   if (!Number.isInteger(probePort) || probePort < 0 || probePort > 65535) throw new Error(`--probe-port must be a port number, got ${values['probe-port'] ?? env.PROBE_PORT}`);
   if (!Number.isFinite(taskTimeoutMs) || taskTimeoutMs <= 0) throw new Error('--task-timeout must be a positive number of seconds');
 

@@ -60,6 +60,7 @@ export { FinalizerHelper } from './finalizers.ts';
 export { EventRecorder, type EventInput } from './events.ts';
 export { LeaderElector, kubeLeaseStore, type Lease, type LeaseStore, type LeaderElectionOptions } from './leader-election.ts';
 export { RuntimeMetrics } from './metrics.ts';
+export { CRASH_EXIT_CODE, exitOnUnhandledErrors, type CrashPolicyOptions } from './crash-policy.ts';
 export { createLogger, defaultRedactPaths, type Logger, type LoggerOptions } from './logger.ts';
 export { Manager, type InformerScope, type LeaderElectionConfig, type ManagerOptions } from './manager.ts';
 export { NamespacedInformers, type InformerEvents, type NamespacedInformersOptions } from './namespaced-informers.ts';
