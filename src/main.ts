@@ -90,6 +90,7 @@ function main(): void {
   const logger = createLogger({ level: level as Level });
   // A promise that rejects unhandled, or an exception that escapes, is a bug: log it and exit 70.
   exitOnUnhandledErrors({ logger });
+  logger.info({ pid: process.pid, node: process.version, sinceProcessStartMs: Math.round(performance.now()) }, 'vcd-operator starting');
   if (!Number.isInteger(probePort) || probePort < 0 || probePort > 65535) throw new Error(`--probe-port must be a port number, got ${values['probe-port'] ?? env.PROBE_PORT}`);
   if (!Number.isFinite(taskTimeoutMs) || taskTimeoutMs <= 0) throw new Error('--task-timeout must be a positive number of seconds');
 

@@ -11,7 +11,7 @@ export const SelectorOperators = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as co
 
 // A qualified name: an optional DNS-1123 subdomain prefix (at most 253 characters) and '/', then a
 // name of at most 63 characters from [A-Za-z0-9-_.] that starts and ends with a letter or digit.
-const LABEL_KEY = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
+const LABEL_KEY = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
 const LABEL_KEY_PREFIX = '^[^/]{1,253}/';
 // A label value: empty, or at most 63 characters from [A-Za-z0-9-_.], starting and ending with a letter or digit.
 const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$';
