@@ -450,7 +450,9 @@ async function chaos(env: Env): Promise<void> {
     const orphans = mine.filter((a) => !uids.has(parseMarker(a.description)?.uid ?? '')).length;
     const unmarkedNew = after.filter((a) => !foreignBefore.has(a.id) && !parseMarker(a.description)).length;
     const afterById = new Map(after.map((a) => [a.id, JSON.stringify(a)]));
-    const foreignChanged = [...foreignBefore].filter(([id, json]) => afterById.get(id) !== json).length;
+    const changed = [...foreignBefore].filter(([id, json]) => afterById.get(id) !== json);
+    const foreignChanged = changed.length;
+    for (const [id, json] of changed) say(`foreign allocation changed: ${json} -> ${afterById.get(id) ?? '(released)'}`);
     const mismatched = claims.filter((c) => {
       const a = mine.find((x) => x.id === c.status?.allocationId);
       return !a || a.value !== c.status?.address || parseMarker(a.description)?.uid !== c.metadata?.uid;
