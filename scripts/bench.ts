@@ -10,7 +10,9 @@
 // operator's stderr, when the operator dies, and never runs past --deadline-seconds.
 // Options: --claims --spaces --latency-ms --task-ms --idle-seconds --cases --chaos-claims; --scenario
 // trust runs scripts/bench-trust.ts instead;
-// --heap-mb (the operator's --max-old-space-size) --deadline-seconds --heap-snapshot FILE.
+// --heap-mb (the operator's --max-old-space-size) --deadline-seconds --heap-snapshot FILE
+// --entry dist|src (dist/main.js as shipped, built first; or src/main.ts).
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +59,7 @@ const { values } = parseArgs({
     'heap-mb': { type: 'string' },
     'deadline-seconds': { type: 'string', default: '1500' },
     'heap-snapshot': { type: 'string' },
+    entry: { type: 'string', default: 'dist' },
   },
 });
 const N = Number(values.claims);
@@ -153,6 +156,7 @@ async function createClaims(env: Env, ns: string, n: number, op?: OperatorProces
 function startOperator(env: Env, ns: string, taskTimeoutSeconds: number, label: string): OperatorProcess {
   const logFile = join(env.logDir, `operator-${label}.log`);
   const op = new OperatorProcess({
+    entry: values.entry === 'src' ? 'src/main.ts' : 'dist/main.js',
     kubeconfigPath: env.cp.kubeconfigPath,
     namespace: ns,
     operatorNamespace: OPERATOR_NS,
@@ -477,6 +481,11 @@ async function chaos(env: Env): Promise<void> {
 
 async function main(): Promise<void> {
   await ensureTestBins(say);
+  if (values.entry !== 'src') {
+    // The operator as shipped: compiled JavaScript, no type stripping at load.
+    say('building dist/ (npm run build)');
+    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  }
   const cp = await startControlPlane({ log: say });
   let sim: RunningSim | undefined;
   try {

@@ -1,7 +1,6 @@
 // The operator binary: flags and environment, then one Manager running every controller.
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
-import { createLogger, exitOnUnhandledErrors, Manager } from './runtime/index.ts';
+import { createLogger, exitOnUnhandledErrors, loadKubeAuth, Manager, type KubeAuth } from './runtime/index.ts';
 import { registerControllers } from './controllers/index.ts';
 import { SecretAccessModes, type SecretAccess } from './reconcile/connections/index.ts';
 
@@ -122,49 +121,48 @@ function main(): void {
   const retryPeriodMs = seconds('retry-period');
   const trustResyncMs = seconds('trust-resync', env.TRUST_RESYNC_SECONDS);
 
-  const kc = new KubeConfig();
-  if (kubeconfig) kc.loadFromFile(kubeconfig);
-  else kc.loadFromDefault();
-
-  const manager = new Manager({
-    kubeConfig: kc,
-    logger,
-    ...(watchNamespace ? { namespace: watchNamespace } : {}),
-    leaderElection: {
-      enabled: leaderElect,
-      leaseName: values['lease-name'] ?? 'vcd-operator',
-      leaseNamespace: operatorNamespace,
-      ...(identity ? { identity } : {}),
-      ...(leaseDurationMs ? { leaseDurationMs } : {}),
-      ...(renewDeadlineMs ? { renewDeadlineMs } : {}),
-      ...(retryPeriodMs ? { retryPeriodMs } : {}),
-    },
-    probes: { port: probePort },
-  });
-  // SIGTERM: stop taking work, finish in-flight reconciles, log out of VCD (the connection pool is
-  // one of the manager's runnables), release the lease, exit.
-  manager.handleSignals();
-  registerControllers(manager, {
-    operatorNamespace,
-    ...(watchNamespace ? { watchNamespace } : {}),
-    secretAccess: secretAccess as SecretAccess,
-    secretGrant,
-    taskTimeoutMs,
-    ...(claimWorkers ? { claimWorkers } : {}),
-    ...(trustResyncMs ? { trustResyncMs } : {}),
-    firewallPlacement,
-    ...(firewallWorkers ? { firewallWorkers } : {}),
-    ...(driftCheckMs ? { driftCheckMs } : {}),
-    ...(maxInFlight ? { clientOptions: { maxInFlight } } : {}),
-  })
-    .then(async () => {
-      await manager.start();
-      logger.info({ watchNamespace: watchNamespace ?? '(all)', operatorNamespace, secretAccess, leaderElect, probePort: manager.probesPort }, 'vcd-operator started');
-    })
+  loadKubeAuth(kubeconfig)
+    .then((kc) => run(kc))
     .catch((err: unknown) => {
       logger.fatal({ err }, 'vcd-operator failed to start');
       process.exit(1);
     });
+
+  async function run(kc: KubeAuth): Promise<void> {
+    const manager = new Manager({
+      kubeConfig: kc,
+      logger,
+      ...(watchNamespace ? { namespace: watchNamespace } : {}),
+      leaderElection: {
+        enabled: leaderElect,
+        leaseName: values['lease-name'] ?? 'vcd-operator',
+        leaseNamespace: operatorNamespace,
+        ...(identity ? { identity } : {}),
+        ...(leaseDurationMs ? { leaseDurationMs } : {}),
+        ...(renewDeadlineMs ? { renewDeadlineMs } : {}),
+        ...(retryPeriodMs ? { retryPeriodMs } : {}),
+      },
+      probes: { port: probePort },
+    });
+    // SIGTERM: stop taking work, finish in-flight reconciles, log out of VCD (the connection pool is
+    // one of the manager's runnables), release the lease, exit.
+    manager.handleSignals();
+    await registerControllers(manager, {
+      operatorNamespace,
+      ...(watchNamespace ? { watchNamespace } : {}),
+      secretAccess: secretAccess as SecretAccess,
+      secretGrant,
+      taskTimeoutMs,
+      ...(claimWorkers ? { claimWorkers } : {}),
+      ...(trustResyncMs ? { trustResyncMs } : {}),
+      firewallPlacement,
+      ...(firewallWorkers ? { firewallWorkers } : {}),
+      ...(driftCheckMs ? { driftCheckMs } : {}),
+      ...(maxInFlight ? { clientOptions: { maxInFlight } } : {}),
+    });
+    await manager.start();
+    logger.info({ watchNamespace: watchNamespace ?? '(all)', operatorNamespace, secretAccess, leaderElect, probePort: manager.probesPort }, 'vcd-operator started');
+  }
 }
 
 try {

@@ -13,6 +13,8 @@ export interface MemoryReport {
 }
 
 export interface OperatorOptions {
+  /** dist/main.js (as shipped) or src/main.ts. */
+  entry: string;
   kubeconfigPath: string;
   namespace: string;
   operatorNamespace: string;
@@ -40,7 +42,7 @@ export class OperatorProcess {
     this.#heapSnapshot = !!o.env?.BENCH_HEAP_SNAPSHOT;
     const node = ['--expose-gc', '--import', new URL('./bench-preload.ts', import.meta.url).pathname, ...(o.heapMb ? [`--max-old-space-size=${o.heapMb}`] : [])];
     const args = [
-      'src/main.ts',
+      o.entry,
       `--kubeconfig=${o.kubeconfigPath}`,
       `--namespace=${o.namespace}`,
       `--operator-namespace=${o.operatorNamespace}`,

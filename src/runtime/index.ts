@@ -47,6 +47,7 @@
 export { apiVersionOf, objectKey, resourceId, resourcePath, splitKey, type KubeObject, type ObjectMeta, type ResourceType } from './types.ts';
 export { ManualClock, systemClock, type Clock, type TimerHandle } from './clock.ts';
 export { isKubeApiError, KubeApiError, TerminalError } from './errors.ts';
+export { loadKubeAuth, StaticKubeAuth, type KubeAuth } from './kubeconfig.ts';
 export { KubeHttp, type KubeTransport, type PatchType, type RequestInfo, type RequestOptions } from './kube-http.ts';
 export { KubeClient } from './client.ts';
 export { kubeListWatcher, type ListWatcher, type WatchEvent } from './list-watcher.ts';

@@ -4,7 +4,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { createInterface } from 'node:readline';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAuth } from './kubeconfig.ts';
 import { KubeApiError } from './errors.ts';
 
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
@@ -45,13 +45,13 @@ export interface KubeTransport {
 }
 
 export class KubeHttp implements KubeTransport {
-  readonly #kc: KubeConfig;
+  readonly #kc: KubeAuth;
   readonly #server: URL;
   readonly #agent: http.Agent;
   readonly #onRequest: (info: RequestInfo) => void;
   readonly #timeoutMs: number;
 
-  constructor(kc: KubeConfig, opts: KubeHttpOptions = {}) {
+  constructor(kc: KubeAuth, opts: KubeHttpOptions = {}) {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     this.#kc = kc;
