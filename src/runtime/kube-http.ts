@@ -149,9 +149,16 @@ export class KubeHttp implements KubeTransport {
       if (timeoutMs > 0) {
         req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path}: no response within ${timeoutMs} ms`)));
       }
-      if (opts.signal) {
-        if (opts.signal.aborted) req.destroy(new Error('aborted'));
-        else opts.signal.addEventListener('abort', () => req.destroy(new Error('aborted')), { once: true });
+      const signal = opts.signal;
+      if (signal) {
+        if (signal.aborted) req.destroy(new Error('aborted'));
+        else {
+          // The signal may outlive the request by hours (an informer's); a listener left on it would
+          // keep the request, its response and the whole body in memory until then.
+          const onAbort = (): void => void req.destroy(new Error('aborted'));
+          signal.addEventListener('abort', onAbort, { once: true });
+          req.once('close', () => signal.removeEventListener('abort', onAbort));
+        }
       }
       req.end(payload);
     });
