@@ -1,5 +1,6 @@
 // The operator binary: flags and environment, then one Manager running every controller.
 import { parseArgs } from 'node:util';
+import { getHeapStatistics } from 'node:v8';
 import { createLogger, exitOnUnhandledErrors, loadKubeAuth, Manager, type KubeAuth } from './runtime/index.ts';
 import { registerControllers } from './controllers/index.ts';
 import { SecretAccessModes, type SecretAccess } from './reconcile/connections/index.ts';
@@ -89,7 +90,9 @@ function main(): void {
   const logger = createLogger({ level: level as Level });
   // A promise that rejects unhandled, or an exception that escapes, is a bug: log it and exit 70.
   exitOnUnhandledErrors({ logger });
-  logger.info({ pid: process.pid, node: process.version, sinceProcessStartMs: Math.round(performance.now()) }, 'vcd-operator starting');
+  // The heap limit is node's (--max-old-space-size, e.g. in NODE_OPTIONS); logged so a pod's memory limit can be checked against it.
+  const heapLimitMb = Math.round(getHeapStatistics().heap_size_limit / 1048576);
+  logger.info({ pid: process.pid, node: process.version, heapLimitMb, sinceProcessStartMs: Math.round(performance.now()) }, 'vcd-operator starting');
   if (!Number.isInteger(probePort) || probePort < 0 || probePort > 65535) throw new Error(`--probe-port must be a port number, got ${values['probe-port'] ?? env.PROBE_PORT}`);
   if (!Number.isFinite(taskTimeoutMs) || taskTimeoutMs <= 0) throw new Error('--task-timeout must be a positive number of seconds');
 

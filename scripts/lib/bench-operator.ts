@@ -65,7 +65,7 @@ export class OperatorProcess {
     this.died = new Promise<never>((_resolve, reject) => {
       this.child.once('exit', (code, signal) => {
         if (this.#expectExit) return;
-        reject(new Error(`the operator exited (code ${code}, signal ${signal}); last lines of its stderr:\n${this.stderrTail()}`));
+        reject(new Error(`the operator exited (code ${code}, signal ${signal}); its last errors:\n${this.#logErrors(o.logFile)}\nlast lines of its stderr:\n${this.stderrTail()}`));
       });
     });
     // Nobody may be racing `died` at the moment it rejects; that is still a reported stop, not a crash of the bench.
@@ -74,6 +74,16 @@ export class OperatorProcess {
 
   get pid(): number {
     return this.child.pid ?? 0;
+  }
+
+  /** The last error and fatal lines of its JSON log (a crash is logged there, not on stderr). */
+  #logErrors(file: string): string {
+    try {
+      const lines = readFileSync(file, 'utf8').split('\n').filter((l) => /"level":"(error|fatal)"/.test(l));
+      return lines.slice(-3).map((l) => l.slice(0, 2000)).join('\n') || '(none)';
+    } catch {
+      return '(no log)';
+    }
   }
 
   stderrTail(lines = 30): string {

@@ -21,6 +21,8 @@ function kubeconfig(user: Record<string, unknown>, cluster: Record<string, unkno
   };
 }
 
+const authOf = (o: https.RequestOptions): unknown => (o.headers as Record<string, unknown> | undefined)?.authorization;
+
 async function applied(auth: { applyToHTTPSOptions(o: https.RequestOptions): Promise<void> }): Promise<https.RequestOptions> {
   const opts: https.RequestOptions = { headers: { accept: 'application/json' } };
   await auth.applyToHTTPSOptions(opts);
@@ -54,12 +56,12 @@ describe('kubeconfig loading', function () {
     let now = 0;
     const tokenFile = join(dir, 'token');
     const auth = new StaticKubeAuth({ server: 'https://k', tokenFile }, () => now);
-    assert.equal((await applied(auth)).headers?.authorization, 'Bearer file-token-1');
+    assert.equal(authOf(await applied(auth)), 'Bearer file-token-1');
     writeFileSync(tokenFile, 'file-token-2');
     now = 30_000;
-    assert.equal((await applied(auth)).headers?.authorization, 'Bearer file-token-1');
+    assert.equal(authOf(await applied(auth)), 'Bearer file-token-1');
     now = 61_000;
-    assert.equal((await applied(auth)).headers?.authorization, 'Bearer file-token-2');
+    assert.equal(authOf(await applied(auth)), 'Bearer file-token-2');
   });
 
   it('leaves exec plugins, auth providers and proxies to client-node', function () {
