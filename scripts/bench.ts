@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { FloatingIPClaimResource, VCDConnectionResource } from '../src/api/index.ts';
 import { VcdClient } from '../src/clients/vcd/index.ts';
 import { SecretResource } from '../src/controllers/connections/controller.ts';
-import { parseMarker } from '../src/controllers/ipam/marker.ts';
+import { splitDescription } from '../src/reconcile/markers.ts';
 import { KubeClient, KubeHttp, type KubeObject, type ResourceType } from '../src/runtime/index.ts';
 import { scaleFixture, startSimulator, type RunningSim } from '../src/sim/index.ts';
 import { startControlPlane, type ControlPlane } from '../test/harness/controlPlane.ts';
@@ -29,6 +29,7 @@ import { OperatorProcess, type MemoryReport } from './lib/bench-operator.ts';
 import { ReadyCounter } from './lib/bench-ready.ts';
 import { ensureTestBins } from './lib/test-bins.ts';
 
+const markerOf = (description: string) => splitDescription(description).marker;
 const ALLOCATE = 'POST /cloudapi/1.0.0/ipSpaces/{id}/allocate';
 const MARK = 'PUT /cloudapi/1.0.0/ipSpaces/{id}/allocations/{allocationId}';
 const TASK = 'GET /api/task/{id}';
@@ -444,22 +445,22 @@ async function chaos(env: Env): Promise<void> {
     const claims = (await env.kube.list<Claim>(FloatingIPClaimResource, { namespace: ns })).items;
     const uids = new Set(claims.map((c) => c.metadata?.uid ?? ''));
     const after = allocations(env.sim);
-    const mine = after.filter((a) => parseMarker(a.description)?.clusterId === env.clusterId);
+    const mine = after.filter((a) => markerOf(a.description)?.clusterId === env.clusterId);
     const perClaim = new Map<string, number>();
     for (const a of mine) {
-      const uid = parseMarker(a.description)?.uid ?? '';
+      const uid = markerOf(a.description)?.uid ?? '';
       perClaim.set(uid, (perClaim.get(uid) ?? 0) + 1);
     }
     const duplicates = [...perClaim.values()].filter((c) => c > 1).reduce((s, c) => s + c - 1, 0);
-    const orphans = mine.filter((a) => !uids.has(parseMarker(a.description)?.uid ?? '')).length;
-    const unmarkedNew = after.filter((a) => !foreignBefore.has(a.id) && !parseMarker(a.description)).length;
+    const orphans = mine.filter((a) => !uids.has(markerOf(a.description)?.uid ?? '')).length;
+    const unmarkedNew = after.filter((a) => !foreignBefore.has(a.id) && !markerOf(a.description)).length;
     const afterById = new Map(after.map((a) => [a.id, JSON.stringify(a)]));
     const changed = [...foreignBefore].filter(([id, json]) => afterById.get(id) !== json);
     const foreignChanged = changed.length;
     for (const [id, json] of changed) say(`foreign allocation changed: ${json} -> ${afterById.get(id) ?? '(released)'}`);
     const mismatched = claims.filter((c) => {
       const a = mine.find((x) => x.id === c.status?.allocationId);
-      return !a || a.value !== c.status?.address || parseMarker(a.description)?.uid !== c.metadata?.uid;
+      return !a || a.value !== c.status?.address || markerOf(a.description)?.uid !== c.metadata?.uid;
     }).length;
     table(`Chaos case: ${n} claims; random 5xx, 429 + Retry-After and lost responses, one SIGKILL, one apiserver restart`, [
       ['time to converge', `${secs(converged - t0)} s from the first create`, '-', '-'],
