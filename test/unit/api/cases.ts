@@ -66,7 +66,7 @@ const IP_MESSAGE = 'must be an IPv4 or IPv6 address such as 203.0.113.10 or 2001
 const CIDR_MESSAGE = 'must be a CIDR such as 203.0.113.0/24 or 2001:db8::/64';
 const IP_SPACE_REF = 'set exactly one of name or id of the IP Space';
 const LABEL_KEY = "must be a label key: an optional DNS subdomain prefix and '/', then a name of at most 63";
-const LABEL_VALUE = "must be a label value: empty, or at most 63 letters";
+const LABEL_VALUE = { apiserver: 'should match', operator: 'must match pattern "^(([A-Za-z0-9]' };
 const USERINFO_MESSAGE = 'must not contain a user name or password (user:password@host); put the credentials in the credentials Secret';
 
 export const rejected: RejectCase[] = [
