@@ -8,10 +8,11 @@
 //   allocations changed are counted.
 // Ready is counted with the operator's own supervised informer. The run stops at once, with the
 // operator's stderr, when the operator dies, and never runs past --deadline-seconds.
-// Options: --claims --spaces --latency-ms --task-ms --idle-seconds --cases --chaos-claims; --scenario
-// trust runs scripts/bench-trust.ts instead;
-// --heap-mb (the operator's --max-old-space-size) --deadline-seconds --heap-snapshot FILE
-// --entry dist|src (dist/main.js as shipped, built first; or src/main.ts).
+// Options: --claims --spaces --latency-ms --task-ms --idle-seconds --cases --chaos-claims
+// --heap-mb, --semi-mb (the operator's --max-old-space-size, --max-semi-space-size)
+// --deadline-seconds --heap-snapshot FILE --entry dist|src (dist/main.js as shipped, built first;
+// or src/main.ts); --scenario trust runs scripts/bench-trust.ts instead. BENCH_OPERATOR_ENV adds
+// environment variables to the operator ("A=1 B=2").
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,6 +59,7 @@ const { values } = parseArgs({
     cases: { type: 'string', default: 'streaming,backlog,chaos' },
     'chaos-claims': { type: 'string' },
     'heap-mb': { type: 'string' },
+    'semi-mb': { type: 'string' },
     'deadline-seconds': { type: 'string', default: '1500' },
     'heap-snapshot': { type: 'string' },
     entry: { type: 'string', default: 'dist' },
@@ -71,6 +73,7 @@ const idleSeconds = Number(values['idle-seconds']);
 const cases = values.cases.split(',').map((c) => c.trim());
 const chaosClaims = Number(values['chaos-claims'] ?? Math.min(N, 500));
 const heapMb = values['heap-mb'] ? Number(values['heap-mb']) : undefined;
+const semiMb = values['semi-mb'] ? Number(values['semi-mb']) : undefined;
 const deadlineAt = Date.now() + Number(values['deadline-seconds']) * 1000;
 for (const c of cases) if (!['streaming', 'backlog', 'chaos'].includes(c)) throw new Error(`unknown case ${c}`);
 
@@ -164,9 +167,13 @@ function startOperator(env: Env, ns: string, taskTimeoutSeconds: number, label: 
     taskTimeoutSeconds,
     logFile,
     ...(heapMb ? { heapMb } : {}),
-    ...(values['heap-snapshot'] ? { env: { BENCH_HEAP_SNAPSHOT: `${values['heap-snapshot']}-${label}.heapsnapshot` } } : {}),
+    ...(semiMb ? { semiMb } : {}),
+    env: {
+      ...Object.fromEntries((process.env.BENCH_OPERATOR_ENV ?? '').split(' ').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string])),
+      ...(values['heap-snapshot'] ? { BENCH_HEAP_SNAPSHOT: `${values['heap-snapshot']}-${label}.heapsnapshot` } : {}),
+    },
   });
-  say(`operator (${label}) pid ${op.pid}${heapMb ? `, --max-old-space-size=${heapMb}` : ''}, log ${logFile}`);
+  say(`operator (${label}) pid ${op.pid}${heapMb ? `, --max-old-space-size=${heapMb}` : ''}${semiMb ? `, --max-semi-space-size=${semiMb}` : ''}, log ${logFile}`);
   return op;
 }
 
@@ -185,6 +192,8 @@ async function connectionReady(env: Env, ns: string, op: OperatorProcess): Promi
 
 interface RestFigures {
   restPerMin: number;
+  anonMb: number;
+  fileMb: number;
   mem: MemoryReport;
   heapFile?: string;
 }
@@ -196,7 +205,8 @@ async function atRest(env: Env, op: OperatorProcess): Promise<RestFigures> {
   await Promise.race([sleep(idleSeconds * 1000), op.died]);
   const restPerMin = ((vcdCalls(env.sim) - before) * 60) / idleSeconds;
   const { mem, heapFile } = await op.memoryAfterGc();
-  return { restPerMin, mem, ...(heapFile ? { heapFile } : {}) };
+  const { anon, file } = op.rssMb();
+  return { restPerMin, mem, anonMb: anon, fileMb: file, ...(heapFile ? { heapFile } : {}) };
 }
 
 function table(title: string, rows: Array<[string, string, string, string]>): void {
@@ -228,6 +238,7 @@ function commonRows(env: Env, n: number, seconds: number, op: OperatorProcess, c
     ['VCD calls/min at rest', rest.restPerMin.toFixed(1), '-', '0'],
     ['operator RSS peak', `${peakMb.toFixed(0)} MB`, '-', '-'],
     ['operator at rest after GC', `RSS ${mb(rest.mem.rss)} MB, heap used ${mb(rest.mem.heapUsed)} MB`, '-', '-'],
+    ['  of which', `heap total ${mb(rest.mem.heapTotal)} MB, external ${mb(rest.mem.external)} MB (buffers ${mb(rest.mem.arrayBuffers)} MB); RSS anonymous ${rest.anonMb.toFixed(0)} MB, file-backed ${rest.fileMb.toFixed(0)} MB`, '-', '-'],
     ['operator CPU', `${cpu.toFixed(1)} s (${((cpu / seconds) * 100).toFixed(0)}% of a core)`, '-', '-'],
     ['', `naive ${naiveSeconds.toFixed(1)} s, limit ${limitSeconds.toFixed(1)} s`, '', ''],
   ];

@@ -21,6 +21,8 @@ export interface OperatorOptions {
   taskTimeoutSeconds: number;
   /** --max-old-space-size for the operator's node; none when undefined. */
   heapMb?: number;
+  /** --max-semi-space-size (young generation) for the operator's node; none when undefined. */
+  semiMb?: number;
   logFile: string;
   extraArgs?: string[];
   env?: Record<string, string>;
@@ -40,7 +42,7 @@ export class OperatorProcess {
 
   constructor(o: OperatorOptions) {
     this.#heapSnapshot = !!o.env?.BENCH_HEAP_SNAPSHOT;
-    const node = ['--expose-gc', '--import', new URL('./bench-preload.ts', import.meta.url).pathname, ...(o.heapMb ? [`--max-old-space-size=${o.heapMb}`] : [])];
+    const node = ['--expose-gc', '--import', new URL('./bench-preload.ts', import.meta.url).pathname, ...(o.heapMb ? [`--max-old-space-size=${o.heapMb}`] : []), ...(o.semiMb ? [`--max-semi-space-size=${o.semiMb}`] : [])];
     const args = [
       o.entry,
       `--kubeconfig=${o.kubeconfigPath}`,
@@ -115,14 +117,14 @@ export class OperatorProcess {
     return { mem: m, ...(heapFile ? { heapFile } : {}) };
   }
 
-  /** Peak resident set (VmHWM) and current resident set (VmRSS), MB. */
-  rssMb(): { peak: number; now: number } {
+  /** Peak resident set (VmHWM), current resident set (VmRSS) and its anonymous and file-backed parts, MB. */
+  rssMb(): { peak: number; now: number; anon: number; file: number } {
     try {
       const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
       const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-      return { peak: kb('VmHWM') / 1024, now: kb('VmRSS') / 1024 };
+      return { peak: kb('VmHWM') / 1024, now: kb('VmRSS') / 1024, anon: kb('RssAnon') / 1024, file: kb('RssFile') / 1024 };
     } catch {
-      return { peak: 0, now: 0 };
+      return { peak: 0, now: 0, anon: 0, file: 0 };
     }
   }
 
