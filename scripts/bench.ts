@@ -205,8 +205,7 @@ async function atRest(env: Env, op: OperatorProcess): Promise<RestFigures> {
   await Promise.race([sleep(idleSeconds * 1000), op.died]);
   const restPerMin = ((vcdCalls(env.sim) - before) * 60) / idleSeconds;
   const { mem, heapFile } = await op.memoryAfterGc();
-  const { anon, file } = op.rssMb();
-  return { restPerMin, mem, anonMb: anon, fileMb: file, ...(heapFile ? { heapFile } : {}) };
+  return { restPerMin, mem, anonMb: mem.anonMb ?? 0, fileMb: mem.fileMb ?? 0, ...(heapFile ? { heapFile } : {}) };
 }
 
 function table(title: string, rows: Array<[string, string, string, string]>): void {

@@ -10,6 +10,9 @@ export interface MemoryReport {
   heapTotal: number;
   external: number;
   arrayBuffers: number;
+  /** Read from /proc when the report arrived, before any heap snapshot is written. */
+  anonMb?: number;
+  fileMb?: number;
 }
 
 export interface OperatorOptions {
@@ -95,6 +98,9 @@ export class OperatorProcess {
   #line(line: string): void {
     if (line.startsWith('bench-mem ')) {
       const m = JSON.parse(line.slice('bench-mem '.length)) as MemoryReport;
+      const r = this.rssMb();
+      m.anonMb = r.anon;
+      m.fileMb = r.file;
       for (const w of this.#memWaiters.splice(0)) w(m);
       return;
     }

@@ -36,6 +36,8 @@ export interface KubeHttpOptions {
   /** Called after every request (metrics, tests counting writes). Must not throw. */
   onRequest?: (info: RequestInfo) => void;
   requestTimeoutMs?: number;
+  /** Requests in flight at once (watches not counted); default 32. */
+  maxSockets?: number;
 }
 
 /** What the runtime needs from a transport; KubeHttp in production, a recorder in unit tests. */
@@ -48,6 +50,7 @@ export class KubeHttp implements KubeTransport {
   readonly #kc: KubeAuth;
   readonly #server: URL;
   readonly #agent: http.Agent;
+  readonly #watchAgent: http.Agent;
   readonly #onRequest: (info: RequestInfo) => void;
   readonly #timeoutMs: number;
 
@@ -57,7 +60,12 @@ export class KubeHttp implements KubeTransport {
     this.#kc = kc;
     this.#server = new URL(cluster.server);
     const isHttps = this.#server.protocol === 'https:';
-    this.#agent = isHttps ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    // Requests share a bounded pool: bursts of status writes queue here instead of opening (and
+    // then keeping) hundreds of TLS connections, each holding buffers on both ends. Watches hold
+    // their connection for minutes, so they get their own agent and never starve requests.
+    const Agent = isHttps ? https.Agent : http.Agent;
+    this.#agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 32, maxFreeSockets: 8 });
+    this.#watchAgent = new Agent({ keepAlive: false });
     this.#onRequest = opts.onRequest ?? (() => undefined);
     this.#timeoutMs = opts.requestTimeoutMs ?? 30_000;
   }
@@ -86,7 +94,7 @@ export class KubeHttp implements KubeTransport {
     const started = Date.now();
     let res: http.IncomingMessage;
     try {
-      res = await this.#send('GET', path, { query: { ...query, watch: true }, signal, timeoutMs: 0 });
+      res = await this.#send('GET', path, { query: { ...query, watch: true }, signal, timeoutMs: 0 }, this.#watchAgent);
     } catch (err) {
       this.#onRequest({ method: 'WATCH', path, status: 0, durationMs: Date.now() - started });
       if (signal.aborted) return;
@@ -124,7 +132,7 @@ export class KubeHttp implements KubeTransport {
     });
   }
 
-  async #send(method: string, path: string, opts: RequestOptions): Promise<http.IncomingMessage> {
+  async #send(method: string, path: string, opts: RequestOptions, agent: http.Agent = this.#agent): Promise<http.IncomingMessage> {
     const url = new URL(this.#server.href.replace(/\/$/, '') + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const reqOpts: https.RequestOptions = { method, headers: { accept: 'application/json' } };
@@ -140,7 +148,7 @@ export class KubeHttp implements KubeTransport {
     }
     // client-node picks a proxy agent when the kubeconfig names a proxy; otherwise our
     // keep-alive agent saves a TLS handshake per request.
-    if (!this.#kc.getCurrentCluster()?.proxyUrl) reqOpts.agent = this.#agent;
+    if (!this.#kc.getCurrentCluster()?.proxyUrl) reqOpts.agent = agent;
     const timeoutMs = opts.timeoutMs ?? this.#timeoutMs;
     const mod = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
@@ -167,6 +175,7 @@ export class KubeHttp implements KubeTransport {
   /** Closes idle keep-alive connections. */
   close(): void {
     this.#agent.destroy();
+    this.#watchAgent.destroy();
   }
 }
 

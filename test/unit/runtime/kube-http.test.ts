@@ -31,6 +31,34 @@ describe('KubeHttp', function () {
     assert.equal(getEventListeners(long.signal, 'abort').length, 0);
   });
 
+  it('keeps at most maxSockets requests in flight; watches do not count', async function () {
+    let inFlight = 0;
+    let most = 0;
+    const srv = http.createServer((req, res) => {
+      if (req.url?.includes('watch=true')) {
+        res.write('{"type":"BOOKMARK","object":{}}\n');
+        return; // held open, like a watch
+      }
+      inFlight++;
+      most = Math.max(most, inFlight);
+      setTimeout(() => {
+        inFlight--;
+        res.end('{}');
+      }, 20);
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const k = new KubeHttp(new StaticKubeAuth({ server: `http://127.0.0.1:${(srv.address() as AddressInfo).port}` }), { maxSockets: 4 });
+    const stop = new AbortController();
+    const watches = Array.from({ length: 6 }, () => k.watch('/api/v1/things', {}, () => undefined, stop.signal));
+    await Promise.all(Array.from({ length: 20 }, (_, i) => k.request('GET', `/api/v1/things/${i}`)));
+    assert.equal(most, 4);
+    stop.abort();
+    await Promise.all(watches);
+    k.close();
+    srv.closeAllConnections();
+    await new Promise((r) => srv.close(r));
+  });
+
   it('still aborts a request in flight', async function () {
     const ctl = new AbortController();
     const slow = http.createServer(() => undefined);

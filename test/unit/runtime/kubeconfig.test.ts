@@ -47,7 +47,7 @@ describe('kubeconfig loading', function () {
     const m = materialFromKubeconfig(kubeconfig({ 'client-certificate-data': cert, 'client-key-data': key, username: 'a', password: 'b' }, { 'insecure-skip-tls-verify': true }), dir);
     const opts = await applied(new StaticKubeAuth(m!));
     assert.equal(String(opts.cert), 'CERT');
-    assert.equal(String(opts.key), 'KEY');
+    assert.equal(Buffer.isBuffer(opts.key) ? opts.key.toString() : opts.key, 'KEY');
     assert.equal(opts.rejectUnauthorized, false);
     assert.equal((opts.headers as Record<string, string>).authorization, `Basic ${Buffer.from('a:b').toString('base64')}`);
   });
