@@ -192,6 +192,7 @@ async function connectionReady(env: Env, ns: string, op: OperatorProcess): Promi
 
 interface RestFigures {
   restPerMin: number;
+  reduced: MemoryReport;
   anonMb: number;
   fileMb: number;
   mem: MemoryReport;
@@ -204,8 +205,8 @@ async function atRest(env: Env, op: OperatorProcess): Promise<RestFigures> {
   const before = vcdCalls(env.sim);
   await Promise.race([sleep(idleSeconds * 1000), op.died]);
   const restPerMin = ((vcdCalls(env.sim) - before) * 60) / idleSeconds;
-  const { mem, heapFile } = await op.memoryAfterGc();
-  return { restPerMin, mem, anonMb: mem.anonMb ?? 0, fileMb: mem.fileMb ?? 0, ...(heapFile ? { heapFile } : {}) };
+  const { mem, reduced, heapFile } = await op.memoryAfterGc();
+  return { restPerMin, mem, reduced, anonMb: mem.anonMb ?? 0, fileMb: mem.fileMb ?? 0, ...(heapFile ? { heapFile } : {}) };
 }
 
 function table(title: string, rows: Array<[string, string, string, string]>): void {
@@ -238,6 +239,7 @@ function commonRows(env: Env, n: number, seconds: number, op: OperatorProcess, c
     ['operator RSS peak', `${peakMb.toFixed(0)} MB`, '-', '-'],
     ['operator at rest after GC', `RSS ${mb(rest.mem.rss)} MB, heap used ${mb(rest.mem.heapUsed)} MB`, '-', '-'],
     ['  of which', `heap total ${mb(rest.mem.heapTotal)} MB, external ${mb(rest.mem.external)} MB (buffers ${mb(rest.mem.arrayBuffers)} MB); RSS anonymous ${rest.anonMb.toFixed(0)} MB, file-backed ${rest.fileMb.toFixed(0)} MB`, '-', '-'],
+    ['at rest, memory-reducing GC', `RSS ${mb(rest.reduced.rss)} MB (anonymous ${(rest.reduced.anonMb ?? 0).toFixed(0)} MB), heap total ${mb(rest.reduced.heapTotal)} MB`, '-', '-'],
     ['operator CPU', `${cpu.toFixed(1)} s (${((cpu / seconds) * 100).toFixed(0)}% of a core)`, '-', '-'],
     ['', `naive ${naiveSeconds.toFixed(1)} s, limit ${limitSeconds.toFixed(1)} s`, '', ''],
   ];

@@ -39,6 +39,7 @@ export class OperatorProcess {
   readonly #stderr: string[] = [];
   readonly #memWaiters: Array<(m: MemoryReport) => void> = [];
   readonly #heapWaiters: Array<(file: string) => void> = [];
+  readonly #reducedWaiters: Array<(m: MemoryReport) => void> = [];
   readonly #exited: Promise<void>;
   #expectExit = false;
   readonly #heapSnapshot: boolean;
@@ -104,6 +105,14 @@ export class OperatorProcess {
       for (const w of this.#memWaiters.splice(0)) w(m);
       return;
     }
+    if (line.startsWith('bench-mem-reduced ')) {
+      const m = JSON.parse(line.slice('bench-mem-reduced '.length)) as MemoryReport;
+      const r = this.rssMb();
+      m.anonMb = r.anon;
+      m.fileMb = r.file;
+      for (const w of this.#reducedWaiters.splice(0)) w(m);
+      return;
+    }
     if (line.startsWith('bench-heap ')) {
       for (const w of this.#heapWaiters.splice(0)) w(line.slice('bench-heap '.length));
       return;
@@ -113,14 +122,16 @@ export class OperatorProcess {
   }
 
   /** Full GC in the operator, then its memory (and a heap snapshot file when BENCH_HEAP_SNAPSHOT was set). */
-  async memoryAfterGc(timeoutMs = 60_000): Promise<{ mem: MemoryReport; heapFile?: string }> {
+  async memoryAfterGc(timeoutMs = 60_000): Promise<{ mem: MemoryReport; reduced: MemoryReport; heapFile?: string }> {
     const mem = new Promise<MemoryReport>((r) => this.#memWaiters.push(r));
+    const reduced = new Promise<MemoryReport>((r) => this.#reducedWaiters.push(r));
     const heap = new Promise<string>((r) => this.#heapWaiters.push(r));
     this.child.kill('SIGUSR2');
     const timeout = new Promise<never>((_r, reject) => setTimeout(() => reject(new Error('the operator did not report its memory')), timeoutMs).unref());
     const m = await Promise.race([mem, this.died, timeout]);
     const heapFile = this.#heapSnapshot ? await Promise.race([heap, this.died, timeout]) : undefined;
-    return { mem: m, ...(heapFile ? { heapFile } : {}) };
+    const r = await Promise.race([reduced, this.died, timeout]);
+    return { mem: m, reduced: r, ...(heapFile ? { heapFile } : {}) };
   }
 
   /** Peak resident set (VmHWM), current resident set (VmRSS) and its anonymous and file-backed parts, MB. */
