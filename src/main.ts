@@ -119,6 +119,7 @@ function main(): void {
   const identity = values.identity ?? env.POD_NAME;
   const firewallPlacement = values['firewall-placement'] ?? env.FIREWALL_PLACEMENT ?? 'top';
   if (firewallPlacement !== 'top' && firewallPlacement !== 'bottom') throw new Error(`--firewall-placement must be top or bottom, got ${firewallPlacement}`);
+  const placement: 'top' | 'bottom' = firewallPlacement;
   const leaseDurationMs = seconds('lease-duration');
   const renewDeadlineMs = seconds('renew-deadline');
   const retryPeriodMs = seconds('retry-period');
@@ -158,7 +159,7 @@ function main(): void {
       taskTimeoutMs,
       ...(claimWorkers ? { claimWorkers } : {}),
       ...(trustResyncMs ? { trustResyncMs } : {}),
-      firewallPlacement,
+      firewallPlacement: placement,
       ...(firewallWorkers ? { firewallWorkers } : {}),
       ...(driftCheckMs ? { driftCheckMs } : {}),
       ...(maxInFlight ? { clientOptions: { maxInFlight } } : {}),
