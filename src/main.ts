@@ -1,7 +1,7 @@
 // The operator binary: flags and environment, then one Manager running every controller.
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
-import { createLogger, Manager } from './runtime/index.ts';
+import { getHeapStatistics } from 'node:v8';
+import { createLogger, exitOnUnhandledErrors, loadKubeAuth, Manager, type KubeAuth } from './runtime/index.ts';
 import { registerControllers } from './controllers/index.ts';
 import { SecretAccessModes, type SecretAccess } from './reconcile/connections/index.ts';
 
@@ -34,6 +34,9 @@ Options (each also from the environment variable in brackets):
                              the operator did not write) or bottom (after them) [FIREWALL_PLACEMENT] (default top)
   --log-level LEVEL          trace, debug, info, warn, error [LOG_LEVEL] (default info)
   --help                     this text
+
+Exit codes: 0 after SIGTERM or SIGINT, 1 when start-up fails, 2 for bad flags, 70 when a promise
+rejected unhandled or an exception escaped (a bug; the log line says where).
 `;
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -85,6 +88,11 @@ function main(): void {
   const level = values['log-level'] ?? env.LOG_LEVEL ?? 'info';
   if (!LEVELS.includes(level as Level)) throw new Error(`--log-level must be one of ${LEVELS.join(', ')}, got ${level}`);
   const logger = createLogger({ level: level as Level });
+  // A promise that rejects unhandled, or an exception that escapes, is a bug: log it and exit 70.
+  exitOnUnhandledErrors({ logger });
+  // The heap limit is node's (--max-old-space-size, e.g. in NODE_OPTIONS); logged so a pod's memory limit can be checked against it.
+  const heapLimitMb = Math.round(getHeapStatistics().heap_size_limit / 1048576);
+  logger.info({ pid: process.pid, node: process.version, heapLimitMb, sinceProcessStartMs: Math.round(performance.now()) }, 'vcd-operator starting');
   if (!Number.isInteger(probePort) || probePort < 0 || probePort > 65535) throw new Error(`--probe-port must be a port number, got ${values['probe-port'] ?? env.PROBE_PORT}`);
   if (!Number.isFinite(taskTimeoutMs) || taskTimeoutMs <= 0) throw new Error('--task-timeout must be a positive number of seconds');
 
@@ -111,54 +119,54 @@ function main(): void {
   const identity = values.identity ?? env.POD_NAME;
   const firewallPlacement = values['firewall-placement'] ?? env.FIREWALL_PLACEMENT ?? 'top';
   if (firewallPlacement !== 'top' && firewallPlacement !== 'bottom') throw new Error(`--firewall-placement must be top or bottom, got ${firewallPlacement}`);
+  const placement: 'top' | 'bottom' = firewallPlacement;
   const leaseDurationMs = seconds('lease-duration');
   const renewDeadlineMs = seconds('renew-deadline');
   const retryPeriodMs = seconds('retry-period');
   const trustResyncMs = seconds('trust-resync', env.TRUST_RESYNC_SECONDS);
 
-  const kc = new KubeConfig();
-  if (kubeconfig) kc.loadFromFile(kubeconfig);
-  else kc.loadFromDefault();
-
-  const manager = new Manager({
-    kubeConfig: kc,
-    logger,
-    ...(watchNamespace ? { namespace: watchNamespace } : {}),
-    leaderElection: {
-      enabled: leaderElect,
-      leaseName: values['lease-name'] ?? 'vcd-operator',
-      leaseNamespace: operatorNamespace,
-      ...(identity ? { identity } : {}),
-      ...(leaseDurationMs ? { leaseDurationMs } : {}),
-      ...(renewDeadlineMs ? { renewDeadlineMs } : {}),
-      ...(retryPeriodMs ? { retryPeriodMs } : {}),
-    },
-    probes: { port: probePort },
-  });
-  // SIGTERM: stop taking work, finish in-flight reconciles, log out of VCD (the connection pool is
-  // one of the manager's runnables), release the lease, exit.
-  manager.handleSignals();
-  registerControllers(manager, {
-    operatorNamespace,
-    ...(watchNamespace ? { watchNamespace } : {}),
-    secretAccess: secretAccess as SecretAccess,
-    secretGrant,
-    taskTimeoutMs,
-    ...(claimWorkers ? { claimWorkers } : {}),
-    ...(trustResyncMs ? { trustResyncMs } : {}),
-    firewallPlacement,
-    ...(firewallWorkers ? { firewallWorkers } : {}),
-    ...(driftCheckMs ? { driftCheckMs } : {}),
-    ...(maxInFlight ? { clientOptions: { maxInFlight } } : {}),
-  })
-    .then(async () => {
-      await manager.start();
-      logger.info({ watchNamespace: watchNamespace ?? '(all)', operatorNamespace, secretAccess, leaderElect, probePort: manager.probesPort }, 'vcd-operator started');
-    })
+  loadKubeAuth(kubeconfig)
+    .then((kc) => run(kc))
     .catch((err: unknown) => {
       logger.fatal({ err }, 'vcd-operator failed to start');
       process.exit(1);
     });
+
+  async function run(kc: KubeAuth): Promise<void> {
+    const manager = new Manager({
+      kubeConfig: kc,
+      logger,
+      ...(watchNamespace ? { namespace: watchNamespace } : {}),
+      leaderElection: {
+        enabled: leaderElect,
+        leaseName: values['lease-name'] ?? 'vcd-operator',
+        leaseNamespace: operatorNamespace,
+        ...(identity ? { identity } : {}),
+        ...(leaseDurationMs ? { leaseDurationMs } : {}),
+        ...(renewDeadlineMs ? { renewDeadlineMs } : {}),
+        ...(retryPeriodMs ? { retryPeriodMs } : {}),
+      },
+      probes: { port: probePort },
+    });
+    // SIGTERM: stop taking work, finish in-flight reconciles, log out of VCD (the connection pool is
+    // one of the manager's runnables), release the lease, exit.
+    manager.handleSignals();
+    await registerControllers(manager, {
+      operatorNamespace,
+      ...(watchNamespace ? { watchNamespace } : {}),
+      secretAccess: secretAccess as SecretAccess,
+      secretGrant,
+      taskTimeoutMs,
+      ...(claimWorkers ? { claimWorkers } : {}),
+      ...(trustResyncMs ? { trustResyncMs } : {}),
+      firewallPlacement: placement,
+      ...(firewallWorkers ? { firewallWorkers } : {}),
+      ...(driftCheckMs ? { driftCheckMs } : {}),
+      ...(maxInFlight ? { clientOptions: { maxInFlight } } : {}),
+    });
+    await manager.start();
+    logger.info({ watchNamespace: watchNamespace ?? '(all)', operatorNamespace, secretAccess, leaderElect, probePort: manager.probesPort }, 'vcd-operator started');
+  }
 }
 
 try {

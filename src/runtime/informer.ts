@@ -31,7 +31,7 @@ export interface InformerOptions<T> {
   stallTimeoutMs?: number;
   /** Reconnect backoff after errors. Default 800 ms doubling to 30 s, 20 % jitter. */
   backoff?: BackoffOptions;
-  /** Applied to every object before caching; the default drops metadata.managedFields. */
+  /** Applied to every object before caching; the default drops managedFields and last-applied-configuration. */
   transform?: (obj: T) => T;
 }
 
@@ -52,8 +52,21 @@ class StallError extends Error {
   override readonly name = 'StallError';
 }
 
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * The default cache transform: drops what no controller reads and what can be larger than the
+ * rest of the object, metadata.managedFields and kubectl's last-applied-configuration (a second
+ * copy of the spec) annotation.
+ */
 export function stripManagedFields<T extends KubeObject>(obj: T): T {
-  if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
+  const meta = obj.metadata;
+  if (!meta) return obj;
+  if (meta.managedFields) delete meta.managedFields;
+  if (meta.annotations && LAST_APPLIED in meta.annotations) {
+    delete meta.annotations[LAST_APPLIED];
+    if (Object.keys(meta.annotations).length === 0) delete meta.annotations;
+  }
   return obj;
 }
 

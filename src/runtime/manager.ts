@@ -4,7 +4,7 @@
 // lifecycle. stop() drains in-flight reconciles, stops runnables, then releases the lease.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAuth } from './kubeconfig.ts';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { BackoffOptions } from './backoff.ts';
@@ -44,7 +44,7 @@ export interface LeaderElectionConfig {
 }
 
 export interface ManagerOptions {
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeAuth;
   logger?: Logger;
   /** Watch only this namespace (namespaced resources); all namespaces when absent. */
   namespace?: string;
@@ -68,7 +68,7 @@ export interface ManagerOptions {
 type State = 'new' | 'starting' | 'started' | 'stopping' | 'stopped';
 
 export class Manager {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: KubeAuth;
   readonly client: KubeClient;
   readonly metrics: RuntimeMetrics;
   readonly logger: Logger;
@@ -363,7 +363,7 @@ function informerId(resource: ResourceType, namespace: string | undefined): stri
   return `${resourceId(resource)}@${namespace ?? ''}`;
 }
 
-function safeHost(kc: KubeConfig): string {
+function safeHost(kc: KubeAuth): string {
   try {
     return new URL(kc.getCurrentCluster()?.server ?? '').host;
   } catch {

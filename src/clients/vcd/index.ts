@@ -19,6 +19,7 @@ export {
   describeVersion,
   type VcdTaskErrorDetail,
 } from './errors.ts';
+export { redactUrl } from '../common/url.ts';
 export { CloudClientError, CloudNetworkError, TlsVerificationError, ClientClosedError } from '../common/errors.ts';
 export { FEATURES, CLIENT_API_VERSIONS, atLeast, compareVersions } from './versions.ts';
 export type { IpSpacesApi, IpSpaceUplinksApi, IpSpaceOrgAssignmentsApi, IpSpaceAllocationsApi } from './ipSpaces.ts';

@@ -4,6 +4,7 @@
 import { ClusterVCDConnectionResource, Reasons, validateClusterVCDConnection, validateVCDConnection, VCDConnectionResource } from '../../api/index.ts';
 import type { ConnectionKind, Validator, VCDConnection } from '../../api/index.ts';
 import { objectKey, splitKey, type ControllerDefinition, type InformerEvents, type KubeObject } from '../../runtime/index.ts';
+import { redactUrl } from '../../clients/vcd/index.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { ConnectionFailure, connectionKey, connectionKeyOf, SecretResource, type Connection } from '../../reconcile/connections/index.ts';
 
@@ -72,7 +73,7 @@ export function connectionController(kind: ConnectionKind, deps: ConnectionContr
           s.apiVersion = client.apiVersion;
           if (client.vcdVersion) s.vcdVersion = client.vcdVersion;
           s.conditions ??= [];
-          const message = `Logged in to ${conn.spec.url} as org ${conn.spec.org}, API ${client.apiVersion}.`;
+          const message = `Logged in to ${redactUrl(conn.spec.url)} as org ${conn.spec.org}, API ${client.apiVersion}.`;
           ctx.status.setCondition(s.conditions, { type: 'Ready', status: 'True', reason: Reasons.LoggedIn, message, observedGeneration: conn.metadata?.generation ?? 0 });
           ctx.status.setCondition(s.conditions, {
             type: 'Synced',
