@@ -13,7 +13,8 @@
 // --deadline-seconds --heap-snapshot FILE --entry dist|src (dist/main.js as shipped, built first;
 // or src/main.ts); --scenario trust runs scripts/bench-trust.ts instead, --scenario firewall
 // scripts/bench-firewall.ts. BENCH_OPERATOR_ENV adds
-// environment variables to the operator ("A=1 B=2").
+// environment variables to the operator ("A=1 B=2"; LOG_LEVEL=debug logs every reconcile);
+// BENCH_REST_ROUTES=1 prints the VCD calls made at rest by route and any claim still guarded.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -210,7 +211,15 @@ interface RestFigures {
 async function atRest(env: Env, op: OperatorProcess): Promise<RestFigures> {
   await Promise.race([sleep(5000), op.died]);
   const before = vcdCalls(env.sim);
+  const routesBefore = new Map(env.sim.admin.counters().map((c) => [`${c.service} ${c.route}`, c.count]));
   await Promise.race([sleep(idleSeconds * 1000), op.died]);
+  if (process.env['BENCH_REST_ROUTES']) {
+    const diff = env.sim.admin.counters().flatMap((c) => { const d = c.count - (routesBefore.get(`${c.service} ${c.route}`) ?? 0); return d ? [`${c.route}: ${d}`] : []; });
+    say(`calls at rest by route: ${diff.join(', ')}`);
+    const { items } = await env.kube.list<Claim>(FloatingIPClaimResource, {});
+    const guarded = items.filter((c) => c.metadata?.annotations?.['vcd-operator.io/create-pending']);
+    say(`claims still guarded at rest: ${guarded.length}: ${JSON.stringify(guarded.slice(0, 3).map((c) => ({ n: c.metadata?.name, a: c.metadata?.annotations, s: c.status })))}`);
+  }
   const restPerMin = ((vcdCalls(env.sim) - before) * 60) / idleSeconds;
   const { mem, reduced, heapFile } = await op.memoryAfterGc();
   return { restPerMin, mem, reduced, anonMb: mem.anonMb ?? 0, fileMb: mem.fileMb ?? 0, ...(heapFile ? { heapFile } : {}) };

@@ -54,7 +54,7 @@ export class OperatorProcess {
       `--operator-namespace=${o.operatorNamespace}`,
       '--leader-elect=false',
       '--probe-port=0',
-      '--log-level=info',
+      `--log-level=${o.env?.['LOG_LEVEL'] ?? 'info'}`,
       `--task-timeout=${o.taskTimeoutSeconds}`,
       ...(o.extraArgs ?? []),
     ];

@@ -239,6 +239,7 @@ export class Controller<T extends KubeObject = KubeObject> {
       });
       this.queue.forget(key);
       const after = res?.requeueAfterMs ?? 0;
+      log.debug({ requeueAfterMs: after, ms: clock.now() - started }, 'reconciled');
       if (after > 0) {
         result = 'requeue_after';
         this.queue.addAfter(key, after);

@@ -21,8 +21,8 @@ import { engineOptions, type ControllerDeps } from '../deps.ts';
 import { connectionAllowed, validSpec } from './admission.ts';
 import { CLAIM_FINALIZER, ClaimExecutor, type ClaimStatus, type KindInfo, type Target } from './executor.ts';
 import { connectionKeyOfClaim, connectionKeyOfGroup, groupKeyOf, groupKeys, type Claim, type GroupKey } from './group.ts';
-import { lostAllocates } from './outcomes.ts';
-import { plan, type ClaimKind, type ClaimView } from './plan.ts';
+import { lostAllocates, type LostAllocates } from './outcomes.ts';
+import { plan, type AllocationView, type ClaimKind, type ClaimView } from './plan.ts';
 
 export { CLAIM_FINALIZER } from './executor.ts';
 export { CREATE_PENDING_ANNOTATION as PENDING_ANNOTATION } from '../../reconcile/index.ts';
@@ -152,30 +152,38 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
       const live = new Set(informer().list().map((c) => c.metadata?.uid ?? ''));
       for (const uid of firstSeen.keys()) if (!live.has(uid)) firstSeen.delete(uid);
     }
-    // Before the allocations are listed: what became of allocates sent under a guard.
-    const lost = await lostAllocates(t.client, t.space.id, considered, now, deps.pendingWindowMs);
-    let allocations;
-    try {
-      allocations = await t.client.ipSpaces.allocations.list(t.space.id, { type: info.type });
-    } catch (err) {
-      if (err instanceof VcdNotFoundError) deps.directory.forget(`claims/${connectionKeyOfGroup(key)}|`);
-      throw err;
+    const listAllocations = async (): Promise<AllocationView[]> => {
+      try {
+        const list = await t.client.ipSpaces.allocations.list(t.space.id, { type: info.type });
+        return list.flatMap((a) =>
+          a.id && a.value
+            ? [{ id: a.id, value: a.value, usageState: a.usageState ?? 'UNUSED', ...(a.description ? { description: a.description } : {}), ...(a.allocationDate ? { allocationDate: new Date(a.allocationDate) } : {}) }]
+            : [],
+        );
+      } catch (err) {
+        if (err instanceof VcdNotFoundError) deps.directory.forget(`claims/${connectionKeyOfGroup(key)}|`);
+        throw err;
+      }
+    };
+    const planWith = (allocations: AllocationView[], lost?: LostAllocates) =>
+      plan({
+        clusterId: deps.clusterId,
+        kind,
+        claims: considered,
+        allocations,
+        liveClaimUids: new Set(informer().list().map((c) => c.metadata?.uid ?? '')),
+        namespaceInScope: deps.namespaceInScope,
+        now: new Date(now),
+        pendingWindowMs: deps.pendingWindowMs,
+        ...(lost?.known && lost.settled ? { outcomesKnown: true, adoptable: lost.made } : {}),
+      });
+    let actions = planWith(await listAllocations());
+    if (actions.some((a) => a.kind === 'wait' || (a.kind === 'adopt' && !a.claim.statusAllocationId))) {
+      // An allocate sent under a guard lost its answer: ask VCD's task records what became of it,
+      // then list again (after the tasks, so nothing they made is missed) and plan on that.
+      const lost = await lostAllocates(t.client, t.space.id, considered, now, deps.pendingWindowMs);
+      if (lost.known) actions = planWith(await listAllocations(), lost);
     }
-    const actions = plan({
-      clusterId: deps.clusterId,
-      kind,
-      claims: considered,
-      allocations: allocations.flatMap((a) =>
-        a.id && a.value
-          ? [{ id: a.id, value: a.value, usageState: a.usageState ?? 'UNUSED', ...(a.description ? { description: a.description } : {}), ...(a.allocationDate ? { allocationDate: new Date(a.allocationDate) } : {}) }]
-          : [],
-      ),
-      liveClaimUids: new Set(informer().list().map((c) => c.metadata?.uid ?? '')),
-      namespaceInScope: deps.namespaceInScope,
-      now: new Date(now),
-      pendingWindowMs: deps.pendingWindowMs,
-      ...(lost.known && lost.settled ? { outcomesKnown: true, adoptable: lost.made } : {}),
-    });
     const admittedNamespaces = new Set(group.members.map((c) => c.metadata?.namespace ?? ''));
     await new ClaimExecutor({ group, deps, info, target: t, firstSeen, view, admittedNamespaces }).execute(actions);
   }
