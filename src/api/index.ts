@@ -6,6 +6,7 @@ import { EdgeFirewallRuleKind, type EdgeFirewallRule } from './edge-firewall-rul
 import { FloatingIPClaimKind, type FloatingIPClaim } from './floating-ip-claim.ts';
 import { IPPrefixClaimKind, type IPPrefixClaim } from './ip-prefix-claim.ts';
 import { IPSpaceKind, type IPSpace } from './ip-space.ts';
+import { NSXConnectionKind, type NSXConnection } from './nsx-connection.ts';
 import { descriptorOf, type KindDefinition } from './kind.ts';
 import { validatorFor, type Validator } from './validate.ts';
 import { VCDConnectionKind, type VCDConnection } from './vcd-connection.ts';
@@ -42,6 +43,7 @@ export {
   type ClusterVCDConnectionSpec,
   type ClusterVCDConnectionStatus,
 } from './cluster-vcd-connection.ts';
+export { NSXConnectionSchema, NsxCredentialKeys, type NSXConnection, type NSXConnectionSpec, type NSXConnectionStatus } from './nsx-connection.ts';
 export { IPSpaceSchema, IPSpaceTypes, VCD_IP_SPACE_TYPE, type IPSpace, type IPSpaceSpec, type IPSpaceStatus, type IPSpaceType } from './ip-space.ts';
 export { FloatingIPClaimSchema, type FloatingIPClaim, type FloatingIPClaimSpec, type FloatingIPClaimStatus } from './floating-ip-claim.ts';
 export {
@@ -74,6 +76,7 @@ export const FloatingIPClaimResource = descriptorOf(FloatingIPClaimKind);
 export const IPPrefixClaimResource = descriptorOf(IPPrefixClaimKind);
 export const VCenterTrustResource = descriptorOf(VCenterTrustKind);
 export const EdgeFirewallRuleResource = descriptorOf(EdgeFirewallRuleKind);
+export const NSXConnectionResource = descriptorOf(NSXConnectionKind);
 
 /** Validators: `validateX.validate(obj, old?)` returns problems; `validateX.assert(obj, old?)` throws InvalidSpecError. */
 export const validateVCDConnection: Validator<VCDConnection> = validatorFor(VCDConnectionKind);
@@ -85,4 +88,5 @@ export const validateVCenterTrust: Validator<VCenterTrust> = validatorFor(VCente
 export const validateEdgeFirewallRule: Validator<EdgeFirewallRule> = validatorFor(EdgeFirewallRuleKind);
 
 /** Every kind of the group, in a stable order (the CRD generator and the demo walk this). */
-export const kinds: readonly KindDefinition[] = [VCDConnectionKind, ClusterVCDConnectionKind, IPSpaceKind, FloatingIPClaimKind, IPPrefixClaimKind, VCenterTrustKind, EdgeFirewallRuleKind];
+export const validateNSXConnection: Validator<NSXConnection> = validatorFor(NSXConnectionKind);
+export const kinds: readonly KindDefinition[] = [VCDConnectionKind, ClusterVCDConnectionKind, IPSpaceKind, FloatingIPClaimKind, IPPrefixClaimKind, VCenterTrustKind, EdgeFirewallRuleKind, NSXConnectionKind];

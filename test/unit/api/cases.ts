@@ -2,7 +2,7 @@
 // kube-apiserver with the generated CRDs (integration, test/integration/api/admission.test.ts).
 // A CEL rule and its TypeScript twin that disagree on any row fail one of the two.
 
-export type KindName = 'VCDConnection' | 'ClusterVCDConnection' | 'IPSpace' | 'FloatingIPClaim' | 'IPPrefixClaim' | 'VCenterTrust' | 'EdgeFirewallRule';
+export type KindName = 'VCDConnection' | 'ClusterVCDConnection' | 'IPSpace' | 'FloatingIPClaim' | 'IPPrefixClaim' | 'VCenterTrust' | 'EdgeFirewallRule' | 'NSXConnection';
 
 /** Where the two sides word a schema (non-CEL) error differently. */
 export interface Messages {
@@ -56,6 +56,7 @@ const GROUP_ID = `urn:vcloud:firewallGroup:${UUID}`;
 const ADDRESS_MESSAGE = 'must be an IP address (203.0.113.10), a CIDR (203.0.113.0/24) or a range of one family';
 const ADDRESS_MESSAGE_FULL = `${ADDRESS_MESSAGE} with the first address not after the last (203.0.113.10-203.0.113.20) (IPv6 range)`;
 const PORT_MESSAGE = 'must be a port (443) or a range (8080-8090) of ports 1 to 65535';
+const nsx = (extra: Record<string, unknown> = {}) => ({ url: 'https://nsx.example.com', credentialsSecretRef: { name: 'nsx-credentials' }, ...extra });
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUY29mZmVl\n-----END CERTIFICATE-----\n';
 
 const member = (name: string, extra: Record<string, unknown> = {}) => ({ name, url: `https://${name}.example.com`, credentialsSecretRef: { name: `${name}-credentials` }, ...extra });
@@ -650,6 +651,20 @@ export const rejected: RejectCase[] = [
     message: LABEL_VALUE,
     field: 'spec.allowedNamespaces.matchLabels.team',
   },
+  {
+    name: 'NSX connection with credentials in the URL',
+    kind: 'NSXConnection',
+    spec: nsx({ url: 'https://admin:secret@nsx.example.com' }),
+    message: 'must be an https URL such as https://nsx.example.com, without user:password@',
+    field: 'spec.url',
+  },
+  {
+    name: 'NSX connection with both a CA bundle and insecureSkipTLSVerify',
+    kind: 'NSXConnection',
+    spec: nsx({ caBundle: PEM, insecureSkipTLSVerify: true }),
+    message: 'set caBundle or insecureSkipTLSVerify, not both',
+    field: 'spec',
+  },
 ];
 
 export const accepted: AcceptCase[] = [
@@ -677,6 +692,7 @@ export const accepted: AcceptCase[] = [
     }),
   },
   { name: 'firewall rule priority and action changed', kind: 'EdgeFirewallRule', from: efw(), spec: efw({ action: 'Drop', priority: 5, appliedTo: 'acme-web' }) },
+  { name: 'NSX connection with a CA bundle', kind: 'NSXConnection', spec: nsx({ caBundle: PEM }) },
   { name: 'minimal floating IP claim', kind: 'FloatingIPClaim', spec: fip() },
   { name: 'specific IPv4 address, IP Space by id, Retain', kind: 'FloatingIPClaim', spec: fip({ ipSpace: { id: IP_SPACE_ID }, address: '203.0.113.10', reclaimPolicy: 'Retain' }) },
   { name: 'specific IPv6 address', kind: 'FloatingIPClaim', spec: fip({ address: '2001:db8::10' }) },

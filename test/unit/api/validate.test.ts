@@ -11,6 +11,7 @@ import {
   validateFloatingIPClaim,
   validateIPPrefixClaim,
   validateIPSpace,
+  validateNSXConnection,
   validateVCDConnection,
   validateVCenterTrust,
   type ValidationResult,
@@ -25,6 +26,7 @@ const validators: Record<KindName, { validate(obj: unknown, old?: unknown): Vali
   IPPrefixClaim: validateIPPrefixClaim,
   VCenterTrust: validateVCenterTrust,
   EdgeFirewallRule: validateEdgeFirewallRule,
+  NSXConnection: validateNSXConnection,
 };
 
 function object(kind: KindName, spec: Record<string, unknown>) {
