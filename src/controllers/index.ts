@@ -15,6 +15,7 @@ import type { Placement } from './firewall/plan.ts';
 import { ipSpaceController } from './ipspace/controller.ts';
 import { trustController, VCenterClientCache } from './trust/index.ts';
 import { VCenterClient, type VCenterConnectOptions } from '../clients/vcenter/index.ts';
+import { edgeStaticRouteController } from './routing/static-route-controller.ts';
 
 export interface OperatorOptions {
   /** Where ClusterVCDConnection Secrets live (the operator's own namespace). */
@@ -125,6 +126,7 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
   manager.addController(ipSpaceController(deps));
   manager.addController(claimController('FloatingIPClaim', deps));
   manager.addController(claimController('IPPrefixClaim', deps));
+  manager.addController(edgeStaticRouteController(deps));
   manager.addController(firewallController(deps, { placement: opts.firewallPlacement ?? 'top', ...(opts.firewallWorkers ? { workers: opts.firewallWorkers } : {}) }));
   const vcenters = new VCenterClientCache({
     secrets,

@@ -24,6 +24,7 @@ const expectedNames: Record<string, { shortNames: string[]; scope: string }> = {
   VCenterTrust: { shortNames: ['vctrust'], scope: 'Cluster' },
   EdgeFirewallRule: { shortNames: ['efw'], scope: 'Namespaced' },
   NSXConnection: { shortNames: ['nsxconn'], scope: 'Cluster' },
+  EdgeStaticRoute: { shortNames: ['esr'], scope: 'Namespaced' },
 };
 
 describe('generated CRDs', function () {

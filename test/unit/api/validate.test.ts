@@ -10,6 +10,7 @@ import {
   validateEdgeFirewallRule,
   validateFloatingIPClaim,
   validateIPPrefixClaim,
+  validateEdgeStaticRoute,
   validateIPSpace,
   validateNSXConnection,
   validateVCDConnection,
@@ -27,6 +28,7 @@ const validators: Record<KindName, { validate(obj: unknown, old?: unknown): Vali
   VCenterTrust: validateVCenterTrust,
   EdgeFirewallRule: validateEdgeFirewallRule,
   NSXConnection: validateNSXConnection,
+  EdgeStaticRoute: validateEdgeStaticRoute,
 };
 
 function object(kind: KindName, spec: Record<string, unknown>) {
