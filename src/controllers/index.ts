@@ -15,6 +15,7 @@ import type { Placement } from './firewall/plan.ts';
 import { ipSpaceController } from './ipspace/controller.ts';
 import { trustController, VCenterClientCache } from './trust/index.ts';
 import { VCenterClient, type VCenterConnectOptions } from '../clients/vcenter/index.ts';
+import { tier0AdvertisementController } from './routing/advertisement-controller.ts';
 import { edgeStaticRouteController } from './routing/static-route-controller.ts';
 
 export interface OperatorOptions {
@@ -127,6 +128,7 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
   manager.addController(claimController('FloatingIPClaim', deps));
   manager.addController(claimController('IPPrefixClaim', deps));
   manager.addController(edgeStaticRouteController(deps));
+  manager.addController(tier0AdvertisementController(deps));
   manager.addController(firewallController(deps, { placement: opts.firewallPlacement ?? 'top', ...(opts.firewallWorkers ? { workers: opts.firewallWorkers } : {}) }));
   const vcenters = new VCenterClientCache({
     secrets,

@@ -25,7 +25,7 @@ export { FEATURES, CLIENT_API_VERSIONS, atLeast, compareVersions, type Feature }
 export { parseAllocationResults } from './ipSpaces.ts';
 export type { IpSpacesApi, IpSpaceUplinksApi, IpSpaceOrgAssignmentsApi, IpSpaceAllocationsApi } from './ipSpaces.ts';
 export type { EdgeGatewaysApi, FirewallApi, FirewallGroupsApi, ApplicationPortProfilesApi, OrgVdcNetworksApi } from './edgeGateways.ts';
-export type { OrgsApi, ExternalNetworksApi, NamedEntity } from './inventory.ts';
+export type { OrgsApi, ExternalNetworksApi, NamedEntity, ExternalNetwork } from './inventory.ts';
 export { routeVersion, type StaticRoutesApi } from './staticRoutes.ts';
 export type * from './types.ts';
 export type { Logger } from '../common/logger.ts';

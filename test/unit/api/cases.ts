@@ -731,6 +731,13 @@ export const rejected: RejectCase[] = [
     message: 'org is immutable; delete the EdgeStaticRoute and create a new one for another org',
     field: 'spec.org',
   },
+  {
+    name: 'Tier-0 advertisement naming both a provider gateway and a Tier-0',
+    kind: 'IPSpace',
+    spec: space({ tier0Advertisement: { nsxConnectionRef: { name: 'nsx' }, providerGateway: { name: 'pg-public' }, tier0: 'pg-public-t0' } }),
+    message: 'set exactly one of providerGateway or tier0',
+    field: 'spec.tier0Advertisement',
+  },
 ];
 
 export const accepted: AcceptCase[] = [
@@ -758,6 +765,7 @@ export const accepted: AcceptCase[] = [
     }),
   },
   { name: 'firewall rule priority and action changed', kind: 'EdgeFirewallRule', from: efw(), spec: efw({ action: 'Drop', priority: 5, appliedTo: 'acme-web' }) },
+  { name: 'IP Space advertised from a Tier-0 by name', kind: 'IPSpace', spec: space({ tier0Advertisement: { nsxConnectionRef: { name: 'nsx' }, tier0: 'pg-public-t0' } }) },
   { name: 'default route through a segment', kind: 'EdgeStaticRoute', spec: esr() },
   { name: 'IPv6 default route, no scope, admin distance 10', kind: 'EdgeStaticRoute', spec: esr({ destination: '::/0', nextHops: [{ ipAddress: '2001:db8::1', adminDistance: 10 }] }) },
   { name: 'NSX connection with a CA bundle', kind: 'NSXConnection', spec: nsx({ caBundle: PEM }) },
