@@ -17,6 +17,7 @@ import { trustController, VCenterClientCache } from './trust/index.ts';
 import { VCenterClient, type VCenterConnectOptions } from '../clients/vcenter/index.ts';
 import { tier0AdvertisementController } from './routing/advertisement-controller.ts';
 import { edgeStaticRouteController } from './routing/static-route-controller.ts';
+import { edgeGatewayUplinkController } from './routing/uplink-controller.ts';
 
 export interface OperatorOptions {
   /** Where ClusterVCDConnection Secrets live (the operator's own namespace). */
@@ -127,6 +128,7 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
   manager.addController(ipSpaceController(deps));
   manager.addController(claimController('FloatingIPClaim', deps));
   manager.addController(claimController('IPPrefixClaim', deps));
+  manager.addController(edgeGatewayUplinkController(deps));
   manager.addController(edgeStaticRouteController(deps));
   manager.addController(tier0AdvertisementController(deps));
   manager.addController(firewallController(deps, { placement: opts.firewallPlacement ?? 'top', ...(opts.firewallWorkers ? { workers: opts.firewallWorkers } : {}) }));

@@ -8,7 +8,7 @@ const BASE = '/cloudapi/1.0.0';
 export interface ExternalNetwork {
   id?: string;
   name?: string;
-  networkBackings?: { values?: { backingId?: string; backingTypeValue?: string; backingType?: string; name?: string }[] };
+  networkBackings?: { values?: { backingId?: string; backingTypeValue?: string; backingType?: string; name?: string; isNsxTVlanSegment?: boolean }[] };
   /** 37.1+: whether the backing segment is a VLAN segment (one edge gateway per VLAN segment). */
   isNsxTVlanSegment?: boolean;
   [field: string]: unknown;

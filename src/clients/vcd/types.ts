@@ -138,6 +138,8 @@ export interface EdgeGatewayUplink {
   usingIpSpace?: boolean;
   vrfLiteBacked?: boolean;
   backingType?: string;
+  /** Fields this client does not model travel back to VCD as they came. */
+  [field: string]: unknown;
 }
 
 export interface EdgeGateway {
@@ -155,6 +157,8 @@ export interface EdgeGateway {
   serviceNetworkDefinition?: string;
   distributedRouterUplinkNetworkDefinition?: string;
   edgeClusterConfig?: unknown;
+  /** The edge is written whole: fields this client does not model travel back as they came. */
+  [field: string]: unknown;
 }
 
 export type FirewallIpProtocol = 'IPV4' | 'IPV6' | 'IPV4_IPV6';

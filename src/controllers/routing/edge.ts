@@ -19,7 +19,7 @@ export interface EdgeClient {
  */
 export async function edgeClient(
   deps: ControllerDeps,
-  o: { connectionRef: ConnectionRef; org?: CloudRef | undefined; namespace: string; feature: Feature; what: string },
+  o: { connectionRef: ConnectionRef; org?: CloudRef | undefined; namespace: string; feature: Feature; what: string; asProvider?: boolean },
 ): Promise<EdgeClient> {
   const res = await deps.pool.resolve(o.connectionRef, o.namespace, o.org ? { org: o.org } : {});
   if (!res.ok) throw new Problem(res.reason, res.message);
@@ -29,7 +29,10 @@ export async function edgeClient(
     throw new Problem(RoutingReasons.UnsupportedAPIVersion, `${o.what} needs VCD API ${need} or newer; this connection uses API ${client.apiVersion}.`);
   }
   const connection = connectionKeyOf(o.connectionRef.kind, o.connectionRef.name, o.namespace);
-  if (client.isProvider && o.org) {
+  if (o.asProvider && !client.isProvider) {
+    throw new Problem(RoutingReasons.ProviderRequired, `${o.what} needs provider rights: point spec.connectionRef at a connection to org System (a ClusterVCDConnection).`);
+  }
+  if (client.isProvider && o.org && !o.asProvider) {
     let name = res.org?.name;
     const id = res.org?.id;
     if (name === undefined && id !== undefined) name = (await deps.directory.resolve(`${connection}|org|${id}`, () => client.orgs.get(id)))?.name;
@@ -41,14 +44,20 @@ export async function edgeClient(
 }
 
 /** The edge gateway a reference names, read fresh; a Problem when VCD does not know it. */
-export async function resolveEdge(deps: ControllerDeps, ec: EdgeClient, ref: CloudRef): Promise<EdgeGateway> {
+export async function resolveEdge(deps: ControllerDeps, ec: EdgeClient, ref: CloudRef, org?: CloudRef): Promise<EdgeGateway> {
   const notFound = () =>
     new Problem(
       RoutingReasons.EdgeGatewayNotFound,
       `No edge gateway ${ref.id ?? ref.name ?? ''} is visible through this connection. Check spec.edgeGateway (name or id) and the org.`,
     );
-  const key = `${ec.scope}|edge|${ref.id ?? ''}|${ref.name ?? ''}`;
-  const id = ref.id ?? (await deps.directory.resolve(key, async () => (await ec.client.edgeGateways.findByName(ref.name ?? ''))?.id));
+  const key = `${ec.scope}|edge|${org?.id ?? org?.name ?? ''}|${ref.id ?? ''}|${ref.name ?? ''}`;
+  const id =
+    ref.id ??
+    (await deps.directory.resolve(key, async () => {
+      // A provider sees every org's edges: the org, when given, tells same-named edges apart.
+      const orgId = org?.id ?? (org?.name ? (await ec.client.orgs.findByName(org.name))?.id : undefined);
+      return (await ec.client.edgeGateways.findByName(ref.name ?? '', orgId ? { orgId } : {}))?.id;
+    }));
   if (!id) throw notFound();
   try {
     return await ec.client.edgeGateways.get(id);

@@ -8,6 +8,8 @@ export const RoutingReasons = {
   NetworkNotFound: 'NetworkNotFound',
   /** The segment-backed network is not an external network, or not segment-backed. */
   NotASegment: 'NotASegment',
+  /** The network is attached to the edge already, by someone else. */
+  AlreadyAttached: 'AlreadyAttached',
   /** VCD allows one edge gateway per VLAN segment. */
   SegmentInUse: 'SegmentInUse',
   /** EdgeGatewayUplink needs provider rights. */

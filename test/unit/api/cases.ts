@@ -2,7 +2,17 @@
 // kube-apiserver with the generated CRDs (integration, test/integration/api/admission.test.ts).
 // A CEL rule and its TypeScript twin that disagree on any row fail one of the two.
 
-export type KindName = 'VCDConnection' | 'ClusterVCDConnection' | 'IPSpace' | 'FloatingIPClaim' | 'IPPrefixClaim' | 'VCenterTrust' | 'EdgeFirewallRule' | 'NSXConnection' | 'EdgeStaticRoute';
+export type KindName =
+  | 'VCDConnection'
+  | 'ClusterVCDConnection'
+  | 'IPSpace'
+  | 'FloatingIPClaim'
+  | 'IPPrefixClaim'
+  | 'VCenterTrust'
+  | 'EdgeFirewallRule'
+  | 'NSXConnection'
+  | 'EdgeStaticRoute'
+  | 'EdgeGatewayUplink';
 
 /** Where the two sides word a schema (non-CEL) error differently. */
 export interface Messages {
@@ -62,6 +72,13 @@ const esr = (extra: Record<string, unknown> = {}) => ({
   edgeGateway: { name: 'acme-edge' },
   destination: '0.0.0.0/0',
   nextHops: [{ ipAddress: '172.16.50.1', scope: { externalNetwork: 'seg-transit' } }],
+  ...extra,
+});
+const egu = (extra: Record<string, unknown> = {}) => ({
+  connectionRef: provider,
+  edgeGateway: { name: 'acme-edge' },
+  externalNetwork: { name: 'seg-colo' },
+  subnet: { gateway: '172.16.60.1', prefixLength: 24, primaryIP: '172.16.60.10' },
   ...extra,
 });
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUY29mZmVl\n-----END CERTIFICATE-----\n';
@@ -738,6 +755,45 @@ export const rejected: RejectCase[] = [
     message: 'set exactly one of providerGateway or tier0',
     field: 'spec.tier0Advertisement',
   },
+  {
+    name: 'uplink moved to another network',
+    kind: 'EdgeGatewayUplink',
+    from: egu(),
+    spec: egu({ externalNetwork: { name: 'seg-transit' } }),
+    message: 'externalNetwork is immutable; delete the EdgeGatewayUplink and create a new one',
+    field: 'spec.externalNetwork',
+  },
+  {
+    name: 'uplink moved to another edge',
+    kind: 'EdgeGatewayUplink',
+    from: egu(),
+    spec: egu({ edgeGateway: { name: 'globex-edge' } }),
+    message: 'edgeGateway is immutable; delete the EdgeGatewayUplink and create a new one',
+    field: 'spec.edgeGateway',
+  },
+  {
+    name: 'uplink connection changed',
+    kind: 'EdgeGatewayUplink',
+    from: egu(),
+    spec: egu({ connectionRef: { kind: 'ClusterVCDConnection', name: 'other' } }),
+    message: 'connectionRef is immutable; delete the EdgeGatewayUplink and create a new one',
+    field: 'spec.connectionRef',
+  },
+  {
+    name: 'uplink org set later',
+    kind: 'EdgeGatewayUplink',
+    from: egu(),
+    spec: egu({ org: { name: 'acme' } }),
+    message: 'org is immutable; delete the EdgeGatewayUplink and create a new one',
+    field: 'spec.org',
+  },
+  {
+    name: 'uplink external network by name and id',
+    kind: 'EdgeGatewayUplink',
+    spec: egu({ externalNetwork: { name: 'seg-colo', id: `urn:vcloud:network:${UUID}` } }),
+    message: 'set exactly one of name or id of the external network',
+    field: 'spec.externalNetwork',
+  },
 ];
 
 export const accepted: AcceptCase[] = [
@@ -765,6 +821,7 @@ export const accepted: AcceptCase[] = [
     }),
   },
   { name: 'firewall rule priority and action changed', kind: 'EdgeFirewallRule', from: efw(), spec: efw({ action: 'Drop', priority: 5, appliedTo: 'acme-web' }) },
+  { name: 'segment uplink with extra addresses', kind: 'EdgeGatewayUplink', spec: egu({ subnet: { gateway: '172.16.60.1', prefixLength: 24, extraAddresses: 4 }, connected: false }) },
   { name: 'IP Space advertised from a Tier-0 by name', kind: 'IPSpace', spec: space({ tier0Advertisement: { nsxConnectionRef: { name: 'nsx' }, tier0: 'pg-public-t0' } }) },
   { name: 'default route through a segment', kind: 'EdgeStaticRoute', spec: esr() },
   { name: 'IPv6 default route, no scope, admin distance 10', kind: 'EdgeStaticRoute', spec: esr({ destination: '::/0', nextHops: [{ ipAddress: '2001:db8::1', adminDistance: 10 }] }) },
@@ -848,6 +905,13 @@ export const accepted: AcceptCase[] = [
  */
 export const operatorOnly: RejectCase[] = [
   { name: 'reversed IPv6 range', kind: 'EdgeFirewallRule', spec: efw({ sources: { addresses: ['2001:db8::9-2001:db8::1'] } }), message: ADDRESS_MESSAGE_FULL, field: 'spec.sources.addresses[0]' },
+  {
+    name: 'uplink primary IP outside its subnet',
+    kind: 'EdgeGatewayUplink',
+    spec: egu({ subnet: { gateway: '172.16.60.1', prefixLength: 24, primaryIP: '172.16.61.10' } }),
+    message: 'primaryIP must lie in the subnet given by gateway and prefixLength',
+    field: 'spec.subnet',
+  },
   {
     name: 'IPv6 range start after end',
     kind: 'IPSpace',

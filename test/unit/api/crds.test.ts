@@ -25,6 +25,7 @@ const expectedNames: Record<string, { shortNames: string[]; scope: string }> = {
   EdgeFirewallRule: { shortNames: ['efw'], scope: 'Namespaced' },
   NSXConnection: { shortNames: ['nsxconn'], scope: 'Cluster' },
   EdgeStaticRoute: { shortNames: ['esr'], scope: 'Namespaced' },
+  EdgeGatewayUplink: { shortNames: ['egu'], scope: 'Namespaced' },
 };
 
 describe('generated CRDs', function () {

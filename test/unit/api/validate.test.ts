@@ -10,6 +10,7 @@ import {
   validateEdgeFirewallRule,
   validateFloatingIPClaim,
   validateIPPrefixClaim,
+  validateEdgeGatewayUplink,
   validateEdgeStaticRoute,
   validateIPSpace,
   validateNSXConnection,
@@ -29,6 +30,7 @@ const validators: Record<KindName, { validate(obj: unknown, old?: unknown): Vali
   EdgeFirewallRule: validateEdgeFirewallRule,
   NSXConnection: validateNSXConnection,
   EdgeStaticRoute: validateEdgeStaticRoute,
+  EdgeGatewayUplink: validateEdgeGatewayUplink,
 };
 
 function object(kind: KindName, spec: Record<string, unknown>) {
