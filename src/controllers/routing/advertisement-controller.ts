@@ -10,7 +10,7 @@
 // condition and status.tier0Advertisement, whose `key` says where the advertisement was written:
 // an IP Space stays in that group until its advertisement is removed from there (field removed,
 // changed, or the object deleted), then joins its new group.
-import { IPSpaceResource, Reasons, type ConnectionRef, type IPSpace, type IPSpaceStatus } from '../../api/index.ts';
+import { IPSpaceResource, NSXConnectionResource, Reasons, type ConnectionRef, type IPSpace, type IPSpaceStatus, type NSXConnection } from '../../api/index.ts';
 import type { NsxClient, PrefixList } from '../../clients/nsx/index.ts';
 import type { ControllerDefinition } from '../../runtime/index.ts';
 import { formatMarker, groupedController, jsonKeyCodec, markerFor, Problem, splitDescription } from '../../reconcile/index.ts';
@@ -49,6 +49,14 @@ export function specKey(obj: IPSpace): AdvertisementKey | undefined {
 function recordedKey(obj: IPSpace): string | undefined {
   return obj.status?.tier0Advertisement?.key;
 }
+
+/** The group: where the advertisement was written while it is there, else where the spec asks for it. */
+function keyOf(obj: IPSpace): AdvertisementKey | undefined {
+  const recorded = recordedKey(obj);
+  return recorded !== undefined ? advertisementKeys.decode(recorded) : specKey(obj);
+}
+
+const BY_NSX = 'byNsxConnection';
 
 export function tier0AdvertisementController(deps: ControllerDeps, opts: { retryMs?: number } = {}): ControllerDefinition<IPSpace> {
   const engine = engineOptions(deps, opts);
@@ -107,12 +115,19 @@ export function tier0AdvertisementController(deps: ControllerDeps, opts: { retry
       finalizer: ADVERTISEMENT_FINALIZER,
       codec: advertisementKeys,
       conditions: { ready: ADVERTISED_CONDITION, field: 'tier0Advertisement' },
-      keyOf(obj) {
-        const recorded = recordedKey(obj);
-        if (recorded !== undefined) return advertisementKeys.decode(recorded);
-        return specKey(obj);
-      },
+      keyOf,
       admit: [],
+      indexers: { [BY_NSX]: (o) => [keyOf(o)?.nsx].filter((n): n is string => n !== undefined) },
+      watches: [
+        {
+          // An NSXConnection that becomes usable (or changes) wakes the Tier-0s that use it.
+          resource: NSXConnectionResource,
+          keysFor: (c) => {
+            const spaces = deps.manager.informer<IPSpace>(IPSpaceResource).byIndex(BY_NSX, (c as NSXConnection).metadata?.name ?? '');
+            return [...new Set(spaces.map(keyOf).filter((k) => k !== undefined).map((k) => advertisementKeys.encode(k)))];
+          },
+        },
+      ],
       holdsCloudState: (obj) => obj.status?.tier0Advertisement !== undefined,
       async reconcile(key, group) {
         const text = advertisementKeys.encode(key);

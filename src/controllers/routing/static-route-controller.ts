@@ -3,8 +3,8 @@
 // by the ownership marker in their description. Routes without our marker are never touched.
 // A changed spec updates our routes in place (same ids, VCD's version checked); only a change of
 // shape (split or not) creates or deletes.
-import { ClusterVCDConnectionResource, EdgeStaticRouteResource, validateEdgeStaticRoute, VCDConnectionResource } from '../../api/index.ts';
-import type { ConnectionRef, EdgeStaticRoute, EdgeStaticRouteStatus } from '../../api/index.ts';
+import { ClusterVCDConnectionResource, EdgeGatewayUplinkResource, EdgeStaticRouteResource, validateEdgeStaticRoute, VCDConnectionResource } from '../../api/index.ts';
+import type { CloudRef, ConnectionRef, EdgeGatewayUplink, EdgeStaticRoute, EdgeStaticRouteStatus } from '../../api/index.ts';
 import type { EdgeGateway, EdgeStaticRoute as VcdRoute } from '../../clients/vcd/index.ts';
 import { objectKey, type ControllerDefinition, type KubeObject, type ReconcileContext } from '../../runtime/index.ts';
 import { connectionKeyOf } from '../../reconcile/connections/index.ts';
@@ -16,6 +16,7 @@ import { desiredRoutes, planRoutes, type DesiredRoute, type ResolvedHop } from '
 
 export const STATIC_ROUTE_FINALIZER = 'vcd-operator.io/edge-static-route';
 const BY_CONNECTION = 'byConnection';
+const BY_EDGE = 'byEdge';
 type Status = NonNullable<EdgeStaticRouteStatus>;
 
 export function edgeStaticRouteController(deps: ControllerDeps, opts: { retryMs?: number } = {}): ControllerDefinition<EdgeStaticRoute> {
@@ -29,10 +30,18 @@ export function edgeStaticRouteController(deps: ControllerDeps, opts: { retryMs?
       name: 'edgestaticroute',
       resource: EdgeStaticRouteResource,
       finalizer: STATIC_ROUTE_FINALIZER,
-      indexers: { [BY_CONNECTION]: (o) => [connectionKeyOf(o.spec.connectionRef.kind, o.spec.connectionRef.name, o.metadata?.namespace)] },
+      indexers: {
+        [BY_CONNECTION]: (o) => [connectionKeyOf(o.spec.connectionRef.kind, o.spec.connectionRef.name, o.metadata?.namespace)],
+        [BY_EDGE]: (o) => [edgeIndexKey(o.spec.edgeGateway)],
+      },
       watches: [
         { resource: ClusterVCDConnectionResource, keysFor: using('ClusterVCDConnection') },
         { resource: VCDConnectionResource, keysFor: using('VCDConnection') },
+        // A route through a segment waits for its attachment: look again when an uplink of the edge changes.
+        {
+          resource: EdgeGatewayUplinkResource,
+          keysFor: (u) => deps.manager.informer<EdgeStaticRoute>(EdgeStaticRouteResource).byIndex(BY_EDGE, edgeIndexKey((u as EdgeGatewayUplink).spec.edgeGateway)).map(objectKey),
+        },
       ],
       validate(obj) {
         const checked = validateEdgeStaticRoute.validate(obj);
@@ -47,6 +56,10 @@ export function edgeStaticRouteController(deps: ControllerDeps, opts: { retryMs?
     },
     engine,
   );
+}
+
+function edgeIndexKey(ref: CloudRef): string {
+  return ref.id ?? `name:${ref.name ?? ''}`;
 }
 
 function routesExternal(obj: EdgeStaticRoute, ec: EdgeClient, ctx: ReconcileContext<EdgeStaticRoute>, deps: ControllerDeps): ManagedExternal<Status> {
