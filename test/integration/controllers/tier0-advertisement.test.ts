@@ -123,4 +123,35 @@ describe('Tier-0 advertisement of IP Spaces', function () {
     assert.deepEqual(last, [VCD_RULE, ADMIN_RULE], 'only the rules of others are left, unchanged');
     await kube.delete(IPSpaceResource, 'adv-a', opNs);
   });
+
+  it('advertises from a VRF through the VRF\'s own locale service, leaving its parent Tier-0 alone', async function () {
+    const VRF = '/infra/tier-0s/tenant-vrf';
+    await nsx.put(VRF, { id: 'tenant-vrf', display_name: 'Tenant VRF', resource_type: 'Tier0', vrf_config: { tier0_path: T0 } });
+    await nsx.put(`${VRF}/locale-services/vrf-ls`, { id: 'vrf-ls', resource_type: 'LocaleServices' });
+    const parentBefore = await nsx.get<LocaleServices>(LS);
+    const nsxConn = await createNsxConnection(kube, sim, opNs);
+    const provider = await createProviderConnection(kube, sim, opNs);
+    await kube.create(IPSpaceResource, {
+      apiVersion: 'vcd-operator.io/v1alpha1',
+      kind: 'IPSpace',
+      metadata: { name: 'adv-vrf', namespace: opNs },
+      spec: {
+        connectionRef: { kind: 'ClusterVCDConnection', name: provider },
+        type: 'Public',
+        internalScope: ['100.64.30.0/24'],
+        ipRanges: [{ start: '100.64.30.10', end: '100.64.30.20' }],
+        tier0Advertisement: { nsxConnectionRef: { name: nsxConn }, tier0: 'Tenant VRF' },
+      },
+    } as KubeObject);
+    const done = await waitFor<IPSpace>(kube, IPSpaceResource, opNs, 'adv-vrf', advertised);
+    assert.equal(done?.status?.tier0Advertisement?.tier0Path, VRF, 'found by display name');
+    assert.match(done?.status?.tier0Advertisement?.conditions?.[0]?.message ?? '', /from VRF Tenant VRF/);
+    const rules = (await nsx.get<LocaleServices>(`${VRF}/locale-services/vrf-ls`)).route_redistribution_config?.redistribution_rules ?? [];
+    assert.equal(rules.length, 1);
+    assert.ok(rules[0]?.route_map_path?.startsWith(`${VRF}/route-maps/`), 'the rule names the VRF\'s own route map');
+    assert.deepEqual(await nsx.get<LocaleServices>(LS), parentBefore, 'the parent Tier-0 locale service is untouched');
+    await kube.delete(IPSpaceResource, 'adv-vrf', opNs);
+    await waitFor(kube, IPSpaceResource, opNs, 'adv-vrf', (o) => o === undefined);
+    assert.deepEqual((await nsx.get<LocaleServices>(`${VRF}/locale-services/vrf-ls`)).route_redistribution_config?.redistribution_rules ?? [], []);
+  });
 });
