@@ -123,7 +123,7 @@ export function tier0AdvertisementController(deps: ControllerDeps, opts: { retry
           // An NSXConnection that becomes usable (or changes) wakes the Tier-0s that use it.
           resource: NSXConnectionResource,
           keysFor: (c) => {
-            const spaces = deps.manager.informer<IPSpace>(IPSpaceResource).byIndex(BY_NSX, (c as NSXConnection).metadata?.name ?? '');
+            const spaces = deps.manager.byIndex<IPSpace>('tier0-advertisement', BY_NSX, (c as NSXConnection).metadata?.name ?? '');
             return [...new Set(spaces.map(keyOf).filter((k) => k !== undefined).map((k) => advertisementKeys.encode(k)))];
           },
         },

@@ -23,7 +23,7 @@ export function edgeStaticRouteController(deps: ControllerDeps, opts: { retryMs?
   const engine = engineOptions(deps, opts);
   const using = (kind: ConnectionRef['kind']) => (conn: unknown): string[] => {
     const meta = (conn as KubeObject).metadata ?? {};
-    return deps.manager.informer<EdgeStaticRoute>(EdgeStaticRouteResource).byIndex(BY_CONNECTION, connectionKeyOf(kind, meta.name ?? '', meta.namespace)).map(objectKey);
+    return deps.manager.byIndex<EdgeStaticRoute>('edgestaticroute', BY_CONNECTION, connectionKeyOf(kind, meta.name ?? '', meta.namespace)).map(objectKey);
   };
   return managedController<EdgeStaticRoute, EdgeClient, Status>(
     {
@@ -40,7 +40,7 @@ export function edgeStaticRouteController(deps: ControllerDeps, opts: { retryMs?
         // A route through a segment waits for its attachment: look again when an uplink of the edge changes.
         {
           resource: EdgeGatewayUplinkResource,
-          keysFor: (u) => deps.manager.informer<EdgeStaticRoute>(EdgeStaticRouteResource).byIndex(BY_EDGE, edgeIndexKey((u as EdgeGatewayUplink).spec.edgeGateway)).map(objectKey),
+          keysFor: (u) => deps.manager.byIndex<EdgeStaticRoute>('edgestaticroute', BY_EDGE, edgeIndexKey((u as EdgeGatewayUplink).spec.edgeGateway)).map(objectKey),
         },
       ],
       validate(obj) {

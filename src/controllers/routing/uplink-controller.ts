@@ -23,7 +23,7 @@ type Subnet = Record<string, unknown>;
 export function edgeGatewayUplinkController(deps: ControllerDeps, opts: { retryMs?: number } = {}): ControllerDefinition<EdgeGatewayUplink> {
   const using = (kind: ConnectionRef['kind']) => (conn: unknown): string[] => {
     const meta = (conn as KubeObject).metadata ?? {};
-    return deps.manager.informer<EdgeGatewayUplink>(EdgeGatewayUplinkResource).byIndex(BY_CONNECTION, connectionKeyOf(kind, meta.name ?? '', meta.namespace)).map(objectKey);
+    return deps.manager.byIndex<EdgeGatewayUplink>('edgegatewayuplink', BY_CONNECTION, connectionKeyOf(kind, meta.name ?? '', meta.namespace)).map(objectKey);
   };
   return managedController<EdgeGatewayUplink, EdgeClient, Status>(
     {
