@@ -144,6 +144,8 @@ async function main(): Promise<void> {
     console.log('  kubectl describe fip web -n team-a');
     console.log('  kubectl explain floatingipclaim.spec');
     console.log('  kubectl get vctrust -o wide; kubectl describe vctrust resource-vcenters');
+    console.log('  kubectl get egu,esr -n team-a -o wide                        # the colo uplink and the default route through it');
+    console.log("  kubectl get ips transit-public -n team-a -o jsonpath='{.status.tier0Advertisement}'");
     console.log(`  simulator state: curl -s --cacert ${sim.caFile} -H 'Authorization: Bearer ${sim.adminToken}' ${sim.vcd.url}/admin/state`);
     if (values['exit-when-ready']) {
       await cleanup();

@@ -54,6 +54,11 @@ const MESSAGES: Record<string, string> = {
   NotAuthorized: 'administrator@vsphere.local on vc-b may log in but not change trusted roots. Grant the privilege.',
   RootNotFound: 'No trusted root of vc-c issued its TLS certificate. Add it under extraRoots.',
   FirewallRefused: 'VCD refused the rule list: destination port 70000 is out of range.',
+  NetworkNotFound: 'nextHops[0].scope.externalNetwork: seg-colo is not attached to edge gateway edge-1. Attach it (EdgeGatewayUplink) or fix the name.',
+  NotASegment: 'External network pg-public is not backed by an NSX segment; only segment-backed networks attach as service interfaces.',
+  SegmentInUse: 'seg-colo is a VLAN-backed segment already connected to edge gateway edge-2; VCD connects a VLAN segment to one edge gateway only.',
+  AlreadyAttached: 'seg-colo is already attached to edge gateway edge-1, and not by this object.',
+  ProviderRequired: 'Attaching a segment-backed network to an edge gateway needs provider rights.',
 };
 
 const connection = (): KindCases => ({
@@ -88,6 +93,24 @@ export const CASES: Record<string, KindCases> = {
     ready: ['Available', 'The rule is on edge gateway edge-1 at its place.'],
     progressing: ['Deleting', 'EdgeBusy', 'ConnectionNotReady', 'Unreachable', 'ReconcileError'],
     degraded: ['InvalidSpec', 'Refused', ...usesConnection, 'EdgeGatewayNotFound', 'InterfaceNotFound', 'ReferenceNotFound', 'FirewallRefused'],
+  },
+  NSXConnection: {
+    namespaced: false,
+    ready: ['LoggedIn', 'Logged in to NSX Manager https://nsx.example.com.'],
+    progressing: ['Unreachable', 'ReconcileError'],
+    degraded: ['InvalidSpec', 'CredentialsInvalid', 'SecretNotFound'],
+  },
+  EdgeStaticRoute: {
+    namespaced: true,
+    ready: ['Available', 'Static route 0.0.0.0/0 (written as 0.0.0.0/1 and 128.0.0.0/1) is on edge gateway edge-1 as specified.'],
+    progressing: ['Creating', 'Deleting', 'ConnectionNotReady', 'Unreachable', 'ReconcileError'],
+    degraded: ['InvalidSpec', 'Refused', ...usesConnection, 'EdgeGatewayNotFound', 'NetworkNotFound', 'NotASegment', 'DeleteBlocked'],
+  },
+  EdgeGatewayUplink: {
+    namespaced: true,
+    ready: ['Available', 'seg-colo is attached to edge gateway edge-1 with address 172.16.60.10.'],
+    progressing: ['Creating', 'Deleting', 'ConnectionNotReady', 'Unreachable', 'ReconcileError'],
+    degraded: ['InvalidSpec', 'Refused', ...usesConnection, 'ProviderRequired', 'EdgeGatewayNotFound', 'NetworkNotFound', 'NotASegment', 'SegmentInUse', 'AlreadyAttached', 'DeleteBlocked'],
   },
   VCenterTrust: {
     namespaced: false,

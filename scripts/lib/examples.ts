@@ -1,5 +1,6 @@
 // The manifests in examples/, bound to a running simulator: its URL and CA in every connection,
-// and in every Secret the API token of the org its connection logs in to. The demo and the
+// in every Secret the API token of the org its connection logs in to, and the NSX user in the
+// NSXConnection's Secret. The demo and the
 // examples test both apply exactly this.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import type { RunningSim } from '../../src/sim/index.ts';
 
 export const PLACEHOLDER_TOKEN = 'REPLACE_WITH_API_TOKEN';
 export const PLACEHOLDER_PASSWORD = 'REPLACE_WITH_PASSWORD';
+export const PLACEHOLDER_NSX = { username: 'REPLACE_WITH_NSX_USERNAME', password: 'REPLACE_WITH_NSX_PASSWORD' };
 
 interface TrustMember {
   name: string;
@@ -41,6 +43,10 @@ export function bindToSimulator(docs: Doc[], sim: RunningSim): Doc[] {
   const connections = out.filter((d) => d.kind === 'VCDConnection' || d.kind === 'ClusterVCDConnection');
   for (const c of connections) {
     c.spec = { ...c.spec, url: sim.vcd.url, caBundle: sim.caPem };
+  }
+  for (const n of out.filter((d) => d.kind === 'NSXConnection')) n.spec = { ...n.spec, url: sim.nsx.url, caBundle: sim.caPem };
+  for (const s of out.filter((d) => d.kind === 'Secret' && d.stringData?.['username'] === PLACEHOLDER_NSX.username)) {
+    s.stringData = { ...s.stringData, username: sim.nsx.username, password: sim.nsx.password };
   }
   for (const s of out.filter((d) => d.kind === 'Secret' && d.stringData?.['apiToken'] === PLACEHOLDER_TOKEN)) {
     const user = connections.find((c) => c.spec?.credentialsSecretRef?.name === s.metadata?.name);

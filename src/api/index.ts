@@ -6,6 +6,9 @@ import { EdgeFirewallRuleKind, type EdgeFirewallRule } from './edge-firewall-rul
 import { FloatingIPClaimKind, type FloatingIPClaim } from './floating-ip-claim.ts';
 import { IPPrefixClaimKind, type IPPrefixClaim } from './ip-prefix-claim.ts';
 import { IPSpaceKind, type IPSpace } from './ip-space.ts';
+import { NSXConnectionKind, type NSXConnection } from './nsx-connection.ts';
+import { EdgeStaticRouteKind, type EdgeStaticRoute } from './edge-static-route.ts';
+import { EdgeGatewayUplinkKind, type EdgeGatewayUplink } from './edge-gateway-uplink.ts';
 import { descriptorOf, type KindDefinition } from './kind.ts';
 import { validatorFor, type Validator } from './validate.ts';
 import { VCDConnectionKind, type VCDConnection } from './vcd-connection.ts';
@@ -42,6 +45,9 @@ export {
   type ClusterVCDConnectionSpec,
   type ClusterVCDConnectionStatus,
 } from './cluster-vcd-connection.ts';
+export { NSXConnectionSchema, NsxCredentialKeys, type NSXConnection, type NSXConnectionSpec, type NSXConnectionStatus } from './nsx-connection.ts';
+export { EdgeStaticRouteSchema, type EdgeStaticRoute, type EdgeStaticRouteSpec, type EdgeStaticRouteStatus } from './edge-static-route.ts';
+export { EdgeGatewayUplinkSchema, type EdgeGatewayUplink, type EdgeGatewayUplinkSpec, type EdgeGatewayUplinkStatus } from './edge-gateway-uplink.ts';
 export { IPSpaceSchema, IPSpaceTypes, VCD_IP_SPACE_TYPE, type IPSpace, type IPSpaceSpec, type IPSpaceStatus, type IPSpaceType } from './ip-space.ts';
 export { FloatingIPClaimSchema, type FloatingIPClaim, type FloatingIPClaimSpec, type FloatingIPClaimStatus } from './floating-ip-claim.ts';
 export {
@@ -74,6 +80,9 @@ export const FloatingIPClaimResource = descriptorOf(FloatingIPClaimKind);
 export const IPPrefixClaimResource = descriptorOf(IPPrefixClaimKind);
 export const VCenterTrustResource = descriptorOf(VCenterTrustKind);
 export const EdgeFirewallRuleResource = descriptorOf(EdgeFirewallRuleKind);
+export const NSXConnectionResource = descriptorOf(NSXConnectionKind);
+export const EdgeStaticRouteResource = descriptorOf(EdgeStaticRouteKind);
+export const EdgeGatewayUplinkResource = descriptorOf(EdgeGatewayUplinkKind);
 
 /** Validators: `validateX.validate(obj, old?)` returns problems; `validateX.assert(obj, old?)` throws InvalidSpecError. */
 export const validateVCDConnection: Validator<VCDConnection> = validatorFor(VCDConnectionKind);
@@ -84,5 +93,20 @@ export const validateIPPrefixClaim: Validator<IPPrefixClaim> = validatorFor(IPPr
 export const validateVCenterTrust: Validator<VCenterTrust> = validatorFor(VCenterTrustKind);
 export const validateEdgeFirewallRule: Validator<EdgeFirewallRule> = validatorFor(EdgeFirewallRuleKind);
 
+export const validateNSXConnection: Validator<NSXConnection> = validatorFor(NSXConnectionKind);
+export const validateEdgeStaticRoute: Validator<EdgeStaticRoute> = validatorFor(EdgeStaticRouteKind);
+export const validateEdgeGatewayUplink: Validator<EdgeGatewayUplink> = validatorFor(EdgeGatewayUplinkKind);
+
 /** Every kind of the group, in a stable order (the CRD generator and the demo walk this). */
-export const kinds: readonly KindDefinition[] = [VCDConnectionKind, ClusterVCDConnectionKind, IPSpaceKind, FloatingIPClaimKind, IPPrefixClaimKind, VCenterTrustKind, EdgeFirewallRuleKind];
+export const kinds: readonly KindDefinition[] = [
+  VCDConnectionKind,
+  ClusterVCDConnectionKind,
+  IPSpaceKind,
+  FloatingIPClaimKind,
+  IPPrefixClaimKind,
+  VCenterTrustKind,
+  EdgeFirewallRuleKind,
+  NSXConnectionKind,
+  EdgeStaticRouteKind,
+  EdgeGatewayUplinkKind,
+];

@@ -129,6 +129,23 @@ const GatewayServiceDefaults = Obj(
   'Services VCD configures by default on edge gateways connected to this IP Space. Needs VCD 10.5 (API 38.0) or later.',
 );
 
+const Tier0Advertisement = withRules(
+  Obj(
+    {
+      nsxConnectionRef: Obj({ name: Str('Name of the NSXConnection.', { minLength: 1, maxLength: 253 }) }, 'The NSXConnection (cluster-scoped) to the NSX Manager behind the provider gateway.'),
+      providerGateway: Type.Optional(
+        CloudRef(
+          { what: 'provider gateway', urnType: 'network', example: 'pg-public' },
+          "The VCD provider gateway whose Tier-0 (or VRF) advertises the IP Space, looked up through this IPSpace's connection.",
+        ),
+      ),
+      tier0: Type.Optional(Str('The Tier-0 gateway or VRF in NSX, by id or display name, when it is not looked up through a provider gateway.', { minLength: 1, maxLength: 255 })),
+    },
+    "Advertise this IP Space's internal scope onward from the provider gateway's Tier-0 or VRF (VCD advertises it from the edge, not from the Tier-0). The operator keeps one prefix list per IP Space, one route map and one redistribution rule on that Tier-0/VRF, next to what others put there.",
+  ),
+  [cel('has(self.providerGateway) != has(self.tier0)', 'set exactly one of providerGateway or tier0', (s) => (s.providerGateway === undefined) !== (s.tier0 === undefined))],
+);
+
 const idOf = (s: { id?: string }) => s.id ?? '';
 
 const spec = Obj(
@@ -182,6 +199,7 @@ const spec = Obj(
         'x-kubernetes-list-map-keys': ['name'],
       }),
     ),
+    tier0Advertisement: Type.Optional(Tier0Advertisement),
     orgQuotas: Type.Optional(List(OrgQuota, 'Custom quotas per organization (Public and SharedServices only), one entry per org.', { maxItems: 32 })),
     deletionPolicy: Type.Optional(DeletionPolicy),
   },
@@ -361,6 +379,17 @@ export const IPSpaceStatus = Obj(
         ),
         'The uplinks as they exist in VCD.',
         { maxItems: 8, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] },
+      ),
+    ),
+    tier0Advertisement: Type.Optional(
+      Obj(
+        {
+          conditions: Type.Optional(Conditions),
+          key: Type.Optional(Str('Where the advertisement was written, as the operator keys it; kept until it is removed from there.', { maxLength: 1024 })),
+          tier0Path: Type.Optional(Str('Policy path of the Tier-0 or VRF in NSX.', { maxLength: 512 })),
+          prefixListPath: Type.Optional(Str('Policy path of the prefix list that holds this IP Space.', { maxLength: 512 })),
+        },
+        'The Tier-0 advertisement as it exists in NSX; its Advertised condition says whether it is in place (kept apart from the IP Space conditions, which another controller writes).',
       ),
     ),
   },

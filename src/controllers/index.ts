@@ -1,18 +1,23 @@
 // Wiring: the shared connection pool and every controller of the operator, on one Manager.
+import { NsxClient, type NsxConnectOptions } from '../clients/nsx/index.ts';
 import { VcdClient, type VcdConnectOptions } from '../clients/vcd/index.ts';
 import type { KubeObject, Manager } from '../runtime/index.ts';
-import { ClusterVCDConnectionResource, VCDConnectionResource, type ClusterVCDConnection, type VCDConnection } from '../api/index.ts';
+import { ClusterVCDConnectionResource, NSXConnectionResource, VCDConnectionResource, type ClusterVCDConnection, type NSXConnection, type VCDConnection } from '../api/index.ts';
 import { Directory } from '../reconcile/index.ts';
 import { clusterIdentity } from './cluster-identity.ts';
-import { NamespaceResource, SecretStore, VcdConnectionPool, type SecretAccess } from '../reconcile/connections/index.ts';
+import { NamespaceResource, NsxConnectionPool, SecretStore, VcdConnectionPool, type SecretAccess } from '../reconcile/connections/index.ts';
 import { connectionController } from './connections/controller.ts';
 import { engineOptions, type ControllerDeps } from './deps.ts';
+import { nsxConnectionController } from './connections/nsx-controller.ts';
 import { claimController } from './ipam/controller.ts';
 import { firewallController } from './firewall/controller.ts';
 import type { Placement } from './firewall/plan.ts';
 import { ipSpaceController } from './ipspace/controller.ts';
 import { trustController, VCenterClientCache } from './trust/index.ts';
 import { VCenterClient, type VCenterConnectOptions } from '../clients/vcenter/index.ts';
+import { tier0AdvertisementController } from './routing/advertisement-controller.ts';
+import { edgeStaticRouteController } from './routing/static-route-controller.ts';
+import { edgeGatewayUplinkController } from './routing/uplink-controller.ts';
 
 export interface OperatorOptions {
   /** Where ClusterVCDConnection Secrets live (the operator's own namespace). */
@@ -50,6 +55,10 @@ export interface OperatorOptions {
   vcenterClientOptions?: Partial<VCenterConnectOptions>;
   /** Replaces VCenterClient.connect (tests). */
   connectVCenter?: (opts: VCenterConnectOptions) => Promise<VCenterClient>;
+  /** Extra NSX client options. */
+  nsxClientOptions?: Partial<NsxConnectOptions>;
+  /** Replaces NsxClient.connect (tests). */
+  nsxConnect?: (opts: NsxConnectOptions) => Promise<NsxClient>;
 }
 
 export interface Operator {
@@ -57,6 +66,7 @@ export interface Operator {
   secrets: SecretStore;
   pool: VcdConnectionPool;
   vcenters: VCenterClientCache;
+  nsxPool: NsxConnectionPool;
   /** Logs every client out now; the manager's stop() also does (idempotent). */
   close(): Promise<void>;
 }
@@ -86,9 +96,20 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
     // Every client's request metrics go to the registry /metrics serves, labelled by connection.
     clientOptions: { taskTimeoutMs, maxInFlight: 32, metrics: manager.metrics.registry, ...opts.clientOptions },
   });
+  const nsxPool = new NsxConnectionPool({
+    connections: manager.informer<NSXConnection>(NSXConnectionResource),
+    // NSXConnection Secrets live in the operator namespace, which the store always reads.
+    secrets,
+    operatorNamespace: opts.operatorNamespace,
+    logger: manager.logger,
+    connect: opts.nsxConnect ?? ((o) => NsxClient.connect(o)),
+    clock: manager.clock,
+    clientOptions: { metrics: manager.metrics.registry, ...opts.nsxClientOptions },
+  });
   const deps: ControllerDeps = {
     manager,
     pool,
+    nsxPool,
     clusterId: opts.clusterId ?? (await clusterIdentity(manager.client)),
     namespaceInScope: (ns) => !opts.watchNamespace || ns === opts.watchNamespace,
     // A task may be polled up to its deadline; allow the same again for the request's own timeout.
@@ -99,12 +120,17 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
   };
   // Logged-in clients live as long as the manager: it logs them out after the last reconcile.
   manager.add(pool.runnable());
+  manager.add(nsxPool.runnable());
   const withNs = { ...deps, operatorNamespace: opts.operatorNamespace, secrets };
   manager.addController(connectionController('VCDConnection', withNs));
   manager.addController(connectionController('ClusterVCDConnection', withNs));
+  manager.addController(nsxConnectionController({ ...withNs, nsxPool }));
   manager.addController(ipSpaceController(deps));
   manager.addController(claimController('FloatingIPClaim', deps));
   manager.addController(claimController('IPPrefixClaim', deps));
+  manager.addController(edgeGatewayUplinkController(deps));
+  manager.addController(edgeStaticRouteController(deps));
+  manager.addController(tier0AdvertisementController(deps));
   manager.addController(firewallController(deps, { placement: opts.firewallPlacement ?? 'top', ...(opts.firewallWorkers ? { workers: opts.firewallWorkers } : {}) }));
   const vcenters = new VCenterClientCache({
     secrets,
@@ -125,5 +151,5 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
       engine: { ...engineOptions(deps), driftCheckMs: opts.trustResyncMs ?? deps.driftCheckMs, namespaceInScope: () => true },
     }),
   );
-  return { deps, secrets, pool, vcenters, close: async () => void (await Promise.all([pool.closeAll(), vcenters.closeAll()])) };
+  return { deps, secrets, pool, nsxPool, vcenters, close: async () => void (await Promise.all([pool.closeAll(), nsxPool.closeAll(), vcenters.closeAll()])) };
 }

@@ -47,9 +47,47 @@ export function failed(p: Problem, current: readonly Condition[] | undefined, op
   return { ready: keep ? 'unchanged' : v, synced: v };
 }
 
+/**
+ * The condition types an engine writes. A controller that adds a facet to a kind another
+ * controller owns (Tier-0 advertisement of an IPSpace) writes its own type and leaves Ready and
+ * Synced to the owner; `synced` absent means it writes one condition only.
+ */
+export interface ConditionTypes {
+  ready: string;
+  synced?: string;
+  /**
+   * A status field (an object) whose own `conditions` list holds them, instead of
+   * status.conditions: a merge patch replaces a list whole, so two controllers must never write
+   * the same list from copies that may be stale.
+   */
+  field?: string;
+}
+
+/** The object holding the conditions of `types` inside a status; created when `create`. */
+export function conditionHolder(status: StatusShape | undefined, types: ConditionTypes, create: true): StatusShape;
+export function conditionHolder(status: StatusShape | undefined, types: ConditionTypes, create?: false): StatusShape | undefined;
+export function conditionHolder(status: StatusShape | undefined, types: ConditionTypes, create = false): StatusShape | undefined {
+  if (types.field === undefined || status === undefined) return status;
+  const v = status[types.field];
+  if (typeof v === 'object' && v !== null) return v as StatusShape;
+  if (!create) return undefined;
+  const holder: StatusShape = {};
+  status[types.field] = holder;
+  return holder;
+}
+
+export const READY_SYNCED: ConditionTypes = { ready: 'Ready', synced: 'Synced' };
+
 /** Writes an outcome into a status being mutated (inside StatusWriter.patchStatus). */
-export function applyOutcome(writer: StatusWriter, status: StatusShape, generation: number, o: Outcome): void {
+export function applyOutcome(writer: StatusWriter, top: StatusShape, generation: number, o: Outcome, types: ConditionTypes = READY_SYNCED): void {
+  const status = conditionHolder(top, types, true);
   status.conditions ??= [];
-  if (o.ready !== 'unchanged') writer.setCondition(status.conditions, { type: 'Ready', ...o.ready, observedGeneration: generation });
-  writer.setCondition(status.conditions, { type: 'Synced', ...o.synced, observedGeneration: generation });
+  if (types.synced === undefined) {
+    // One condition: it says whether the facet is in place, or why not.
+    const v = o.synced.status === 'False' ? o.synced : o.ready;
+    if (v !== 'unchanged') writer.setCondition(status.conditions, { type: types.ready, ...v, observedGeneration: generation });
+    return;
+  }
+  if (o.ready !== 'unchanged') writer.setCondition(status.conditions, { type: types.ready, ...o.ready, observedGeneration: generation });
+  writer.setCondition(status.conditions, { type: types.synced, ...o.synced, observedGeneration: generation });
 }

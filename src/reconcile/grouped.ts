@@ -16,7 +16,7 @@ import {
   type StatusShape,
   type WatchDefinition,
 } from '../runtime/index.ts';
-import { applyOutcome, failed, ready, type Outcome } from './conditions.ts';
+import { applyOutcome, conditionHolder, failed, ready, READY_SYNCED, type ConditionTypes, type Outcome } from './conditions.ts';
 import type { EngineOptions } from './engine-options.ts';
 import type { KeyCodec } from './keys.ts';
 import { inScope } from './managed.ts';
@@ -42,7 +42,10 @@ export interface GroupedDefinition<T extends GroupedObject<S>, K, S extends Stat
   resource: ResourceType;
   finalizer: string;
   codec: KeyCodec<K>;
-  keyOf(obj: T): K;
+  /** The group of an object; undefined when it belongs to none (the facet is not asked for). */
+  keyOf(obj: T): K | undefined;
+  /** Condition types written on members; Ready and Synced by default. */
+  conditions?: ConditionTypes;
   /** Checks in order; the first Problem wins. Deleting objects pass through too, so they can be let go. */
   admit: AdmissionCheck<T>[];
   /**
@@ -84,11 +87,14 @@ export class Group<T extends GroupedObject<S>, S extends StatusShape> {
   readonly #now: () => number;
   #requeueMs: number | undefined;
 
-  constructor(ctx: ReconcileContext<T>, refusals: Refusals, admit: (obj: T) => Promise<boolean>, now: () => number) {
+  readonly #types: ConditionTypes;
+
+  constructor(ctx: ReconcileContext<T>, refusals: Refusals, admit: (obj: T) => Promise<boolean>, now: () => number, types: ConditionTypes = READY_SYNCED) {
     this.ctx = ctx;
     this.#refusals = refusals;
     this.#admit = admit;
     this.#now = now;
+    this.#types = types;
   }
 
   /** Admitted members, oldest first. */
@@ -161,7 +167,7 @@ export class Group<T extends GroupedObject<S>, S extends StatusShape> {
   }
 
   problem(uid: string, p: Problem, opts: { keepReady?: boolean; fields?: (s: S) => void } = {}): void {
-    this.outcome(uid, failed(p, this.#latest.get(uid)?.status?.conditions, opts), opts.fields);
+    this.outcome(uid, failed(p, conditionHolder(this.#latest.get(uid)?.status, this.#types)?.conditions, opts), opts.fields);
   }
 
   /**
@@ -209,12 +215,13 @@ export class Group<T extends GroupedObject<S>, S extends StatusShape> {
     this.#outcomes.delete(uid);
     const obj = this.get(uid);
     if (!this.ctx.informer.get(objectKey(obj))) return; // gone meanwhile
-    const before = this.ctx.status.findCondition(obj.status?.conditions, 'Ready');
-    const beforeSynced = this.ctx.status.findCondition(obj.status?.conditions, 'Synced');
+    const held = conditionHolder(obj.status, this.#types)?.conditions;
+    const before = this.ctx.status.findCondition(held, this.#types.ready);
+    const beforeSynced = this.ctx.status.findCondition(held, this.#types.synced ?? this.#types.ready);
     this.set(
       await this.ctx.status.patchStatus(obj, (s: S) => {
         o.fields?.(s);
-        applyOutcome(this.ctx.status, s, obj.metadata?.generation ?? 0, o.outcome);
+        applyOutcome(this.ctx.status, s, obj.metadata?.generation ?? 0, o.outcome, this.#types);
       }),
     );
     const { ready: r, synced } = o.outcome;
@@ -257,14 +264,17 @@ export function groupedController<T extends GroupedObject<S>, K, S extends Statu
   opts: EngineOptions,
 ): ControllerDefinition<T> {
   const refusals = new Refusals({ clock: opts.clock, initialMs: opts.retryMs });
-  const keyOf = (o: T): string => def.codec.encode(def.keyOf(o));
+  const keysOf = (o: T): string[] => {
+    const k = def.keyOf(o);
+    return k === undefined ? [] : [def.codec.encode(k)];
+  };
   let reconciles = 0;
 
   return {
     name: def.name,
     for: def.resource,
-    keysFor: (o) => [keyOf(o)],
-    indexers: { ...def.indexers, [GROUP_INDEX]: (o) => [keyOf(o)] },
+    keysFor: keysOf,
+    indexers: { ...def.indexers, [GROUP_INDEX]: keysOf },
     ...(def.watches ? { watches: def.watches } : {}),
     maxConcurrentReconciles: def.maxConcurrentReconciles ?? 4,
     resyncPeriodMs: def.resyncPeriodMs ?? opts.driftCheckMs,
@@ -293,7 +303,7 @@ export function groupedController<T extends GroupedObject<S>, K, S extends Statu
           return p;
         },
       };
-      const group: Group<T, S> = new Group<T, S>(ctx, refusals, (obj) => admit(obj), () => opts.clock.now());
+      const group: Group<T, S> = new Group<T, S>(ctx, refusals, (obj) => admit(obj), () => opts.clock.now(), def.conditions);
       async function admit(obj: T): Promise<boolean> {
         const uid = uidOf(obj);
         if (obj.metadata?.deletionTimestamp && !def.holdsCloudState(obj)) {

@@ -4,7 +4,7 @@
 export { Problem, problemOf, certainlyNotWritten, outcomeUnknown, errorMessage, type ProblemOptions } from './problems.ts';
 export { formatMarker, parseMarker, markerFor, isOwnedBy, splitDescription, joinDescription, type Marker, type MarkerInput } from './markers.ts';
 export { CREATE_PENDING_ANNOTATION, pendingSince, pendingDecision, writePending, type PendingDecision } from './pending.ts';
-export { SYNCED, ready, invalidSpec, failed, applyOutcome, type Outcome, type Verdict } from './conditions.ts';
+export { SYNCED, READY_SYNCED, ready, invalidSpec, failed, applyOutcome, type ConditionTypes, type Outcome, type Verdict } from './conditions.ts';
 export { Directory, type DirectoryOptions } from './directory.ts';
 export { Refusals, type RefusalOptions } from './refusals.ts';
 export { jsonKeyCodec, type KeyCodec } from './keys.ts';

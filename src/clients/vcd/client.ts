@@ -20,6 +20,7 @@ import { toVcdApiError } from './errorMapping.ts';
 import { IpSpacesApi } from './ipSpaces.ts';
 import { ExternalNetworksApi, OrgsApi } from './inventory.ts';
 import { TasksApi, type TaskRecordView } from './taskQuery.ts';
+import { StaticRoutesApi } from './staticRoutes.ts';
 import { VcdSession, type VcdAuth } from './session.ts';
 import { VcdTransport, type TaskOptions, type TenantContext } from './transport.ts';
 import type { VcdTask } from './task.ts';
@@ -80,6 +81,7 @@ export class VcdClient {
   readonly ipSpaces: IpSpacesApi;
   readonly edgeGateways: EdgeGatewaysApi;
   readonly firewall: FirewallApi;
+  readonly staticRoutes: StaticRoutesApi;
   readonly firewallGroups: FirewallGroupsApi;
   readonly applicationPortProfiles: ApplicationPortProfilesApi;
   readonly orgVdcNetworks: OrgVdcNetworksApi;
@@ -106,6 +108,7 @@ export class VcdClient {
     this.ipSpaces = new IpSpacesApi(ctx);
     this.edgeGateways = new EdgeGatewaysApi(ctx);
     this.firewall = new FirewallApi(ctx);
+    this.staticRoutes = new StaticRoutesApi(ctx);
     this.firewallGroups = new FirewallGroupsApi(ctx);
     this.applicationPortProfiles = new ApplicationPortProfilesApi(ctx);
     this.orgVdcNetworks = new OrgVdcNetworksApi(ctx);

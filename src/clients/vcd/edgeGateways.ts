@@ -41,6 +41,22 @@ export class EdgeGatewaysApi {
     return this.#ctx.transport.getJson<EdgeGateway>({ operation: 'edgeGateways.get', path: `${BASE}/edgeGateways/${enc(id)}`, tenant: await this.#ctx.tenant() });
   }
 
+  /**
+   * Read-modify-write of the edge under its lock (VCD writes an edge whole; it has no partial
+   * update of uplinks): `change` gets the edge as VCD returned it and returns the edge to write,
+   * or undefined to write nothing. Pass it back with only the intended change: every other field,
+   * known to this client or not, is sent as VCD returned it. Safe to repeat.
+   */
+  async modify(id: string, change: (edge: EdgeGateway) => EdgeGateway | undefined, opts?: TaskOptions): Promise<{ edge: EdgeGateway; written: boolean }> {
+    const path = `${BASE}/edgeGateways/${enc(id)}`;
+    return this.#ctx.locks.run(edgeLock(id), async () => {
+      const current = await this.get(id);
+      const next = change(structuredClone(current));
+      if (!next) return { edge: current, written: false };
+      return { edge: await updateEntity<EdgeGateway>(this.#ctx, 'edgeGateways.update', path, next, opts), written: true };
+    });
+  }
+
   /** The edge with this name (optionally within one org), or undefined; ambiguous names throw. */
   async findByName(name: string, opts: { orgId?: string } = {}): Promise<EdgeGateway | undefined> {
     const filter = andFilter(needsClientSideMatch(name) ? undefined : `name==${name}`, opts.orgId && `orgRef.id==${opts.orgId}`);

@@ -5,6 +5,15 @@ import { VcdNotFoundError } from './errors.ts';
 
 const BASE = '/cloudapi/1.0.0';
 
+export interface ExternalNetwork {
+  id?: string;
+  name?: string;
+  networkBackings?: { values?: { backingId?: string; backingTypeValue?: string; backingType?: string; name?: string; isNsxTVlanSegment?: boolean }[] };
+  /** 37.1+: whether the backing segment is a VLAN segment (one edge gateway per VLAN segment). */
+  isNsxTVlanSegment?: boolean;
+  [field: string]: unknown;
+}
+
 export interface NamedEntity {
   id: string;
   name: string;
@@ -53,5 +62,15 @@ export class ExternalNetworksApi {
   /** The external network (provider gateway or segment-backed network) with this name; provider only. */
   findByName(name: string): Promise<NamedEntity | undefined> {
     return findByName(this.#ctx, 'externalNetworks.findByName', `${BASE}/externalNetworks`, name);
+  }
+
+  /** The network with its NSX backings (a Tier-0/VRF id, or a segment id), or undefined when VCD does not know it. */
+  async get(id: string): Promise<ExternalNetwork | undefined> {
+    try {
+      return await this.#ctx.transport.getJson<ExternalNetwork>({ operation: 'externalNetworks.get', path: `${BASE}/externalNetworks/${encodeURIComponent(id)}`, tenant: await this.#ctx.tenant() });
+    } catch (err) {
+      if (err instanceof VcdNotFoundError) return undefined;
+      throw err;
+    }
   }
 }

@@ -138,6 +138,8 @@ export interface EdgeGatewayUplink {
   usingIpSpace?: boolean;
   vrfLiteBacked?: boolean;
   backingType?: string;
+  /** Fields this client does not model travel back to VCD as they came. */
+  [field: string]: unknown;
 }
 
 export interface EdgeGateway {
@@ -155,6 +157,8 @@ export interface EdgeGateway {
   serviceNetworkDefinition?: string;
   distributedRouterUplinkNetworkDefinition?: string;
   edgeClusterConfig?: unknown;
+  /** The edge is written whole: fields this client does not model travel back as they came. */
+  [field: string]: unknown;
 }
 
 export type FirewallIpProtocol = 'IPV4' | 'IPV6' | 'IPV4_IPV6';
@@ -219,4 +223,24 @@ export interface ApplicationPortProfile {
   usableForNAT?: boolean;
   status?: NetworkingObjectStatus;
   orgRef?: EntityRef;
+}
+
+export interface StaticRouteNextHop {
+  ipAddress: string;
+  /** 1..255; VCD defaults it to 1. */
+  adminDistance: number;
+  /** The org VDC network or segment-backed external network where the next hop is reachable. */
+  scope?: { id: string; name?: string; scopeType?: 'NETWORK' | 'SYSTEM_OWNED' } | null;
+}
+
+export interface EdgeStaticRoute {
+  /** Not a URN; required on update. */
+  id?: string;
+  name: string;
+  description?: string;
+  networkCidr: string;
+  nextHops: StaticRouteNextHop[];
+  systemOwned?: boolean;
+  /** The spec says { version }; some VCD builds and govcd use a bare string. Read with routeVersion(). */
+  version?: { version: number } | string | number;
 }

@@ -8,3 +8,4 @@ export { SecretAccessModes, SecretStore, type SecretAccess, type SecretInformerH
 export { matchesSelector } from './selector.ts';
 export { boundOrgs } from './tenancy.ts';
 export { VcdConnectionPool, type ResolveOptions, type Resolution, type VcdConnectionPoolOptions } from './vcd-pool.ts';
+export { NsxConnectionPool, nsxConnectionKey, type NsxConnectionPoolOptions, type NsxResolution } from './nsx-pool.ts';

@@ -5,11 +5,11 @@ import type { Route } from '../core/types.ts';
 import { type Call, type VcdContext, ok } from './context.ts';
 import { badRequest, forbiddenUnknown } from './errors.ts';
 import { withoutTerms } from './fiql.ts';
-import { parseIPv4 } from './ip.ts';
+import { formatIPv4, parseIPv4 } from './ip.ts';
 import { pagedResponse, readFilter } from './paging.ts';
 import { ensureAssignments } from './routes-ipspace.ts';
 import { renderSubnet } from './routes-inventory.ts';
-import type { EdgeRec, EdgeUplinkRec, SubnetRec, VcdState } from './state.ts';
+import type { EdgeRec, EdgeUplinkRec, ExternalNetworkRec, SubnetRec, VcdState } from './state.ts';
 import { urn } from './state.ts';
 import { gate } from './version.ts';
 import { defaultFirewallRule } from './firewall-model.ts';
@@ -65,7 +65,7 @@ function rank(state: VcdState, u: EdgeUplinkRec): number {
 }
 
 /** Reads edgeGatewayUplinks: exactly one Tier-0 provider gateway plus any segment-backed networks. */
-export function parseUplinks(state: VcdState, raw: unknown): EdgeUplinkRec[] {
+export function parseUplinks(state: VcdState, raw: unknown, edgeId?: string): EdgeUplinkRec[] {
   if (!Array.isArray(raw) || raw.length === 0) throw badRequest('edgeGatewayUplinks must list at least one uplink');
   const seen = new Set<string>();
   const out = raw.map((u, i): EdgeUplinkRec => {
@@ -87,7 +87,12 @@ export function parseUplinks(state: VcdState, raw: unknown): EdgeUplinkRec[] {
       const ranges = (so['ipRanges'] as { values?: Array<{ startAddress?: string; endAddress?: string }> } | undefined)?.values ?? [];
       rec.ranges = ranges.map((r) => ({ start: r.startAddress ?? '', end: r.endAddress ?? r.startAddress ?? '' }));
       if (typeof so['primaryIp'] === 'string') rec.primaryIp = so['primaryIp'];
-      if (typeof so['totalIpCount'] === 'number') rec.totalIpCount = so['totalIpCount'];
+      if (so['autoAllocateIpRanges'] === true && net.kind === 'SEGMENT') {
+        // VCD picks the ranges: totalIpCount addresses of the network, from the primary IP on.
+        const count = typeof so['totalIpCount'] === 'number' ? so['totalIpCount'] : 1;
+        rec.ranges = autoRanges(net, rec, count, `edgeGatewayUplinks[${i}].subnets.values[${j}]`);
+        rec.primaryIp ??= rec.ranges[0]?.start;
+      } else if (typeof so['totalIpCount'] === 'number') rec.totalIpCount = so['totalIpCount'];
       return rec;
     });
     if (net.kind === 'SEGMENT' && subnets.length === 0) throw badRequest(`The segment-backed uplink ${net.name} needs a subnet`);
@@ -95,7 +100,25 @@ export function parseUplinks(state: VcdState, raw: unknown): EdgeUplinkRec[] {
   });
   const tier0 = out.filter((u) => state.externalNetworks.get(u.networkId)?.kind === 'TIER0');
   if (tier0.length !== 1) throw badRequest('An edge gateway needs exactly one Tier-0 provider gateway uplink.');
+  for (const u of out) {
+    const net = state.externalNetworks.get(u.networkId);
+    if (!net?.vlan) continue;
+    const other = [...state.edges.values()].find((e) => e.id !== edgeId && e.uplinks.some((x) => x.networkId === net.id));
+    if (other) throw badRequest(`The VLAN-backed segment ${net.name} is already connected to edge gateway ${other.name}; a VLAN segment can be connected to one edge gateway only.`);
+  }
   return out;
+}
+
+/** `count` consecutive addresses of the network's ranges from the subnet's primary IP (or the first range start). */
+function autoRanges(net: ExternalNetworkRec, subnet: SubnetRec, count: number, where: string): SubnetRec['ranges'] {
+  const own = net.subnets.find((s) => s.gateway === subnet.gateway && s.prefixLength === subnet.prefixLength);
+  if (!own) throw badRequest(`${where}: ${subnet.gateway}/${subnet.prefixLength} is not a subnet of ${net.name}`);
+  const start = parseIPv4(subnet.primaryIp ?? own.ranges[0]?.start ?? '');
+  if (start === undefined || !Number.isInteger(count) || count < 1) throw badRequest(`${where}: totalIpCount must be at least 1`);
+  const end = start + count - 1;
+  const inside = own.ranges.some((r) => (parseIPv4(r.start) ?? Infinity) <= start && end <= (parseIPv4(r.end) ?? -1));
+  if (!inside) throw badRequest(`${where}: ${count} addresses from ${formatIPv4(start)} are not all in the static pool of ${net.name}`);
+  return [{ start: formatIPv4(start), end: formatIPv4(end) }];
 }
 
 export function newEdge(fields: Omit<EdgeRec, 'systemRules' | 'rules' | 'defaultRules' | 'staticRoutes'>): EdgeRec {
@@ -140,7 +163,7 @@ export function edgeRoutes(ctx: VcdContext): Route[] {
     const edge = ctx.edge(call, call.req.params['id'] ?? '');
     const b = (call.req.body ?? {}) as Record<string, unknown>;
     const name = typeof b['name'] === 'string' && b['name'] !== '' ? b['name'] : edge.name;
-    const uplinks = b['edgeGatewayUplinks'] === undefined ? edge.uplinks : parseUplinks(state, b['edgeGatewayUplinks']);
+    const uplinks = b['edgeGatewayUplinks'] === undefined ? edge.uplinks : parseUplinks(state, b['edgeGatewayUplinks'], edge.id);
     const oldT0 = state.tier0Uplink(edge)?.networkId;
     const newT0 = uplinks.find((u) => state.externalNetworks.get(u.networkId)?.kind === 'TIER0')?.networkId;
     if (oldT0 !== newT0) throw badRequest('The Tier-0 provider gateway of an edge gateway cannot change.');

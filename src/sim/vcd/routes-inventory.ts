@@ -59,7 +59,7 @@ export function renderExternalNetwork(n: ExternalNetworkRec, version: string): R
               backingTypeValue: segment ? 'IMPORTED_T_LOGICAL_SWITCH' : 'NSXT_TIER0',
               networkProvider: { name: 'nsx-sim', id: 'urn:vcloud:nsxtmanager:00000000-0000-0000-0000-000000000001' },
               name: n.name,
-              isNsxTVlanSegment: false,
+              isNsxTVlanSegment: n.vlan === true,
             },
             version,
           ),

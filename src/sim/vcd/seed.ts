@@ -55,6 +55,7 @@ export function seedVcd(ctx: VcdContext, f: Fixture): void {
       kind: n.kind,
       usingIpSpace: n.kind === 'TIER0' && n.usingIpSpace === true,
       backingId: n.kind === 'TIER0' ? (n.nsxTier0 ?? n.name) : (n.nsxSegment ?? n.name),
+      ...(n.kind === 'SEGMENT' && n.vlan ? { vlan: true } : {}),
       subnets: (n.subnets ?? []).map((s) => ({ gateway: s.gateway, prefixLength: s.prefixLength, ranges: s.ranges ?? [] })),
     };
     netIds.set(n.name, rec.id);

@@ -38,6 +38,8 @@ export interface ExternalNetworkRec {
   kind: 'TIER0' | 'SEGMENT';
   usingIpSpace: boolean;
   backingId: string;
+  /** A VLAN-backed segment: VCD attaches it to one edge gateway at most. */
+  vlan?: boolean;
   subnets: SubnetRec[];
 }
 

@@ -17,7 +17,7 @@ describe('VCD client request bodies match the 37.2 spec', function () {
     await sim.stop();
   });
 
-  it('sends spec-valid allocate, allocation PUT, IP Space create/update, org assignment, firewall and group bodies', async () => {
+  it('sends spec-valid allocate, allocation PUT, IP Space create/update, org assignment, firewall, group, static route and edge bodies', async () => {
     const provider = await VcdClient.connect({ url: sim.vcd.url, org: 'System', auth: { apiToken: sim.credentials.provider.apiToken }, caPem: sim.caPem, retry: fastRetry, busyRetry: fastBusyRetry, taskPoll: fastPoll });
     try {
       const acme = provider.forOrg('acme');
@@ -69,6 +69,23 @@ describe('VCD client request bodies match the 37.2 spec', function () {
       await acme.firewall.put(edge.id!, []);
       assert.equal(await acme.firewallGroups.delete(group.id!, { edgeGatewayId: edge.id! }), true);
 
+      // Static routes: create (id from Task.Details), update in place with the version read.
+      const routeId = await acme.staticRoutes.create(edge.id!, {
+        name: 'default [0.0.0.0/1]',
+        description: 'vcd-operator marker',
+        networkCidr: '0.0.0.0/1',
+        nextHops: [{ ipAddress: '172.16.50.254', adminDistance: 1, scope: { id: segment.uplinkId, name: segment.uplinkName ?? '', scopeType: 'NETWORK' } }],
+      });
+      const route = await acme.staticRoutes.get(edge.id!, routeId);
+      await acme.staticRoutes.update(edge.id!, routeId, { ...route, nextHops: [{ ...route.nextHops[0]!, adminDistance: 5 }] });
+      assert.equal(await acme.staticRoutes.delete(edge.id!, routeId), true);
+
+      // A segment-backed uplink attached and detached by a whole-edge read-modify-write.
+      const colo = (await provider.externalNetworks.findByName('seg-colo'))!;
+      const subnet = { gateway: '172.16.60.1', prefixLength: 24, primaryIp: '172.16.60.10', enabled: true, autoAllocateIpRanges: true, totalIpCount: 2 };
+      await provider.edgeGateways.modify(edge.id!, (e) => ({ ...e, edgeGatewayUplinks: [...e.edgeGatewayUplinks, { uplinkId: colo.id, uplinkName: colo.name, subnets: { values: [subnet] }, connected: true }] }));
+      await provider.edgeGateways.modify(edge.id!, (e) => ({ ...e, edgeGatewayUplinks: e.edgeGatewayUplinks.filter((u) => u.uplinkId !== colo.id) }));
+
       const writes = sim.admin.audit().filter((e) => e.service === 'vcd' && e.path.startsWith('/cloudapi/') && e.body !== undefined);
       const routes = new Set(writes.map((w) => w.route));
       for (const expected of [
@@ -80,6 +97,9 @@ describe('VCD client request bodies match the 37.2 spec', function () {
         'PUT /cloudapi/1.0.0/edgeGateways/{id}/firewall/rules',
         'POST /cloudapi/1.0.0/firewallGroups',
         'PUT /cloudapi/1.0.0/firewallGroups/{id}',
+        'POST /cloudapi/1.0.0/edgeGateways/{id}/routing/staticRoutes',
+        'PUT /cloudapi/1.0.0/edgeGateways/{id}/routing/staticRoutes/{routeId}',
+        'PUT /cloudapi/1.0.0/edgeGateways/{id}',
       ]) {
         assert.ok(routes.has(expected), `the run sent ${expected} (saw ${[...routes].join(', ')})`);
       }

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EdgeStaticRouteResource, IPSpaceResource, type EdgeStaticRoute, type IPSpace } from '../../../src/api/index.ts';
 import type { KubeObject } from '../../../src/runtime/index.ts';
 import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
 import { bindToSimulator, createAll, loadExamples, resourceOf } from '../../../scripts/lib/examples.ts';
@@ -40,5 +41,11 @@ describe('examples/', function () {
     const rules = sim.admin.state().vcd.edges.find((e) => e.name === 'acme-edge')?.firewallRules ?? [];
     assert.deepEqual(rules.map((r) => r['name']), ['team-b/ssh-from-transit', 'team-a/allow-https-to-web']);
     assert.equal((rules[0]?.['appliedTo'] as { name?: string } | undefined)?.name, 'seg-transit');
+    const advertised = await waitFor<IPSpace>(kube, IPSpaceResource, 'team-a', 'transit-public', (o) =>
+      o?.status?.tier0Advertisement?.conditions?.some((c) => c.type === 'Advertised' && c.status === 'True') === true,
+    );
+    assert.match(advertised?.status?.tier0Advertisement?.prefixListPath ?? '', /^\/infra\/tier-0s\/pg-public-t0\/prefix-lists\//);
+    const route = await kube.get<EdgeStaticRoute>(EdgeStaticRouteResource, 'default-via-colo', 'team-a');
+    assert.deepEqual(route.status?.writtenAs, ['0.0.0.0/1', '128.0.0.0/1']);
   });
 });

@@ -2,7 +2,17 @@
 // kube-apiserver with the generated CRDs (integration, test/integration/api/admission.test.ts).
 // A CEL rule and its TypeScript twin that disagree on any row fail one of the two.
 
-export type KindName = 'VCDConnection' | 'ClusterVCDConnection' | 'IPSpace' | 'FloatingIPClaim' | 'IPPrefixClaim' | 'VCenterTrust' | 'EdgeFirewallRule';
+export type KindName =
+  | 'VCDConnection'
+  | 'ClusterVCDConnection'
+  | 'IPSpace'
+  | 'FloatingIPClaim'
+  | 'IPPrefixClaim'
+  | 'VCenterTrust'
+  | 'EdgeFirewallRule'
+  | 'NSXConnection'
+  | 'EdgeStaticRoute'
+  | 'EdgeGatewayUplink';
 
 /** Where the two sides word a schema (non-CEL) error differently. */
 export interface Messages {
@@ -56,6 +66,21 @@ const GROUP_ID = `urn:vcloud:firewallGroup:${UUID}`;
 const ADDRESS_MESSAGE = 'must be an IP address (203.0.113.10), a CIDR (203.0.113.0/24) or a range of one family';
 const ADDRESS_MESSAGE_FULL = `${ADDRESS_MESSAGE} with the first address not after the last (203.0.113.10-203.0.113.20) (IPv6 range)`;
 const PORT_MESSAGE = 'must be a port (443) or a range (8080-8090) of ports 1 to 65535';
+const nsx = (extra: Record<string, unknown> = {}) => ({ url: 'https://nsx.example.com', credentialsSecretRef: { name: 'nsx-credentials' }, ...extra });
+const esr = (extra: Record<string, unknown> = {}) => ({
+  connectionRef: tenant,
+  edgeGateway: { name: 'acme-edge' },
+  destination: '0.0.0.0/0',
+  nextHops: [{ ipAddress: '172.16.50.1', scope: { externalNetwork: 'seg-transit' } }],
+  ...extra,
+});
+const egu = (extra: Record<string, unknown> = {}) => ({
+  connectionRef: provider,
+  edgeGateway: { name: 'acme-edge' },
+  externalNetwork: { name: 'seg-colo' },
+  subnet: { gateway: '172.16.60.1', prefixLength: 24, primaryIP: '172.16.60.10' },
+  ...extra,
+});
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUY29mZmVl\n-----END CERTIFICATE-----\n';
 
 const member = (name: string, extra: Record<string, unknown> = {}) => ({ name, url: `https://${name}.example.com`, credentialsSecretRef: { name: `${name}-credentials` }, ...extra });
@@ -650,6 +675,125 @@ export const rejected: RejectCase[] = [
     message: LABEL_VALUE,
     field: 'spec.allowedNamespaces.matchLabels.team',
   },
+  {
+    name: 'NSX connection with credentials in the URL',
+    kind: 'NSXConnection',
+    spec: nsx({ url: 'https://admin:secret@nsx.example.com' }),
+    message: 'must be an https URL such as https://nsx.example.com, without user:password@',
+    field: 'spec.url',
+  },
+  {
+    name: 'NSX connection with both a CA bundle and insecureSkipTLSVerify',
+    kind: 'NSXConnection',
+    spec: nsx({ caBundle: PEM, insecureSkipTLSVerify: true }),
+    message: 'set caBundle or insecureSkipTLSVerify, not both',
+    field: 'spec',
+  },
+  {
+    name: 'static route next hop with both scopes',
+    kind: 'EdgeStaticRoute',
+    spec: esr({ nextHops: [{ ipAddress: '172.16.50.1', scope: { externalNetwork: 'seg-transit', network: 'acme-web' } }] }),
+    message: 'set exactly one of network or externalNetwork',
+    field: 'spec.nextHops[0].scope',
+  },
+  {
+    name: 'static route with an IPv4 next hop for an IPv6 destination',
+    kind: 'EdgeStaticRoute',
+    spec: esr({ destination: '::/0' }),
+    message: 'every next hop must be of the IP family of destination',
+    field: 'spec.nextHops',
+  },
+  {
+    name: 'static route with six next hops',
+    kind: 'EdgeStaticRoute',
+    spec: esr({ nextHops: Array.from({ length: 6 }, (_, i) => ({ ipAddress: `10.0.0.${i + 1}` })) }),
+    message: { apiserver: 'spec.nextHops: Too many: 6: must have at most 5 items', operator: 'must NOT have more than 5 items' },
+    field: 'spec.nextHops',
+  },
+  {
+    name: 'static route destination with host bits',
+    kind: 'EdgeStaticRoute',
+    spec: esr({ destination: '10.0.0.1/8' }),
+    message: 'must be a network address with the host bits zero',
+    field: 'spec.destination',
+  },
+  {
+    name: 'static route edge by name and id',
+    kind: 'EdgeStaticRoute',
+    spec: esr({ edgeGateway: { name: 'acme-edge', id: `urn:vcloud:gateway:${UUID}` } }),
+    message: 'set exactly one of name or id of the edge gateway',
+    field: 'spec.edgeGateway',
+  },
+  {
+    name: 'static route moved to another edge',
+    kind: 'EdgeStaticRoute',
+    from: esr(),
+    spec: esr({ edgeGateway: { name: 'other-edge' } }),
+    message: 'edgeGateway is immutable; delete the EdgeStaticRoute and create a new one for another edge',
+    field: 'spec.edgeGateway',
+  },
+  {
+    name: 'static route connection changed',
+    kind: 'EdgeStaticRoute',
+    from: esr(),
+    spec: esr({ connectionRef: provider }),
+    message: 'connectionRef is immutable; delete the EdgeStaticRoute and create a new one to use another connection',
+    field: 'spec.connectionRef',
+  },
+  {
+    name: 'static route org added',
+    kind: 'EdgeStaticRoute',
+    from: esr({ connectionRef: provider }),
+    spec: esr({ connectionRef: provider, org: { name: 'acme' } }),
+    message: 'org is immutable; delete the EdgeStaticRoute and create a new one for another org',
+    field: 'spec.org',
+  },
+  {
+    name: 'Tier-0 advertisement naming both a provider gateway and a Tier-0',
+    kind: 'IPSpace',
+    spec: space({ tier0Advertisement: { nsxConnectionRef: { name: 'nsx' }, providerGateway: { name: 'pg-public' }, tier0: 'pg-public-t0' } }),
+    message: 'set exactly one of providerGateway or tier0',
+    field: 'spec.tier0Advertisement',
+  },
+  {
+    name: 'uplink moved to another network',
+    kind: 'EdgeGatewayUplink',
+    from: egu(),
+    spec: egu({ externalNetwork: { name: 'seg-transit' } }),
+    message: 'externalNetwork is immutable; delete the EdgeGatewayUplink and create a new one',
+    field: 'spec.externalNetwork',
+  },
+  {
+    name: 'uplink moved to another edge',
+    kind: 'EdgeGatewayUplink',
+    from: egu(),
+    spec: egu({ edgeGateway: { name: 'globex-edge' } }),
+    message: 'edgeGateway is immutable; delete the EdgeGatewayUplink and create a new one',
+    field: 'spec.edgeGateway',
+  },
+  {
+    name: 'uplink connection changed',
+    kind: 'EdgeGatewayUplink',
+    from: egu(),
+    spec: egu({ connectionRef: { kind: 'ClusterVCDConnection', name: 'other' } }),
+    message: 'connectionRef is immutable; delete the EdgeGatewayUplink and create a new one',
+    field: 'spec.connectionRef',
+  },
+  {
+    name: 'uplink org set later',
+    kind: 'EdgeGatewayUplink',
+    from: egu(),
+    spec: egu({ org: { name: 'acme' } }),
+    message: 'org is immutable; delete the EdgeGatewayUplink and create a new one',
+    field: 'spec.org',
+  },
+  {
+    name: 'uplink external network by name and id',
+    kind: 'EdgeGatewayUplink',
+    spec: egu({ externalNetwork: { name: 'seg-colo', id: `urn:vcloud:network:${UUID}` } }),
+    message: 'set exactly one of name or id of the external network',
+    field: 'spec.externalNetwork',
+  },
 ];
 
 export const accepted: AcceptCase[] = [
@@ -677,6 +821,11 @@ export const accepted: AcceptCase[] = [
     }),
   },
   { name: 'firewall rule priority and action changed', kind: 'EdgeFirewallRule', from: efw(), spec: efw({ action: 'Drop', priority: 5, appliedTo: 'acme-web' }) },
+  { name: 'segment uplink with extra addresses', kind: 'EdgeGatewayUplink', spec: egu({ subnet: { gateway: '172.16.60.1', prefixLength: 24, extraAddresses: 4 }, connected: false }) },
+  { name: 'IP Space advertised from a Tier-0 by name', kind: 'IPSpace', spec: space({ tier0Advertisement: { nsxConnectionRef: { name: 'nsx' }, tier0: 'pg-public-t0' } }) },
+  { name: 'default route through a segment', kind: 'EdgeStaticRoute', spec: esr() },
+  { name: 'IPv6 default route, no scope, admin distance 10', kind: 'EdgeStaticRoute', spec: esr({ destination: '::/0', nextHops: [{ ipAddress: '2001:db8::1', adminDistance: 10 }] }) },
+  { name: 'NSX connection with a CA bundle', kind: 'NSXConnection', spec: nsx({ caBundle: PEM }) },
   { name: 'minimal floating IP claim', kind: 'FloatingIPClaim', spec: fip() },
   { name: 'specific IPv4 address, IP Space by id, Retain', kind: 'FloatingIPClaim', spec: fip({ ipSpace: { id: IP_SPACE_ID }, address: '203.0.113.10', reclaimPolicy: 'Retain' }) },
   { name: 'specific IPv6 address', kind: 'FloatingIPClaim', spec: fip({ address: '2001:db8::10' }) },
@@ -756,6 +905,13 @@ export const accepted: AcceptCase[] = [
  */
 export const operatorOnly: RejectCase[] = [
   { name: 'reversed IPv6 range', kind: 'EdgeFirewallRule', spec: efw({ sources: { addresses: ['2001:db8::9-2001:db8::1'] } }), message: ADDRESS_MESSAGE_FULL, field: 'spec.sources.addresses[0]' },
+  {
+    name: 'uplink primary IP outside its subnet',
+    kind: 'EdgeGatewayUplink',
+    spec: egu({ subnet: { gateway: '172.16.60.1', prefixLength: 24, primaryIP: '172.16.61.10' } }),
+    message: 'primaryIP must lie in the subnet given by gateway and prefixLength',
+    field: 'spec.subnet',
+  },
   {
     name: 'IPv6 range start after end',
     kind: 'IPSpace',

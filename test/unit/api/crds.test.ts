@@ -23,10 +23,13 @@ const expectedNames: Record<string, { shortNames: string[]; scope: string }> = {
   IPPrefixClaim: { shortNames: ['ipp'], scope: 'Namespaced' },
   VCenterTrust: { shortNames: ['vctrust'], scope: 'Cluster' },
   EdgeFirewallRule: { shortNames: ['efw'], scope: 'Namespaced' },
+  NSXConnection: { shortNames: ['nsxconn'], scope: 'Cluster' },
+  EdgeStaticRoute: { shortNames: ['esr'], scope: 'Namespaced' },
+  EdgeGatewayUplink: { shortNames: ['egu'], scope: 'Namespaced' },
 };
 
 describe('generated CRDs', function () {
-  it('cover the seven kinds of vcd-operator.io/v1alpha1', function () {
+  it('cover every kind of vcd-operator.io/v1alpha1', function () {
     assert.deepEqual(kinds.map((k) => k.kind).sort(), Object.keys(expectedNames).sort());
   });
 

@@ -6,9 +6,12 @@ import {
   CredentialKeys,
   validateClusterVCDConnection,
   validateEdgeFirewallRule,
+  validateEdgeGatewayUplink,
+  validateEdgeStaticRoute,
   validateFloatingIPClaim,
   validateIPPrefixClaim,
   validateIPSpace,
+  validateNSXConnection,
   validateVCDConnection,
   validateVCenterTrust,
   type ValidationResult,
@@ -23,6 +26,9 @@ const validators: Record<string, { validate(obj: unknown): ValidationResult<unkn
   IPPrefixClaim: validateIPPrefixClaim,
   VCenterTrust: validateVCenterTrust,
   EdgeFirewallRule: validateEdgeFirewallRule,
+  NSXConnection: validateNSXConnection,
+  EdgeGatewayUplink: validateEdgeGatewayUplink,
+  EdgeStaticRoute: validateEdgeStaticRoute,
 };
 
 describe('examples/', function () {
@@ -37,14 +43,30 @@ describe('examples/', function () {
     });
   }
 
-  it('holds the namespaces, both connections, a Private IP Space, two floating IPs, a prefix and two firewall rules', function () {
+  it('holds the namespaces, both connections, a Private and a Public IP Space, two floating IPs, a prefix and two firewall rules', function () {
     assert.deepEqual(of('Namespace').map((n) => n.metadata.name).sort(), ['team-a', 'team-b', 'vcd-operator-system']);
     assert.equal(of('VCDConnection').length, 1);
     assert.equal(of('ClusterVCDConnection').length, 1);
-    assert.equal(of('IPSpace').length, 1);
+    assert.equal(of('IPSpace').length, 2);
     assert.equal(of('FloatingIPClaim').length, 2);
     assert.equal(of('IPPrefixClaim').length, 1);
     assert.equal(of('EdgeFirewallRule').length, 2);
+  });
+
+  it('routes: a segment uplink with provider rights, a default route through it with acme\'s, an IP Space advertised from the Tier-0', function () {
+    const uplink = validateEdgeGatewayUplink.assert(of('EdgeGatewayUplink')[0]);
+    const route = validateEdgeStaticRoute.assert(of('EdgeStaticRoute')[0]);
+    const nsx = validateNSXConnection.assert(of('NSXConnection')[0]);
+    assert.equal(uplink.spec.connectionRef.kind, 'ClusterVCDConnection');
+    assert.deepEqual(route.spec.connectionRef, { kind: 'VCDConnection', name: 'acme' });
+    assert.equal(route.spec.destination, '0.0.0.0/0');
+    assert.deepEqual(route.spec.nextHops[0]?.scope, { externalNetwork: uplink.spec.externalNetwork.name });
+    assert.deepEqual(route.spec.edgeGateway, uplink.spec.edgeGateway);
+    const advertised = of('IPSpace').map((o) => validateIPSpace.assert(o)).filter((o) => o.spec.tier0Advertisement);
+    assert.deepEqual(advertised.map((o) => o.spec.tier0Advertisement?.nsxConnectionRef.name), [nsx.metadata.name]);
+    const secret = of('Secret').find((s) => s.metadata.name === nsx.spec.credentialsSecretRef.name) as { metadata: { namespace?: string }; stringData?: Record<string, string> } | undefined;
+    assert.equal(secret?.metadata.namespace, 'vcd-operator-system');
+    assert.deepEqual(Object.keys(secret?.stringData ?? {}).sort(), ['password', 'username']);
   });
 
   it('puts each Secret where its connection may read it, with a placeholder token', function () {
@@ -78,7 +100,7 @@ describe('examples/', function () {
       assert.deepEqual(c.spec.ipSpace, { name: 'public-ips' });
       assert.deepEqual(c.spec.connectionRef, { kind: 'VCDConnection', name: 'acme' });
     }
-    const space = validateIPSpace.assert(of('IPSpace')[0]);
+    const space = validateIPSpace.assert(of('IPSpace').find((o) => o.metadata.name === 'acme-private'));
     assert.equal(space.metadata.namespace, 'team-a');
     assert.deepEqual([space.spec.type, space.spec.org, space.spec.connectionRef], ['Private', { name: 'acme' }, { kind: 'ClusterVCDConnection', name: 'provider' }]);
   });

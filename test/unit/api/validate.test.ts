@@ -10,7 +10,10 @@ import {
   validateEdgeFirewallRule,
   validateFloatingIPClaim,
   validateIPPrefixClaim,
+  validateEdgeGatewayUplink,
+  validateEdgeStaticRoute,
   validateIPSpace,
+  validateNSXConnection,
   validateVCDConnection,
   validateVCenterTrust,
   type ValidationResult,
@@ -25,6 +28,9 @@ const validators: Record<KindName, { validate(obj: unknown, old?: unknown): Vali
   IPPrefixClaim: validateIPPrefixClaim,
   VCenterTrust: validateVCenterTrust,
   EdgeFirewallRule: validateEdgeFirewallRule,
+  NSXConnection: validateNSXConnection,
+  EdgeStaticRoute: validateEdgeStaticRoute,
+  EdgeGatewayUplink: validateEdgeGatewayUplink,
 };
 
 function object(kind: KindName, spec: Record<string, unknown>) {
