@@ -95,6 +95,11 @@ export const Reasons = {
   UnsupportedAPIVersion: 'UnsupportedAPIVersion',
   AddressUnavailable: 'AddressUnavailable',
   Unreachable: 'Unreachable',
+  /** EventBus condition: subscribed to VCD's message bus; drift is repaired as events arrive. */
+  EventBusConnected: 'EventBusConnected',
+  /** EventBus condition: the message bus cannot be reached; periodic resync only until it returns. */
+  EventBusUnreachable: 'EventBusUnreachable',
+  EventBusConnecting: 'EventBusConnecting',
 } as const;
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
 

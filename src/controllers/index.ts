@@ -3,6 +3,7 @@ import { VcdClient, type VcdConnectOptions } from '../clients/vcd/index.ts';
 import type { KubeObject, Manager } from '../runtime/index.ts';
 import { ClusterVCDConnectionResource, VCDConnectionResource, type ClusterVCDConnection, type VCDConnection } from '../api/index.ts';
 import { Directory } from '../reconcile/index.ts';
+import { EventBus, EventKeyRegistry } from '../reconcile/events/index.ts';
 import { clusterIdentity } from './cluster-identity.ts';
 import { NamespaceResource, SecretResource, VcdConnectionPool, type Secret } from '../reconcile/connections/index.ts';
 import { connectionController } from './connections/controller.ts';
@@ -27,6 +28,11 @@ export interface OperatorOptions {
   claimWorkers?: number;
   /** Extra VCD client options (metrics registry, retry policy, requests in flight...). */
   clientOptions?: Partial<VcdConnectOptions>;
+  /**
+   * Event-driven resync from VCD's message bus (default on): a subscription per logged-in
+   * connection on the leader; false leaves periodic resync only.
+   */
+  events?: boolean | { scanMs?: number; backoff?: { initialDelayMs: number; maxDelayMs: number; multiplier: number; jitter: number } };
   /** Replaces VcdClient.connect (tests). */
   connect?: (opts: VcdConnectOptions) => Promise<VcdClient>;
 }
@@ -53,6 +59,17 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
     // Every client's request metrics go to the registry /metrics serves, labelled by connection.
     clientOptions: { taskTimeoutMs, maxInFlight: 32, metrics: manager.metrics.registry, ...opts.clientOptions },
   });
+  const events = new EventKeyRegistry({ metrics: manager.metrics.registry });
+  const eventOpts = typeof opts.events === 'object' ? opts.events : {};
+  const eventBus = new EventBus({
+    pool,
+    registry: events,
+    metrics: manager.metrics.registry,
+    clock: manager.clock,
+    logger: manager.logger,
+    enabled: opts.events !== false,
+    ...eventOpts,
+  });
   const deps: ControllerDeps = {
     manager,
     pool,
@@ -63,9 +80,13 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
     driftCheckMs: opts.driftCheckMs ?? 600_000,
     claimWorkers: opts.claimWorkers ?? 16,
     directory: new Directory({ clock: manager.clock }),
+    events,
+    eventBus,
   };
   // Logged-in clients live as long as the manager: it logs them out after the last reconcile.
   manager.add(pool.runnable());
+  // Subscriptions run where reconciles run: on the leader.
+  manager.add(eventBus.runnable(), { leaderOnly: true });
   const withNs = { ...deps, operatorNamespace: opts.operatorNamespace };
   manager.addController(connectionController('VCDConnection', withNs));
   manager.addController(connectionController('ClusterVCDConnection', withNs));

@@ -15,6 +15,7 @@ import {
   type ResourceType,
   type StatusShape,
   type WatchDefinition,
+  type Source,
 } from '../runtime/index.ts';
 import { applyOutcome, failed, ready, type Outcome } from './conditions.ts';
 import type { EngineOptions } from './engine-options.ts';
@@ -54,6 +55,8 @@ export interface GroupedDefinition<T extends GroupedObject<S>, K, S extends Stat
   empty?(key: K, ctx: ReconcileContext<T>): Promise<void>;
   watches?: WatchDefinition[];
   indexers?: Record<string, IndexFunc<T>>;
+  /** Keys from outside Kubernetes (VCD events). */
+  sources?: Source[];
   maxConcurrentReconciles?: number;
   resyncPeriodMs?: number;
 }
@@ -256,6 +259,7 @@ export function groupedController<T extends GroupedObject<S>, K, S extends Statu
     keysFor: (o) => [keyOf(o)],
     indexers: { ...def.indexers, [GROUP_INDEX]: (o) => [keyOf(o)] },
     ...(def.watches ? { watches: def.watches } : {}),
+    ...(def.sources ? { sources: def.sources } : {}),
     maxConcurrentReconciles: def.maxConcurrentReconciles ?? 4,
     resyncPeriodMs: def.resyncPeriodMs ?? opts.driftCheckMs,
     async reconcile(text, ctx): Promise<ReconcileResult | void> {

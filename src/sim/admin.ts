@@ -8,6 +8,7 @@ import type { AuditEntry, FaultRule, Route, SimRequest, SimResponse } from './co
 import type { NsxService, NsxState } from './nsx/index.ts';
 import { checkTrust, type TrustCheck, type VCenterService, type VCenterState } from './vcenter/index.ts';
 import type { VcdDump, VcdService } from './vcd/index.ts';
+import type { MessageBus } from './vcd/message-bus.ts';
 
 export interface SimStateDump {
   vcd: VcdDump;
@@ -33,10 +34,18 @@ export interface SimAdmin {
   vcenterTrust(source: string, destination: string): TrustCheck;
   /** State back to the fixture; counters, audit and faults cleared; knobs kept. */
   reset(): void;
+  /** Releases an allocation out of band (as in the VCD UI); an event is published, no audit entry. */
+  releaseAllocation(allocationId: string): { id: string; value: string };
+  /** Edits an IP Space out of band (as in the VCD UI); an event is published. */
+  editIpSpace(id: string, patch: { name?: string; description?: string; routeAdvertisementEnabled?: boolean }): { id: string; name: string };
+  /** The message bus: whether it accepts clients, how many are connected, messages published. */
+  messaging(): { available: boolean; clients: number; published: number };
+  /** Takes the message bus away (clients dropped, connections refused) or brings it back. */
+  setMessagingAvailable(up: boolean): void;
 }
 
-export function createAdmin(parts: { core: SimCore; vcd: VcdService; nsx: NsxService; vcenters: VCenterService[] }): SimAdmin {
-  const { core, vcd, nsx, vcenters } = parts;
+export function createAdmin(parts: { core: SimCore; vcd: VcdService; nsx: NsxService; vcenters: VCenterService[]; bus: MessageBus }): SimAdmin {
+  const { core, vcd, nsx, vcenters, bus } = parts;
   const vc = (name: string): VCenterService => {
     const v = vcenters.find((x) => x.name === name);
     if (!v) throw new RangeError(`no vCenter named ${name}`);
@@ -60,6 +69,16 @@ export function createAdmin(parts: { core: SimCore; vcd: VcdService; nsx: NsxSer
       for (const v of vcenters) v.reset();
       core.resetObservations();
     },
+    releaseAllocation: (id) => {
+      const a = vcd.outOfBand.releaseAllocation(id);
+      return { id: a.id, value: a.value };
+    },
+    editIpSpace: (id, patch) => {
+      const s = vcd.outOfBand.editIpSpace(id, patch);
+      return { id: s.id, name: s.name };
+    },
+    messaging: () => ({ available: bus.available, clients: bus.clients, published: bus.published }),
+    setMessagingAvailable: (up) => bus.setAvailable(up),
   };
 }
 
@@ -107,6 +126,31 @@ export function adminRoutes(admin: SimAdmin, adminToken: string): Route[] {
     },
     { method: 'POST', pattern: '/admin/reset', handler: guard(() => (admin.reset(), { status: 204 })) },
     { method: 'POST', pattern: '/admin/sessions/expire', handler: guard(() => ok({ expired: admin.expireSessions() })) },
+    { method: 'DELETE', pattern: '/admin/vcd/allocations/{id}', handler: guard((req) => ok(admin.releaseAllocation(req.params['id'] ?? ''))) },
+    {
+      method: 'PATCH',
+      pattern: '/admin/vcd/ipSpaces/{id}',
+      handler: guard((req) => {
+        const b = req.body as Record<string, unknown> | undefined;
+        if (!b || typeof b !== 'object') throw new TypeError('the body must be an object of name, description, routeAdvertisementEnabled');
+        const patch: { name?: string; description?: string; routeAdvertisementEnabled?: boolean } = {};
+        if (typeof b['name'] === 'string') patch.name = b['name'];
+        if (typeof b['description'] === 'string') patch.description = b['description'];
+        if (typeof b['routeAdvertisementEnabled'] === 'boolean') patch.routeAdvertisementEnabled = b['routeAdvertisementEnabled'];
+        return ok(admin.editIpSpace(req.params['id'] ?? '', patch));
+      }),
+    },
+    { method: 'GET', pattern: '/admin/messaging', handler: guard(() => ok(admin.messaging())) },
+    {
+      method: 'PUT',
+      pattern: '/admin/messaging',
+      handler: guard((req) => {
+        const up = (req.body as { available?: unknown } | undefined)?.available;
+        if (typeof up !== 'boolean') throw new TypeError('the body must be {"available": true|false}');
+        admin.setMessagingAvailable(up);
+        return ok(admin.messaging());
+      }),
+    },
     {
       method: 'GET',
       pattern: '/admin/vcenters/{source}/trusts/{destination}',

@@ -12,6 +12,7 @@ import { loadFixture, DEFAULT_FIXTURE_PATH } from './fixtures/fixture.ts';
 import { createNsxService } from './nsx/index.ts';
 import { createCA } from './pki.ts';
 import { createVcdService, type VcdBackingHooks } from './vcd/index.ts';
+import { createMessageBus } from './vcd/message-bus.ts';
 import { createVCenterService } from './vcenter/index.ts';
 
 export type { SimAdmin, SimStateDump, SimKnobs };
@@ -81,7 +82,9 @@ export async function startSimulator(opts: StartSimulatorOptions = {}): Promise<
   const ca = await createCA('vcd-operator simulator CA');
   const tls = await ca.issueServer({ commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
   const adminToken = opts.adminToken ?? randomBytes(24).toString('base64url');
-  const admin = createAdmin({ core, vcd: vcdService, nsx, vcenters });
+  const bus = await createMessageBus(vcdService.auth);
+  vcdService.attachBus(bus);
+  const admin = createAdmin({ core, vcd: vcdService, nsx, vcenters, bus });
 
   const servers: ServedRoutes[] = [];
   let tmpDir: string | undefined;
@@ -97,6 +100,8 @@ export async function startSimulator(opts: StartSimulatorOptions = {}): Promise<
         host,
         notFound: vcdService.notFound,
         faultBody: vcdService.faultBody,
+        onWrite: (req, route) => vcdService.onWrite(req, route),
+        onUpgrade: (req, socket, head) => bus.upgrade(req, socket, head),
         ...(opts.ports?.vcd !== undefined ? { port: opts.ports.vcd } : {}),
       }),
     );
@@ -159,11 +164,13 @@ export async function startSimulator(opts: StartSimulatorOptions = {}): Promise<
       stop: async () => {
         if (stopped) return;
         stopped = true;
+        await bus.close();
         await Promise.all(servers.map((s) => s.close()));
         if (tmpDir) await rm(tmpDir, { recursive: true, force: true });
       },
     };
   } catch (err) {
+    await bus.close();
     await Promise.all(servers.map((s) => s.close()));
     if (tmpDir) await rm(tmpDir, { recursive: true, force: true });
     throw err;

@@ -23,6 +23,13 @@ export function connectionController(kind: ConnectionKind, deps: ControllerDeps 
     for: resource,
     maxConcurrentReconciles: 4,
     indexers: { [BY_SECRET]: (c) => [secretKeyOf(c)] },
+    // The connection's message-bus state is shown in its status; a change re-reconciles it.
+    sources: [
+      deps.events.busStateSource(kind.toLowerCase(), (connKey) => {
+        const prefix = `${kind}/`;
+        return connKey.startsWith(prefix) ? [connKey.slice(prefix.length)] : [];
+      }),
+    ],
     watches: [
       {
         resource: SecretResource,
@@ -73,6 +80,8 @@ export function connectionController(kind: ConnectionKind, deps: ControllerDeps 
             message: 'The last reconcile succeeded.',
             observedGeneration: conn.metadata?.generation ?? 0,
           });
+          const bus = eventBusCondition(deps, conn);
+          if (bus) ctx.status.setCondition(s.conditions, { ...bus, type: 'EventBus', observedGeneration: conn.metadata?.generation ?? 0 });
         });
         if (!wasReady) await ctx.events.record(conn, { type: 'Normal', reason: Reasons.LoggedIn, message: `Logged in to VCD, API ${client.apiVersion}.` });
         return { requeueAfterMs: deps.driftCheckMs };
@@ -84,5 +93,19 @@ export function connectionController(kind: ConnectionKind, deps: ControllerDeps 
         throw err;
       }
     },
+  };
+}
+
+/** The EventBus condition of a logged-in connection; undefined when events are off. */
+function eventBusCondition(deps: ControllerDeps, conn: Connection): { status: 'True' | 'False' | 'Unknown'; reason: string; message: string } | undefined {
+  if (!deps.eventBus.enabled) return undefined;
+  const s = deps.eventBus.status(connectionKey(conn));
+  const resync = `${Math.round(deps.driftCheckMs / 60_000)} min`;
+  if (!s) return { status: 'Unknown', reason: Reasons.EventBusConnecting, message: 'Subscribing to the VCD message bus.' };
+  if (s.connected) return { status: 'True', reason: Reasons.EventBusConnected, message: `Subscribed to VCD events since ${new Date(s.since).toISOString()}; drift is repaired as events arrive.` };
+  return {
+    status: 'False',
+    reason: Reasons.EventBusUnreachable,
+    message: `The VCD message bus (${conn.spec.url}/messaging/mqtt) is unreachable since ${new Date(s.since).toISOString()}: ${s.error ?? 'unknown error'}. Drift is repaired at the periodic resync (every ${resync}) until it returns.`,
   };
 }
