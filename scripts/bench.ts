@@ -2,7 +2,8 @@
 // Scenario 1: N FloatingIPClaims over S IP Spaces with per-request latency and slow tasks, VCD
 // serialising allocate per IP Space. Prints time to all Ready, allocate tasks, VCD calls per claim,
 // the operator's peak RSS and VCD calls at rest, beside the naive baseline and the limit.
-// Options: --claims, --spaces, --latency-ms, --task-ms, --idle-seconds. For digging into a run:
+// Options: --claims, --spaces, --latency-ms, --task-ms, --idle-seconds; --scenario=events runs
+// scripts/bench-events.ts instead (--claims, --repairs, --wait-seconds). For digging into a run:
 // BENCH_OPERATOR_ARGS adds flags to the operator (e.g. "--log-level=info"), BENCH_OPERATOR_LOG
 // names a file for its log.
 import { spawn } from 'node:child_process';
@@ -25,6 +26,10 @@ const { values } = parseArgs({
     'latency-ms': { type: 'string', default: '20' },
     'task-ms': { type: 'string', default: '500' },
     'idle-seconds': { type: 'string', default: '30' },
+    // events: drift repair through VCD's message bus (scripts/bench-events.ts, its own options).
+    scenario: { type: 'string', default: 'claims' },
+    repairs: { type: 'string' },
+    'wait-seconds': { type: 'string' },
   },
 });
 const N = Number(values.claims);
@@ -176,7 +181,11 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+if (values.scenario === 'events') {
+  await import('./bench-events.ts');
+} else {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

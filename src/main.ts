@@ -20,6 +20,7 @@ Options (each also from the environment variable in brackets):
   --task-timeout SECONDS     deadline of one VCD task [TASK_TIMEOUT_SECONDS] (default 600)
   --vcd-max-in-flight N      requests in flight per VCD connection (default 32)
   --claim-workers N          claim groups (connection, org, IP Space) reconciled at once (default 16)
+  --vcd-events BOOL          subscribe to VCD's message bus and repair drift as events arrive [VCD_EVENTS] (default true)
   --log-level LEVEL          trace, debug, info, warn, error [LOG_LEVEL] (default info)
   --help                     this text
 `;
@@ -43,6 +44,7 @@ function main(): void {
       'task-timeout': { type: 'string' },
       'vcd-max-in-flight': { type: 'string' },
       'claim-workers': { type: 'string' },
+      'vcd-events': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -58,6 +60,7 @@ function main(): void {
   const operatorNamespace = values['operator-namespace'] ?? env.POD_NAMESPACE ?? 'vcd-operator-system';
   const probePort = Number(values['probe-port'] ?? env.PROBE_PORT ?? 8081);
   const leaderElect = (values['leader-elect'] ?? env.LEADER_ELECT ?? 'true') !== 'false';
+  const vcdEvents = (values['vcd-events'] ?? env.VCD_EVENTS ?? 'true') !== 'false';
   const taskTimeoutMs = Number(values['task-timeout'] ?? env.TASK_TIMEOUT_SECONDS ?? 600) * 1000;
   const level = values['log-level'] ?? env.LOG_LEVEL ?? 'info';
   if (!LEVELS.includes(level as Level)) throw new Error(`--log-level must be one of ${LEVELS.join(', ')}, got ${level}`);
@@ -112,6 +115,7 @@ function main(): void {
     operatorNamespace,
     ...(watchNamespace ? { watchNamespace } : {}),
     taskTimeoutMs,
+    events: vcdEvents,
     ...(claimWorkers ? { claimWorkers } : {}),
     ...(maxInFlight ? { clientOptions: { maxInFlight } } : {}),
   })
