@@ -1,11 +1,13 @@
 // Wiring: the shared connection pool and every controller of the operator, on one Manager.
+import { NsxClient, type NsxConnectOptions } from '../clients/nsx/index.ts';
 import { VcdClient, type VcdConnectOptions } from '../clients/vcd/index.ts';
 import type { KubeObject, Manager } from '../runtime/index.ts';
-import { ClusterVCDConnectionResource, VCDConnectionResource, type ClusterVCDConnection, type VCDConnection } from '../api/index.ts';
+import { ClusterVCDConnectionResource, NSXConnectionResource, VCDConnectionResource, type ClusterVCDConnection, type NSXConnection, type VCDConnection } from '../api/index.ts';
 import { Directory } from '../reconcile/index.ts';
 import { clusterIdentity } from './cluster-identity.ts';
-import { NamespaceResource, SecretResource, VcdConnectionPool, type Secret } from '../reconcile/connections/index.ts';
+import { NamespaceResource, NsxConnectionPool, SecretResource, VcdConnectionPool, type Secret } from '../reconcile/connections/index.ts';
 import { connectionController } from './connections/controller.ts';
+import { nsxConnectionController } from './connections/nsx-controller.ts';
 import type { ControllerDeps } from './deps.ts';
 import { claimController } from './ipam/controller.ts';
 import { ipSpaceController } from './ipspace/controller.ts';
@@ -29,11 +31,16 @@ export interface OperatorOptions {
   clientOptions?: Partial<VcdConnectOptions>;
   /** Replaces VcdClient.connect (tests). */
   connect?: (opts: VcdConnectOptions) => Promise<VcdClient>;
+  /** Extra NSX client options. */
+  nsxClientOptions?: Partial<NsxConnectOptions>;
+  /** Replaces NsxClient.connect (tests). */
+  nsxConnect?: (opts: NsxConnectOptions) => Promise<NsxClient>;
 }
 
 export interface Operator {
   deps: ControllerDeps;
   pool: VcdConnectionPool;
+  nsxPool: NsxConnectionPool;
   /** Logs every client out now; the manager's stop() also does (idempotent). */
   close(): Promise<void>;
 }
@@ -53,9 +60,19 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
     // Every client's request metrics go to the registry /metrics serves, labelled by connection.
     clientOptions: { taskTimeoutMs, maxInFlight: 32, metrics: manager.metrics.registry, ...opts.clientOptions },
   });
+  const nsxPool = new NsxConnectionPool({
+    connections: manager.informer<NSXConnection>(NSXConnectionResource),
+    secrets: manager.informer<Secret>(SecretResource),
+    operatorNamespace: opts.operatorNamespace,
+    logger: manager.logger,
+    connect: opts.nsxConnect ?? ((o) => NsxClient.connect(o)),
+    clock: manager.clock,
+    clientOptions: { metrics: manager.metrics.registry, ...opts.nsxClientOptions },
+  });
   const deps: ControllerDeps = {
     manager,
     pool,
+    nsxPool,
     clusterId: opts.clusterId ?? (await clusterIdentity(manager.client)),
     namespaceInScope: (ns) => !opts.watchNamespace || ns === opts.watchNamespace,
     // A task may be polled up to its deadline; allow the same again for the request's own timeout.
@@ -66,11 +83,13 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
   };
   // Logged-in clients live as long as the manager: it logs them out after the last reconcile.
   manager.add(pool.runnable());
+  manager.add(nsxPool.runnable());
   const withNs = { ...deps, operatorNamespace: opts.operatorNamespace };
   manager.addController(connectionController('VCDConnection', withNs));
   manager.addController(connectionController('ClusterVCDConnection', withNs));
+  manager.addController(nsxConnectionController({ ...withNs, nsxPool }));
   manager.addController(ipSpaceController(deps));
   manager.addController(claimController('FloatingIPClaim', deps));
   manager.addController(claimController('IPPrefixClaim', deps));
-  return { deps, pool, close: () => pool.closeAll() };
+  return { deps, pool, nsxPool, close: async () => void (await Promise.all([pool.closeAll(), nsxPool.closeAll()])) };
 }

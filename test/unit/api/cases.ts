@@ -2,7 +2,7 @@
 // kube-apiserver with the generated CRDs (integration, test/integration/api/admission.test.ts).
 // A CEL rule and its TypeScript twin that disagree on any row fail one of the two.
 
-export type KindName = 'VCDConnection' | 'ClusterVCDConnection' | 'IPSpace' | 'FloatingIPClaim' | 'IPPrefixClaim';
+export type KindName = 'VCDConnection' | 'ClusterVCDConnection' | 'IPSpace' | 'FloatingIPClaim' | 'IPPrefixClaim' | 'NSXConnection';
 
 /** Where the two sides word a schema (non-CEL) error differently. */
 export interface Messages {
@@ -51,6 +51,7 @@ const conn = (extra: Record<string, unknown> = {}) => ({
   credentialsSecretRef: { name: 'acme-vcd-credentials' },
   ...extra,
 });
+const nsx = (extra: Record<string, unknown> = {}) => ({ url: 'https://nsx.example.com', credentialsSecretRef: { name: 'nsx-credentials' }, ...extra });
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUY29mZmVl\n-----END CERTIFICATE-----\n';
 
 const IP_MESSAGE = 'must be an IPv4 or IPv6 address such as 203.0.113.10 or 2001:db8::10';
@@ -462,9 +463,24 @@ export const rejected: RejectCase[] = [
     message: 'values must be non-empty for In and NotIn, and empty for Exists and DoesNotExist',
     field: 'spec.tenants[0].namespaceSelector.matchExpressions[0]',
   },
+  {
+    name: 'NSX connection with credentials in the URL',
+    kind: 'NSXConnection',
+    spec: nsx({ url: 'https://admin:secret@nsx.example.com' }),
+    message: 'must be an https URL such as https://nsx.example.com, without user:password@',
+    field: 'spec.url',
+  },
+  {
+    name: 'NSX connection with both a CA bundle and insecureSkipTLSVerify',
+    kind: 'NSXConnection',
+    spec: nsx({ caBundle: PEM, insecureSkipTLSVerify: true }),
+    message: 'set caBundle or insecureSkipTLSVerify, not both',
+    field: 'spec',
+  },
 ];
 
 export const accepted: AcceptCase[] = [
+  { name: 'NSX connection with a CA bundle', kind: 'NSXConnection', spec: nsx({ caBundle: PEM }) },
   { name: 'minimal floating IP claim', kind: 'FloatingIPClaim', spec: fip() },
   { name: 'specific IPv4 address, IP Space by id, Retain', kind: 'FloatingIPClaim', spec: fip({ ipSpace: { id: IP_SPACE_ID }, address: '203.0.113.10', reclaimPolicy: 'Retain' }) },
   { name: 'specific IPv6 address', kind: 'FloatingIPClaim', spec: fip({ address: '2001:db8::10' }) },

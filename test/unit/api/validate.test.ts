@@ -10,6 +10,7 @@ import {
   validateFloatingIPClaim,
   validateIPPrefixClaim,
   validateIPSpace,
+  validateNSXConnection,
   validateVCDConnection,
   type ValidationResult,
 } from '../../../src/api/index.ts';
@@ -21,6 +22,7 @@ const validators: Record<KindName, { validate(obj: unknown, old?: unknown): Vali
   IPSpace: validateIPSpace,
   FloatingIPClaim: validateFloatingIPClaim,
   IPPrefixClaim: validateIPPrefixClaim,
+  NSXConnection: validateNSXConnection,
 };
 
 function object(kind: KindName, spec: Record<string, unknown>) {
