@@ -6,6 +6,7 @@ import { FloatingIPClaimKind, type FloatingIPClaim } from './floating-ip-claim.t
 import { IPPrefixClaimKind, type IPPrefixClaim } from './ip-prefix-claim.ts';
 import { IPSpaceKind, type IPSpace } from './ip-space.ts';
 import { NSXConnectionKind, type NSXConnection } from './nsx-connection.ts';
+import { EdgeStaticRouteKind, type EdgeStaticRoute } from './edge-static-route.ts';
 import { descriptorOf, type KindDefinition } from './kind.ts';
 import { validatorFor, type Validator } from './validate.ts';
 import { VCDConnectionKind, type VCDConnection } from './vcd-connection.ts';
@@ -42,6 +43,7 @@ export {
   type ClusterVCDConnectionStatus,
 } from './cluster-vcd-connection.ts';
 export { NSXConnectionSchema, NsxCredentialKeys, type NSXConnection, type NSXConnectionSpec, type NSXConnectionStatus } from './nsx-connection.ts';
+export { EdgeStaticRouteSchema, type EdgeStaticRoute, type EdgeStaticRouteSpec, type EdgeStaticRouteStatus } from './edge-static-route.ts';
 export { IPSpaceSchema, IPSpaceTypes, VCD_IP_SPACE_TYPE, type IPSpace, type IPSpaceSpec, type IPSpaceStatus, type IPSpaceType } from './ip-space.ts';
 export { FloatingIPClaimSchema, type FloatingIPClaim, type FloatingIPClaimSpec, type FloatingIPClaimStatus } from './floating-ip-claim.ts';
 export { IPPrefixClaimSchema, type IPPrefixClaim, type IPPrefixClaimSpec, type IPPrefixClaimStatus } from './ip-prefix-claim.ts';
@@ -53,6 +55,7 @@ export const IPSpaceResource = descriptorOf(IPSpaceKind);
 export const FloatingIPClaimResource = descriptorOf(FloatingIPClaimKind);
 export const IPPrefixClaimResource = descriptorOf(IPPrefixClaimKind);
 export const NSXConnectionResource = descriptorOf(NSXConnectionKind);
+export const EdgeStaticRouteResource = descriptorOf(EdgeStaticRouteKind);
 
 /** Validators: `validateX.validate(obj, old?)` returns problems; `validateX.assert(obj, old?)` throws InvalidSpecError. */
 export const validateVCDConnection: Validator<VCDConnection> = validatorFor(VCDConnectionKind);
@@ -61,6 +64,7 @@ export const validateIPSpace: Validator<IPSpace> = validatorFor(IPSpaceKind);
 export const validateFloatingIPClaim: Validator<FloatingIPClaim> = validatorFor(FloatingIPClaimKind);
 export const validateIPPrefixClaim: Validator<IPPrefixClaim> = validatorFor(IPPrefixClaimKind);
 export const validateNSXConnection: Validator<NSXConnection> = validatorFor(NSXConnectionKind);
+export const validateEdgeStaticRoute: Validator<EdgeStaticRoute> = validatorFor(EdgeStaticRouteKind);
 
 /** Every kind of the group, in a stable order (the CRD generator and the demo walk this). */
-export const kinds: readonly KindDefinition[] = [VCDConnectionKind, ClusterVCDConnectionKind, IPSpaceKind, FloatingIPClaimKind, IPPrefixClaimKind, NSXConnectionKind];
+export const kinds: readonly KindDefinition[] = [VCDConnectionKind, ClusterVCDConnectionKind, IPSpaceKind, FloatingIPClaimKind, IPPrefixClaimKind, NSXConnectionKind, EdgeStaticRouteKind];

@@ -11,6 +11,7 @@ import { nsxConnectionController } from './connections/nsx-controller.ts';
 import type { ControllerDeps } from './deps.ts';
 import { claimController } from './ipam/controller.ts';
 import { ipSpaceController } from './ipspace/controller.ts';
+import { edgeStaticRouteController } from './routing/static-route-controller.ts';
 
 export interface OperatorOptions {
   /** Where ClusterVCDConnection Secrets live (the operator's own namespace). */
@@ -91,5 +92,6 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
   manager.addController(ipSpaceController(deps));
   manager.addController(claimController('FloatingIPClaim', deps));
   manager.addController(claimController('IPPrefixClaim', deps));
+  manager.addController(edgeStaticRouteController(deps));
   return { deps, pool, nsxPool, close: async () => void (await Promise.all([pool.closeAll(), nsxPool.closeAll()])) };
 }

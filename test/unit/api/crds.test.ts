@@ -22,6 +22,7 @@ const expectedNames: Record<string, { shortNames: string[]; scope: string }> = {
   FloatingIPClaim: { shortNames: ['fip'], scope: 'Namespaced' },
   IPPrefixClaim: { shortNames: ['ipp'], scope: 'Namespaced' },
   NSXConnection: { shortNames: ['nsxconn'], scope: 'Cluster' },
+  EdgeStaticRoute: { shortNames: ['esr'], scope: 'Namespaced' },
 };
 
 describe('generated CRDs', function () {

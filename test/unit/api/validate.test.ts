@@ -9,6 +9,7 @@ import {
   validateClusterVCDConnection,
   validateFloatingIPClaim,
   validateIPPrefixClaim,
+  validateEdgeStaticRoute,
   validateIPSpace,
   validateNSXConnection,
   validateVCDConnection,
@@ -23,6 +24,7 @@ const validators: Record<KindName, { validate(obj: unknown, old?: unknown): Vali
   FloatingIPClaim: validateFloatingIPClaim,
   IPPrefixClaim: validateIPPrefixClaim,
   NSXConnection: validateNSXConnection,
+  EdgeStaticRoute: validateEdgeStaticRoute,
 };
 
 function object(kind: KindName, spec: Record<string, unknown>) {
