@@ -5,6 +5,8 @@ import { ClusterVCDConnectionKind, type ClusterVCDConnection } from './cluster-v
 import { FloatingIPClaimKind, type FloatingIPClaim } from './floating-ip-claim.ts';
 import { IPPrefixClaimKind, type IPPrefixClaim } from './ip-prefix-claim.ts';
 import { IPSpaceKind, type IPSpace } from './ip-space.ts';
+import { NSXConnectionKind, type NSXConnection } from './nsx-connection.ts';
+import { EdgeStaticRouteKind, type EdgeStaticRoute } from './edge-static-route.ts';
 import { descriptorOf, type KindDefinition } from './kind.ts';
 import { validatorFor, type Validator } from './validate.ts';
 import { VCDConnectionKind, type VCDConnection } from './vcd-connection.ts';
@@ -40,6 +42,8 @@ export {
   type ClusterVCDConnectionSpec,
   type ClusterVCDConnectionStatus,
 } from './cluster-vcd-connection.ts';
+export { NSXConnectionSchema, NsxCredentialKeys, type NSXConnection, type NSXConnectionSpec, type NSXConnectionStatus } from './nsx-connection.ts';
+export { EdgeStaticRouteSchema, type EdgeStaticRoute, type EdgeStaticRouteSpec, type EdgeStaticRouteStatus } from './edge-static-route.ts';
 export { IPSpaceSchema, IPSpaceTypes, VCD_IP_SPACE_TYPE, type IPSpace, type IPSpaceSpec, type IPSpaceStatus, type IPSpaceType } from './ip-space.ts';
 export { FloatingIPClaimSchema, type FloatingIPClaim, type FloatingIPClaimSpec, type FloatingIPClaimStatus } from './floating-ip-claim.ts';
 export { IPPrefixClaimSchema, type IPPrefixClaim, type IPPrefixClaimSpec, type IPPrefixClaimStatus } from './ip-prefix-claim.ts';
@@ -50,6 +54,8 @@ export const ClusterVCDConnectionResource = descriptorOf(ClusterVCDConnectionKin
 export const IPSpaceResource = descriptorOf(IPSpaceKind);
 export const FloatingIPClaimResource = descriptorOf(FloatingIPClaimKind);
 export const IPPrefixClaimResource = descriptorOf(IPPrefixClaimKind);
+export const NSXConnectionResource = descriptorOf(NSXConnectionKind);
+export const EdgeStaticRouteResource = descriptorOf(EdgeStaticRouteKind);
 
 /** Validators: `validateX.validate(obj, old?)` returns problems; `validateX.assert(obj, old?)` throws InvalidSpecError. */
 export const validateVCDConnection: Validator<VCDConnection> = validatorFor(VCDConnectionKind);
@@ -57,6 +63,8 @@ export const validateClusterVCDConnection: Validator<ClusterVCDConnection> = val
 export const validateIPSpace: Validator<IPSpace> = validatorFor(IPSpaceKind);
 export const validateFloatingIPClaim: Validator<FloatingIPClaim> = validatorFor(FloatingIPClaimKind);
 export const validateIPPrefixClaim: Validator<IPPrefixClaim> = validatorFor(IPPrefixClaimKind);
+export const validateNSXConnection: Validator<NSXConnection> = validatorFor(NSXConnectionKind);
+export const validateEdgeStaticRoute: Validator<EdgeStaticRoute> = validatorFor(EdgeStaticRouteKind);
 
 /** Every kind of the group, in a stable order (the CRD generator and the demo walk this). */
-export const kinds: readonly KindDefinition[] = [VCDConnectionKind, ClusterVCDConnectionKind, IPSpaceKind, FloatingIPClaimKind, IPPrefixClaimKind];
+export const kinds: readonly KindDefinition[] = [VCDConnectionKind, ClusterVCDConnectionKind, IPSpaceKind, FloatingIPClaimKind, IPPrefixClaimKind, NSXConnectionKind, EdgeStaticRouteKind];

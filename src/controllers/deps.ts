@@ -1,13 +1,15 @@
 // What every controller factory receives from the wiring in src/controllers/index.ts.
 import type { Manager } from '../runtime/index.ts';
 import type { Directory, EngineOptions } from '../reconcile/index.ts';
-import type { VcdConnectionPool } from '../reconcile/connections/index.ts';
+import type { NsxConnectionPool, VcdConnectionPool } from '../reconcile/connections/index.ts';
 import type { EventBus, EventKeyRegistry } from '../reconcile/events/index.ts';
 
 export interface ControllerDeps {
   manager: Manager;
   /** Logged-in VCD clients per connection, with the tenancy rules applied. */
   pool: VcdConnectionPool;
+  /** Logged-in NSX clients per NSXConnection (provider-only). */
+  nsxPool: NsxConnectionPool;
   /** UID of the kube-system namespace: the cluster identity written into ownership markers. */
   clusterId: string;
   /** Whether the operator watches this namespace (all when it runs cluster-wide). */

@@ -1,15 +1,18 @@
 // Wiring: the shared connection pool and every controller of the operator, on one Manager.
+import { NsxClient, type NsxConnectOptions } from '../clients/nsx/index.ts';
 import { VcdClient, type VcdConnectOptions } from '../clients/vcd/index.ts';
 import type { KubeObject, Manager } from '../runtime/index.ts';
-import { ClusterVCDConnectionResource, VCDConnectionResource, type ClusterVCDConnection, type VCDConnection } from '../api/index.ts';
+import { ClusterVCDConnectionResource, NSXConnectionResource, VCDConnectionResource, type ClusterVCDConnection, type NSXConnection, type VCDConnection } from '../api/index.ts';
 import { Directory } from '../reconcile/index.ts';
 import { EventBus, EventKeyRegistry } from '../reconcile/events/index.ts';
 import { clusterIdentity } from './cluster-identity.ts';
-import { NamespaceResource, SecretResource, VcdConnectionPool, type Secret } from '../reconcile/connections/index.ts';
+import { NamespaceResource, NsxConnectionPool, SecretResource, VcdConnectionPool, type Secret } from '../reconcile/connections/index.ts';
 import { connectionController } from './connections/controller.ts';
+import { nsxConnectionController } from './connections/nsx-controller.ts';
 import type { ControllerDeps } from './deps.ts';
 import { claimController } from './ipam/controller.ts';
 import { ipSpaceController } from './ipspace/controller.ts';
+import { edgeStaticRouteController } from './routing/static-route-controller.ts';
 
 export interface OperatorOptions {
   /** Where ClusterVCDConnection Secrets live (the operator's own namespace). */
@@ -35,11 +38,16 @@ export interface OperatorOptions {
   events?: boolean | { scanMs?: number; backoff?: { initialDelayMs: number; maxDelayMs: number; multiplier: number; jitter: number } };
   /** Replaces VcdClient.connect (tests). */
   connect?: (opts: VcdConnectOptions) => Promise<VcdClient>;
+  /** Extra NSX client options. */
+  nsxClientOptions?: Partial<NsxConnectOptions>;
+  /** Replaces NsxClient.connect (tests). */
+  nsxConnect?: (opts: NsxConnectOptions) => Promise<NsxClient>;
 }
 
 export interface Operator {
   deps: ControllerDeps;
   pool: VcdConnectionPool;
+  nsxPool: NsxConnectionPool;
   /** Logs every client out now; the manager's stop() also does (idempotent). */
   close(): Promise<void>;
 }
@@ -70,9 +78,19 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
     enabled: opts.events !== false,
     ...eventOpts,
   });
+  const nsxPool = new NsxConnectionPool({
+    connections: manager.informer<NSXConnection>(NSXConnectionResource),
+    secrets: manager.informer<Secret>(SecretResource),
+    operatorNamespace: opts.operatorNamespace,
+    logger: manager.logger,
+    connect: opts.nsxConnect ?? ((o) => NsxClient.connect(o)),
+    clock: manager.clock,
+    clientOptions: { metrics: manager.metrics.registry, ...opts.nsxClientOptions },
+  });
   const deps: ControllerDeps = {
     manager,
     pool,
+    nsxPool,
     clusterId: opts.clusterId ?? (await clusterIdentity(manager.client)),
     namespaceInScope: (ns) => !opts.watchNamespace || ns === opts.watchNamespace,
     // A task may be polled up to its deadline; allow the same again for the request's own timeout.
@@ -85,13 +103,16 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
   };
   // Logged-in clients live as long as the manager: it logs them out after the last reconcile.
   manager.add(pool.runnable());
+  manager.add(nsxPool.runnable());
   // Subscriptions run where reconciles run: on the leader.
   manager.add(eventBus.runnable(), { leaderOnly: true });
   const withNs = { ...deps, operatorNamespace: opts.operatorNamespace };
   manager.addController(connectionController('VCDConnection', withNs));
   manager.addController(connectionController('ClusterVCDConnection', withNs));
+  manager.addController(nsxConnectionController({ ...withNs, nsxPool }));
   manager.addController(ipSpaceController(deps));
   manager.addController(claimController('FloatingIPClaim', deps));
   manager.addController(claimController('IPPrefixClaim', deps));
-  return { deps, pool, close: () => pool.closeAll() };
+  manager.addController(edgeStaticRouteController(deps));
+  return { deps, pool, nsxPool, close: async () => void (await Promise.all([pool.closeAll(), nsxPool.closeAll()])) };
 }

@@ -6,6 +6,7 @@ import {
   ClusterVCDConnectionResource,
   FloatingIPClaimResource,
   IPPrefixClaimResource,
+  NSXConnectionResource,
   VCDConnectionResource,
   type FloatingIPClaim,
   type IPPrefixClaim,
@@ -105,6 +106,29 @@ export async function createProviderConnection(
   return name;
 }
 
+/** An NSXConnection to the simulator's NSX Manager, its Secret in the operator namespace. */
+export async function createNsxConnection(
+  kube: KubeClient,
+  sim: RunningSim,
+  operatorNamespace: string,
+  opts: { name?: string; password?: string } = {},
+): Promise<string> {
+  const name = opts.name ?? uniqueName('nsx');
+  await kube.create(SecretResource, {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: `${name}-creds`, namespace: operatorNamespace },
+    stringData: { username: sim.nsx.username, password: opts.password ?? sim.nsx.password },
+  } as KubeObject);
+  await kube.create(NSXConnectionResource, {
+    apiVersion: 'vcd-operator.io/v1alpha1',
+    kind: 'NSXConnection',
+    metadata: { name },
+    spec: { url: sim.nsx.url, credentialsSecretRef: { name: `${name}-creds` }, caBundle: sim.caPem },
+  } as KubeObject);
+  return name;
+}
+
 export function floatingIPClaim(namespace: string, name: string, spec: Partial<FloatingIPClaim['spec']> & { connection?: string }): KubeObject {
   const { connection, ...rest } = spec;
   return {
@@ -125,7 +149,7 @@ export function ipPrefixClaim(namespace: string, name: string, spec: Partial<IPP
   } as KubeObject;
 }
 
-export const resources = { fip: FloatingIPClaimResource, ipp: IPPrefixClaimResource, conn: VCDConnectionResource, cconn: ClusterVCDConnectionResource };
+export const resources = { fip: FloatingIPClaimResource, ipp: IPPrefixClaimResource, conn: VCDConnectionResource, cconn: ClusterVCDConnectionResource, nsx: NSXConnectionResource };
 
 interface WithConditions extends KubeObject {
   status?: { conditions?: Array<{ type: string; status: string; reason: string; message: string }> } & Record<string, unknown>;

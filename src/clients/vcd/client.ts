@@ -17,7 +17,8 @@ import { ApplicationPortProfilesApi, EdgeGatewaysApi, FirewallApi, FirewallGroup
 import { VcdApiError, VcdNotFoundError } from './errors.ts';
 import { toVcdApiError } from './errorMapping.ts';
 import { IpSpacesApi } from './ipSpaces.ts';
-import { ExternalNetworksApi, OrgsApi } from './inventory.ts';
+import { StaticRoutesApi } from './staticRoutes.ts';
+import { ExternalNetworksApi, OrgsApi, OrgVdcNetworksApi } from './inventory.ts';
 import { VcdSession, type VcdAuth } from './session.ts';
 import type { MessageBusAccess } from './message-bus.ts';
 import { VcdTransport, type TaskOptions, type TenantContext } from './transport.ts';
@@ -80,10 +81,12 @@ export class VcdClient {
   readonly ipSpaces: IpSpacesApi;
   readonly edgeGateways: EdgeGatewaysApi;
   readonly firewall: FirewallApi;
+  readonly staticRoutes: StaticRoutesApi;
   readonly firewallGroups: FirewallGroupsApi;
   readonly applicationPortProfiles: ApplicationPortProfilesApi;
   readonly orgs: OrgsApi;
   readonly externalNetworks: ExternalNetworksApi;
+  readonly orgVdcNetworks: OrgVdcNetworksApi;
   /**
    * Tasks by href, e.g. the taskHref of a VcdTaskTimeoutError: wait for it again (it resolves with
    * the finished task, whose owner / resultContent hold the outcome) or cancel it.
@@ -103,10 +106,12 @@ export class VcdClient {
     this.ipSpaces = new IpSpacesApi(ctx);
     this.edgeGateways = new EdgeGatewaysApi(ctx);
     this.firewall = new FirewallApi(ctx);
+    this.staticRoutes = new StaticRoutesApi(ctx);
     this.firewallGroups = new FirewallGroupsApi(ctx);
     this.applicationPortProfiles = new ApplicationPortProfilesApi(ctx);
     this.orgs = new OrgsApi(ctx);
     this.externalNetworks = new ExternalNetworksApi(ctx);
+    this.orgVdcNetworks = new OrgVdcNetworksApi(ctx);
     this.tasks = {
       wait: async (href, opts) => conn.transport.waitForTask('task.wait', href, await ctx.tenant(), opts),
       cancel: async (href) => conn.transport.cancelTask(href, await ctx.tenant()),

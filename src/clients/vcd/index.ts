@@ -20,10 +20,11 @@ export {
   type VcdTaskErrorDetail,
 } from './errors.ts';
 export { CloudClientError, CloudNetworkError, TlsVerificationError, ClientClosedError } from '../common/errors.ts';
-export { FEATURES, CLIENT_API_VERSIONS, atLeast, compareVersions } from './versions.ts';
+export { FEATURES, CLIENT_API_VERSIONS, atLeast, compareVersions, type Feature } from './versions.ts';
 export type { IpSpacesApi, IpSpaceUplinksApi, IpSpaceOrgAssignmentsApi, IpSpaceAllocationsApi } from './ipSpaces.ts';
 export type { EdgeGatewaysApi, FirewallApi, FirewallGroupsApi, ApplicationPortProfilesApi } from './edgeGateways.ts';
-export type { OrgsApi, ExternalNetworksApi, NamedEntity } from './inventory.ts';
+export type { OrgsApi, ExternalNetworksApi, OrgVdcNetworksApi, NamedEntity } from './inventory.ts';
+export { routeVersion, type StaticRoutesApi } from './staticRoutes.ts';
 export type * from './types.ts';
 export type { Logger } from '../common/logger.ts';
 export type { RetryOptions } from '../common/retry.ts';

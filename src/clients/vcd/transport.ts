@@ -157,6 +157,11 @@ export class VcdTransport {
     });
   }
 
+  /** Path and query of a server-given link, relative to this connection's origin. */
+  relative(href: string): string {
+    return this.#o.core.relative(href);
+  }
+
   async getJson<T>(req: Omit<VcdRequest, 'method' | 'idempotent'>): Promise<T> {
     const res = await this.call({ ...req, method: 'GET', idempotent: true });
     return res.data as T;

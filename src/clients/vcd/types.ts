@@ -211,3 +211,23 @@ export interface ApplicationPortProfile {
   usableForNAT?: boolean;
   status?: NetworkingObjectStatus;
 }
+
+export interface StaticRouteNextHop {
+  ipAddress: string;
+  /** 1..255; VCD defaults it to 1. */
+  adminDistance: number;
+  /** The org VDC network or segment-backed external network where the next hop is reachable. */
+  scope?: { id: string; name?: string; scopeType?: 'NETWORK' | 'SYSTEM_OWNED' } | null;
+}
+
+export interface EdgeStaticRoute {
+  /** Not a URN; required on update. */
+  id?: string;
+  name: string;
+  description?: string;
+  networkCidr: string;
+  nextHops: StaticRouteNextHop[];
+  systemOwned?: boolean;
+  /** The spec says { version }; some VCD builds and govcd use a bare string. Read with routeVersion(). */
+  version?: { version: number } | string | number;
+}

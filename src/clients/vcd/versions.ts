@@ -11,6 +11,8 @@ export const FEATURES = {
   ipSpaces: { feature: 'IP Spaces', version: '37.1' },
   firewallAppliedTo: { feature: 'firewall rule appliedTo (interface scope)', version: '37.1' },
   allocationValue: { feature: 'allocation of a specific IP or prefix (value)', version: '37.2' },
+  staticRoutes: { feature: 'edge gateway static routes', version: '37.0' },
+  segmentUplinks: { feature: 'segment-backed external networks as edge gateway uplinks', version: '37.1' },
 } as const satisfies Record<string, { feature: string; version: string }>;
 
 export type Feature = keyof typeof FEATURES;

@@ -7,3 +7,4 @@ export { clientFingerprint, credentialsSecret, NamespaceResource, SecretResource
 export { matchesSelector } from './selector.ts';
 export { boundOrgs } from './tenancy.ts';
 export { VcdConnectionPool, type ResolveOptions, type Resolution, type VcdConnectionPoolOptions } from './vcd-pool.ts';
+export { NsxConnectionPool, nsxConnectionKey, type NsxConnectionPoolOptions, type NsxResolution } from './nsx-pool.ts';

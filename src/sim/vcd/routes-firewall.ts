@@ -8,8 +8,18 @@ import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from './paging.ts';
 import { MAX_USER_RULES, parseRule, renderRule, replaceRules, serviceInterfaces } from './firewall-model.ts';
 import type { EdgeRec, StaticRouteRec } from './state.ts';
 import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 
 const API = '/cloudapi/1.0.0';
+
+/** 4 or 6 for a valid CIDR, 0 otherwise. */
+function cidrFamily(cidr: string): number {
+  const [addr, len, extra] = cidr.split('/');
+  if (addr === undefined || len === undefined || extra !== undefined || !/^\d{1,3}$/.test(len)) return 0;
+  const family = isIP(addr);
+  if (family === 4) return parseCidr(cidr) ? 4 : 0;
+  return family === 6 && Number(len) <= 128 ? 6 : 0;
+}
 
 export function firewallRoutes(ctx: VcdContext): Route[] {
   const { state } = ctx;
@@ -75,14 +85,16 @@ export function firewallRoutes(ctx: VcdContext): Route[] {
   const parseRoute = (edge: EdgeRec, raw: unknown): Omit<StaticRouteRec, 'id' | 'version'> => {
     const b = (raw ?? {}) as Record<string, unknown>;
     if (typeof b['name'] !== 'string' || b['name'] === '') throw badRequest('name is required');
-    if (typeof b['networkCidr'] !== 'string' || !parseCidr(b['networkCidr'])) throw badRequest('networkCidr must be an IPv4 CIDR');
+    // The spec allows IPv4 or IPv6 destinations; next hops must be of the destination's family.
+    const family = typeof b['networkCidr'] === 'string' ? cidrFamily(b['networkCidr']) : 0;
+    if (!family) throw badRequest('networkCidr must be an IPv4 or IPv6 CIDR');
     const hops = b['nextHops'];
     if (!Array.isArray(hops) || hops.length < 1 || hops.length > 5) throw badRequest('nextHops must list 1 to 5 next hops');
     const scopes = serviceInterfaces(state, edge);
     for (const n of state.orgVdcNetworks.values()) if (n.edgeId === edge.id) scopes.set(n.id, n.name);
     const nextHops = hops.map((h, i) => {
       const ho = (h ?? {}) as Record<string, unknown>;
-      if (typeof ho['ipAddress'] !== 'string' || !parseCidr(`${ho['ipAddress']}/32`)) throw badRequest(`nextHops[${i}].ipAddress must be an IPv4 address`);
+      if (typeof ho['ipAddress'] !== 'string' || isIP(ho['ipAddress']) !== family) throw badRequest(`nextHops[${i}].ipAddress must be an IPv${family} address, like networkCidr`);
       const ad = ho['adminDistance'] ?? 1;
       if (typeof ad !== 'number' || !Number.isInteger(ad) || ad < 1 || ad > 255) throw badRequest(`nextHops[${i}].adminDistance must be 1..255`);
       const out: Record<string, unknown> = { ipAddress: ho['ipAddress'], adminDistance: ad };
@@ -93,7 +105,7 @@ export function firewallRoutes(ctx: VcdContext): Route[] {
       }
       return out;
     });
-    return { name: b['name'], description: typeof b['description'] === 'string' ? b['description'] : '', networkCidr: b['networkCidr'], nextHops };
+    return { name: b['name'], description: typeof b['description'] === 'string' ? b['description'] : '', networkCidr: String(b['networkCidr']), nextHops };
   };
 
   const renderRoute = (r: StaticRouteRec) => ({

@@ -6,10 +6,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { controlPlane, freshNamespace } from '../../harness/shared.ts';
-import { ClusterVCDConnectionResource, crdOf, IPSpaceResource, kinds, VCDConnectionResource, type IPSpace } from '../../../src/api/index.ts';
+import { ClusterVCDConnectionResource, crdOf, IPSpaceResource, kinds, NSXConnectionResource, VCDConnectionResource, type IPSpace } from '../../../src/api/index.ts';
 import { VcdClient, type IpSpace } from '../../../src/clients/vcd/index.ts';
+import { NsxClient } from '../../../src/clients/nsx/index.ts';
 import { connectionController, NamespaceResource, SecretResource } from '../../../src/controllers/connections/controller.ts';
-import { VcdConnectionPool } from '../../../src/reconcile/connections/index.ts';
+import { NsxConnectionPool, VcdConnectionPool } from '../../../src/reconcile/connections/index.ts';
 import type { ControllerDeps } from '../../../src/controllers/deps.ts';
 import { Directory } from '../../../src/reconcile/index.ts';
 import { EventBus, EventKeyRegistry } from '../../../src/reconcile/events/index.ts';
@@ -79,6 +80,13 @@ describe('IPSpace controller against kube-apiserver and the VCD simulator', func
     const deps: ControllerDeps = {
       manager,
       pool,
+      nsxPool: new NsxConnectionPool({
+        connections: manager.informer(NSXConnectionResource),
+        secrets: manager.informer(SecretResource),
+        operatorNamespace: opsNs,
+        logger,
+        connect: (o) => NsxClient.connect(o),
+      }),
       clusterId: `cluster-${randomBytes(4).toString('hex')}`,
       namespaceInScope: (n) => n === ns,
       pendingWindowMs: 3_000,

@@ -2,7 +2,7 @@
 // kube-apiserver with the generated CRDs (integration, test/integration/api/admission.test.ts).
 // A CEL rule and its TypeScript twin that disagree on any row fail one of the two.
 
-export type KindName = 'VCDConnection' | 'ClusterVCDConnection' | 'IPSpace' | 'FloatingIPClaim' | 'IPPrefixClaim';
+export type KindName = 'VCDConnection' | 'ClusterVCDConnection' | 'IPSpace' | 'FloatingIPClaim' | 'IPPrefixClaim' | 'NSXConnection' | 'EdgeStaticRoute';
 
 /** Where the two sides word a schema (non-CEL) error differently. */
 export interface Messages {
@@ -49,6 +49,14 @@ const conn = (extra: Record<string, unknown> = {}) => ({
   url: 'https://vcd.example.com',
   org: 'acme',
   credentialsSecretRef: { name: 'acme-vcd-credentials' },
+  ...extra,
+});
+const nsx = (extra: Record<string, unknown> = {}) => ({ url: 'https://nsx.example.com', credentialsSecretRef: { name: 'nsx-credentials' }, ...extra });
+const esr = (extra: Record<string, unknown> = {}) => ({
+  connectionRef: tenant,
+  edgeGateway: { name: 'acme-edge' },
+  destination: '0.0.0.0/0',
+  nextHops: [{ ipAddress: '172.16.50.1', scope: { externalNetwork: 'seg-transit' } }],
   ...extra,
 });
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUY29mZmVl\n-----END CERTIFICATE-----\n';
@@ -462,9 +470,85 @@ export const rejected: RejectCase[] = [
     message: 'values must be non-empty for In and NotIn, and empty for Exists and DoesNotExist',
     field: 'spec.tenants[0].namespaceSelector.matchExpressions[0]',
   },
+  {
+    name: 'NSX connection with credentials in the URL',
+    kind: 'NSXConnection',
+    spec: nsx({ url: 'https://admin:secret@nsx.example.com' }),
+    message: 'must be an https URL such as https://nsx.example.com, without user:password@',
+    field: 'spec.url',
+  },
+  {
+    name: 'NSX connection with both a CA bundle and insecureSkipTLSVerify',
+    kind: 'NSXConnection',
+    spec: nsx({ caBundle: PEM, insecureSkipTLSVerify: true }),
+    message: 'set caBundle or insecureSkipTLSVerify, not both',
+    field: 'spec',
+  },
+  {
+    name: 'static route next hop with both scopes',
+    kind: 'EdgeStaticRoute',
+    spec: esr({ nextHops: [{ ipAddress: '172.16.50.1', scope: { externalNetwork: 'seg-transit', network: 'acme-web' } }] }),
+    message: 'set exactly one of network or externalNetwork',
+    field: 'spec.nextHops[0].scope',
+  },
+  {
+    name: 'static route with an IPv4 next hop for an IPv6 destination',
+    kind: 'EdgeStaticRoute',
+    spec: esr({ destination: '::/0' }),
+    message: 'every next hop must be of the IP family of destination',
+    field: 'spec.nextHops',
+  },
+  {
+    name: 'static route with six next hops',
+    kind: 'EdgeStaticRoute',
+    spec: esr({ nextHops: Array.from({ length: 6 }, (_, i) => ({ ipAddress: `10.0.0.${i + 1}` })) }),
+    message: { apiserver: 'spec.nextHops: Too many: 6: must have at most 5 items', operator: 'must NOT have more than 5 items' },
+    field: 'spec.nextHops',
+  },
+  {
+    name: 'static route destination with host bits',
+    kind: 'EdgeStaticRoute',
+    spec: esr({ destination: '10.0.0.1/8' }),
+    message: 'must be a network address with the host bits zero',
+    field: 'spec.destination',
+  },
+  {
+    name: 'static route edge by name and id',
+    kind: 'EdgeStaticRoute',
+    spec: esr({ edgeGateway: { name: 'acme-edge', id: `urn:vcloud:gateway:${UUID}` } }),
+    message: 'set exactly one of name or id of the edge gateway',
+    field: 'spec.edgeGateway',
+  },
+  {
+    name: 'static route moved to another edge',
+    kind: 'EdgeStaticRoute',
+    from: esr(),
+    spec: esr({ edgeGateway: { name: 'other-edge' } }),
+    message: 'edgeGateway is immutable; delete the EdgeStaticRoute and create a new one for another edge',
+    field: 'spec.edgeGateway',
+  },
+  {
+    name: 'static route connection changed',
+    kind: 'EdgeStaticRoute',
+    from: esr(),
+    spec: esr({ connectionRef: provider }),
+    message: 'connectionRef is immutable; delete the EdgeStaticRoute and create a new one to use another connection',
+    field: 'spec.connectionRef',
+  },
+  {
+    name: 'static route org added',
+    kind: 'EdgeStaticRoute',
+    from: esr({ connectionRef: provider }),
+    spec: esr({ connectionRef: provider, org: { name: 'acme' } }),
+    message: 'org is immutable; delete the EdgeStaticRoute and create a new one for another org',
+    field: 'spec.org',
+  },
 ];
 
 export const accepted: AcceptCase[] = [
+  { name: 'default route through a segment', kind: 'EdgeStaticRoute', spec: esr() },
+  { name: 'IPv6 default route, no scope, admin distance 10', kind: 'EdgeStaticRoute', spec: esr({ destination: '::/0', nextHops: [{ ipAddress: '2001:db8::1', adminDistance: 10 }] }) },
+  { name: 'NSX connection with a CA bundle', kind: 'NSXConnection', spec: nsx({ caBundle: PEM }) },
   { name: 'minimal floating IP claim', kind: 'FloatingIPClaim', spec: fip() },
   { name: 'specific IPv4 address, IP Space by id, Retain', kind: 'FloatingIPClaim', spec: fip({ ipSpace: { id: IP_SPACE_ID }, address: '203.0.113.10', reclaimPolicy: 'Retain' }) },
   { name: 'specific IPv6 address', kind: 'FloatingIPClaim', spec: fip({ address: '2001:db8::10' }) },

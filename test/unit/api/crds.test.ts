@@ -21,10 +21,12 @@ const expectedNames: Record<string, { shortNames: string[]; scope: string }> = {
   IPSpace: { shortNames: ['ips'], scope: 'Namespaced' },
   FloatingIPClaim: { shortNames: ['fip'], scope: 'Namespaced' },
   IPPrefixClaim: { shortNames: ['ipp'], scope: 'Namespaced' },
+  NSXConnection: { shortNames: ['nsxconn'], scope: 'Cluster' },
+  EdgeStaticRoute: { shortNames: ['esr'], scope: 'Namespaced' },
 };
 
 describe('generated CRDs', function () {
-  it('cover the five kinds of vcd-operator.io/v1alpha1', function () {
+  it('cover every kind of vcd-operator.io/v1alpha1', function () {
     assert.deepEqual(kinds.map((k) => k.kind).sort(), Object.keys(expectedNames).sort());
   });
 

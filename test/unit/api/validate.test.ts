@@ -9,7 +9,9 @@ import {
   validateClusterVCDConnection,
   validateFloatingIPClaim,
   validateIPPrefixClaim,
+  validateEdgeStaticRoute,
   validateIPSpace,
+  validateNSXConnection,
   validateVCDConnection,
   type ValidationResult,
 } from '../../../src/api/index.ts';
@@ -21,6 +23,8 @@ const validators: Record<KindName, { validate(obj: unknown, old?: unknown): Vali
   IPSpace: validateIPSpace,
   FloatingIPClaim: validateFloatingIPClaim,
   IPPrefixClaim: validateIPPrefixClaim,
+  NSXConnection: validateNSXConnection,
+  EdgeStaticRoute: validateEdgeStaticRoute,
 };
 
 function object(kind: KindName, spec: Record<string, unknown>) {
