@@ -17,7 +17,7 @@ import { ensureTestBins } from './lib/test-bins.ts';
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => !a.startsWith('--scenario')),
   options: {
-    claims: { type: 'string', default: '20' },
+    claims: { type: 'string', default: '8' }, // org acme's floating IP quota in the fixture is 10
     repairs: { type: 'string', default: '5' },
     'wait-seconds': { type: 'string', default: '20' },
   },
@@ -85,6 +85,7 @@ async function run(kube: KubeClient, sim: RunningSim, kubeconfigPath: string, ev
       if (ready(conn)) break;
       await sleep(100);
     }
+    say(`events ${events ? 'on' : 'off'}: operator pid ${operator.pid ?? 0} connected`);
     for (let i = 0; i < C; i++) {
       await kube.create(FloatingIPClaimResource, {
         metadata: { name: `claim-${i}`, namespace: ns },
@@ -92,8 +93,15 @@ async function run(kube: KubeClient, sim: RunningSim, kubeconfigPath: string, ev
       } as KubeObject);
     }
     const list = async (): Promise<Claim[]> => (await kube.list<Claim>(FloatingIPClaimResource, { namespace: ns })).items;
-    while ((await list()).filter(ready).length < C) await sleep(200);
+    for (let last = -1; ; ) {
+      const n = (await list()).filter(ready).length;
+      if (n !== last) say(`events ${events ? 'on' : 'off'}: ${n}/${C} claims Ready`);
+      last = n;
+      if (n >= C) break;
+      await sleep(200);
+    }
     await sleep(2000); // status echoes and own-write events settle
+    say(`events ${events ? 'on' : 'off'}: ${C} claims Ready`);
     const convergeReconciles = await metricSum(port, 'controller_runtime_reconcile_total', (l) => l.includes('controller="floatingipclaim"'));
 
     const repairsMs: number[] = [];
@@ -115,10 +123,14 @@ async function run(kube: KubeClient, sim: RunningSim, kubeconfigPath: string, ev
       }
       if (done) repairsMs.push(Date.now() - t0);
       else unrepaired++;
+      say(`events ${events ? 'on' : 'off'}: ${name} ${done ? `repaired in ${Date.now() - t0} ms` : `not repaired within ${waitMs / 1000} s`}`);
       if (!events && unrepaired >= 1) break; // one wait is enough to show it: the rest would wait as long
     }
     const ownWriteKeys = await metricSum(port, 'vcd_operator_event_keys_enqueued_total', (l) => l.includes('cause="own_write"'));
     const eventKeys = await metricSum(port, 'vcd_operator_event_keys_enqueued_total', (l) => l.includes('cause="event"'));
+    // Give the allocations back: the next run allocates from the same org's quota.
+    for (const c of await list()) await kube.delete(FloatingIPClaimResource, c.metadata?.name ?? '', ns);
+    while ((await list()).length > 0) await sleep(200);
     return { repairsMs, unrepaired, convergeReconciles, ownWriteKeys, eventKeys };
   } finally {
     operator.kill('SIGTERM');

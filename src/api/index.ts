@@ -7,6 +7,7 @@ import { IPPrefixClaimKind, type IPPrefixClaim } from './ip-prefix-claim.ts';
 import { IPSpaceKind, type IPSpace } from './ip-space.ts';
 import { NSXConnectionKind, type NSXConnection } from './nsx-connection.ts';
 import { EdgeStaticRouteKind, type EdgeStaticRoute } from './edge-static-route.ts';
+import { TrafficMeterKind, type TrafficMeter } from './traffic-meter.ts';
 import { descriptorOf, type KindDefinition } from './kind.ts';
 import { validatorFor, type Validator } from './validate.ts';
 import { VCDConnectionKind, type VCDConnection } from './vcd-connection.ts';
@@ -44,6 +45,7 @@ export {
 } from './cluster-vcd-connection.ts';
 export { NSXConnectionSchema, NsxCredentialKeys, type NSXConnection, type NSXConnectionSpec, type NSXConnectionStatus } from './nsx-connection.ts';
 export { EdgeStaticRouteSchema, type EdgeStaticRoute, type EdgeStaticRouteSpec, type EdgeStaticRouteStatus } from './edge-static-route.ts';
+export { TrafficMeterSchema, MeterPoints, type MeterPoint, type TrafficMeter, type TrafficMeterSpec, type TrafficMeterStatus } from './traffic-meter.ts';
 export { IPSpaceSchema, IPSpaceTypes, VCD_IP_SPACE_TYPE, type IPSpace, type IPSpaceSpec, type IPSpaceStatus, type IPSpaceType } from './ip-space.ts';
 export { FloatingIPClaimSchema, type FloatingIPClaim, type FloatingIPClaimSpec, type FloatingIPClaimStatus } from './floating-ip-claim.ts';
 export { IPPrefixClaimSchema, type IPPrefixClaim, type IPPrefixClaimSpec, type IPPrefixClaimStatus } from './ip-prefix-claim.ts';
@@ -56,6 +58,7 @@ export const FloatingIPClaimResource = descriptorOf(FloatingIPClaimKind);
 export const IPPrefixClaimResource = descriptorOf(IPPrefixClaimKind);
 export const NSXConnectionResource = descriptorOf(NSXConnectionKind);
 export const EdgeStaticRouteResource = descriptorOf(EdgeStaticRouteKind);
+export const TrafficMeterResource = descriptorOf(TrafficMeterKind);
 
 /** Validators: `validateX.validate(obj, old?)` returns problems; `validateX.assert(obj, old?)` throws InvalidSpecError. */
 export const validateVCDConnection: Validator<VCDConnection> = validatorFor(VCDConnectionKind);
@@ -65,6 +68,7 @@ export const validateFloatingIPClaim: Validator<FloatingIPClaim> = validatorFor(
 export const validateIPPrefixClaim: Validator<IPPrefixClaim> = validatorFor(IPPrefixClaimKind);
 export const validateNSXConnection: Validator<NSXConnection> = validatorFor(NSXConnectionKind);
 export const validateEdgeStaticRoute: Validator<EdgeStaticRoute> = validatorFor(EdgeStaticRouteKind);
+export const validateTrafficMeter: Validator<TrafficMeter> = validatorFor(TrafficMeterKind);
 
 /** Every kind of the group, in a stable order (the CRD generator and the demo walk this). */
-export const kinds: readonly KindDefinition[] = [VCDConnectionKind, ClusterVCDConnectionKind, IPSpaceKind, FloatingIPClaimKind, IPPrefixClaimKind, NSXConnectionKind, EdgeStaticRouteKind];
+export const kinds: readonly KindDefinition[] = [VCDConnectionKind, ClusterVCDConnectionKind, IPSpaceKind, FloatingIPClaimKind, IPPrefixClaimKind, NSXConnectionKind, EdgeStaticRouteKind, TrafficMeterKind];

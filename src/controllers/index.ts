@@ -12,6 +12,8 @@ import { nsxConnectionController } from './connections/nsx-controller.ts';
 import type { ControllerDeps } from './deps.ts';
 import { claimController } from './ipam/controller.ts';
 import { ipSpaceController } from './ipspace/controller.ts';
+import { pollSource, trafficMeterController } from './metering/controller.ts';
+import { TrafficPoller } from './metering/poller.ts';
 import { edgeStaticRouteController } from './routing/static-route-controller.ts';
 
 export interface OperatorOptions {
@@ -114,5 +116,10 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
   manager.addController(claimController('FloatingIPClaim', deps));
   manager.addController(claimController('IPPrefixClaim', deps));
   manager.addController(edgeStaticRouteController(deps));
+  // Traffic metering: the poller reads NSX on the leader only; each interval wakes the controller.
+  const polls = pollSource();
+  const poller = new TrafficPoller({ registry: manager.metrics.registry, clock: manager.clock, logger: manager.logger.child({ controller: 'trafficmeter' }), onPoll: polls.notify });
+  manager.add(poller.runnable(), { leaderOnly: true });
+  manager.addController(trafficMeterController(withNs, poller, polls.source));
   return { deps, pool, nsxPool, close: async () => void (await Promise.all([pool.closeAll(), nsxPool.closeAll()])) };
 }

@@ -5,7 +5,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { RouteCounter, SimCore } from './core/core.ts';
 import type { SimKnobs } from './core/knobs.ts';
 import type { AuditEntry, FaultRule, Route, SimRequest, SimResponse } from './core/types.ts';
-import type { NsxService, NsxState } from './nsx/index.ts';
+import type { NsxService, NsxState, TrafficDelta, TrafficRate } from './nsx/index.ts';
 import { checkTrust, type TrustCheck, type VCenterService, type VCenterState } from './vcenter/index.ts';
 import type { VcdDump, VcdService } from './vcd/index.ts';
 import type { MessageBus } from './vcd/message-bus.ts';
@@ -42,6 +42,14 @@ export interface SimAdmin {
   messaging(): { available: boolean; clients: number; published: number };
   /** Takes the message bus away (clients dropped, connections refused) or brings it back. */
   setMessagingAvailable(up: boolean): void;
+  /** The traffic knob: bytes per second each way, of one metered point (policy path) or of all others. */
+  setTrafficRate(rate: TrafficRate, path?: string): void;
+  /** Traffic through one metered point now (bytes, packets, drops), on its active edge node. */
+  addTraffic(path: string, delta: TrafficDelta): void;
+  /** An NSX edge reboot: counters of every metered point under `path` restart from zero. */
+  nsxResetCounters(path: string): number;
+  /** An NSX failover to the standby edge node of every metered point under `path`. */
+  nsxFailover(path: string): number;
 }
 
 export function createAdmin(parts: { core: SimCore; vcd: VcdService; nsx: NsxService; vcenters: VCenterService[]; bus: MessageBus }): SimAdmin {
@@ -79,6 +87,10 @@ export function createAdmin(parts: { core: SimCore; vcd: VcdService; nsx: NsxSer
     },
     messaging: () => ({ available: bus.available, clients: bus.clients, published: bus.published }),
     setMessagingAvailable: (up) => bus.setAvailable(up),
+    setTrafficRate: (rate, path) => (path ? nsx.setTrafficRate(path, rate) : nsx.setDefaultTrafficRate(rate)),
+    addTraffic: (path, delta) => nsx.addTraffic(path, delta),
+    nsxResetCounters: (path) => nsx.resetCounters(path),
+    nsxFailover: (path) => nsx.failover(path),
   };
 }
 
@@ -140,6 +152,28 @@ export function adminRoutes(admin: SimAdmin, adminToken: string): Route[] {
         return ok(admin.editIpSpace(req.params['id'] ?? '', patch));
       }),
     },
+    {
+      method: 'PUT',
+      pattern: '/admin/nsx/traffic',
+      handler: guard((req) => {
+        const b = (req.body ?? {}) as { rxBytesPerSecond?: unknown; txBytesPerSecond?: unknown; path?: unknown };
+        const rx = b.rxBytesPerSecond;
+        const tx = b.txBytesPerSecond;
+        if (typeof rx !== 'number' || typeof tx !== 'number' || rx < 0 || tx < 0) throw new TypeError('the body must be {rxBytesPerSecond, txBytesPerSecond, path?} with non-negative numbers');
+        admin.setTrafficRate({ rxBytesPerSecond: rx, txBytesPerSecond: tx }, typeof b.path === 'string' ? b.path : undefined);
+        return { status: 204 };
+      }),
+    },
+    {
+      method: 'POST',
+      pattern: '/admin/nsx/reset-counters',
+      handler: guard((req) => ok({ points: admin.nsxResetCounters(pathOf(req)) })),
+    },
+    {
+      method: 'POST',
+      pattern: '/admin/nsx/failover',
+      handler: guard((req) => ok({ points: admin.nsxFailover(pathOf(req)) })),
+    },
     { method: 'GET', pattern: '/admin/messaging', handler: guard(() => ok(admin.messaging())) },
     {
       method: 'PUT',
@@ -157,4 +191,11 @@ export function adminRoutes(admin: SimAdmin, adminToken: string): Route[] {
       handler: guard((req) => ok(admin.vcenterTrust(req.params['source'] ?? '', req.params['destination'] ?? ''))),
     },
   ];
+}
+
+/** The `path` of an admin request body: an NSX policy path. */
+function pathOf(req: SimRequest): string {
+  const path = (req.body as { path?: unknown } | undefined)?.path;
+  if (typeof path !== 'string' || !path.startsWith('/infra/')) throw new TypeError('the body must be {"path": "/infra/..."}');
+  return path;
 }

@@ -9,7 +9,7 @@ import { SimCore, type SimClock } from './core/core.ts';
 import type { SimKnobs } from './core/knobs.ts';
 import { serveRoutes, type ServedRoutes } from './core/server.ts';
 import { loadFixture, DEFAULT_FIXTURE_PATH } from './fixtures/fixture.ts';
-import { createNsxService } from './nsx/index.ts';
+import { createNsxService, DEFAULT_EDGE_NODE_PATH } from './nsx/index.ts';
 import { createCA } from './pki.ts';
 import { createVcdService, type VcdBackingHooks } from './vcd/index.ts';
 import { createMessageBus } from './vcd/message-bus.ts';
@@ -62,7 +62,19 @@ export async function startSimulator(opts: StartSimulatorOptions = {}): Promise<
   const nsx = createNsxService({ username: fixture.nsx.username, password: fixture.nsx.password, ...clockOpt });
   // Provider gateways and edges created in the VCD part exist in NSX as their tier-0 / tier-1.
   const hooks: VcdBackingHooks = {
-    providerGatewayCreated: (net) => void nsx.ensureTier0(net.backingId, net.name),
+    providerGatewayCreated: (net) => {
+      nsx.ensureTier0(net.backingId, net.name);
+      // Its uplink to the physical network, on the first edge node (what the Tier-0 uplink meter reads).
+      const subnet = net.subnets[0];
+      nsx.addTier0Interface(net.backingId, 'uplink-1', {
+        segmentPath: `/infra/segments/${net.backingId}-uplink`,
+        // A transit address when the provider gateway's own subnets are not modelled.
+        subnets: [subnet ? { ip_addresses: [subnet.gateway], prefix_len: subnet.prefixLength } : { ip_addresses: ['100.64.255.1'], prefix_len: 30 }],
+        type: 'EXTERNAL',
+        edgePath: DEFAULT_EDGE_NODE_PATH,
+        displayName: `${net.name} uplink`,
+      });
+    },
     edgeSaved: (edge, networks) => {
       const tier0 = networks.find((n) => n.kind === 'TIER0');
       const t0Path = tier0 ? nsx.ensureTier0(tier0.backingId, tier0.name) : undefined;

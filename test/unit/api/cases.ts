@@ -2,7 +2,7 @@
 // kube-apiserver with the generated CRDs (integration, test/integration/api/admission.test.ts).
 // A CEL rule and its TypeScript twin that disagree on any row fail one of the two.
 
-export type KindName = 'VCDConnection' | 'ClusterVCDConnection' | 'IPSpace' | 'FloatingIPClaim' | 'IPPrefixClaim' | 'NSXConnection' | 'EdgeStaticRoute';
+export type KindName = 'VCDConnection' | 'ClusterVCDConnection' | 'IPSpace' | 'FloatingIPClaim' | 'IPPrefixClaim' | 'NSXConnection' | 'EdgeStaticRoute' | 'TrafficMeter';
 
 /** Where the two sides word a schema (non-CEL) error differently. */
 export interface Messages {

@@ -23,6 +23,7 @@ const expectedNames: Record<string, { shortNames: string[]; scope: string }> = {
   IPPrefixClaim: { shortNames: ['ipp'], scope: 'Namespaced' },
   NSXConnection: { shortNames: ['nsxconn'], scope: 'Cluster' },
   EdgeStaticRoute: { shortNames: ['esr'], scope: 'Namespaced' },
+  TrafficMeter: { shortNames: ['tmeter'], scope: 'Cluster' },
 };
 
 describe('generated CRDs', function () {
