@@ -2,6 +2,7 @@
 // edges and exports them on /metrics. Traffic is added in exact amounts (the rate knob at zero),
 // so the tests can say what each counter must read across an edge reboot and a failover.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { TrafficMeterResource } from '../../../src/api/index.ts';
 import type { KubeClient, KubeObject } from '../../../src/runtime/index.ts';
 import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
@@ -119,6 +120,53 @@ describe('TrafficMeter', function () {
     assert.equal(await acmeDownlink('rx'), rx0 + 870);
     const m = await kube.get<Meter>(TrafficMeterResource, meter);
     assert.equal(m.status?.edges?.find((e) => e.edgeGateway === 'acme-edge')?.rxBytes, rx0 + 870);
+  });
+
+  it('ships a Grafana dashboard whose every query uses metrics and labels /metrics exports', async function () {
+    interface Panel {
+      id: number;
+      type: string;
+      title: string;
+      gridPos: { x: number; y: number; w: number; h: number };
+      targets: Array<{ refId: string; expr: string }>;
+    }
+    const dash = JSON.parse(readFileSync(new URL('../../../deploy/grafana/vcd-operator-traffic.json', import.meta.url), 'utf8')) as {
+      uid: string;
+      title: string;
+      panels: Panel[];
+      templating: { list: Array<{ name: string; type: string; query: unknown }> };
+    };
+    assert.ok(dash.uid && dash.title);
+    assert.equal(new Set(dash.panels.map((p) => p.id)).size, dash.panels.length, 'panel ids are unique');
+    for (const p of ['Traffic per tenant', 'Top talkers', 'Dropped packets']) assert.ok(dash.panels.some((x) => x.title.startsWith(p)), `a panel "${p}"`);
+    const exprs: string[] = [];
+    for (const p of dash.panels) {
+      assert.ok(p.type && p.gridPos.w > 0 && p.gridPos.h > 0, `panel ${p.title} is laid out`);
+      assert.ok(p.targets.length > 0, `panel ${p.title} has queries`);
+      for (const t of p.targets) exprs.push(t.expr);
+    }
+    for (const v of dash.templating.list) if (v.type === 'query') exprs.push((v.query as { query: string }).query);
+
+    const text = await op.manager.metrics.registry.metrics();
+    const declared = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
+    const samples = (name: string) => text.split('\n').filter((l) => l.startsWith(`${name}{`));
+    let checked = 0;
+    for (const expr of exprs) {
+      const names = [...expr.matchAll(/\b((?:vcd_operator|controller_runtime|workqueue)_[a-z0-9_]+)\b/g)].map((m) => m[1] as string);
+      assert.ok(names.length > 0, `query ${expr} names a metric of the operator`);
+      const labels = [...expr.matchAll(/(?:by|label_values)\s*\(([^)]*)\)/g)].flatMap((m) => (m[1] ?? '').split(',').map((x) => x.trim().replace(/\{.*$/, '')));
+      for (const name of names) {
+        assert.ok(declared.has(name), `${name} (in ${expr}) is exported on /metrics`);
+        const lines = samples(name);
+        for (const label of labels.filter((l) => /^[a-z_]+$/.test(l) && !names.includes(l))) {
+          if (lines.length) assert.ok(lines.some((l) => l.includes(`${label}="`)), `${name} has the label ${label} used by ${expr}`);
+        }
+        checked++;
+      }
+    }
+    assert.ok(checked >= 10);
+    // Recorded data: the traffic series the dashboard graphs exist with the labels it groups by.
+    assert.ok(samples('vcd_operator_traffic_bytes_total').some((l) => /org="acme".*edge_gateway="acme-edge".*meter_point="Tier0Downlink"/.test(l)));
   });
 
   it('names a meter point it cannot read in a condition, and keeps exporting the others', async function () {

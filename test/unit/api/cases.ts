@@ -549,6 +549,12 @@ export const accepted: AcceptCase[] = [
   { name: 'default route through a segment', kind: 'EdgeStaticRoute', spec: esr() },
   { name: 'IPv6 default route, no scope, admin distance 10', kind: 'EdgeStaticRoute', spec: esr({ destination: '::/0', nextHops: [{ ipAddress: '2001:db8::1', adminDistance: 10 }] }) },
   { name: 'NSX connection with a CA bundle', kind: 'NSXConnection', spec: nsx({ caBundle: PEM }) },
+  { name: 'traffic meter of every edge, default points', kind: 'TrafficMeter', spec: { nsxConnectionRef: { name: 'nsx' }, vcdConnectionRef: { name: 'provider' } } },
+  {
+    name: 'traffic meter of two orgs at every point, every 30 s',
+    kind: 'TrafficMeter',
+    spec: { nsxConnectionRef: { name: 'nsx' }, vcdConnectionRef: { name: 'provider' }, orgs: ['acme', 'globex'], meterPoints: ['Tier0Uplink', 'Tier0Downlink', 'Tier1ServiceInterface'], intervalSeconds: 30 },
+  },
   { name: 'minimal floating IP claim', kind: 'FloatingIPClaim', spec: fip() },
   { name: 'specific IPv4 address, IP Space by id, Retain', kind: 'FloatingIPClaim', spec: fip({ ipSpace: { id: IP_SPACE_ID }, address: '203.0.113.10', reclaimPolicy: 'Retain' }) },
   { name: 'specific IPv6 address', kind: 'FloatingIPClaim', spec: fip({ address: '2001:db8::10' }) },

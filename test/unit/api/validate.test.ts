@@ -10,6 +10,7 @@ import {
   validateFloatingIPClaim,
   validateIPPrefixClaim,
   validateEdgeStaticRoute,
+  validateTrafficMeter,
   validateIPSpace,
   validateNSXConnection,
   validateVCDConnection,
@@ -25,6 +26,7 @@ const validators: Record<KindName, { validate(obj: unknown, old?: unknown): Vali
   IPPrefixClaim: validateIPPrefixClaim,
   NSXConnection: validateNSXConnection,
   EdgeStaticRoute: validateEdgeStaticRoute,
+  TrafficMeter: validateTrafficMeter,
 };
 
 function object(kind: KindName, spec: Record<string, unknown>) {
