@@ -3,7 +3,8 @@
 // serialising allocate per IP Space. Prints time to all Ready, allocate tasks, VCD calls per claim,
 // the operator's peak RSS and VCD calls at rest, beside the naive baseline and the limit.
 // Options: --claims, --spaces, --latency-ms, --task-ms, --idle-seconds; --scenario=events runs
-// scripts/bench-events.ts instead (--claims, --repairs, --wait-seconds). For digging into a run:
+// scripts/bench-events.ts instead (--claims, --repairs, --wait-seconds); --scenario=metering runs
+// scripts/bench-metering.ts (--edges, --polls, --interval-seconds). For digging into a run:
 // BENCH_OPERATOR_ARGS adds flags to the operator (e.g. "--log-level=info"), BENCH_OPERATOR_LOG
 // names a file for its log.
 import { spawn } from 'node:child_process';
@@ -29,6 +30,9 @@ const { values } = parseArgs({
     // events: drift repair through VCD's message bus (scripts/bench-events.ts, its own options).
     scenario: { type: 'string', default: 'claims' },
     repairs: { type: 'string' },
+    edges: { type: 'string' },
+    polls: { type: 'string' },
+    'interval-seconds': { type: 'string' },
     'wait-seconds': { type: 'string' },
   },
 });
@@ -183,6 +187,8 @@ async function main(): Promise<void> {
 
 if (values.scenario === 'events') {
   await import('./bench-events.ts');
+} else if (values.scenario === 'metering') {
+  await import('./bench-metering.ts');
 } else {
   main().catch((err: unknown) => {
     console.error(err);
