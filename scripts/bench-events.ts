@@ -15,7 +15,7 @@ import { startControlPlane } from '../test/harness/controlPlane.ts';
 import { ensureTestBins } from './lib/test-bins.ts';
 
 const { values } = parseArgs({
-  args: process.argv.slice(2).filter((a) => !a.startsWith('--scenario')),
+  args: process.argv.slice(2),
   options: {
     claims: { type: 'string', default: '8' }, // org acme's floating IP quota in the fixture is 10
     repairs: { type: 'string', default: '5' },

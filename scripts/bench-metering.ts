@@ -14,7 +14,7 @@ import { startControlPlane } from '../test/harness/controlPlane.ts';
 import { ensureTestBins } from './lib/test-bins.ts';
 
 const { values } = parseArgs({
-  args: process.argv.slice(2).filter((a) => !a.startsWith('--scenario')),
+  args: process.argv.slice(2),
   options: {
     edges: { type: 'string', default: '100' },
     'interval-seconds': { type: 'string', default: '5' },

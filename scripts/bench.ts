@@ -2,8 +2,9 @@
 // Scenario 1: N FloatingIPClaims over S IP Spaces with per-request latency and slow tasks, VCD
 // serialising allocate per IP Space. Prints time to all Ready, allocate tasks, VCD calls per claim,
 // the operator's peak RSS and VCD calls at rest, beside the naive baseline and the limit.
-// Options: --claims, --spaces, --latency-ms, --task-ms, --idle-seconds; --scenario=events runs
-// scripts/bench-events.ts instead (--claims, --repairs, --wait-seconds); --scenario=metering runs
+// Options: --claims, --spaces, --latency-ms, --task-ms, --idle-seconds; --scenario trust runs
+// scripts/bench-trust.ts instead, --scenario firewall scripts/bench-firewall.ts, --scenario events
+// scripts/bench-events.ts (--claims, --repairs, --wait-seconds), --scenario metering
 // scripts/bench-metering.ts (--edges, --polls, --interval-seconds). For digging into a run:
 // BENCH_OPERATOR_ARGS adds flags to the operator (e.g. "--log-level=info"), BENCH_OPERATOR_LOG
 // names a file for its log.
@@ -20,6 +21,26 @@ import { ensureTestBins } from './lib/test-bins.ts';
 
 const ALLOCATE = 'POST /cloudapi/1.0.0/ipSpaces/{id}/allocate';
 
+// `--scenario trust` runs the VCenterTrust scenario (scripts/bench-trust.ts) with the other options.
+const argv = process.argv.slice(2);
+const scenarioAt = argv.findIndex((a) => a === '--scenario' || a.startsWith('--scenario='));
+if (scenarioAt >= 0) {
+  const scenario = argv[scenarioAt]?.includes('=') ? argv[scenarioAt]?.split('=')[1] : argv[scenarioAt + 1];
+  const own: Record<string, string> = { firewall: 'scripts/bench-firewall.ts', events: 'scripts/bench-events.ts', metering: 'scripts/bench-metering.ts' };
+  if (scenario !== 'trust' && !(scenario && own[scenario])) throw new Error(`unknown --scenario ${scenario ?? ''}: trust, ${Object.keys(own).join(', ')} are the ones there are besides the default`);
+  const rest = argv.filter((_, i) => i !== scenarioAt && !(i === scenarioAt + 1 && !argv[scenarioAt]?.includes('=')));
+  const script = scenario ? own[scenario] : undefined;
+  if (script) {
+    // Its own process: the scenario reads its options from its command line.
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, [script, ...rest], { stdio: 'inherit' });
+    process.exit(r.status ?? 1);
+  }
+  const { runTrustBench, trustBenchOptions } = await import('./bench-trust.ts');
+  await runTrustBench(trustBenchOptions(rest));
+  process.exit(process.exitCode ?? 0);
+}
+
 const { values } = parseArgs({
   options: {
     claims: { type: 'string', default: '1000' },
@@ -27,13 +48,6 @@ const { values } = parseArgs({
     'latency-ms': { type: 'string', default: '20' },
     'task-ms': { type: 'string', default: '500' },
     'idle-seconds': { type: 'string', default: '30' },
-    // events: drift repair through VCD's message bus (scripts/bench-events.ts, its own options).
-    scenario: { type: 'string', default: 'claims' },
-    repairs: { type: 'string' },
-    edges: { type: 'string' },
-    polls: { type: 'string' },
-    'interval-seconds': { type: 'string' },
-    'wait-seconds': { type: 'string' },
   },
 });
 const N = Number(values.claims);
@@ -185,13 +199,7 @@ async function main(): Promise<void> {
   }
 }
 
-if (values.scenario === 'events') {
-  await import('./bench-events.ts');
-} else if (values.scenario === 'metering') {
-  await import('./bench-metering.ts');
-} else {
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
-}
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

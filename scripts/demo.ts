@@ -140,8 +140,10 @@ async function main(): Promise<void> {
     console.log(`  export KUBECONFIG=${kubeconfig}`);
     console.log(`  export PATH=${dirname(assets.kubectl)}:$PATH`);
     console.log('  kubectl get fip,ipp -n team-a -o wide');
+    console.log('  kubectl get efw -A -o wide');
     console.log('  kubectl describe fip web -n team-a');
     console.log('  kubectl explain floatingipclaim.spec');
+    console.log('  kubectl get vctrust -o wide; kubectl describe vctrust resource-vcenters');
     console.log(`  simulator state: curl -s --cacert ${sim.caFile} -H 'Authorization: Bearer ${sim.adminToken}' ${sim.vcd.url}/admin/state`);
     if (values['exit-when-ready']) {
       await cleanup();

@@ -4,7 +4,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger, Manager } from './runtime/index.ts';
 import { registerControllers } from './controllers/index.ts';
 
-const HELP = `vcd-operator: manages VMware Cloud Director IP Spaces and IP claims from Kubernetes.
+const HELP = `vcd-operator: manages VMware Cloud Director IP Spaces, IP claims and edge firewall rules, and trust between vCenters, from Kubernetes.
 
 Options (each also from the environment variable in brackets):
   --kubeconfig FILE          kubeconfig to use [KUBECONFIG]; in-cluster config when unset
@@ -20,6 +20,11 @@ Options (each also from the environment variable in brackets):
   --task-timeout SECONDS     deadline of one VCD task [TASK_TIMEOUT_SECONDS] (default 600)
   --vcd-max-in-flight N      requests in flight per VCD connection (default 32)
   --claim-workers N          claim groups (connection, org, IP Space) reconciled at once (default 16)
+  --trust-resync SECONDS     how often a complete VCenterTrust mesh is read again for drift [TRUST_RESYNC_SECONDS] (default 600)
+  --firewall-workers N       edge gateways whose firewall is reconciled at once (default 16)
+  --drift-check SECONDS      how often Ready objects are checked against VCD [DRIFT_CHECK_SECONDS] (default 600)
+  --firewall-placement WHERE where the managed rules sit among an edge's rules: top (before the rules
+                             the operator did not write) or bottom (after them) [FIREWALL_PLACEMENT] (default top)
   --vcd-events BOOL          subscribe to VCD's message bus and repair drift as events arrive [VCD_EVENTS] (default true)
   --log-level LEVEL          trace, debug, info, warn, error [LOG_LEVEL] (default info)
   --help                     this text
@@ -44,6 +49,10 @@ function main(): void {
       'task-timeout': { type: 'string' },
       'vcd-max-in-flight': { type: 'string' },
       'claim-workers': { type: 'string' },
+      'trust-resync': { type: 'string' },
+      'firewall-placement': { type: 'string' },
+      'firewall-workers': { type: 'string' },
+      'drift-check': { type: 'string' },
       'vcd-events': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean' },
@@ -68,14 +77,14 @@ function main(): void {
   if (!Number.isInteger(probePort) || probePort < 0 || probePort > 65535) throw new Error(`--probe-port must be a port number, got ${values['probe-port'] ?? env.PROBE_PORT}`);
   if (!Number.isFinite(taskTimeoutMs) || taskTimeoutMs <= 0) throw new Error('--task-timeout must be a positive number of seconds');
 
-  const seconds = (flag: 'lease-duration' | 'renew-deadline' | 'retry-period'): number | undefined => {
-    const v = values[flag];
+  const seconds = (flag: 'lease-duration' | 'renew-deadline' | 'retry-period' | 'trust-resync', fromEnv?: string): number | undefined => {
+    const v = values[flag] ?? fromEnv;
     if (v === undefined) return undefined;
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0) throw new Error(`--${flag} must be a positive number of seconds, got ${v}`);
     return n * 1000;
   };
-  const count = (flag: 'vcd-max-in-flight' | 'claim-workers'): number | undefined => {
+  const count = (flag: 'vcd-max-in-flight' | 'claim-workers' | 'firewall-workers'): number | undefined => {
     const v = values[flag];
     if (v === undefined) return undefined;
     const n = Number(v);
@@ -84,10 +93,17 @@ function main(): void {
   };
   const maxInFlight = count('vcd-max-in-flight');
   const claimWorkers = count('claim-workers');
+  const firewallWorkers = count('firewall-workers');
+  const driftCheckSeconds = values['drift-check'] ?? env.DRIFT_CHECK_SECONDS;
+  const driftCheckMs = driftCheckSeconds === undefined ? undefined : Number(driftCheckSeconds) * 1000;
+  if (driftCheckMs !== undefined && (!Number.isFinite(driftCheckMs) || driftCheckMs <= 0)) throw new Error('--drift-check must be a positive number of seconds');
   const identity = values.identity ?? env.POD_NAME;
+  const firewallPlacement = values['firewall-placement'] ?? env.FIREWALL_PLACEMENT ?? 'top';
+  if (firewallPlacement !== 'top' && firewallPlacement !== 'bottom') throw new Error(`--firewall-placement must be top or bottom, got ${firewallPlacement}`);
   const leaseDurationMs = seconds('lease-duration');
   const renewDeadlineMs = seconds('renew-deadline');
   const retryPeriodMs = seconds('retry-period');
+  const trustResyncMs = seconds('trust-resync', env.TRUST_RESYNC_SECONDS);
 
   const kc = new KubeConfig();
   if (kubeconfig) kc.loadFromFile(kubeconfig);
@@ -117,6 +133,10 @@ function main(): void {
     taskTimeoutMs,
     events: vcdEvents,
     ...(claimWorkers ? { claimWorkers } : {}),
+    ...(trustResyncMs ? { trustResyncMs } : {}),
+    firewallPlacement,
+    ...(firewallWorkers ? { firewallWorkers } : {}),
+    ...(driftCheckMs ? { driftCheckMs } : {}),
     ...(maxInFlight ? { clientOptions: { maxInFlight } } : {}),
   })
     .then(async () => {

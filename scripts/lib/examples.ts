@@ -11,9 +11,17 @@ import { descriptorOf } from '../../src/api/kind.ts';
 import type { RunningSim } from '../../src/sim/index.ts';
 
 export const PLACEHOLDER_TOKEN = 'REPLACE_WITH_API_TOKEN';
+export const PLACEHOLDER_PASSWORD = 'REPLACE_WITH_PASSWORD';
+
+interface TrustMember {
+  name: string;
+  url: string;
+  credentialsSecretRef: { name: string };
+  caBundle?: string;
+}
 
 interface Doc extends KubeObject {
-  spec?: Record<string, unknown> & { credentialsSecretRef?: { name: string }; org?: string; url?: string };
+  spec?: Record<string, unknown> & { credentialsSecretRef?: { name: string }; org?: string; url?: string; members?: TrustMember[] };
   stringData?: Record<string, string>;
 }
 
@@ -40,6 +48,21 @@ export function bindToSimulator(docs: Doc[], sim: RunningSim): Doc[] {
     const token = org === 'System' ? sim.credentials.provider.apiToken : sim.credentials.tenants.find((t) => t.org === org)?.apiToken;
     if (!token) throw new Error(`no simulator credentials for Secret ${s.metadata?.name ?? ''} (org ${org ?? 'unknown'})`);
     s.stringData = { ...s.stringData, apiToken: token };
+  }
+  // VCenterTrust members are the simulator's vCenters of the same name: their URL and VMCA root,
+  // and in each member's Secret that vCenter's login.
+  const members = out.filter((d) => d.kind === 'VCenterTrust').flatMap((t) => t.spec?.members ?? []);
+  for (const m of members) {
+    const vc = sim.vcenters.find((v) => v.name === m.name);
+    if (!vc) throw new Error(`the simulator has no vCenter named ${m.name}`);
+    m.url = vc.url;
+    m.caBundle = vc.caPem;
+  }
+  for (const s of out.filter((d) => d.kind === 'Secret' && d.stringData?.['password'] === PLACEHOLDER_PASSWORD)) {
+    const m = members.find((x) => x.credentialsSecretRef.name === s.metadata?.name);
+    const vc = sim.vcenters.find((v) => v.name === m?.name);
+    if (!vc) throw new Error(`no simulator vCenter for Secret ${s.metadata?.name ?? ''}`);
+    s.stringData = { ...s.stringData, username: vc.username, password: vc.password };
   }
   return out;
 }

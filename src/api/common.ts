@@ -77,6 +77,8 @@ export const Reasons = {
   /** The last reconcile wrote what it had to and read back what it expected. */
   ReconcileSuccess: 'ReconcileSuccess',
   ReconcileError: 'ReconcileError',
+  /** The cloud refused what was sent (a 4xx, a failed task); it will again until something changes. */
+  Refused: 'Refused',
   Creating: 'Creating',
   Pending: 'Pending',
   Deleting: 'Deleting',
@@ -95,13 +97,29 @@ export const Reasons = {
   UnsupportedAPIVersion: 'UnsupportedAPIVersion',
   AddressUnavailable: 'AddressUnavailable',
   Unreachable: 'Unreachable',
-  /** EventBus condition: subscribed to VCD's message bus; drift is repaired as events arrive. */
-  EventBusConnected: 'EventBusConnected',
-  /** EventBus condition: the message bus cannot be reached; periodic resync only until it returns. */
-  EventBusUnreachable: 'EventBusUnreachable',
-  EventBusConnecting: 'EventBusConnecting',
+  /** A server's TLS certificate does not verify against the caBundle given for it. */
+  CABundleMismatch: 'CABundleMismatch',
+  /** The account logs in but lacks the privileges for what the operator must do. */
+  NotAuthorized: 'NotAuthorized',
+  /** No edge gateway with that name or id is visible through the connection. */
+  EdgeGatewayNotFound: 'EdgeGatewayNotFound',
+  /** appliedTo names no service interface of the edge gateway. */
+  InterfaceNotFound: 'InterfaceNotFound',
+  /** A firewall group or application port profile a rule names does not exist or is not usable there. */
+  ReferenceNotFound: 'ReferenceNotFound',
+  /** Another operation held the edge gateway for longer than the client waits. */
+  EdgeBusy: 'EdgeBusy',
 } as const;
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
+
+/** Reasons of a connection's EventBus condition (VCD's message bus), beside Ready and Synced. */
+export const EventBusReasons = {
+  /** Subscribed to VCD's message bus; drift is repaired as events arrive. */
+  Connected: 'EventBusConnected',
+  /** The message bus cannot be reached; periodic resync only until it returns. */
+  Unreachable: 'EventBusUnreachable',
+  Connecting: 'EventBusConnecting',
+} as const;
 
 // Patterns and limits exactly as metav1.Condition declares them.
 export const Condition = Obj(

@@ -2,6 +2,7 @@
 // descriptor and validator; plus the shared vocabulary (conditions, reasons, policies) and the
 // IP helpers controllers need to re-check what the apiserver checked.
 import { ClusterVCDConnectionKind, type ClusterVCDConnection } from './cluster-vcd-connection.ts';
+import { EdgeFirewallRuleKind, type EdgeFirewallRule } from './edge-firewall-rule.ts';
 import { FloatingIPClaimKind, type FloatingIPClaim } from './floating-ip-claim.ts';
 import { IPPrefixClaimKind, type IPPrefixClaim } from './ip-prefix-claim.ts';
 import { IPSpaceKind, type IPSpace } from './ip-space.ts';
@@ -11,12 +12,14 @@ import { TrafficMeterKind, type TrafficMeter } from './traffic-meter.ts';
 import { descriptorOf, type KindDefinition } from './kind.ts';
 import { validatorFor, type Validator } from './validate.ts';
 import { VCDConnectionKind, type VCDConnection } from './vcd-connection.ts';
+import { VCenterTrustKind, type VCenterTrust } from './vcenter-trust.ts';
 
 export {
   API_VERSION,
   CATEGORY,
   ConditionTypes,
   ConnectionKinds,
+  EventBusReasons,
   DeletionPolicies,
   GROUP,
   Reasons,
@@ -48,6 +51,26 @@ export { EdgeStaticRouteSchema, type EdgeStaticRoute, type EdgeStaticRouteSpec, 
 export { TrafficMeterSchema, MeterPoints, type MeterPoint, type TrafficMeter, type TrafficMeterSpec, type TrafficMeterStatus } from './traffic-meter.ts';
 export { IPSpaceSchema, IPSpaceTypes, VCD_IP_SPACE_TYPE, type IPSpace, type IPSpaceSpec, type IPSpaceStatus, type IPSpaceType } from './ip-space.ts';
 export { FloatingIPClaimSchema, type FloatingIPClaim, type FloatingIPClaimSpec, type FloatingIPClaimStatus } from './floating-ip-claim.ts';
+export {
+  VCenterCredentialKeys,
+  VCenterTrustSchema,
+  type VCenterTrust,
+  type VCenterTrustMember,
+  type VCenterTrustMemberStatus,
+  type VCenterTrustSpec,
+  type VCenterTrustStatus,
+} from './vcenter-trust.ts';
+export {
+  EdgeFirewallRuleSchema,
+  FirewallActions,
+  FirewallDirections,
+  FirewallIPProtocols,
+  isFirewallAddress,
+  PortProtocols,
+  type EdgeFirewallRule,
+  type EdgeFirewallRuleSpec,
+  type EdgeFirewallRuleStatus,
+} from './edge-firewall-rule.ts';
 export { IPPrefixClaimSchema, type IPPrefixClaim, type IPPrefixClaimSpec, type IPPrefixClaimStatus } from './ip-prefix-claim.ts';
 
 /** Resource descriptors: what the runtime needs to list, watch, patch and name each kind. */
@@ -56,6 +79,8 @@ export const ClusterVCDConnectionResource = descriptorOf(ClusterVCDConnectionKin
 export const IPSpaceResource = descriptorOf(IPSpaceKind);
 export const FloatingIPClaimResource = descriptorOf(FloatingIPClaimKind);
 export const IPPrefixClaimResource = descriptorOf(IPPrefixClaimKind);
+export const VCenterTrustResource = descriptorOf(VCenterTrustKind);
+export const EdgeFirewallRuleResource = descriptorOf(EdgeFirewallRuleKind);
 export const NSXConnectionResource = descriptorOf(NSXConnectionKind);
 export const EdgeStaticRouteResource = descriptorOf(EdgeStaticRouteKind);
 export const TrafficMeterResource = descriptorOf(TrafficMeterKind);
@@ -66,9 +91,11 @@ export const validateClusterVCDConnection: Validator<ClusterVCDConnection> = val
 export const validateIPSpace: Validator<IPSpace> = validatorFor(IPSpaceKind);
 export const validateFloatingIPClaim: Validator<FloatingIPClaim> = validatorFor(FloatingIPClaimKind);
 export const validateIPPrefixClaim: Validator<IPPrefixClaim> = validatorFor(IPPrefixClaimKind);
+export const validateVCenterTrust: Validator<VCenterTrust> = validatorFor(VCenterTrustKind);
+export const validateEdgeFirewallRule: Validator<EdgeFirewallRule> = validatorFor(EdgeFirewallRuleKind);
 export const validateNSXConnection: Validator<NSXConnection> = validatorFor(NSXConnectionKind);
 export const validateEdgeStaticRoute: Validator<EdgeStaticRoute> = validatorFor(EdgeStaticRouteKind);
 export const validateTrafficMeter: Validator<TrafficMeter> = validatorFor(TrafficMeterKind);
 
 /** Every kind of the group, in a stable order (the CRD generator and the demo walk this). */
-export const kinds: readonly KindDefinition[] = [VCDConnectionKind, ClusterVCDConnectionKind, IPSpaceKind, FloatingIPClaimKind, IPPrefixClaimKind, NSXConnectionKind, EdgeStaticRouteKind, TrafficMeterKind];
+export const kinds: readonly KindDefinition[] = [VCDConnectionKind, ClusterVCDConnectionKind, IPSpaceKind, FloatingIPClaimKind, IPPrefixClaimKind, VCenterTrustKind, EdgeFirewallRuleKind, NSXConnectionKind, EdgeStaticRouteKind, TrafficMeterKind];

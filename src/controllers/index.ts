@@ -9,12 +9,16 @@ import { clusterIdentity } from './cluster-identity.ts';
 import { NamespaceResource, NsxConnectionPool, SecretResource, VcdConnectionPool, type Secret } from '../reconcile/connections/index.ts';
 import { connectionController } from './connections/controller.ts';
 import { nsxConnectionController } from './connections/nsx-controller.ts';
-import type { ControllerDeps } from './deps.ts';
+import { engineOptions, type ControllerDeps } from './deps.ts';
 import { claimController } from './ipam/controller.ts';
+import { firewallController } from './firewall/controller.ts';
+import type { Placement } from './firewall/plan.ts';
 import { ipSpaceController } from './ipspace/controller.ts';
 import { pollSource, trafficMeterController } from './metering/controller.ts';
 import { TrafficPoller } from './metering/poller.ts';
 import { edgeStaticRouteController } from './routing/static-route-controller.ts';
+import { trustController, VCenterClientCache } from './trust/index.ts';
+import { VCenterClient, type VCenterConnectOptions } from '../clients/vcenter/index.ts';
 
 export interface OperatorOptions {
   /** Where ClusterVCDConnection Secrets live (the operator's own namespace). */
@@ -31,6 +35,10 @@ export interface OperatorOptions {
   driftCheckMs?: number;
   /** Claim groups reconciled at once, per claim kind. Default 16. */
   claimWorkers?: number;
+  /** Where managed firewall rules sit among an edge's rules: before (top, default) or after the foreign ones. */
+  firewallPlacement?: Placement;
+  /** Edge gateways whose firewall is reconciled at once. Default 16. */
+  firewallWorkers?: number;
   /** Extra VCD client options (metrics registry, retry policy, requests in flight...). */
   clientOptions?: Partial<VcdConnectOptions>;
   /**
@@ -44,12 +52,19 @@ export interface OperatorOptions {
   nsxClientOptions?: Partial<NsxConnectOptions>;
   /** Replaces NsxClient.connect (tests). */
   nsxConnect?: (opts: NsxConnectOptions) => Promise<NsxClient>;
+  /** How often a complete VCenterTrust mesh is read again for drift. Default: driftCheckMs. */
+  trustResyncMs?: number;
+  /** Extra vCenter client options (retry policy, metrics registry...). */
+  vcenterClientOptions?: Partial<VCenterConnectOptions>;
+  /** Replaces VCenterClient.connect (tests). */
+  connectVCenter?: (opts: VCenterConnectOptions) => Promise<VCenterClient>;
 }
 
 export interface Operator {
   deps: ControllerDeps;
   pool: VcdConnectionPool;
   nsxPool: NsxConnectionPool;
+  vcenters: VCenterClientCache;
   /** Logs every client out now; the manager's stop() also does (idempotent). */
   close(): Promise<void>;
 }
@@ -121,5 +136,24 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
   const poller = new TrafficPoller({ registry: manager.metrics.registry, clock: manager.clock, logger: manager.logger.child({ controller: 'trafficmeter' }), onPoll: polls.notify });
   manager.add(poller.runnable(), { leaderOnly: true });
   manager.addController(trafficMeterController(withNs, poller, polls.source));
-  return { deps, pool, nsxPool, close: async () => void (await Promise.all([pool.closeAll(), nsxPool.closeAll()])) };
+  manager.addController(firewallController(deps, { placement: opts.firewallPlacement ?? 'top', ...(opts.firewallWorkers ? { workers: opts.firewallWorkers } : {}) }));
+  const vcenters = new VCenterClientCache({
+    secrets: manager.informer<Secret>(SecretResource),
+    operatorNamespace: opts.operatorNamespace,
+    logger: manager.logger,
+    connect: opts.connectVCenter ?? ((o) => VCenterClient.connect(o)),
+    clock: manager.clock,
+    ...(opts.vcenterClientOptions ? { clientOptions: opts.vcenterClientOptions } : {}),
+  });
+  manager.add(vcenters.runnable());
+  manager.addController(
+    trustController({
+      manager,
+      clients: vcenters,
+      operatorNamespace: opts.operatorNamespace,
+      // Cluster-scoped: in scope whatever namespace the operator watches.
+      engine: { ...engineOptions(deps), driftCheckMs: opts.trustResyncMs ?? deps.driftCheckMs, namespaceInScope: () => true },
+    }),
+  );
+  return { deps, pool, nsxPool, vcenters, close: async () => void (await Promise.all([pool.closeAll(), nsxPool.closeAll(), vcenters.closeAll()])) };
 }

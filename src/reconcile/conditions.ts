@@ -30,8 +30,11 @@ export function invalidSpec(message: string): Outcome {
   return { ready: v, synced: v };
 }
 
-/** Problems whose reason never takes a usable cloud object away (it is there; we cannot see it now). */
-const KEEPS_READY = new Set<string>([Reasons.ConnectionNotReady, Reasons.Unreachable, Reasons.ReconcileError]);
+/**
+ * Problems whose reason never takes a usable cloud object away: it is there, and we cannot reach
+ * it now or the cloud refused a change to it (Synced says so).
+ */
+const KEEPS_READY = new Set<string>([Reasons.ConnectionNotReady, Reasons.Unreachable, Reasons.ReconcileError, Reasons.Refused]);
 
 /**
  * A failure. Ready goes False unless the object was Ready and the problem is one of

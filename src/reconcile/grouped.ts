@@ -20,6 +20,8 @@ import {
 import { applyOutcome, failed, ready, type Outcome } from './conditions.ts';
 import type { EngineOptions } from './engine-options.ts';
 import type { KeyCodec } from './keys.ts';
+import { inScope } from './managed.ts';
+import { mapLimit } from './parallel.ts';
 import { errorMessage, Problem, problemOf } from './problems.ts';
 import { Refusals } from './refusals.ts';
 
@@ -61,6 +63,9 @@ export interface GroupedDefinition<T extends GroupedObject<S>, K, S extends Stat
   resyncPeriodMs?: number;
 }
 
+/** Status writes of one group in flight at once. */
+const STATUS_PARALLEL = 16;
+
 /** The index every grouped controller keeps: member objects by encoded key. */
 export const GROUP_INDEX = 'group';
 
@@ -79,12 +84,14 @@ export class Group<T extends GroupedObject<S>, S extends StatusShape> {
   readonly #errors: unknown[] = [];
   readonly #refusals: Refusals;
   readonly #admit: (obj: T) => Promise<boolean>;
+  readonly #now: () => number;
   #requeueMs: number | undefined;
 
-  constructor(ctx: ReconcileContext<T>, refusals: Refusals, admit: (obj: T) => Promise<boolean>) {
+  constructor(ctx: ReconcileContext<T>, refusals: Refusals, admit: (obj: T) => Promise<boolean>, now: () => number) {
     this.ctx = ctx;
     this.#refusals = refusals;
     this.#admit = admit;
+    this.#now = now;
   }
 
   /** Admitted members, oldest first. */
@@ -119,7 +126,7 @@ export class Group<T extends GroupedObject<S>, S extends StatusShape> {
    * long reconcile join it instead of waiting for the next one).
    */
   async newcomers(filter: (obj: T) => boolean): Promise<T[]> {
-    const fresh = this.ctx.informer
+    const fresh = this.ctx
       .byIndex(GROUP_INDEX, this.ctx.key)
       .filter((o) => !this.#latest.has(uidOf(o)) && filter(o))
       .sort(creationOrder);
@@ -169,9 +176,11 @@ export class Group<T extends GroupedObject<S>, S extends StatusShape> {
     this.requeueAfter(this.#refusals.note(this.get(uid)));
   }
 
-  /** Until when a member is held back after a refusal, or undefined. */
+  /** Until when a member is held back after a refusal, or undefined; the key is looked at again then. */
   refusedUntil(uid: string): number | undefined {
-    return this.#refusals.blockedUntil(this.get(uid));
+    const until = this.#refusals.blockedUntil(this.get(uid));
+    if (until !== undefined) this.requeueAfter(until - this.#now());
+    return until;
   }
 
   accepted(uid: string): void {
@@ -233,14 +242,15 @@ export class Group<T extends GroupedObject<S>, S extends StatusShape> {
         this.#outcomes.set(uid, { outcome: { ready: 'unchanged', synced: { status: 'False', reason: p.reason, message } } });
       }
     }
-    for (const uid of [...this.#outcomes.keys()]) {
+    // Many members' status writes go out side by side, a bounded number at a time.
+    await mapLimit([...this.#outcomes.keys()], STATUS_PARALLEL, async (uid) => {
       try {
         await this.flush(uid);
       } catch (err) {
         // A member deleted or changed meanwhile: the next reconcile writes it.
         this.#errors.push(err);
       }
-    }
+    });
     return { ...(this.#errors.length ? { error: this.#errors[0] } : {}), ...(this.#requeueMs !== undefined ? { requeueAfterMs: this.#requeueMs } : {}) };
   }
 }
@@ -268,9 +278,9 @@ export function groupedController<T extends GroupedObject<S>, K, S extends Statu
         ctx.log.error({ key: text }, 'not a key of this controller; ignored');
         return;
       }
-      const all = ctx.informer
+      const all = ctx
         .byIndex(GROUP_INDEX, text)
-        .filter((o) => opts.namespaceInScope(o.metadata?.namespace ?? ''))
+        .filter((o) => inScope(o, opts))
         .sort(creationOrder);
       if (!all.length) {
         await def.empty?.(key, ctx);
@@ -287,7 +297,7 @@ export function groupedController<T extends GroupedObject<S>, K, S extends Statu
           return p;
         },
       };
-      const group: Group<T, S> = new Group<T, S>(ctx, refusals, (obj) => admit(obj));
+      const group: Group<T, S> = new Group<T, S>(ctx, refusals, (obj) => admit(obj), () => opts.clock.now());
       async function admit(obj: T): Promise<boolean> {
         const uid = uidOf(obj);
         if (obj.metadata?.deletionTimestamp && !def.holdsCloudState(obj)) {

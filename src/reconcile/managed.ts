@@ -27,7 +27,7 @@ export interface Report<S> {
   outcome: Outcome;
   /** Status fields beyond the conditions (the cloud identity first of all). */
   fields?: (status: S) => void;
-  /** Look again after this long; default the drift-check period. */
+  /** Look again after this long; by default only the controller's resync (the drift-check period) does. */
   requeueAfterMs?: number;
 }
 
@@ -66,6 +66,12 @@ export interface ManagedDefinition<T extends ManagedObject<S>, C, S extends Mana
   /** Keys from outside Kubernetes (VCD events). */
   sources?: Source[];
   maxConcurrentReconciles?: number;
+}
+
+/** Namespaced objects outside the watched namespace are not ours to reconcile; cluster-scoped ones always are. */
+export function inScope(obj: KubeObject, opts: Pick<EngineOptions, 'namespaceInScope'>): boolean {
+  const ns = obj.metadata?.namespace;
+  return !ns || opts.namespaceInScope(ns);
 }
 
 export function managedController<T extends ManagedObject<S>, C, S extends ManagedStatus = NonNullable<T['status']>>(
@@ -134,7 +140,7 @@ export function managedController<T extends ManagedObject<S>, C, S extends Manag
     } catch (err) {
       const p = problemOf(err, `delete ${def.describe(obj)}`);
       if (!p) throw err;
-      const blocked = !p.transient && p.reason === Reasons.ReconcileError;
+      const blocked = p.reason === Reasons.Refused;
       const shown = blocked
         ? new Problem(Reasons.DeleteBlocked, `${p.message} ${def.deleteBlockedHint ?? ''} Or set deletionPolicy: Orphan to keep it in the cloud; the finalizer stays until then.`.replace(/ {2,}/g, ' '))
         : p;
@@ -152,7 +158,7 @@ export function managedController<T extends ManagedObject<S>, C, S extends Manag
     resyncPeriodMs: opts.driftCheckMs,
     async reconcile(key, ctx) {
       const cached = ctx.informer.get(key);
-      if (!cached || !opts.namespaceInScope(cached.metadata?.namespace ?? '')) return;
+      if (!cached || !inScope(cached, opts)) return;
       if (cached.metadata?.deletionTimestamp) return finalize(ctx, cached);
 
       const invalid = def.validate(cached);
@@ -186,7 +192,8 @@ export function managedController<T extends ManagedObject<S>, C, S extends Manag
         // Only now that the status holds the id may the guard go: without either, a deletion
         // could let go of an object that exists.
         await writePending(ctx.client, def.resource, obj, null);
-        return { requeueAfterMs: report.requeueAfterMs ?? opts.driftCheckMs };
+        // The resync (every drift-check period) looks again; a second timer of our own would double the reads.
+        return report.requeueAfterMs !== undefined ? { requeueAfterMs: report.requeueAfterMs } : undefined;
       } catch (err) {
         return fail(ctx, obj, err, `reconcile ${def.describe(obj)}`);
       }

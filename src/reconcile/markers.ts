@@ -15,6 +15,8 @@ export const OWNER_KINDS: ReadonlySet<string> = new Set([
   'FloatingIPClaim',
   'IPPrefixClaim',
   'EdgeFirewallRule',
+  // IP sets and port profiles the firewall creates for inline addresses and ports; owner = the edge.
+  'EdgeFirewallRuleSet',
   'EdgeStaticRoute',
   'EdgeGatewayUplink',
   'VCenterTrust',

@@ -67,11 +67,14 @@ export function problemOf(err: unknown, doing: string): Problem | undefined {
   if (err instanceof VcdTaskTimeoutError) return new Problem(Reasons.ReconcileError, `Cannot ${doing} yet: ${err.message}. Checking again.`, opts(true));
   if (err instanceof VcdAmbiguousNameError) return new Problem('AlreadyExists', `Cannot ${doing}: ${err.message}. Reference it by id instead.`, opts(false));
   if (err instanceof VcdBusyError) return new Problem(Reasons.ReconcileError, `Cannot ${doing} yet: VCD is busy with another change to the same object. Retrying.`, opts(true));
-  if (err instanceof VcdTaskError) return new Problem(Reasons.ReconcileError, `Cannot ${doing}: ${err.message}.`, opts(err.taskStatus !== 'error'));
+  if (err instanceof VcdTaskError) {
+    const refused = err.taskStatus === 'error';
+    return new Problem(refused ? Reasons.Refused : Reasons.ReconcileError, `Cannot ${doing}: ${err.message}.`, opts(!refused));
+  }
   if (err instanceof VcdApiError || err instanceof NsxApiError || err instanceof VCenterApiError) {
     // 4xx: the cloud refused what was sent; retrying unchanged will not help until something changes.
     const transient = err.status >= 500 || err.status === 429;
-    return new Problem(Reasons.ReconcileError, `Cannot ${doing}: ${serverSaid(err)}.`, opts(transient));
+    return new Problem(transient ? Reasons.ReconcileError : Reasons.Refused, `Cannot ${doing}: ${serverSaid(err)}.`, opts(transient));
   }
   if (err instanceof VcdError) return new Problem(Reasons.ReconcileError, `Cannot ${doing}: ${err.message}.`, opts(true));
   return new Problem(Reasons.ReconcileError, `Cannot ${doing}: ${err.message}.`, opts(true));

@@ -1,6 +1,7 @@
 /**
  * The controller runtime: shared supervised informers, rate-limited work queues, leader
- * election, status/conditions, finalizers, events, metrics, probes and graceful shutdown.
+ * election, runnables and key sources, status/conditions, finalizers, events, metrics, probes
+ * and graceful shutdown.
  *
  * @example
  * ```ts
@@ -34,7 +35,12 @@
  *     return { requeueAfterMs: 10 * 60_000 };                // drift check
  *   },
  * });
- * manager.handleSignals();                                  // SIGTERM: drain, release the lease, exit 0
+ * // Work that is not a controller: started once caches sync, stopped (and awaited) by stop(),
+ * // restarted with backoff when it throws. leaderOnly: only while this replica leads.
+ * manager.add({ name: 'usage-poller', start: (signal) => pollUntil(signal) }, { leaderOnly: true });
+ * // A controller may also take keys from outside Kubernetes (a message bus) through
+ * // `sources: [{ name: 'mqtt', start: (enqueue, signal) => subscribe(enqueue, signal) }]`.
+ * manager.handleSignals();                                  // SIGTERM: drain, stop runnables, release the lease, exit 0
  * await manager.start();                                    // caches synced; leading or standing by
  * ```
  */

@@ -6,7 +6,7 @@ import type { RouteCounter, SimCore } from './core/core.ts';
 import type { SimKnobs } from './core/knobs.ts';
 import type { AuditEntry, FaultRule, Route, SimRequest, SimResponse } from './core/types.ts';
 import type { NsxService, NsxState, TrafficDelta, TrafficRate } from './nsx/index.ts';
-import { checkTrust, type TrustCheck, type VCenterService, type VCenterState } from './vcenter/index.ts';
+import { checkTrust, type TrustCheck, type VCenterService, type VCenterState, type VmcaRotationStep } from './vcenter/index.ts';
 import type { VcdDump, VcdService } from './vcd/index.ts';
 import type { MessageBus } from './vcd/message-bus.ts';
 
@@ -32,6 +32,8 @@ export interface SimAdmin {
   expireSessions(): number;
   /** Whether vCenter `source` trusts `destination` (a cross-vCenter vMotion needs it). */
   vcenterTrust(source: string, destination: string): TrustCheck;
+  /** One step of a VMCA renewal on vCenter `name` (renew, switch, retire); resolves with the newest VMCA root. */
+  rotateVmca(name: string, step: VmcaRotationStep): Promise<string>;
   /** State back to the fixture; counters, audit and faults cleared; knobs kept. */
   reset(): void;
   /** Releases an allocation out of band (as in the VCD UI); an event is published, no audit entry. */
@@ -71,6 +73,10 @@ export function createAdmin(parts: { core: SimCore; vcd: VcdService; nsx: NsxSer
     setKnobs: (patch) => ({ ...core.setKnobs(patch) }),
     expireSessions: () => vcd.expireSessions(),
     vcenterTrust: (source, destination) => checkTrust(vc(source), vc(destination)),
+    rotateVmca: (name, step) => {
+      if (!['renew', 'switch', 'retire'].includes(step)) throw new TypeError(`unknown VMCA rotation step ${String(step)}: renew, switch or retire`);
+      return vc(name).rotateVmca(step);
+    },
     reset: () => {
       nsx.reset();
       vcd.reset();
@@ -184,6 +190,20 @@ export function adminRoutes(admin: SimAdmin, adminToken: string): Route[] {
         admin.setMessagingAvailable(up);
         return ok(admin.messaging());
       }),
+    },
+    {
+      method: 'POST',
+      pattern: '/admin/vcenters/{name}/vmca/{step}',
+      handler: async (req) => {
+        const checked = guard(() => ok(null))(req);
+        if (checked.status !== 200) return checked;
+        try {
+          return ok({ root: await admin.rotateVmca(req.params['name'] ?? '', (req.params['step'] ?? '') as VmcaRotationStep) });
+        } catch (err) {
+          if (err instanceof TypeError || err instanceof RangeError) return { status: 400, body: { message: err.message } };
+          throw err;
+        }
+      },
     },
     {
       method: 'GET',

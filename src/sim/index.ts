@@ -39,8 +39,11 @@ export interface RunningSim {
   /** https://127.0.0.1:<port> serving /api/... and /cloudapi/... (and /admin/...). */
   vcd: { url: string };
   nsx: { url: string; username: string; password: string };
-  /** Each vCenter's HTTPS certificate is signed by its own VMCA, whose root is `caPem`. */
-  vcenters: Array<{ name: string; url: string; username: string; password: string; caPem: string }>;
+  /**
+   * Each vCenter's HTTPS certificate is signed by its own VMCA; `caPem` is the bundle of its VMCA
+   * roots (read it again after a renewal: it then holds the old and the new root).
+   */
+  vcenters: Array<{ name: string; url: string; username: string; password: string; readonly caPem: string }>;
   /** The trust anchor for the VCD and NSX listeners. */
   caPem: string;
   caFile: string;
@@ -132,8 +135,7 @@ export async function startSimulator(opts: StartSimulatorOptions = {}): Promise<
     );
     for (const v of vcenters) {
       const port = opts.ports?.vcenters?.[v.name];
-      servers.push(
-        await serveRoutes({
+      const served = await serveRoutes({
           service: 'vcenter',
           instance: v.name,
           routes: v.routes,
@@ -143,8 +145,9 @@ export async function startSimulator(opts: StartSimulatorOptions = {}): Promise<
           notFound: v.notFound,
           faultBody: v.faultBody,
           ...(port !== undefined ? { port } : {}),
-        }),
-      );
+        });
+      v.onTlsChange = (t) => served.setTls(t);
+      servers.push(served);
     }
     let caFile = opts.caFile;
     if (!caFile) {
@@ -163,7 +166,9 @@ export async function startSimulator(opts: StartSimulatorOptions = {}): Promise<
         url: (vcServers[i] as ServedRoutes).url,
         username: v.username,
         password: v.password,
-        caPem: (vcenters[i] as (typeof vcenters)[number]).vmca.certPem,
+        get caPem() {
+          return (vcenters[i] as (typeof vcenters)[number]).vmcaRoots.map((p) => (p.endsWith('\n') ? p : `${p}\n`)).join('');
+        },
       })),
       caPem: ca.certPem,
       caFile,

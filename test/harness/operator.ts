@@ -4,10 +4,12 @@ import { randomBytes } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
   ClusterVCDConnectionResource,
+  EdgeFirewallRuleResource,
   FloatingIPClaimResource,
   IPPrefixClaimResource,
   NSXConnectionResource,
   VCDConnectionResource,
+  type EdgeFirewallRule,
   type FloatingIPClaim,
   type IPPrefixClaim,
 } from '../../src/api/index.ts';
@@ -149,7 +151,17 @@ export function ipPrefixClaim(namespace: string, name: string, spec: Partial<IPP
   } as KubeObject;
 }
 
-export const resources = { fip: FloatingIPClaimResource, ipp: IPPrefixClaimResource, conn: VCDConnectionResource, cconn: ClusterVCDConnectionResource, nsx: NSXConnectionResource };
+export function edgeFirewallRule(namespace: string, name: string, spec: Partial<EdgeFirewallRule['spec']> & { connection?: string }): KubeObject {
+  const { connection, ...rest } = spec;
+  return {
+    apiVersion: 'vcd-operator.io/v1alpha1',
+    kind: 'EdgeFirewallRule',
+    metadata: { name, namespace },
+    spec: { connectionRef: { kind: 'VCDConnection', name: connection ?? 'acme-conn' }, edgeGateway: { name: 'acme-edge' }, action: 'Allow', ...rest },
+  } as KubeObject;
+}
+
+export const resources = { fip: FloatingIPClaimResource, ipp: IPPrefixClaimResource, efw: EdgeFirewallRuleResource, conn: VCDConnectionResource, cconn: ClusterVCDConnectionResource, nsx: NSXConnectionResource };
 
 interface WithConditions extends KubeObject {
   status?: { conditions?: Array<{ type: string; status: string; reason: string; message: string }> } & Record<string, unknown>;

@@ -12,8 +12,12 @@ describe('npm run demo', function () {
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     assert.equal(code, 0, out);
-    assert.match(out, /\[demo\] 6\/6 Ready/);
+    assert.match(out, /\[demo\] 9\/9 Ready/);
+    assert.match(out, /vcentertrust\.vcd-operator\.io\/resource-vcenters\s+True\s+6\/6/);
     assert.match(out, /floatingipclaim\.vcd-operator\.io\/web\s+True\s+203\.0\.113\.\d+/);
+    // Two teams' rules on acme-edge, one applied to seg-transit, merged in priority order.
+    assert.match(out, /edgefirewallrule\.vcd-operator\.io\/ssh-from-transit\s+True\s+acme-edge\s+Allow\s+\S+\s+1\s/);
+    assert.match(out, /edgefirewallrule\.vcd-operator\.io\/allow-https-to-web\s+True\s+acme-edge\s+Allow\s+\S+\s+2\s/);
     assert.match(out, /export KUBECONFIG=\S+/);
   });
 });

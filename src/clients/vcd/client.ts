@@ -13,12 +13,13 @@ import { SecretSet } from '../common/secrets.ts';
 import { createAgent } from '../common/tls.ts';
 import { CloudNetworkError, TlsVerificationError } from '../common/errors.ts';
 import type { VcdContext } from './context.ts';
-import { ApplicationPortProfilesApi, EdgeGatewaysApi, FirewallApi, FirewallGroupsApi } from './edgeGateways.ts';
+import { ApplicationPortProfilesApi, EdgeGatewaysApi, FirewallApi, FirewallGroupsApi, OrgVdcNetworksApi } from './edgeGateways.ts';
 import { VcdApiError, VcdNotFoundError } from './errors.ts';
 import { toVcdApiError } from './errorMapping.ts';
 import { IpSpacesApi } from './ipSpaces.ts';
 import { StaticRoutesApi } from './staticRoutes.ts';
-import { ExternalNetworksApi, OrgsApi, OrgVdcNetworksApi } from './inventory.ts';
+import { ExternalNetworksApi, OrgsApi } from './inventory.ts';
+import { TasksApi, type TaskRecordView } from './taskQuery.ts';
 import { VcdSession, type VcdAuth } from './session.ts';
 import type { MessageBusAccess } from './message-bus.ts';
 import { VcdTransport, type TaskOptions, type TenantContext } from './transport.ts';
@@ -84,9 +85,9 @@ export class VcdClient {
   readonly staticRoutes: StaticRoutesApi;
   readonly firewallGroups: FirewallGroupsApi;
   readonly applicationPortProfiles: ApplicationPortProfilesApi;
+  readonly orgVdcNetworks: OrgVdcNetworksApi;
   readonly orgs: OrgsApi;
   readonly externalNetworks: ExternalNetworksApi;
-  readonly orgVdcNetworks: OrgVdcNetworksApi;
   /**
    * Tasks by href, e.g. the taskHref of a VcdTaskTimeoutError: wait for it again (it resolves with
    * the finished task, whose owner / resultContent hold the outcome) or cancel it.
@@ -94,6 +95,8 @@ export class VcdClient {
   readonly tasks: {
     wait(href: string, opts?: TaskOptions): Promise<VcdTask>;
     cancel(href: string): Promise<void>;
+    /** Task records of one operation on one object since a time (the query service). */
+    recent(o: { name: string; objectId: string; since: Date }): Promise<TaskRecordView[]>;
   };
   readonly #conn: Connection;
   readonly #tenant: (() => Promise<TenantContext>) | undefined;
@@ -109,12 +112,14 @@ export class VcdClient {
     this.staticRoutes = new StaticRoutesApi(ctx);
     this.firewallGroups = new FirewallGroupsApi(ctx);
     this.applicationPortProfiles = new ApplicationPortProfilesApi(ctx);
+    this.orgVdcNetworks = new OrgVdcNetworksApi(ctx);
     this.orgs = new OrgsApi(ctx);
     this.externalNetworks = new ExternalNetworksApi(ctx);
-    this.orgVdcNetworks = new OrgVdcNetworksApi(ctx);
+    const query = new TasksApi(ctx);
     this.tasks = {
       wait: async (href, opts) => conn.transport.waitForTask('task.wait', href, await ctx.tenant(), opts),
       cancel: async (href) => conn.transport.cancelTask(href, await ctx.tenant()),
+      recent: (o) => query.recent(o),
     };
   }
 

@@ -12,7 +12,7 @@ import {
   type VcdContext,
 } from './context.ts';
 import { VcdAmbiguousNameError } from './errors.ts';
-import type { ApplicationPortProfile, EdgeFirewallRule, EdgeFirewallRules, EdgeGateway, FirewallGroup } from './types.ts';
+import type { ApplicationPortProfile, EdgeFirewallRule, EdgeFirewallRules, EdgeGateway, FirewallGroup, OrgVdcNetwork } from './types.ts';
 
 const BASE = '/cloudapi/1.0.0';
 const enc = encodeURIComponent;
@@ -134,5 +134,40 @@ export class ApplicationPortProfilesApi {
       query: { filter: opts.filter },
       tenant: await this.#ctx.tenant(),
     });
+  }
+
+  /** Creates a profile (TENANT scope unless the body says otherwise) and returns it as stored. */
+  async create(body: ApplicationPortProfile, opts?: TaskOptions): Promise<ApplicationPortProfile> {
+    return createEntity<ApplicationPortProfile>(this.#ctx, 'applicationPortProfiles.create', `${BASE}/applicationPortProfiles`, body, opts);
+  }
+
+  /** Resolves false when the profile was already gone. */
+  async delete(id: string, opts: TaskOptions = {}): Promise<boolean> {
+    return deleteEntity(this.#ctx, 'applicationPortProfiles.delete', `${BASE}/applicationPortProfiles/${enc(id)}`, opts);
+  }
+}
+
+export class OrgVdcNetworksApi {
+  readonly #ctx: VcdContext;
+
+  constructor(ctx: VcdContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Org VDC networks, e.g. filter `connection.routerRef.id==<edgeId>` for those routed by an edge. */
+  async list(opts: { filter?: string } = {}): Promise<OrgVdcNetwork[]> {
+    return this.#ctx.transport.listAll<OrgVdcNetwork>({
+      operation: 'orgVdcNetworks.list',
+      path: `${BASE}/orgVdcNetworks`,
+      query: { filter: opts.filter },
+      tenant: await this.#ctx.tenant(),
+    });
+  }
+
+  /** The org VDC networks routed through this edge gateway (connection.routerRef). */
+  async listOnEdge(edgeId: string): Promise<Array<{ id: string; name: string }>> {
+    const items = await this.list({ filter: `connection.routerRef.id==${edgeId}` });
+    // Matched again here: the filter narrows the list, the check is what we rely on.
+    return items.filter((n) => n.connection?.routerRef?.id === edgeId && n.id && n.name).map((n) => ({ id: n.id ?? '', name: n.name }));
   }
 }

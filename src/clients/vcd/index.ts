@@ -4,6 +4,7 @@ export type { VcdAuth } from './session.ts';
 export { subscribeEvents, parseEnvelope, entityTypeOf, defaultTopics, type VcdBusEvent, type MessageBusAccess, type BusState, type SubscribeOptions } from './message-bus.ts';
 export type { TaskOptions } from './transport.ts';
 export type { VcdTask, TaskRef } from './task.ts';
+export { taskFinished, type TaskRecordView } from './taskQuery.ts';
 export {
   VcdError,
   VcdApiError,
@@ -22,8 +23,8 @@ export {
 export { CloudClientError, CloudNetworkError, TlsVerificationError, ClientClosedError } from '../common/errors.ts';
 export { FEATURES, CLIENT_API_VERSIONS, atLeast, compareVersions, type Feature } from './versions.ts';
 export type { IpSpacesApi, IpSpaceUplinksApi, IpSpaceOrgAssignmentsApi, IpSpaceAllocationsApi } from './ipSpaces.ts';
-export type { EdgeGatewaysApi, FirewallApi, FirewallGroupsApi, ApplicationPortProfilesApi } from './edgeGateways.ts';
-export type { OrgsApi, ExternalNetworksApi, OrgVdcNetworksApi, NamedEntity } from './inventory.ts';
+export type { EdgeGatewaysApi, FirewallApi, FirewallGroupsApi, ApplicationPortProfilesApi, OrgVdcNetworksApi } from './edgeGateways.ts';
+export type { OrgsApi, ExternalNetworksApi, NamedEntity } from './inventory.ts';
 export { routeVersion, type StaticRoutesApi } from './staticRoutes.ts';
 export type * from './types.ts';
 export type { Logger } from '../common/logger.ts';

@@ -56,21 +56,3 @@ export class ExternalNetworksApi {
   }
 }
 
-export class OrgVdcNetworksApi {
-  readonly #ctx: VcdContext;
-  constructor(ctx: VcdContext) {
-    this.#ctx = ctx;
-  }
-
-  /** The org VDC networks routed through this edge gateway (connection.routerRef). */
-  async listOnEdge(edgeId: string): Promise<NamedEntity[]> {
-    const items = await this.#ctx.transport.listAll<{ id?: string; name?: string; connection?: { routerRef?: { id?: string } } }>({
-      operation: 'orgVdcNetworks.list',
-      path: `${BASE}/orgVdcNetworks`,
-      query: { filter: `connection.routerRef.id==${edgeId}` },
-      tenant: await this.#ctx.tenant(),
-    });
-    // Matched again here: the filter narrows the list, the check is what we rely on.
-    return items.filter((n) => n.connection?.routerRef?.id === edgeId && n.id && n.name).map((n) => ({ id: n.id ?? '', name: n.name ?? '' }));
-  }
-}

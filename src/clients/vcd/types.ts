@@ -202,6 +202,14 @@ export interface FirewallGroup {
   orgRef?: EntityRef;
 }
 
+export interface OrgVdcNetwork {
+  id?: string;
+  name: string;
+  description?: string;
+  connection?: { routerRef?: EntityRef; connectionTypeValue?: 'INTERNAL' | 'DISTRIBUTED' | 'SUBINTERFACE' | 'NON_DISTRIBUTED'; connectionType?: string } | null;
+  orgRef?: EntityRef;
+}
+
 export interface ApplicationPortProfile {
   id?: string;
   name: string;
@@ -210,6 +218,7 @@ export interface ApplicationPortProfile {
   applicationPorts?: { name?: string; protocol?: 'ICMPv4' | 'ICMPv6' | 'TCP' | 'UDP'; destinationPorts?: string[] }[];
   usableForNAT?: boolean;
   status?: NetworkingObjectStatus;
+  orgRef?: EntityRef;
 }
 
 export interface StaticRouteNextHop {

@@ -1,7 +1,7 @@
 // VCDConnection and ClusterVCDConnection: Ready once a login with the Secret's credentials works;
 // status shows the negotiated API version and the VCD version. A Secret change re-enqueues the
 // connections that use it, and the pool logs in again with the new credentials.
-import { ClusterVCDConnectionResource, Reasons, validateClusterVCDConnection, validateVCDConnection, VCDConnectionResource } from '../../api/index.ts';
+import { ClusterVCDConnectionResource, EventBusReasons, Reasons, validateClusterVCDConnection, validateVCDConnection, VCDConnectionResource } from '../../api/index.ts';
 import type { ConnectionKind, Validator, VCDConnection } from '../../api/index.ts';
 import { objectKey, splitKey, type ControllerDefinition, type KubeObject } from '../../runtime/index.ts';
 import type { ControllerDeps } from '../deps.ts';
@@ -18,8 +18,9 @@ export function connectionController(kind: ConnectionKind, deps: ControllerDeps 
   const secretKeyOf = (c: Connection): string =>
     `${kind === 'ClusterVCDConnection' ? deps.operatorNamespace : (c.metadata?.namespace ?? '')}/${c.spec.credentialsSecretRef.name}`;
 
+  const name = kind.toLowerCase();
   return {
-    name: kind.toLowerCase(),
+    name,
     for: resource,
     maxConcurrentReconciles: 4,
     indexers: { [BY_SECRET]: (c) => [secretKeyOf(c)] },
@@ -33,7 +34,7 @@ export function connectionController(kind: ConnectionKind, deps: ControllerDeps 
     watches: [
       {
         resource: SecretResource,
-        keysFor: (s) => deps.manager.informer<Connection>(resource).byIndex(BY_SECRET, objectKey(s as KubeObject)).map(objectKey),
+        keysFor: (s) => deps.manager.byIndex<Connection>(name, BY_SECRET, objectKey(s as KubeObject)).map(objectKey),
       },
     ],
     async reconcile(key, ctx) {
@@ -101,11 +102,11 @@ function eventBusCondition(deps: ControllerDeps, conn: Connection): { status: 'T
   if (!deps.eventBus.enabled) return undefined;
   const s = deps.eventBus.status(connectionKey(conn));
   const resync = `${Math.round(deps.driftCheckMs / 60_000)} min`;
-  if (!s) return { status: 'Unknown', reason: Reasons.EventBusConnecting, message: 'Subscribing to the VCD message bus.' };
-  if (s.connected) return { status: 'True', reason: Reasons.EventBusConnected, message: `Subscribed to VCD events since ${new Date(s.since).toISOString()}; drift is repaired as events arrive.` };
+  if (!s) return { status: 'Unknown', reason: EventBusReasons.Connecting, message: 'Subscribing to the VCD message bus.' };
+  if (s.connected) return { status: 'True', reason: EventBusReasons.Connected, message: `Subscribed to VCD events since ${new Date(s.since).toISOString()}; drift is repaired as events arrive.` };
   return {
     status: 'False',
-    reason: Reasons.EventBusUnreachable,
+    reason: EventBusReasons.Unreachable,
     message: `The VCD message bus (${conn.spec.url}/messaging/mqtt) is unreachable since ${new Date(s.since).toISOString()}: ${s.error ?? 'unknown error'}. Drift is repaired at the periodic resync (every ${resync}) until it returns.`,
   };
 }

@@ -13,7 +13,7 @@ import {
   VCDConnectionResource,
   type Validator,
 } from '../../api/index.ts';
-import { atLeast, FEATURES, VcdNotFoundError, type VcdClient } from '../../clients/vcd/index.ts';
+import { atLeast, FEATURES, taskFinished, VcdApiError, VcdNotFoundError, type VcdClient } from '../../clients/vcd/index.ts';
 import { groupedController, pendingSince, Problem, type Group } from '../../reconcile/index.ts';
 import type { ControllerDefinition, KubeObject, ReconcileContext } from '../../runtime/index.ts';
 import { connectionKey, NamespaceResource, type Connection } from '../../reconcile/connections/index.ts';
@@ -27,6 +27,10 @@ export { CLAIM_FINALIZER } from './executor.ts';
 export { CREATE_PENDING_ANNOTATION as PENDING_ANNOTATION } from '../../reconcile/index.ts';
 
 const BY_CONNECTION = 'byConnection';
+/** The query-service name of VCD's allocate task. */
+const ALLOCATE_TASK = 'ipSpaceIpAllocate';
+/** Clock skew tolerated between this host and VCD when comparing task start times with guards. */
+const CLOCK_SKEW_MS = 5_000;
 const BY_ALLOCATION = 'byAllocation';
 const BY_IPSPACE_ID = 'byIpSpaceId';
 /** How soon a claim stuck on a missing IP Space or org is tried again without any event. */
@@ -60,11 +64,11 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
   const engine = engineOptions(deps, { retryMs: RETRY_MS });
   const informer = () => deps.manager.informer<Claim>(info.resource);
   const groupsOf = (claims: Claim[]): string[] => [...new Set(claims.map((c) => groupKeys.encode(groupKeyOf(c))))];
-  const claimsOfConnection = (conn: unknown): string[] => groupsOf(informer().byIndex(BY_CONNECTION, connectionKey(conn as Connection)));
+  const claimsOfConnection = (conn: unknown): string[] => groupsOf(deps.manager.byIndex<Claim>(kind.toLowerCase(), BY_CONNECTION, connectionKey(conn as Connection)));
   /** The IP Space id each group resolved to (groups may name their space by name): for VCD events. */
   const spaceOfGroup = new Map<string, string>();
   const groupsOfSpace = (spaceId: string): string[] => {
-    const out = groupsOf(informer().byIndex(BY_IPSPACE_ID, spaceId));
+    const out = groupsOf(deps.manager.byIndex<Claim>(kind.toLowerCase(), BY_IPSPACE_ID, spaceId));
     for (const [group, id] of spaceOfGroup) if (id === spaceId) out.push(group);
     return out;
   };
@@ -154,17 +158,15 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
         continue;
       }
       // Refused by VCD for this spec: not sent again before its delay passes (its status says why).
-      const until = deleting || c.status?.allocationId ? undefined : group.refusedUntil(uid);
-      if (until !== undefined) {
-        group.requeueAfter(until - now);
-        continue;
-      }
+      if (!deleting && !c.status?.allocationId && group.refusedUntil(uid) !== undefined) continue;
       considered.push(view(c));
     }
     if (firstSeen.size > 2 * informer().keys().length + 100) {
       const live = new Set(informer().list().map((c) => c.metadata?.uid ?? ''));
       for (const uid of firstSeen.keys()) if (!live.has(uid)) firstSeen.delete(uid);
     }
+    // Before the allocations are listed: whether an allocate sent under a guard may still land.
+    const outcomesKnown = await allocatesSettled(t, considered, now);
     let allocations;
     try {
       allocations = await t.client.ipSpaces.allocations.list(t.space.id, { type: info.type });
@@ -185,9 +187,27 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
       namespaceInScope: deps.namespaceInScope,
       now: new Date(now),
       pendingWindowMs: deps.pendingWindowMs,
+      outcomesKnown,
     });
     const admittedNamespaces = new Set(group.members.map((c) => c.metadata?.namespace ?? ''));
     await new ClaimExecutor({ group, deps, info, target: t, firstSeen, view, admittedNamespaces }).execute(actions);
+  }
+
+  /**
+   * Whether every allocate VCD received on this IP Space since the oldest pending guard has ended,
+   * by VCD's task records. False when there is no guard within the window, or when this VCD
+   * does not answer the query (then the window is waited out, as the last resort).
+   */
+  async function allocatesSettled(t: Target, claims: ClaimView[], now: number): Promise<boolean> {
+    const guards = claims.flatMap((c) => (c.pendingSince && now - c.pendingSince.getTime() < deps.pendingWindowMs ? [c.pendingSince.getTime()] : []));
+    if (!guards.length) return false;
+    try {
+      const tasks = await t.client.tasks.recent({ name: ALLOCATE_TASK, objectId: t.space.id, since: new Date(Math.min(...guards) - CLOCK_SKEW_MS) });
+      return tasks.every(taskFinished);
+    } catch (err) {
+      if (err instanceof VcdApiError && err.status >= 400 && err.status < 500) return false;
+      throw err;
+    }
   }
 
   /**
@@ -196,7 +216,7 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
    */
   async function sweep(key: GroupKey, ctx: ReconcileContext<Claim>): Promise<void> {
     spaceOfGroup.delete(groupKeys.encode(key));
-    const res = await deps.pool.resolve(key.connectionRef, key.namespace ?? deps.pool.operatorNamespace);
+    const res = await deps.pool.resolve(key.connectionRef, key.namespace ?? deps.pool.operatorNamespace, key.org ? { org: key.org } : {});
     if (!res.ok) return; // without a connection there is nothing to sweep with
     const t = await target(key, res, () => undefined);
     if (!t) return;
@@ -240,9 +260,9 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
           entityTypes: ['ipSpace', 'ipSpaceIpAllocation'],
           keys: (e) => [
             ...groupsOfSpace(e.event.entity),
-            ...(e.event.subEntity ? groupsOf(informer().byIndex(BY_ALLOCATION, e.event.subEntity)) : []),
+            ...(e.event.subEntity ? groupsOf(deps.manager.byIndex<Claim>(kind.toLowerCase(), BY_ALLOCATION, e.event.subEntity)) : []),
           ],
-          keysOfConnection: (conn) => groupsOf(informer().byIndex(BY_CONNECTION, conn)),
+          keysOfConnection: (conn) => groupsOf(deps.manager.byIndex<Claim>(kind.toLowerCase(), BY_CONNECTION, conn)),
         }),
       ],
       watches: [

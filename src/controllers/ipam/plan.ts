@@ -64,6 +64,12 @@ export interface PlanInput {
   now: Date;
   /** How long an allocate whose answer was lost may still complete (the task deadline). */
   pendingWindowMs: number;
+  /**
+   * VCD's task records say no allocate on this IP Space since the oldest guard is still running,
+   * and the allocations were listed after that: a guarded claim with no allocation was never
+   * served, so it is allocated again at once instead of waiting out the window.
+   */
+  outcomesKnown?: boolean;
   /** Clock skew tolerated between this host and VCD when matching allocation dates. */
   skewMs?: number;
   maxBatch?: number;
@@ -105,6 +111,7 @@ export function plan(input: PlanInput): Action[] {
   }
   unmarked.sort((x, y) => (x.allocationDate?.getTime() ?? 0) - (y.allocationDate?.getTime() ?? 0));
   const taken = new Set<string>();
+  const stillPending = (c: ClaimView): boolean => !!c.pendingSince && !input.outcomesKnown && now.getTime() - c.pendingSince.getTime() < input.pendingWindowMs;
 
 
   const toAllocate: ClaimView[] = [];
@@ -145,8 +152,8 @@ export function plan(input: PlanInput): Action[] {
       if (allocation) {
         if (claim.reclaimPolicy === 'Retain') actions.push({ kind: 'retain', claim, allocation });
         else actions.push({ kind: 'release', allocation, claim, reason: 'Deleted' });
-      } else if (claim.pendingSince && now.getTime() - claim.pendingSince.getTime() < input.pendingWindowMs) {
-        actions.push({ kind: 'wait', claim, until: new Date(claim.pendingSince.getTime() + input.pendingWindowMs) });
+      } else if (stillPending(claim)) {
+        actions.push({ kind: 'wait', claim, until: new Date((claim.pendingSince?.getTime() ?? 0) + input.pendingWindowMs) });
       } else {
         actions.push({ kind: 'finalize', claim });
       }
@@ -155,8 +162,8 @@ export function plan(input: PlanInput): Action[] {
 
     if (allocation) {
       actions.push(adopted ? { kind: 'adopt', claim, allocation } : { kind: 'bind', claim, allocation });
-    } else if (claim.pendingSince && now.getTime() - claim.pendingSince.getTime() < input.pendingWindowMs) {
-      actions.push({ kind: 'wait', claim, until: new Date(claim.pendingSince.getTime() + input.pendingWindowMs) });
+    } else if (stillPending(claim)) {
+      actions.push({ kind: 'wait', claim, until: new Date((claim.pendingSince?.getTime() ?? 0) + input.pendingWindowMs) });
     } else if (claim.requestedValue) {
       actions.push({ kind: 'allocateValue', claim, value: claim.requestedValue });
     } else {

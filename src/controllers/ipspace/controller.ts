@@ -36,10 +36,10 @@ export function ipSpaceController(deps: ControllerDeps, opts: IPSpaceControllerO
 
   const ipSpacesUsing = (kind: ConnectionRef['kind']) => (conn: unknown): string[] => {
     const meta = (conn as KubeObject).metadata ?? {};
-    return deps.manager.informer<IPSpace>(IPSpaceResource).byIndex(BY_CONNECTION, connectionKeyOf(kind, meta.name ?? '', meta.namespace)).map(objectKey);
+    return deps.manager.byIndex<IPSpace>('ipspace', BY_CONNECTION, connectionKeyOf(kind, meta.name ?? '', meta.namespace)).map(objectKey);
   };
 
-  const byIndex = (index: string, value: string): string[] => deps.manager.informer<IPSpace>(IPSpaceResource).byIndex(index, value).map(objectKey);
+  const byIndex = (index: string, value: string): string[] => deps.manager.byIndex<IPSpace>('ipspace', index, value).map(objectKey);
 
   return managedController<IPSpace, VcdClient, Status>(
     {
@@ -67,7 +67,9 @@ export function ipSpaceController(deps: ControllerDeps, opts: IPSpaceControllerO
         return checked.valid ? undefined : checked.message;
       },
       async connect(obj) {
-        const res = await deps.pool.resolve(obj.spec.connectionRef, obj.metadata?.namespace ?? '');
+        // A Private IP Space acts for its org; the others act at provider level (the connection's own org).
+        const org = obj.spec.type === 'Private' ? obj.spec.org : undefined;
+        const res = await deps.pool.resolve(obj.spec.connectionRef, obj.metadata?.namespace ?? '', org ? { org } : {});
         if (!res.ok) throw new Problem(res.reason, res.message, { transient: false });
         const gate = versionProblem(obj, res.client.apiVersion, res.client.isProvider);
         if (gate) throw gate;

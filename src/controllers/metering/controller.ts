@@ -15,7 +15,6 @@ export const MeterReasons = {
   /** MeterPointsReadable: some meter points could not be read (the message names them). */
   MeterPointUnreadable: 'MeterPointUnreadable',
   AllReadable: 'AllReadable',
-  WaitingForFirstPoll: 'WaitingForFirstPoll',
 } as const;
 
 export function trafficMeterController(deps: ControllerDeps & { operatorNamespace: string }, poller: TrafficPoller, polled: Source): ControllerDefinition<TrafficMeter> {
@@ -63,7 +62,7 @@ export function trafficMeterController(deps: ControllerDeps & { operatorNamespac
           ? { status: 'False' as const, reason: Reasons.ConnectionNotReady, message: `Cannot poll: ${snap.error}` }
           : snap?.lastPollTime !== undefined
             ? { status: 'True' as const, reason: MeterReasons.Metering, message: `Metering ${snap.edges.length} edge gateway(s); counters are on /metrics as vcd_operator_traffic_*.` }
-            : { status: 'False' as const, reason: MeterReasons.WaitingForFirstPoll, message: 'The first interval of reads has not ended yet.' };
+            : { status: 'False' as const, reason: Reasons.Pending, message: 'The first interval of reads has not ended yet.' };
         ctx.status.setCondition(s.conditions, { type: 'Ready', ...ready, observedGeneration: gen });
         if (snap?.lastPollTime !== undefined) {
           const bad = snap.unreadable;

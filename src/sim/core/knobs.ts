@@ -20,6 +20,29 @@ export interface SimKnobs {
   providerBypassesQuota: boolean;
   /** Whether DELETE of a USED / USED_MANUAL allocation is rejected (clients must PUT UNUSED first). */
   rejectDeleteOfUsedAllocation: boolean;
+  /**
+   * Whether static routes carry the spec's `version: {version: n}` and updates must send it. Off by
+   * default: govcd, tested upstream against real VCD, decodes `version` as a string and sends none.
+   */
+  staticRouteVersionObjects: boolean;
+  /**
+   * How long the `ipSpaceUplinkRouteAdvertisementSync` task VCD starts after an IP Space uplink is
+   * created, changed or deleted, or an uplinked IP Space is updated, takes beyond the write's own
+   * task (0: no such task).
+   */
+  routeAdvertisementSyncMs: number;
+  /**
+   * Whether, while that sync task runs, writes to its IP Space get 400 BUSY_ENTITY (operation
+   * IP_SPACE_UPLINK_ROUTE_ADVERTISEMENT_SYNC). govcd and terraform-provider-vcd wait for the task
+   * because VCD "might" refuse; how often real VCD does is not known, so it is off by default.
+   */
+  routeAdvertisementSyncBusy: boolean;
+  /**
+   * Whether a new IP Space uplink assigns the IP Space to every org that already has an edge
+   * gateway on that provider gateway (VCD assigns orgs implicitly when their edge is created; for
+   * edges that existed before the uplink the behaviour is not documented).
+   */
+  uplinkAssignsExistingEdgeOrgs: boolean;
 }
 
 export const defaultKnobs: Readonly<SimKnobs> = Object.freeze({
@@ -30,6 +53,10 @@ export const defaultKnobs: Readonly<SimKnobs> = Object.freeze({
   allocationWritesLockIpSpace: false,
   providerBypassesQuota: false,
   rejectDeleteOfUsedAllocation: false,
+  staticRouteVersionObjects: false,
+  routeAdvertisementSyncMs: 50,
+  routeAdvertisementSyncBusy: false,
+  uplinkAssignsExistingEdgeOrgs: true,
 });
 
 /** Applies only known keys with the right type, so a bad admin request cannot corrupt the knobs. */

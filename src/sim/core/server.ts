@@ -39,6 +39,8 @@ export interface ServeRoutesOptions {
 export interface ServedRoutes {
   url: string;
   port: number;
+  /** Serve another certificate from now on (new connections; open ones keep theirs until they close). */
+  setTls(tls: { certPem: string; keyPem: string }): void;
   close(): Promise<void>;
 }
 
@@ -71,6 +73,11 @@ export async function serveRoutes(opts: ServeRoutesOptions): Promise<ServedRoute
   return {
     url: `https://${host}:${port}`,
     port,
+    setTls: (tls) => {
+      server.setSecureContext({ cert: tls.certPem, key: tls.keyPem });
+      // Keep-alive connections would go on presenting the old certificate.
+      server.closeIdleConnections();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -173,7 +180,8 @@ function send(res: ServerResponse, r: SimResponse): void {
       headers['content-type'] ??= 'application/octet-stream';
     } else if (typeof r.body === 'string') {
       payload = r.body;
-      headers['content-type'] ??= 'text/plain; charset=utf-8';
+      // A string that is an XML document (VCD's legacy errors, e.g. from an injected fault) says so.
+      headers['content-type'] ??= r.body.startsWith('<?xml') ? 'application/xml' : 'text/plain; charset=utf-8';
     } else {
       payload = JSON.stringify(r.body);
       headers['content-type'] ??= 'application/json';

@@ -67,7 +67,7 @@ export class VcdContext {
       try {
         return handler(req);
       } catch (err) {
-        if (err instanceof VcdError) return errorResponse(err, randomUUID());
+        if (err instanceof VcdError) return errorResponse(err, randomUUID(), req);
         throw err;
       }
     };
@@ -132,7 +132,9 @@ export class VcdContext {
   accepted(call: Call, opts: AcceptOptions): SimResponse {
     const lock = opts.lock ? ('edge' in opts.lock ? opts.lock.edge : opts.lock.ipSpace) : undefined;
     const serialise = opts.lock ? ('edge' in opts.lock ? this.core.knobs.serializeEdges : this.core.knobs.serializeIpSpaces) : false;
-    if (lock?.busy && serialise) {
+    // A running route advertisement sync holds its IP Space only when that knob is on (it is the
+    // only way lock.busy names that operation).
+    if (lock?.busy && (serialise || lock.busy.operation === ROUTE_ADVERTISEMENT_SYNC)) {
       const holder = this.tasks.get(lock.busy.taskUuid);
       if (holder && this.tasks.running(holder)) {
         const kind = opts.lock && 'edge' in opts.lock ? 'com.vmware.vcloud.entity.gateway' : 'com.vmware.vcloud.entity.ipSpace';
@@ -159,7 +161,31 @@ export class VcdContext {
     if (lock) lock.busy = { taskUuid: task.uuid, operation: opts.operation };
     return { status: 202, headers: { location: `${call.base}/api/task/${task.uuid}` } };
   }
+
+  /**
+   * The `ipSpaceUplinkRouteAdvertisementSync` task VCD runs after an IP Space uplink changes or an
+   * uplinked IP Space is updated (govcd's WaitForRouteAdvertisementTasks and terraform-provider-vcd
+   * wait for it, because writes "might" fail with BUSY while it runs). It belongs to the System
+   * org, so providers find it with the adminTask query; tenants do not see it.
+   */
+  startRouteAdvertisementSync(call: Call, space: IpSpaceRec): void {
+    const extra = this.core.knobs.routeAdvertisementSyncMs;
+    if (extra <= 0) return;
+    const system = [...this.state.orgs.values()].find((o) => o.provider);
+    if (!system) return;
+    const task = this.tasks.create({
+      operation: ROUTE_ADVERTISEMENT_SYNC,
+      operationName: 'Synchronizing IP Space uplink route advertisement',
+      owner: { id: space.id, name: space.name, type: 'application/json' },
+      user: this.userRef(call),
+      org: this.orgRef(system.id),
+      durationMs: this.core.knobs.taskDurationMs + extra,
+    });
+    if (this.core.knobs.routeAdvertisementSyncBusy) space.busy = { taskUuid: task.uuid, operation: ROUTE_ADVERTISEMENT_SYNC };
+  }
 }
+
+export const ROUTE_ADVERTISEMENT_SYNC = 'IP_SPACE_UPLINK_ROUTE_ADVERTISEMENT_SYNC';
 
 export function baseUrl(req: SimRequest): string {
   return `https://${req.headers['host'] ?? 'localhost'}`;

@@ -1,6 +1,8 @@
-// VCD's error contract: a JSON body { minorErrorCode, message } with the status VCD uses. Handlers
-// throw VcdError; the service turns it into a response, so validation reads as plain code.
-import type { SimResponse } from '../core/types.ts';
+// VCD's error contract: a JSON body { minorErrorCode, message } with the status VCD uses, or on the
+// legacy /api surface the XML Error document govcd parses. Handlers throw VcdError; the service
+// turns it into a response, so validation reads as plain code.
+import type { SimRequest, SimResponse } from '../core/types.ts';
+import { errorXml, wantsLegacyXml } from './xml.ts';
 
 export class VcdError extends Error {
   readonly status: number;
@@ -30,7 +32,8 @@ export function unauthorized(message = 'Authentication required.'): VcdError {
   return new VcdError(401, 'UNAUTHORIZED', message);
 }
 
-export function errorResponse(err: VcdError, requestId: string): SimResponse {
+export function errorResponse(err: VcdError, requestId: string, req?: SimRequest): SimResponse {
+  if (req && wantsLegacyXml(req)) return errorXml(err.status, err.minorErrorCode, `[ ${requestId} ] ${err.message}`);
   return {
     status: err.status,
     body: { minorErrorCode: err.minorErrorCode, message: `[ ${requestId} ] ${err.message}`, stackTrace: '' },

@@ -1,11 +1,14 @@
-// The FIQL subset VCD clients send: `field==value`, `!=`, `;` (and), `,` (or), parentheses,
-// dotted paths (orgRef.id) and `*` wildcards in values. Anything else is a parse error, which VCD
+// The FIQL subset VCD clients send: `field==value`, `!=`, the comparisons `=gt=`, `=ge=`, `=lt=`,
+// `=le=` (numbers numerically, other values such as ISO dates as text), `;` (and), `,` (or),
+// parentheses, dotted paths (orgRef.id) and `*` wildcards in values. Anything else is a parse error, which VCD
 // reports as 400 with a QueryParseException message.
 import { VcdError } from './errors.ts';
 
+export type FiqlComparison = '==' | '!=' | '=gt=' | '=ge=' | '=lt=' | '=le=';
+
 export type Fiql =
   | { op: 'and' | 'or'; terms: Fiql[] }
-  | { op: '==' | '!='; field: string; value: string };
+  | { op: FiqlComparison; field: string; value: string };
 
 export function parseFiql(text: string): Fiql {
   let pos = 0;
@@ -36,12 +39,12 @@ export function parseFiql(text: string): Fiql {
       pos++;
       return inner;
     }
-    const m = /^([A-Za-z_][\w.]*)(==|!=)([^;,()]*)/.exec(text.slice(pos));
+    const m = /^([A-Za-z_][\w.]*)(==|!=|=gt=|=ge=|=lt=|=le=)([^;,()]*)/.exec(text.slice(pos));
     if (!m) return fail(`unexpected input at ${pos}`);
     pos += m[0].length;
     const value = m[3] as string;
     if (value === '') fail('empty value');
-    return { op: m[2] as '==' | '!=', field: m[1] as string, value };
+    return { op: m[2] as FiqlComparison, field: m[1] as string, value };
   };
   const ast = parseOr();
   if (pos !== text.length) fail(`unexpected input at ${pos}`);
@@ -64,12 +67,27 @@ export function matchesFiql(ast: Fiql, obj: unknown, resolve: (obj: unknown, fie
       return ast.terms.every((t) => matchesFiql(t, obj, resolve));
     case 'or':
       return ast.terms.some((t) => matchesFiql(t, obj, resolve));
-    default: {
-      const actual = resolve(obj, ast.field);
-      const equal = valueMatches(actual, ast.value);
+    case '==':
+    case '!=': {
+      const equal = valueMatches(resolve(obj, ast.field), ast.value);
       return ast.op === '==' ? equal : !equal;
     }
+    default: {
+      const order = compareValue(resolve(obj, ast.field), ast.value);
+      if (order === undefined) return false;
+      return ast.op === '=gt=' ? order > 0 : ast.op === '=ge=' ? order >= 0 : ast.op === '=lt=' ? order < 0 : order <= 0;
+    }
   }
+}
+
+/** Orders a value against a filter operand: numerically when both are numbers, else as text. */
+function compareValue(actual: unknown, operand: string): number | undefined {
+  if (actual === undefined || actual === null) return undefined;
+  const text = typeof actual === 'string' ? actual : typeof actual === 'number' ? String(actual) : JSON.stringify(actual);
+  const a = Number(text);
+  const b = Number(operand);
+  if (text.trim() !== '' && operand.trim() !== '' && Number.isFinite(a) && Number.isFinite(b)) return a - b;
+  return text < operand ? -1 : text > operand ? 1 : 0;
 }
 
 function valueMatches(actual: unknown, pattern: string): boolean {
@@ -98,9 +116,9 @@ export function requiredTerm(ast: Fiql | undefined, field: string): string | und
 /** The filter without the terms a route consumed itself (e.g. gatewayId on floatingIpSuggestions). */
 export function withoutTerms(ast: Fiql | undefined, fields: readonly string[]): Fiql | undefined {
   if (!ast) return undefined;
-  if (ast.op === '==' || ast.op === '!=') return fields.includes(ast.field) ? undefined : ast;
+  if (!('terms' in ast)) return fields.includes(ast.field) ? undefined : ast;
   if (ast.op === 'or') return ast;
-  const terms = (ast as { terms: Fiql[] }).terms.filter((t) => !((t.op === '==' || t.op === '!=') && fields.includes(t.field)));
+  const terms = ast.terms.filter((t) => 'terms' in t || !fields.includes(t.field));
   if (terms.length === 0) return undefined;
   return terms.length === 1 ? terms[0] : { op: 'and', terms };
 }

@@ -78,8 +78,18 @@ export function parseRule(state: VcdState, edge: EdgeRec, raw: unknown, version:
       throw badRequest(`${where}.${later} is not supported by the simulator; use firewall groups and the whole-list PUT`);
     }
   }
+  // The simulator models no network context profiles (they come from NSX); it keeps well-formed
+  // references as given, so rules written in the UI with them can be read back and rewritten.
   const ncp = r['networkContextProfiles'];
-  if (Array.isArray(ncp) && ncp.length > 0) throw badRequest(`${where}.networkContextProfiles: the simulator has no network context profiles`);
+  if (ncp !== undefined && ncp !== null) {
+    if (!Array.isArray(ncp) || ncp.length > 128) throw badRequest(`${where}.networkContextProfiles must be a list of at most 128 references`);
+    const kept = ncp.map((x, i) => {
+      const ref = (x ?? {}) as { id?: unknown; name?: unknown };
+      if (typeof ref.id !== 'string' || !ref.id.startsWith('urn:vcloud:networkContextProfile:')) throw badRequest(`${where}.networkContextProfiles[${i}].id must be a network context profile id`);
+      return { id: ref.id, name: typeof ref.name === 'string' ? ref.name : ref.id };
+    });
+    if (kept.length) out['networkContextProfiles'] = kept;
+  }
 
   const ipProtocol = r['ipProtocol'] ?? 'IPV4_IPV6';
   if (!IP_PROTOCOLS.includes(ipProtocol as string)) throw badRequest(`${where}.ipProtocol must be one of ${IP_PROTOCOLS.join(', ')}`);

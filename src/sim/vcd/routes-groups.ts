@@ -3,21 +3,20 @@ import type { Route } from '../core/types.ts';
 import { type Call, type VcdContext, ok } from './context.ts';
 import { VcdError, badRequest, forbiddenUnknown } from './errors.ts';
 import { requiredTerm, withoutTerms } from './fiql.ts';
-import { parseCidr, parseIPv4 } from './ip.ts';
+import { compareIP, parseCIDR, parseIP } from '../../api/ip.ts';
 import { pagedResponse, readFilter } from './paging.ts';
 import type { FirewallGroupRec, PortProfileRec } from './state.ts';
 import { urn } from './state.ts';
 
 const API = '/cloudapi/1.0.0';
 
+/** An IPv4 or IPv6 address, CIDR or range (first-last, one family, in order), as VCD's IP sets take them. */
 function validAddress(s: string): boolean {
   if (s.includes('-')) {
-    const [a, b] = s.split('-');
-    const x = parseIPv4(a ?? '');
-    const y = parseIPv4(b ?? '');
-    return x !== undefined && y !== undefined && x <= y;
+    const [a, b] = s.split('-').map((p) => parseIP(p));
+    return s.split('-').length === 2 && !!a && !!b && a.family === b.family && compareIP(a, b) <= 0;
   }
-  return s.includes('/') ? parseCidr(s) !== undefined : parseIPv4(s) !== undefined;
+  return s.includes('/') ? parseCIDR(s) !== undefined : parseIP(s) !== undefined;
 }
 
 export function groupRoutes(ctx: VcdContext): Route[] {
@@ -52,7 +51,7 @@ export function groupRoutes(ctx: VcdContext): Route[] {
     if (existing && ownerId !== existing.ownerId) throw badRequest('ownerRef of a firewall group cannot change');
     const addrs = b['ipAddresses'] ?? [];
     if (!Array.isArray(addrs) || addrs.some((a) => typeof a !== 'string' || !validAddress(a))) {
-      throw badRequest('ipAddresses must list IPv4 addresses, CIDRs or ranges (a-b)');
+      throw badRequest('ipAddresses must list IPv4 or IPv6 addresses, CIDRs or ranges (a-b)');
     }
     for (const g of state.firewallGroups.values()) {
       if (g !== existing && g.ownerId === edge.id && g.name === b['name']) throw badRequest(`A firewall group named ${b['name']} already exists on ${edge.name}.`);

@@ -17,7 +17,7 @@ import {
   utilization,
 } from './ipspace-model.ts';
 import { pagedResponse, readFilter } from './paging.ts';
-import type { AllocationRec, IpSpaceRec, IpSpaceUplinkRec, OrgAssignmentRec, VcdState } from './state.ts';
+import type { AllocationRec, IpSpaceRec, IpSpaceUplinkRec, OrgAssignmentRec, UplinkInterfaceRec, VcdState } from './state.ts';
 import { urn } from './state.ts';
 import { atLeast, gate } from './version.ts';
 
@@ -111,15 +111,35 @@ export function ipSpaceRoutes(ctx: VcdContext): Route[] {
     return out;
   };
 
-  const renderUplink = (u: IpSpaceUplinkRec): Record<string, unknown> => ({
-    status: 'REALIZED',
-    id: u.id,
-    name: u.name,
-    description: u.description,
-    externalNetworkRef: state.ref('extnet', u.externalNetworkId),
-    ipSpaceRef: state.ref('ipSpace', u.ipSpaceId),
-    ipSpaceType: state.ipSpaces.get(u.ipSpaceId)?.type,
-  });
+  const renderUplink = (u: IpSpaceUplinkRec, version: string): Record<string, unknown> =>
+    gate(
+      'IpSpaceUplink',
+      {
+        status: 'REALIZED',
+        id: u.id,
+        name: u.name,
+        description: u.description,
+        externalNetworkRef: state.ref('extnet', u.externalNetworkId),
+        ipSpaceRef: state.ref('ipSpace', u.ipSpaceId),
+        ipSpaceType: state.ipSpaces.get(u.ipSpaceId)?.type,
+        interfaces: (u.interfaces ?? []).map((i) => ({ ...i })),
+      },
+      version,
+    );
+
+  /** API 38.0+ `interfaces`: kept as given; absent (or an older client's write) keeps what is there. */
+  const parseInterfaces = (call: Call, raw: unknown, current: UplinkInterfaceRec[] | undefined): UplinkInterfaceRec[] | undefined => {
+    if (!atLeast(call.version, '38.0') || raw === undefined || raw === null) return current;
+    if (!Array.isArray(raw)) throw badRequest('interfaces must be a list');
+    return raw.map((i, n) => {
+      const o = (i ?? {}) as Record<string, unknown>;
+      if (typeof o['id'] !== 'string' || o['id'] === '') throw badRequest(`interfaces[${n}].id is required`);
+      const rec: UplinkInterfaceRec = { id: o['id'] };
+      if (typeof o['name'] === 'string') rec.name = o['name'];
+      if (typeof o['interfaceType'] === 'string') rec.interfaceType = o['interfaceType'];
+      return rec;
+    });
+  };
 
   const renderAssignment = (a: OrgAssignmentRec): Record<string, unknown> => {
     const s = state.ipSpaces.get(a.ipSpaceId) as IpSpaceRec;
@@ -200,13 +220,15 @@ export function ipSpaceRoutes(ctx: VcdContext): Route[] {
         const s = ctx.ipSpace(call, call.req.params['id'] ?? '');
         ctx.requireProvider(call);
         const fields = parseIpSpace(state, call.req.body, s, call.version);
-        return ctx.accepted(call, {
+        const res = ctx.accepted(call, {
           operation: 'IP_SPACE_UPDATE',
           operationName: 'Updating IP Space',
           owner: spaceOwner(s),
           lock: { ipSpace: s },
           work: () => void Object.assign(s, fields),
         });
+        if ([...state.ipSpaceUplinks.values()].some((u) => u.ipSpaceId === s.id)) ctx.startRouteAdvertisementSync(call, s);
+        return res;
       }),
     },
     {
@@ -437,7 +459,7 @@ export function ipSpaceRoutes(ctx: VcdContext): Route[] {
         ctx.requireProvider(call);
         const filter = readFilter(call.req);
         if (!requiredTerm(filter, 'externalNetworkRef.id')) throw badRequest('The filter must include externalNetworkRef.id.');
-        return pagedResponse(call.req, [...state.ipSpaceUplinks.values()].map(renderUplink), { model: 'IpSpaceUplink', base: call.base, filter });
+        return pagedResponse(call.req, [...state.ipSpaceUplinks.values()].map((u) => renderUplink(u, call.version)), { model: 'IpSpaceUplink', base: call.base, filter });
       }),
     },
     {
@@ -457,15 +479,20 @@ export function ipSpaceRoutes(ctx: VcdContext): Route[] {
           if (u.ipSpaceId === s.id) throw badRequest(`IP Space ${s.name} is already an uplink of ${net.name}.`);
         }
         const u: IpSpaceUplinkRec = { id: urn('ipSpaceUplink'), name: b.name, description: typeof b.description === 'string' ? b.description : '', externalNetworkId: net.id, ipSpaceId: s.id };
-        return ctx.accepted(call, {
+        const interfaces = parseInterfaces(call, (call.req.body as { interfaces?: unknown }).interfaces, undefined);
+        if (interfaces) u.interfaces = interfaces;
+        const res = ctx.accepted(call, {
           operation: 'IP_SPACE_UPLINK_CREATE',
           operationName: 'Creating IP Space uplink',
           owner: { id: u.id, name: u.name, type: 'application/json' },
           work: () => {
             state.ipSpaceUplinks.set(u.id, u);
+            if (!ctx.core.knobs.uplinkAssignsExistingEdgeOrgs) return;
             for (const e of state.edges.values()) if (state.tier0Uplink(e)?.networkId === net.id) ensureAssignments(state, e.orgId, net.id);
           },
         });
+        ctx.startRouteAdvertisementSync(call, s);
+        return res;
       }),
     },
     {
@@ -474,7 +501,7 @@ export function ipSpaceRoutes(ctx: VcdContext): Route[] {
       handler: ctx.api(IP_SPACE_MIN, (call) => {
         const u = state.ipSpaceUplinks.get(call.req.params['id'] ?? '');
         if (!u || !call.caller.provider) throw forbiddenUnknown(call.req.params['id'] ?? '');
-        return ok(renderUplink(u));
+        return ok(renderUplink(u, call.version));
       }),
     },
     {
@@ -490,15 +517,20 @@ export function ipSpaceRoutes(ctx: VcdContext): Route[] {
         }
         const name = b.name;
         const description = typeof b.description === 'string' ? b.description : '';
-        return ctx.accepted(call, {
+        const interfaces = parseInterfaces(call, (call.req.body as { interfaces?: unknown }).interfaces, u.interfaces);
+        const res = ctx.accepted(call, {
           operation: 'IP_SPACE_UPLINK_UPDATE',
           operationName: 'Updating IP Space uplink',
           owner: { id: u.id, name: u.name, type: 'application/json' },
           work: () => {
             u.name = name;
             u.description = description;
+            if (interfaces) u.interfaces = interfaces;
           },
         });
+        const space = state.ipSpaces.get(u.ipSpaceId);
+        if (space) ctx.startRouteAdvertisementSync(call, space);
+        return res;
       }),
     },
     {
@@ -507,12 +539,15 @@ export function ipSpaceRoutes(ctx: VcdContext): Route[] {
       handler: ctx.api(IP_SPACE_MIN, (call) => {
         const u = state.ipSpaceUplinks.get(call.req.params['id'] ?? '');
         if (!u || !call.caller.provider) throw forbiddenUnknown(call.req.params['id'] ?? '');
-        return ctx.accepted(call, {
+        const res = ctx.accepted(call, {
           operation: 'IP_SPACE_UPLINK_DELETE',
           operationName: 'Deleting IP Space uplink',
           owner: { id: u.id, name: u.name, type: 'application/json' },
           work: () => void state.ipSpaceUplinks.delete(u.id),
         });
+        const space = state.ipSpaces.get(u.ipSpaceId);
+        if (space) ctx.startRouteAdvertisementSync(call, space);
+        return res;
       }),
     },
   ];

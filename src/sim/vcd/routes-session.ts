@@ -5,7 +5,7 @@ import { ACCESS_TOKEN_SECONDS, SESSION_IDLE_MINUTES, type SessionRecord, type Us
 import { type Call, type VcdContext, baseUrl, ok } from './context.ts';
 import { forbiddenUnknown, unauthorized } from './errors.ts';
 import { taskJson, taskXml, type TaskRecord } from './tasks.ts';
-import { SUPPORTED_VERSIONS, gate } from './version.ts';
+import { SUPPORTED_VERSIONS, atLeast, gate } from './version.ts';
 
 const CLOUDAPI = '/cloudapi/1.0.0';
 
@@ -90,8 +90,10 @@ export function sessionRoutes(ctx: VcdContext): Route[] {
     { method: 'POST', pattern: `${CLOUDAPI}/sessions/provider`, handler: login(true) },
     { method: 'GET', pattern: `${CLOUDAPI}/sessions/current`, handler: ctx.api('34.0', current) },
     { method: 'DELETE', pattern: `${CLOUDAPI}/sessions/current`, handler: ctx.api('36.0', logout) },
-    // govcd's Disconnect() sends DELETE to the login URL; VCD tolerates it.
+    // govcd's Disconnect() sends DELETE to the URL it logged in at: /sessions for tenants and
+    // token logins, /sessions/provider for System password logins. Both end the session.
     { method: 'DELETE', pattern: `${CLOUDAPI}/sessions`, handler: ctx.api('33.0', logout) },
+    { method: 'DELETE', pattern: `${CLOUDAPI}/sessions/provider`, handler: ctx.api('33.0', logout) },
     {
       method: 'GET',
       pattern: `${CLOUDAPI}/sessions/{id}`,
@@ -118,18 +120,24 @@ export function sessionRoutes(ctx: VcdContext): Route[] {
   ];
 }
 
-/** GET /api/versions: unauthenticated, XML unless JSON is asked for. */
+/**
+ * GET /api/versions: unauthenticated, XML unless JSON is asked for. From API 36.0 VCD advertises the
+ * CloudAPI session endpoints as LoginUrl and ProviderLoginUrl (govcd's recorded /api/versions and
+ * its TestClient_getloginurl show it); govcd v3 logs in at LoginUrl (+ "/provider" for System).
+ */
 function versions(req: SimRequest): SimResponse {
   const base = baseUrl(req);
+  const loginUrl = (v: string): string => (atLeast(v, '36.0') ? `${base}${CLOUDAPI}/sessions` : `${base}/api/sessions`);
+  const providerLoginUrl = (v: string): string | undefined => (atLeast(v, '36.0') ? `${base}${CLOUDAPI}/sessions/provider` : undefined);
   if (/json/i.test(req.headers['accept'] ?? '')) {
     return ok({
-      versionInfo: SUPPORTED_VERSIONS.map((v) => ({ version: v, loginUrl: `${base}/api/sessions`, providerLoginUrl: `${base}/cloudapi/1.0.0/sessions/provider`, deprecated: false })),
+      versionInfo: SUPPORTED_VERSIONS.map((v) => ({ version: v, loginUrl: loginUrl(v), ...(providerLoginUrl(v) ? { providerLoginUrl: providerLoginUrl(v) } : {}), deprecated: false })),
     });
   }
-  const infos = SUPPORTED_VERSIONS.map(
-    (v) =>
-      `  <VersionInfo deprecated="false">\n    <Version>${v}</Version>\n    <LoginUrl>${base}/api/sessions</LoginUrl>\n    <ProviderLoginUrl>${base}/cloudapi/1.0.0/sessions/provider</ProviderLoginUrl>\n  </VersionInfo>`,
-  ).join('\n');
+  const infos = SUPPORTED_VERSIONS.map((v) => {
+    const provider = providerLoginUrl(v);
+    return `  <VersionInfo deprecated="false">\n    <Version>${v}</Version>\n    <LoginUrl>${loginUrl(v)}</LoginUrl>\n${provider ? `    <ProviderLoginUrl>${provider}</ProviderLoginUrl>\n` : ''}  </VersionInfo>`;
+  }).join('\n');
   return {
     status: 200,
     headers: { 'content-type': 'application/xml;version=37.2' },

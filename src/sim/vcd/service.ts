@@ -10,10 +10,13 @@ import { firewallRoutes } from './routes-firewall.ts';
 import { groupRoutes } from './routes-groups.ts';
 import { inventoryRoutes } from './routes-inventory.ts';
 import { ipSpaceRoutes } from './routes-ipspace.ts';
+import { legacyRoutes } from './routes-legacy.ts';
+import { queryRoutes } from './routes-query.ts';
 import { sessionRoutes } from './routes-session.ts';
 import { seedVcd } from './seed.ts';
 import { VcdState } from './state.ts';
 import { TaskStore } from './tasks.ts';
+import { VcdError, errorResponse } from './errors.ts';
 import { dumpVcd, type VcdDump } from './dump.ts';
 import { eventOfWrite, messagesOf, orgsOfEvent, ownersOfTarget, type Actor, type VcdEvent } from './events.ts';
 import { releaseAllocation } from './ipspace-model.ts';
@@ -64,7 +67,7 @@ export function createVcdService(opts: { core: SimCore; fixture: Fixture; hooks?
   const now = (): number => opts.core.clock.now();
   const ctx = new VcdContext({ state: new VcdState(), auth: new AuthStore(now), tasks: new TaskStore(now), core: opts.core, hooks: opts.hooks ?? {} });
   seedVcd(ctx, opts.fixture);
-  const routes = [...sessionRoutes(ctx), ...inventoryRoutes(ctx), ...ipSpaceRoutes(ctx), ...edgeRoutes(ctx), ...firewallRoutes(ctx), ...groupRoutes(ctx)];
+  const routes = [...sessionRoutes(ctx), ...legacyRoutes(ctx), ...queryRoutes(ctx), ...inventoryRoutes(ctx), ...ipSpaceRoutes(ctx), ...edgeRoutes(ctx), ...firewallRoutes(ctx), ...groupRoutes(ctx)];
 
   let bus: MessageBus | undefined;
   const publish = (e: VcdEvent, owners: string[]): void => {
@@ -118,15 +121,11 @@ export function createVcdService(opts: { core: SimCore; fixture: Fixture; hooks?
         if (e) publish(e, owners);
       };
     },
-    notFound: (req) => ({
-      status: 404,
-      body: { minorErrorCode: 'NOT_FOUND', message: `[ ${randomUUID()} ] The requested resource ${req.method} ${req.path} was not found.`, stackTrace: '' },
-    }),
-    faultBody: (status) => ({
-      minorErrorCode: ERROR_CODES[status] ?? 'INTERNAL_SERVER_ERROR',
-      message: `[ ${randomUUID()} ] Injected fault: HTTP ${status}.`,
-      stackTrace: '',
-    }),
+    notFound: (req) => errorResponse(new VcdError(404, 'NOT_FOUND', `The requested resource ${req.method} ${req.path} was not found.`), randomUUID(), req),
+    faultBody: (status, req) => {
+      const err = new VcdError(status, ERROR_CODES[status] ?? 'INTERNAL_SERVER_ERROR', `Injected fault: HTTP ${status}.`);
+      return errorResponse(err, randomUUID(), req).body;
+    },
     dump: () => dumpVcd(ctx),
     reset: () => {
       ctx.state.clear();

@@ -166,6 +166,14 @@ export interface IpSpaceUplinkRec {
   description: string;
   externalNetworkId: string;
   ipSpaceId: string;
+  /** API 38.0+: the Tier-0 router interfaces the uplink is associated with. */
+  interfaces?: UplinkInterfaceRec[];
+}
+
+export interface UplinkInterfaceRec {
+  id: string;
+  name?: string;
+  interfaceType?: string;
 }
 
 export interface OrgAssignmentRec {

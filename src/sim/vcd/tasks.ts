@@ -2,6 +2,7 @@
 // task moves queued → running → success | error over the configured duration. Status is derived
 // from the clock when read, so no timers run and tests can drive time.
 import { randomUUID } from 'node:crypto';
+import { esc } from './xml.ts';
 
 export interface TaskRef {
   id: string;
@@ -108,11 +109,19 @@ export class TaskStore {
   count(): number {
     return this.#tasks.size;
   }
+
+  /** Every task still held, oldest first (the query service filters them). */
+  all(): IterableIterator<TaskRecord> {
+    return this.#tasks.values();
+  }
 }
 
-const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => XML_ESCAPES[c] as string);
+/**
+ * A task's name in the query service: its operation code in camelCase, as VCD names the route
+ * advertisement task `ipSpaceUplinkRouteAdvertisementSync` for IP_SPACE_UPLINK_ROUTE_ADVERTISEMENT_SYNC.
+ */
+export function taskQueryName(t: TaskRecord): string {
+  return t.operation.toLowerCase().replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 }
 
 function refAttrs(base: string, r: TaskRef): string {

@@ -42,6 +42,7 @@ export const FIELD_ADDED_IN: Readonly<Record<string, Readonly<Record<string, str
  */
 export const FIELD_ADDED_AFTER_SPEC: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   IpSpace: { defaultGatewayServiceConfig: '38.0' },
+  IpSpaceUplink: { interfaces: '38.0' },
 };
 
 /** Removes from `obj` the fields of `definition` that the requested version does not have. */

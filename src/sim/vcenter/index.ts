@@ -32,11 +32,27 @@ export interface VCenterState {
   sessions: number;
 }
 
+/** The steps of a VMCA renewal, as an admin runs them on a real vCenter. */
+export type VmcaRotationStep =
+  /** A new VMCA root (same subject, new key) joins this vCenter's trusted roots; the old one still signs what is served. */
+  | 'renew'
+  /** The machine TLS certificate is re-issued by the newest VMCA root and served from now on. */
+  | 'switch'
+  /** Earlier VMCA roots are removed from this vCenter's own trusted roots. */
+  | 'retire';
+
 export interface VCenterService {
   name: string;
-  vmca: CertificateAuthority;
-  /** The HTTPS certificate, signed by this vCenter's own VMCA. */
-  tls: IssuedCertificate;
+  /** The newest VMCA (it signs the next TLS certificate). */
+  readonly vmca: CertificateAuthority;
+  /** The HTTPS certificate served now, signed by one of this vCenter's VMCA roots. */
+  readonly tls: IssuedCertificate;
+  /** Every VMCA root this vCenter has had, oldest first. */
+  readonly vmcaRoots: string[];
+  /** One step of a VMCA renewal; returns the newest VMCA root. */
+  rotateVmca: (step: VmcaRotationStep) => Promise<string>;
+  /** Told when the served certificate changes (the listener swaps its TLS context). */
+  onTlsChange?: (tls: IssuedCertificate) => void;
   routes: Route[];
   notFound: (req: SimRequest) => SimResponse;
   faultBody: (status: number, req: SimRequest) => unknown;
@@ -72,12 +88,16 @@ export async function createVCenterService(opts: VCenterServiceOptions): Promise
   const clock: SimClock = opts.clock ?? { now: () => Date.now() };
   const now = (): Date => new Date(clock.now());
   // Like a real VMCA: every vCenter's root is "CN=CA", told apart by the organization.
-  const vmca = await createCA('CA', { organization: opts.name, now });
-  const tls = await vmca.issueServer({
-    commonName: opts.name,
-    dnsNames: HOSTNAME.test(opts.name) && opts.name !== 'localhost' ? ['localhost', opts.name] : ['localhost'],
-    ipAddresses: ['127.0.0.1'],
-  });
+  const issueTls = (ca: CertificateAuthority): Promise<IssuedCertificate> =>
+    ca.issueServer({
+      commonName: opts.name,
+      dnsNames: HOSTNAME.test(opts.name) && opts.name !== 'localhost' ? ['localhost', opts.name] : ['localhost'],
+      ipAddresses: ['127.0.0.1'],
+    });
+  const firstVmca = await createCA('CA', { organization: opts.name, now });
+  const firstTls = await issueTls(firstVmca);
+  let vmcas: CertificateAuthority[] = [firstVmca];
+  let tls = firstTls;
   const sessions = new VCenterSessions({
     username: opts.username,
     password: opts.password,
@@ -87,15 +107,43 @@ export async function createVCenterService(opts: VCenterServiceOptions): Promise
   const trust = new TrustStore();
   const seed = (): void => {
     trust.clear();
-    trust.create([vmca.certPem], undefined, now());
+    trust.create([firstVmca.certPem], undefined, now());
   };
   seed();
+  const newest = (): CertificateAuthority => vmcas[vmcas.length - 1] as CertificateAuthority;
+  const setTls = (next: IssuedCertificate): void => {
+    tls = next;
+    service.onTlsChange?.(next);
+  };
 
   const service: VCenterService = {
     name: opts.name,
-    vmca,
-    tls,
-    routes: buildRoutes({ sessions, trust, clock, tlsCertPem: tls.certPem }),
+    get vmca() {
+      return newest();
+    },
+    get tls() {
+      return tls;
+    },
+    get vmcaRoots() {
+      return vmcas.map((v) => v.certPem);
+    },
+    rotateVmca: async (step) => {
+      if (step === 'renew') {
+        const next = await createCA('CA', { organization: opts.name, now });
+        vmcas = [...vmcas, next];
+        trust.create([next.certPem], undefined, now());
+      } else if (step === 'switch') {
+        setTls(await issueTls(newest()));
+      } else {
+        const keep = inspectCertificate(newest().certPem).sha256Fingerprint;
+        for (const c of trust.list()) {
+          const retired = c.certPems.some((p) => vmcas.some((v) => v.certPem !== newest().certPem && inspectCertificate(v.certPem).sha256Fingerprint === inspectCertificate(p).sha256Fingerprint));
+          if (retired && !c.certPems.some((p) => inspectCertificate(p).sha256Fingerprint === keep)) trust.delete(c.chain);
+        }
+      }
+      return newest().certPem;
+    },
+    routes: buildRoutes({ sessions, trust, clock, tlsCertPem: () => tls.certPem }),
     notFound: (req) => vapiError(flavorOf(req.path), 'NOT_FOUND', 'vapi.method.input.invalid.path', `No operation at ${req.path}.`),
     faultBody: (status, req) => vapiError(flavorOf(req.path), errorTypeFor(status), 'vapi.fault.injected', `Injected fault: HTTP ${status}.`).body,
     trusts: (other) => chainsTo(other.tls.certPem, trust.allCertificates(), now()),
@@ -103,7 +151,7 @@ export async function createVCenterService(opts: VCenterServiceOptions): Promise
     addTrustedRoot: (certPem, chain) => trust.create([certPem], chain, now()),
     state: () => ({
       name: opts.name,
-      vmca: { subject: inspectCertificate(vmca.certPem).subject, sha1: inspectCertificate(vmca.certPem).sha1Fingerprint },
+      vmca: { subject: inspectCertificate(newest().certPem).subject, sha1: inspectCertificate(newest().certPem).sha1Fingerprint },
       tls: (({ subject, issuer, sha1Fingerprint }) => ({ subject, issuer, sha1: sha1Fingerprint }))(inspectCertificate(tls.certPem)),
       trustedRoots: trust.list().map((c) => {
         const infos = c.certPems.map((p) => inspectCertificate(p));
@@ -112,6 +160,8 @@ export async function createVCenterService(opts: VCenterServiceOptions): Promise
       sessions: sessions.count,
     }),
     reset: () => {
+      vmcas = [firstVmca];
+      if (tls !== firstTls) setTls(firstTls);
       seed();
       sessions.clear();
     },

@@ -17,7 +17,8 @@ export interface RouteDeps {
   sessions: VCenterSessions;
   trust: TrustStore;
   clock: SimClock;
-  tlsCertPem: string;
+  /** The TLS certificate served now (it changes when the VMCA renews it). */
+  tlsCertPem: () => string;
 }
 
 type Handler = (req: SimRequest) => SimResponse;
@@ -103,7 +104,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
         deps.trust.delete(req.params.chain ?? '');
         return { status: flavor === 'api' ? 204 : 200 };
       }),
-      route('GET', `${base}/tls`, () => reply(flavor, 200, tlsInfo(deps.tlsCertPem))),
+      route('GET', `${base}/tls`, () => reply(flavor, 200, tlsInfo(deps.tlsCertPem()))),
     );
   }
   return routes;

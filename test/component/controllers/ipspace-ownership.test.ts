@@ -65,7 +65,7 @@ describe('IPSpace failed-create classification', function () {
 
   it('maps client errors to reasons: refusals wait for a change, outages back off', function () {
     const refused = problemOf(api(400), 'create IP Space x');
-    assert.equal(refused?.reason, IPSpaceReasons.ReconcileError);
+    assert.equal(refused?.reason, IPSpaceReasons.Refused);
     assert.equal(refused?.transient, false);
     assert.match(refused?.message ?? '', /VCD answered: name taken \(request r-1\)/);
     assert.equal(problemOf(api(503), 'x')?.transient, true);

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import { scaleFixture, startSimulator, type RunningSim } from '../../../src/sim/index.ts';
 import { FixtureError, loadFixture } from '../../../src/sim/fixtures/fixture.ts';
 import { API, VcdHttp, idByName } from './vcd-http.ts';
@@ -122,6 +123,34 @@ describe('simulator: startSimulator, fixture and admin API', () => {
     assert.deepEqual(Object.keys(res.body as object).sort(), ['fault', 'thumbprint', 'trusted']);
     assert.equal((res.body as { trusted: boolean; fault: string }).fault, 'SSLVerifyFault');
     assert.equal((await admin('GET', '/admin/vcenters/vc-a/trusts/vc-z')).status, 400);
+  });
+
+  it('renews a vCenter VMCA in three steps: a new root beside the old, then served, then the old one retired', async () => {
+    const { VCenterClient } = await import('../../../src/clients/vcenter/index.ts');
+    const vc = sim.vcenters.find((v) => v.name === 'vc-b');
+    assert.ok(vc);
+    const firstCa = vc.caPem;
+    const login = (caPem: string) => VCenterClient.connect({ url: vc.url, username: vc.username, password: vc.password, caPem, retry: { maxAttempts: 1 } });
+    const renewed = await admin('POST', '/admin/vcenters/vc-b/vmca/renew');
+    const newRoot = (renewed.body as { root: string }).root;
+    assert.match(newRoot, /BEGIN CERTIFICATE/);
+    const state = () => sim.admin.state().vcenters.find((v) => v.name === 'vc-b');
+    assert.equal(state()?.trustedRoots.length, 2, 'old and new VMCA root both trusted');
+    const c1 = await login(firstCa);
+    assert.equal(new X509Certificate((await c1.tls()).cert).checkIssued(new X509Certificate(firstCa)), true, 'still serving from the old root');
+    await c1.close();
+    await admin('POST', '/admin/vcenters/vc-b/vmca/switch');
+    await assert.rejects(login(firstCa), /TLS verification failed/);
+    const c2 = await login(vc.caPem);
+    assert.equal(new X509Certificate((await c2.tls()).cert).checkIssued(new X509Certificate(newRoot)), true, 'now serving from the new root');
+    await admin('POST', '/admin/vcenters/vc-b/vmca/retire');
+    assert.deepEqual(await c2.trustedRootChains.list(), [state()?.trustedRoots[0]?.chain]);
+    assert.equal(state()?.trustedRoots.length, 1);
+    await c2.close();
+    assert.equal((await admin('POST', '/admin/vcenters/vc-b/vmca/explode')).status, 400);
+    sim.admin.reset();
+    const c3 = await login(firstCa);
+    await c3.close();
   });
 
   it('starts from a fixture given as YAML text, and removes its CA file on stop', async () => {

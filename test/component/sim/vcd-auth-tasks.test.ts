@@ -19,7 +19,10 @@ describe('simulated VCD: authentication, versions and tasks', () => {
     const res = await http.send('GET', '/api/versions', { accept: 'application/*+xml' });
     assert.equal(res.status, 200);
     for (const v of ['37.0', '37.1', '37.2', '38.0', '38.1', '39.0']) assert.match(res.text, new RegExp(`<Version>${v.replace('.', '\\.')}</Version>`));
-    assert.match(res.text, /<LoginUrl>https:\/\/127\.0\.0\.1:\d+\/api\/sessions<\/LoginUrl>/);
+    // From API 36.0 VCD advertises the CloudAPI session endpoints; govcd v3 logs in at LoginUrl.
+    assert.doesNotMatch(res.text, /\/api\/sessions</);
+    assert.match(res.text, /<LoginUrl>https:\/\/127\.0\.0\.1:\d+\/cloudapi\/1\.0\.0\/sessions<\/LoginUrl>/);
+    assert.match(res.text, /<ProviderLoginUrl>https:\/\/127\.0\.0\.1:\d+\/cloudapi\/1\.0\.0\/sessions\/provider<\/ProviderLoginUrl>/);
   });
 
   it('logs tenants in at /sessions and the provider at /sessions/provider, and refuses the other way round', async () => {
@@ -170,7 +173,11 @@ describe('simulated VCD: authentication, versions and tasks', () => {
     const res = await http.send('GET', `${API}/edgeGateways/x/nat/rules`, { token: acme });
     assert.equal(res.status, 404);
     assert.equal((res.body as { minorErrorCode: string }).minorErrorCode, 'NOT_FOUND');
-    assert.equal((await http.send('GET', '/api/org', { token: acme })).status, 404);
+    // On the legacy /api surface the error is VCD's XML Error document (what govcd parses).
+    const legacy = await http.send('GET', '/api/catalog/x', { token: acme, accept: 'application/*+xml;version=37.2' });
+    assert.equal(legacy.status, 404);
+    assert.match(legacy.headers['content-type'] ?? '', /^application\/vnd\.vmware\.vcloud\.error\+xml/);
+    assert.match(legacy.text, /<Error xmlns="http:\/\/www\.vmware\.com\/vcloud\/v1\.5" minorErrorCode="NOT_FOUND" message="[^"]+" majorErrorCode="404"/);
   });
 
   it('parses the task XML shape govcd reads', () => {

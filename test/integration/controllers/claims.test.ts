@@ -89,7 +89,9 @@ describe('IP claims end to end', function () {
     assert.match(address, /^203\.0\.113\.\d+$/);
     assert.equal(readyOf(ready)?.reason, 'Allocated');
     assert.ok(ready?.metadata?.finalizers?.includes(CLAIM_FINALIZER));
-    assert.equal(ready?.metadata?.annotations?.[PENDING_ANNOTATION], undefined);
+    // The guard goes right after Ready is written (the status holds the id first).
+    const settled = await waitFor<ClaimObj>(kube, resources.fip, ns, 'web', (o) => o?.metadata?.annotations?.[PENDING_ANNOTATION] === undefined, 10_000);
+    assert.equal(settled?.status?.allocationId, ready?.status?.allocationId);
 
     const inVcd = allocations(sim).filter((a) => a.value === address);
     assert.equal(inVcd.length, 1);
@@ -302,6 +304,8 @@ describe('IP claims end to end', function () {
     const ready = await waitFor<ClaimObj>(kube, resources.fip, ns, 'crash', isReady, 60_000);
     assert.equal(ready?.status?.allocationId, unmarked[0]?.id, 'the earlier allocation was adopted, not a new one made');
     assert.equal(allocations(sim).filter((a) => a.usageState === 'UNUSED').length, 0);
-    assert.equal(ready?.metadata?.annotations?.[PENDING_ANNOTATION], undefined);
+    // The guard goes right after Ready is written (the status holds the id first).
+    const settled = await waitFor<ClaimObj>(kube, resources.fip, ns, 'crash', (o) => o?.metadata?.annotations?.[PENDING_ANNOTATION] === undefined, 10_000);
+    assert.equal(settled?.status?.allocationId, unmarked[0]?.id);
   });
 });

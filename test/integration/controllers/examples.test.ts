@@ -37,5 +37,8 @@ describe('examples/', function () {
     }
     const acme = sim.admin.state().vcd.ipSpaces.find((s) => s.name === 'acme-private');
     assert.ok(acme, 'the Private IP Space exists in VCD');
+    const rules = sim.admin.state().vcd.edges.find((e) => e.name === 'acme-edge')?.firewallRules ?? [];
+    assert.deepEqual(rules.map((r) => r['name']), ['team-b/ssh-from-transit', 'team-a/allow-https-to-web']);
+    assert.equal((rules[0]?.['appliedTo'] as { name?: string } | undefined)?.name, 'seg-transit');
   });
 });

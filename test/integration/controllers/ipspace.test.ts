@@ -384,6 +384,14 @@ describe('IPSpace controller against kube-apiserver and the VCD simulator', func
     assert.ok((await eventReasons('overlap')).includes('InvalidSpec'));
   });
 
+  it('deletes at once an IPSpace whose connection never existed: nothing was created, so nothing holds it', async function () {
+    await kube.create(IPSpaceResource, { ...ipSpace('orphan-conn'), spec: { ...ipSpace('orphan-conn').spec, connectionRef: { kind: 'ClusterVCDConnection', name: 'no-such-connection' } } });
+    const stuck = await readyWith('orphan-conn', 'ConnectionNotFound');
+    assert.ok(stuck.metadata?.finalizers?.length, 'it took the finalizer before it knew the connection was missing');
+    await kube.delete(IPSpaceResource, 'orphan-conn', ns);
+    await until('the IPSpace to be gone', async () => (await get('orphan-conn')) === undefined, 15_000);
+  });
+
   it('ends with exactly one IP Space when the create response is lost after VCD committed it', async function () {
     sim.admin.addFault({ route: 'POST /cloudapi/1.0.0/ipSpaces', kind: 'drop-after-commit', times: 1 });
     const seq = auditSeq();

@@ -2,7 +2,7 @@
 // kube-apiserver with the generated CRDs (integration, test/integration/api/admission.test.ts).
 // A CEL rule and its TypeScript twin that disagree on any row fail one of the two.
 
-export type KindName = 'VCDConnection' | 'ClusterVCDConnection' | 'IPSpace' | 'FloatingIPClaim' | 'IPPrefixClaim' | 'NSXConnection' | 'EdgeStaticRoute' | 'TrafficMeter';
+export type KindName = 'VCDConnection' | 'ClusterVCDConnection' | 'IPSpace' | 'FloatingIPClaim' | 'IPPrefixClaim' | 'VCenterTrust' | 'EdgeFirewallRule' | 'NSXConnection' | 'EdgeStaticRoute' | 'TrafficMeter';
 
 /** Where the two sides word a schema (non-CEL) error differently. */
 export interface Messages {
@@ -59,13 +59,121 @@ const esr = (extra: Record<string, unknown> = {}) => ({
   nextHops: [{ ipAddress: '172.16.50.1', scope: { externalNetwork: 'seg-transit' } }],
   ...extra,
 });
+const efw = (extra: Record<string, unknown> = {}) => ({ connectionRef: tenant, edgeGateway: { name: 'acme-edge' }, action: 'Allow', ...extra });
+const GROUP_ID = `urn:vcloud:firewallGroup:${UUID}`;
+const ADDRESS_MESSAGE = 'must be an IP address (203.0.113.10), a CIDR (203.0.113.0/24) or a range of one family';
+const ADDRESS_MESSAGE_FULL = `${ADDRESS_MESSAGE} with the first address not after the last (203.0.113.10-203.0.113.20) (IPv6 range)`;
+const PORT_MESSAGE = 'must be a port (443) or a range (8080-8090) of ports 1 to 65535';
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUY29mZmVl\n-----END CERTIFICATE-----\n';
+
+const member = (name: string, extra: Record<string, unknown> = {}) => ({ name, url: `https://${name}.example.com`, credentialsSecretRef: { name: `${name}-credentials` }, ...extra });
+const trust = (extra: Record<string, unknown> = {}) => ({ members: [member('vc-a'), member('vc-b')], ...extra });
+const MEMBER_URL_MESSAGE = 'must be an https URL such as https://vc.example.com, without user:password@ (credentials go in the Secret), query or fragment';
 
 const IP_MESSAGE = 'must be an IPv4 or IPv6 address such as 203.0.113.10 or 2001:db8::10';
 const CIDR_MESSAGE = 'must be a CIDR such as 203.0.113.0/24 or 2001:db8::/64';
 const IP_SPACE_REF = 'set exactly one of name or id of the IP Space';
 
 export const rejected: RejectCase[] = [
+  // --- VCenterTrust ---
+  { name: 'two members with one name', kind: 'VCenterTrust', spec: trust({ members: [member('vc-a'), member('vc-a', { url: 'https://other.example.com' })] }), message: 'member names must be unique', field: 'spec.members' },
+  { name: 'one vCenter listed twice', kind: 'VCenterTrust', spec: trust({ members: [member('vc-a'), member('vc-b', { url: 'https://vc-a.example.com' })] }), message: 'member URLs must be unique: list each vCenter once', field: 'spec.members' },
+  { name: 'member URL with credentials', kind: 'VCenterTrust', spec: trust({ members: [member('vc-a', { url: 'https://admin:secret@vc-a.example.com' }), member('vc-b')] }), message: MEMBER_URL_MESSAGE, field: 'spec.members[0].url' },
+  { name: 'member URL over plain http', kind: 'VCenterTrust', spec: trust({ members: [member('vc-a', { url: 'http://vc-a.example.com' }), member('vc-b')] }), message: MEMBER_URL_MESSAGE, field: 'spec.members[0].url' },
+  { name: 'extra roots without a PEM certificate', kind: 'VCenterTrust', spec: trust({ extraRoots: 'MIIB...' }), message: 'must hold one or more PEM certificates (-----BEGIN CERTIFICATE----- ...)', field: 'spec.extraRoots' },
+  { name: 'member CA bundle without a PEM certificate', kind: 'VCenterTrust', spec: trust({ members: [member('vc-a', { caBundle: 'not a pem' }), member('vc-b')] }), message: 'must hold one or more PEM certificates (-----BEGIN CERTIFICATE----- ...)', field: 'spec.members[0].caBundle' },
+  // --- EdgeFirewallRule ---
+  { name: 'edge gateway by both name and id', kind: 'EdgeFirewallRule', spec: efw({ edgeGateway: { name: 'acme-edge', id: `urn:vcloud:gateway:${UUID}` } }), message: 'set exactly one of name or id of the edge gateway', field: 'spec.edgeGateway' },
+  {
+    name: 'unknown action',
+    kind: 'EdgeFirewallRule',
+    spec: efw({ action: 'Permit' }),
+    message: { apiserver: 'supported values: "Allow", "Drop", "Reject"', operator: 'must be one of Allow, Drop, Reject' },
+    field: 'spec.action',
+  },
+  { name: 'source address with an octet out of range', kind: 'EdgeFirewallRule', spec: efw({ sources: { addresses: ['10.0.0.256'] } }), message: ADDRESS_MESSAGE, field: 'spec.sources.addresses[0]' },
+  { name: 'destination CIDR of length 33', kind: 'EdgeFirewallRule', spec: efw({ destinations: { addresses: ['10.0.0.0/33'] } }), message: ADDRESS_MESSAGE, field: 'spec.destinations.addresses[0]' },
+  { name: 'reversed IPv4 range', kind: 'EdgeFirewallRule', spec: efw({ sources: { addresses: ['10.0.0.20-10.0.0.10'] } }), message: ADDRESS_MESSAGE, field: 'spec.sources.addresses[0]' },
+  { name: 'range of two families', kind: 'EdgeFirewallRule', spec: efw({ sources: { addresses: ['10.0.0.1-2001:db8::1'] } }), message: ADDRESS_MESSAGE, field: 'spec.sources.addresses[0]' },
+  { name: 'range of three ends', kind: 'EdgeFirewallRule', spec: efw({ sources: { addresses: ['10.0.0.1-10.0.0.2-10.0.0.3'] } }), message: ADDRESS_MESSAGE, field: 'spec.sources.addresses[0]' },
+  {
+    name: '129 source addresses',
+    kind: 'EdgeFirewallRule',
+    spec: efw({ sources: { addresses: Array.from({ length: 129 }, (_, i) => `10.0.${i >> 8}.${i & 255}`) } }),
+    message: { apiserver: 'Too many: 129: must have at most 128 items', operator: 'must NOT have more than 128 items' },
+    field: 'spec.sources.addresses',
+  },
+  {
+    name: 'addresses with 128 groups',
+    kind: 'EdgeFirewallRule',
+    spec: efw({ destinations: { addresses: ['10.0.0.1'], groups: Array.from({ length: 128 }, (_, i) => ({ name: `g${i}` })) } }),
+    message: 'with addresses, at most 127 groups',
+    field: 'spec.destinations.groups',
+  },
+  { name: 'group by both name and id', kind: 'EdgeFirewallRule', spec: efw({ sources: { groups: [{ name: 'web', id: GROUP_ID }] } }), message: 'set exactly one of name or id of the firewall group', field: 'spec.sources.groups[0]' },
+  { name: 'port above 65535', kind: 'EdgeFirewallRule', spec: efw({ services: { ports: [{ protocol: 'TCP', destinationPorts: ['65536'] }] } }), message: PORT_MESSAGE, field: 'spec.services.ports[0].destinationPorts[0]' },
+  { name: 'port 0', kind: 'EdgeFirewallRule', spec: efw({ services: { ports: [{ protocol: 'UDP', destinationPorts: ['0'] }] } }), message: PORT_MESSAGE, field: 'spec.services.ports[0].destinationPorts[0]' },
+  { name: 'reversed port range', kind: 'EdgeFirewallRule', spec: efw({ services: { ports: [{ protocol: 'TCP', destinationPorts: ['9000-8000'] }] } }), message: PORT_MESSAGE, field: 'spec.services.ports[0].destinationPorts[0]' },
+  {
+    name: 'port that is not a number',
+    kind: 'EdgeFirewallRule',
+    spec: efw({ services: { ports: [{ protocol: 'TCP', destinationPorts: ['https'] }] } }),
+    message: { apiserver: 'spec.services.ports[0].destinationPorts[0] in body should match', operator: 'must match pattern' },
+    field: 'spec.services.ports[0].destinationPorts[0]',
+  },
+  {
+    name: 'ports for ICMP',
+    kind: 'EdgeFirewallRule',
+    spec: efw({ services: { ports: [{ protocol: 'ICMPv4', destinationPorts: ['80'] }] } }),
+    message: 'ICMP has no ports: leave destinationPorts out for ICMPv4 and ICMPv6',
+    field: 'spec.services.ports[0].destinationPorts',
+  },
+  {
+    name: 'profile by both name and id',
+    kind: 'EdgeFirewallRule',
+    spec: efw({ services: { profiles: [{ name: 'HTTPS', id: `urn:vcloud:applicationPortProfile:${UUID}` }] } }),
+    message: 'set exactly one of name or id of the application port profile',
+    field: 'spec.services.profiles[0]',
+  },
+  {
+    name: 'ports with 128 profiles',
+    kind: 'EdgeFirewallRule',
+    spec: efw({ services: { ports: [{ protocol: 'TCP', destinationPorts: ['22'] }], profiles: Array.from({ length: 128 }, (_, i) => ({ name: `p${i}` })) } }),
+    message: 'with ports, at most 127 profiles',
+    field: 'spec.services.profiles',
+  },
+  {
+    name: 'comments over 1024 characters',
+    kind: 'EdgeFirewallRule',
+    spec: efw({ comments: 'x'.repeat(1025) }),
+    message: { apiserver: 'spec.comments: Too long: may not be more than 1024 bytes', operator: 'must NOT have more than 1024 characters' },
+    field: 'spec.comments',
+  },
+  {
+    name: 'edge gateway changed',
+    kind: 'EdgeFirewallRule',
+    from: efw(),
+    spec: efw({ edgeGateway: { name: 'other-edge' } }),
+    message: 'edgeGateway is immutable; delete the EdgeFirewallRule and create a new one on the other edge gateway',
+    field: 'spec.edgeGateway',
+  },
+  {
+    name: 'connection of a rule changed',
+    kind: 'EdgeFirewallRule',
+    from: efw(),
+    spec: efw({ connectionRef: { kind: 'VCDConnection', name: 'globex' } }),
+    message: 'connectionRef is immutable; delete the EdgeFirewallRule and create a new one to use another connection',
+    field: 'spec.connectionRef',
+  },
+  {
+    name: 'org of a rule changed',
+    kind: 'EdgeFirewallRule',
+    from: efw({ connectionRef: provider, org: { name: 'acme' } }),
+    spec: efw({ connectionRef: provider, org: { name: 'globex' } }),
+    message: 'org is immutable; delete the EdgeFirewallRule',
+    field: 'spec.org',
+  },
+
   // --- FloatingIPClaim ---
   { name: 'IP Space by both name and id', kind: 'FloatingIPClaim', spec: fip({ ipSpace: { name: 'public-ips', id: IP_SPACE_ID } }), message: IP_SPACE_REF, field: 'spec.ipSpace' },
   { name: 'IP Space by neither name nor id', kind: 'FloatingIPClaim', spec: fip({ ipSpace: {} }), message: IP_SPACE_REF, field: 'spec.ipSpace' },
@@ -555,6 +663,30 @@ export const accepted: AcceptCase[] = [
     kind: 'TrafficMeter',
     spec: { nsxConnectionRef: { name: 'nsx' }, vcdConnectionRef: { name: 'provider' }, orgs: ['acme', 'globex'], meterPoints: ['Tier0Uplink', 'Tier0Downlink', 'Tier1ServiceInterface'], intervalSeconds: 30 },
   },
+  { name: 'two-vCenter mesh', kind: 'VCenterTrust', spec: trust() },
+  { name: 'mesh with CA bundles, extra roots and pruning', kind: 'VCenterTrust', spec: trust({ members: [member('vc-a', { caBundle: PEM }), member('vc-b', { url: 'https://vc-b.example.com:8443/' }), member('vc-c')], extraRoots: PEM, prune: true }) },
+  { name: 'minimal firewall rule (any to any)', kind: 'EdgeFirewallRule', spec: efw() },
+  {
+    name: 'firewall rule with every field',
+    kind: 'EdgeFirewallRule',
+    spec: efw({
+      connectionRef: provider,
+      org: { name: 'acme' },
+      action: 'Reject',
+      direction: 'In',
+      ipProtocol: 'IPv4',
+      sources: { addresses: ['203.0.113.10', '198.51.100.0/24', '10.0.0.10-10.0.0.20', '2001:db8::1-2001:db8::9'], groups: [{ name: 'web' }, { id: GROUP_ID }] },
+      destinations: { addresses: Array.from({ length: 128 }, (_, i) => `10.1.0.${i}`), groups: Array.from({ length: 127 }, (_, i) => ({ name: `g${i}` })) },
+      services: { ports: [{ protocol: 'TCP', destinationPorts: ['443', '8080-8090', '1-65535'] }, { protocol: 'ICMPv4' }], profiles: [{ name: 'HTTPS' }] },
+      appliedTo: 'seg-transit',
+      logging: true,
+      enabled: false,
+      comments: 'x'.repeat(1024),
+      priority: 10,
+      reclaimPolicy: 'Retain',
+    }),
+  },
+  { name: 'firewall rule priority and action changed', kind: 'EdgeFirewallRule', from: efw(), spec: efw({ action: 'Drop', priority: 5, appliedTo: 'acme-web' }) },
   { name: 'minimal floating IP claim', kind: 'FloatingIPClaim', spec: fip() },
   { name: 'specific IPv4 address, IP Space by id, Retain', kind: 'FloatingIPClaim', spec: fip({ ipSpace: { id: IP_SPACE_ID }, address: '203.0.113.10', reclaimPolicy: 'Retain' }) },
   { name: 'specific IPv6 address', kind: 'FloatingIPClaim', spec: fip({ address: '2001:db8::10' }) },
@@ -621,6 +753,7 @@ export const accepted: AcceptCase[] = [
  * the operator refuses as InvalidSpec before writing anything to VCD.
  */
 export const operatorOnly: RejectCase[] = [
+  { name: 'reversed IPv6 range', kind: 'EdgeFirewallRule', spec: efw({ sources: { addresses: ['2001:db8::9-2001:db8::1'] } }), message: ADDRESS_MESSAGE_FULL, field: 'spec.sources.addresses[0]' },
   {
     name: 'IPv6 range start after end',
     kind: 'IPSpace',

@@ -21,6 +21,8 @@ const expectedNames: Record<string, { shortNames: string[]; scope: string }> = {
   IPSpace: { shortNames: ['ips'], scope: 'Namespaced' },
   FloatingIPClaim: { shortNames: ['fip'], scope: 'Namespaced' },
   IPPrefixClaim: { shortNames: ['ipp'], scope: 'Namespaced' },
+  VCenterTrust: { shortNames: ['vctrust'], scope: 'Cluster' },
+  EdgeFirewallRule: { shortNames: ['efw'], scope: 'Namespaced' },
   NSXConnection: { shortNames: ['nsxconn'], scope: 'Cluster' },
   EdgeStaticRoute: { shortNames: ['esr'], scope: 'Namespaced' },
   TrafficMeter: { shortNames: ['tmeter'], scope: 'Cluster' },

@@ -5,10 +5,12 @@ import {
   API_VERSION,
   CredentialKeys,
   validateClusterVCDConnection,
+  validateEdgeFirewallRule,
   validateFloatingIPClaim,
   validateIPPrefixClaim,
   validateIPSpace,
   validateVCDConnection,
+  validateVCenterTrust,
   type ValidationResult,
 } from '../../../src/api/index.ts';
 import { loadExamples } from './examples.ts';
@@ -19,6 +21,8 @@ const validators: Record<string, { validate(obj: unknown): ValidationResult<unkn
   IPSpace: validateIPSpace,
   FloatingIPClaim: validateFloatingIPClaim,
   IPPrefixClaim: validateIPPrefixClaim,
+  VCenterTrust: validateVCenterTrust,
+  EdgeFirewallRule: validateEdgeFirewallRule,
 };
 
 describe('examples/', function () {
@@ -33,13 +37,14 @@ describe('examples/', function () {
     });
   }
 
-  it('holds the namespaces, both connections, a Private IP Space, two floating IPs and a prefix', function () {
-    assert.deepEqual(of('Namespace').map((n) => n.metadata.name).sort(), ['team-a', 'vcd-operator-system']);
+  it('holds the namespaces, both connections, a Private IP Space, two floating IPs, a prefix and two firewall rules', function () {
+    assert.deepEqual(of('Namespace').map((n) => n.metadata.name).sort(), ['team-a', 'team-b', 'vcd-operator-system']);
     assert.equal(of('VCDConnection').length, 1);
     assert.equal(of('ClusterVCDConnection').length, 1);
     assert.equal(of('IPSpace').length, 1);
     assert.equal(of('FloatingIPClaim').length, 2);
     assert.equal(of('IPPrefixClaim').length, 1);
+    assert.equal(of('EdgeFirewallRule').length, 2);
   });
 
   it('puts each Secret where its connection may read it, with a placeholder token', function () {
@@ -53,7 +58,18 @@ describe('examples/', function () {
       assert.ok(s, `Secret ${key} is missing`);
       assert.deepEqual(s.stringData, { [CredentialKeys.apiToken]: 'REPLACE_WITH_API_TOKEN' });
     }
-    assert.deepEqual(provider.spec.allowedNamespaces, { matchLabels: { 'kubernetes.io/metadata.name': 'team-a' } });
+    assert.deepEqual(provider.spec.allowedNamespaces, { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['team-a', 'team-b'] }] });
+  });
+
+  it('holds a three-vCenter trust whose Secrets are in the operator namespace, with a placeholder password', function () {
+    const trust = validateVCenterTrust.assert(of('VCenterTrust')[0]);
+    assert.deepEqual(trust.spec.members.map((m) => m.name), ['vc-a', 'vc-b', 'vc-c']);
+    const secrets = new Map(of('Secret').map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s as { stringData?: Record<string, string> }]));
+    for (const m of trust.spec.members) {
+      const s = secrets.get(`vcd-operator-system/${m.credentialsSecretRef.name}`);
+      assert.ok(s, `Secret for ${m.name} is missing`);
+      assert.equal(s.stringData?.['password'], 'REPLACE_WITH_PASSWORD');
+    }
   });
 
   it('claims from the existing public-ips through the tenant connection, and creates the Private space through the provider', function () {
@@ -65,5 +81,12 @@ describe('examples/', function () {
     const space = validateIPSpace.assert(of('IPSpace')[0]);
     assert.equal(space.metadata.namespace, 'team-a');
     assert.deepEqual([space.spec.type, space.spec.org, space.spec.connectionRef], ['Private', { name: 'acme' }, { kind: 'ClusterVCDConnection', name: 'provider' }]);
+  });
+
+  it('puts rules from two namespaces on acme-edge, one applied to the segment-backed seg-transit', function () {
+    const rules = of('EdgeFirewallRule').map((o) => validateEdgeFirewallRule.assert(o));
+    assert.deepEqual(rules.map((r) => r.metadata.namespace).sort(), ['team-a', 'team-b']);
+    for (const r of rules) assert.deepEqual(r.spec.edgeGateway, { name: 'acme-edge' });
+    assert.deepEqual(rules.filter((r) => r.spec.appliedTo).map((r) => r.spec.appliedTo), ['seg-transit']);
   });
 });

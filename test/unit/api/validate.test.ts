@@ -7,6 +7,7 @@ import {
   InvalidSpecError,
   Reasons,
   validateClusterVCDConnection,
+  validateEdgeFirewallRule,
   validateFloatingIPClaim,
   validateIPPrefixClaim,
   validateEdgeStaticRoute,
@@ -14,6 +15,7 @@ import {
   validateIPSpace,
   validateNSXConnection,
   validateVCDConnection,
+  validateVCenterTrust,
   type ValidationResult,
 } from '../../../src/api/index.ts';
 import { accepted, clean, operatorMessage, operatorOnly, rejected, type KindName } from './cases.ts';
@@ -24,6 +26,8 @@ const validators: Record<KindName, { validate(obj: unknown, old?: unknown): Vali
   IPSpace: validateIPSpace,
   FloatingIPClaim: validateFloatingIPClaim,
   IPPrefixClaim: validateIPPrefixClaim,
+  VCenterTrust: validateVCenterTrust,
+  EdgeFirewallRule: validateEdgeFirewallRule,
   NSXConnection: validateNSXConnection,
   EdgeStaticRoute: validateEdgeStaticRoute,
   TrafficMeter: validateTrafficMeter,

@@ -124,6 +124,15 @@ describe('IP allocation planning', function () {
     assert.deepEqual(kinds(expired), ['allocate']);
   });
 
+  it('allocates again at once when VCD says every allocate since the guard has ended, after adopting what they made', function () {
+    const pendingSince = new Date(now.getTime() - 5_000);
+    const allocations = [unmarkedAt('a', '203.0.113.60', new Date(now.getTime() - 4_000))];
+    const actions = run({ claims: [claim(1, { pendingSince }), claim(2, { pendingSince })], allocations, outcomesKnown: true });
+    assert.deepEqual(kinds(actions), ['adopt', 'allocate']);
+    const deleting = run({ claims: [claim(3, { pendingSince, deleting: true })], outcomesKnown: true });
+    assert.deepEqual(kinds(deleting), ['finalize'], 'a deleted claim whose allocate never landed lets go at once');
+  });
+
   it('releases duplicates, keeping the allocation the status names', function () {
     const a1 = marked(1, 'a1', '203.0.113.10', { allocationDate: new Date(now.getTime() - 1000) });
     const a2 = marked(1, 'a2', '203.0.113.11', { allocationDate: new Date(now.getTime() - 2000) });
