@@ -16,6 +16,7 @@ import { desiredRoutes, planRoutes, type DesiredRoute, type ResolvedHop } from '
 
 export const STATIC_ROUTE_FINALIZER = 'vcd-operator.io/edge-static-route';
 const BY_CONNECTION = 'byConnection';
+const BY_EDGE_ID = 'byEdgeId';
 type Status = NonNullable<EdgeStaticRouteStatus>;
 
 export function edgeStaticRouteController(deps: ControllerDeps, opts: { retryMs?: number } = {}): ControllerDefinition<EdgeStaticRoute> {
@@ -29,7 +30,18 @@ export function edgeStaticRouteController(deps: ControllerDeps, opts: { retryMs?
       name: 'edgestaticroute',
       resource: EdgeStaticRouteResource,
       finalizer: STATIC_ROUTE_FINALIZER,
-      indexers: { [BY_CONNECTION]: (o) => [connectionKeyOf(o.spec.connectionRef.kind, o.spec.connectionRef.name, o.metadata?.namespace)] },
+      indexers: {
+        [BY_CONNECTION]: (o) => [connectionKeyOf(o.spec.connectionRef.kind, o.spec.connectionRef.name, o.metadata?.namespace)],
+        [BY_EDGE_ID]: (o) => (o.status?.edgeGatewayId ? [o.status.edgeGatewayId] : []),
+      },
+      // A VCD event on an edge gateway (a static route deleted in the UI) re-reads its routes.
+      sources: [
+        deps.events.source('edgestaticroute', {
+          entityTypes: ['gateway'],
+          keys: (e) => (e.event.type.includes('/firewall') ? [] : deps.manager.byIndex<EdgeStaticRoute>('edgestaticroute', BY_EDGE_ID, e.event.entity).map(objectKey)),
+          keysOfConnection: (conn) => deps.manager.byIndex<EdgeStaticRoute>('edgestaticroute', BY_CONNECTION, conn).map(objectKey),
+        }),
+      ],
       watches: [
         { resource: ClusterVCDConnectionResource, keysFor: using('ClusterVCDConnection') },
         { resource: VCDConnectionResource, keysFor: using('VCDConnection') },

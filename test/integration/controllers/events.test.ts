@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { parseMarker } from '../../../src/reconcile/index.ts';
 import type { KubeClient, KubeObject } from '../../../src/runtime/index.ts';
 import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
-import { createTenantConnection, floatingIPClaim, isReady, resources, startTestOperator, userClient, waitFor, type TestOperator } from '../../harness/operator.ts';
+import { VcdClient } from '../../../src/clients/vcd/index.ts';
+import { createTenantConnection, edgeFirewallRule, floatingIPClaim, isReady, resources, startTestOperator, userClient, waitFor, type TestOperator } from '../../harness/operator.ts';
 import { freshNamespace } from '../../harness/shared.ts';
 
 interface ClaimObj extends KubeObject {
@@ -121,6 +122,48 @@ describe('event-driven resync from the VCD message bus', function () {
       await waitFor<ConnObj>(kube, resources.conn, ns, 'acme-conn', busIs('True'), 10_000);
       assert.equal(await metric(op, 'vcd_operator_event_bus_connected', {}), 1);
       assert.equal(sim.admin.messaging().clients, 1);
+    });
+  });
+
+  describe('firewall rules, resync at its 10 minute default', function () {
+    let op: TestOperator;
+    let ns: string;
+    let provider: VcdClient;
+
+    before(async function () {
+      op = await startTestOperator({ operatorNamespace: await freshNamespace('op'), driftCheckMs: 600_000, events: fast });
+      ns = await freshNamespace('events');
+      await createTenantConnection(kube, sim, ns, { org: 'acme' });
+      await waitFor<ConnObj>(kube, resources.conn, ns, 'acme-conn', busIs('True'));
+      // Someone else, through the API the VCD UI uses.
+      provider = await VcdClient.connect({ url: sim.vcd.url, org: 'System', auth: { apiToken: sim.credentials.provider.apiToken }, caPem: sim.caPem });
+    });
+    after(async function () {
+      await provider?.close();
+      await op?.stop();
+    });
+
+    it('puts back a managed rule deleted in VCD within 2 s, through an event on its edge gateway', async function () {
+      await kube.create(resources.efw, edgeFirewallRule(ns, 'web', {}));
+      const rule = await waitFor<KubeObject & { status?: { ruleId?: string; edgeGatewayId?: string } }>(kube, resources.efw, ns, 'web', isReady);
+      const edgeId = rule?.status?.edgeGatewayId ?? '';
+      const ruleId = rule?.status?.ruleId ?? '';
+      assert.ok(edgeId && ruleId);
+      const others = ((await provider.firewall.get(edgeId)).userDefinedRules ?? []).filter((r) => r.id !== ruleId);
+      const t0 = Date.now();
+      await provider.firewall.put(edgeId, others);
+      for (;;) {
+        const names = ((await provider.firewall.get(edgeId)).userDefinedRules ?? []).map((r) => r.name);
+        if (names.includes(`${ns}/web`)) break;
+        assert.ok(Date.now() - t0 < 5000, 'the rule is back within 5 s');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const ms = Date.now() - t0;
+      assert.ok(ms < 2000, `restored in ${ms} ms`);
+      assert.ok((await metric(op, 'vcd_operator_event_keys_enqueued_total', { controller: 'edgefirewallrule', cause: 'event' })) > 0);
+      await waitFor<KubeObject & { status?: { ruleId?: string } }>(kube, resources.efw, ns, 'web', (o) => isReady(o) && o?.status?.ruleId !== ruleId);
+      await kube.delete(resources.efw, 'web', ns);
+      await waitFor(kube, resources.efw, ns, 'web', (o) => o === undefined, 30_000);
     });
   });
 
