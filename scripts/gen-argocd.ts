@@ -36,6 +36,7 @@ const MESSAGES: Record<string, string> = {
   InvalidSpec: 'spec.ipSpace must name exactly one of name or id. Fix the spec; nothing is sent to VCD until then.',
   CredentialsInvalid: 'VCD refused the API token in Secret acme-vcd-credentials. Update the Secret.',
   SecretNotFound: 'Secret acme-vcd-credentials does not exist in this namespace. Create it.',
+  SecretAccessNotGranted: 'The operator may not read Secrets in namespace team-a. Grant it once: kubectl -n team-a create rolebinding vcd-operator-secret-reader ...',
   UnsupportedAPIVersion: 'VCD offers API versions up to 36.3; this needs 37.1 or newer.',
   ConnectionNotFound: 'VCDConnection acme does not exist in this namespace. Create it or fix spec.connectionRef.',
   ConnectionNotAllowed: 'ClusterVCDConnection provider does not allow namespace team-b (allowedNamespaces).',
@@ -71,7 +72,8 @@ const claim = (what: string): KindCases => ({
 
 /** Every kind with a health check; kinds in src/api must all be here (the test checks). */
 export const CASES: Record<string, KindCases> = {
-  VCDConnection: connection(),
+  // Only a VCDConnection's Secret lives in a namespace the operator may be refused (granted Secret access).
+  VCDConnection: { ...connection(), progressing: [...connection().progressing, 'Pending'], degraded: [...connection().degraded, 'SecretAccessNotGranted'] },
   ClusterVCDConnection: { ...connection(), namespaced: false },
   IPSpace: {
     namespaced: true,

@@ -94,6 +94,8 @@ export const Reasons = {
   OrgNotAllowed: 'OrgNotAllowed',
   CredentialsInvalid: 'CredentialsInvalid',
   SecretNotFound: 'SecretNotFound',
+  /** The operator may not read Secrets in the namespace (no RoleBinding grants it there). */
+  SecretAccessNotGranted: 'SecretAccessNotGranted',
   UnsupportedAPIVersion: 'UnsupportedAPIVersion',
   AddressUnavailable: 'AddressUnavailable',
   Unreachable: 'Unreachable',

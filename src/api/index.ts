@@ -36,7 +36,7 @@ export {
 export type { KindDefinition, PrinterColumn, ResourceDescriptor } from './kind.ts';
 export { crdFileName, crdOf, type CustomResourceDefinition } from './crd.ts';
 export { formatProblems, InvalidSpecError, type FieldProblem, type ValidationResult, type Validator } from './validate.ts';
-export type { LabelSelector } from './label-selector.ts';
+export { isLabelKey, isLabelValue, type LabelSelector } from './label-selector.ts';
 export * as ip from './ip.ts';
 
 export { CredentialKeys, VCDConnectionSchema, type VCDConnection, type VCDConnectionSpec, type VCDConnectionStatus } from './vcd-connection.ts';

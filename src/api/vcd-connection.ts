@@ -11,6 +11,10 @@ export const CredentialKeys = { apiToken: 'apiToken', username: 'username', pass
 
 const HTTPS_URL = '^https://[^/?# ]+(/[^?# ]*)?$';
 const HTTPS_URL_RE = new RegExp(HTTPS_URL);
+// user:password@ (or user@) before the host: credentials belong in the Secret, and a URL is shown
+// in printer columns, conditions and logs.
+const URL_USERINFO = '^[^:/?#]+://[^/?#]*@';
+const URL_USERINFO_RE = new RegExp(URL_USERINFO);
 
 export const CONNECTION_SPEC_DESCRIPTION = 'Where VCD is and how to log in.';
 
@@ -19,6 +23,11 @@ export function connectionSpecProperties(secretWhere: string) {
   return {
     url: withRules(Str('Base URL of VCD, e.g. https://vcd.example.com; the /api and /cloudapi paths are added by the operator.', { maxLength: 2048 }), [
       cel(`self.matches('${HTTPS_URL}')`, 'must be an https URL such as https://vcd.example.com (no query or fragment)', (s) => HTTPS_URL_RE.test(s)),
+      cel(
+        `!self.matches('${URL_USERINFO}')`,
+        'must not contain a user name or password (user:password@host); put the credentials in the credentials Secret',
+        (s) => !URL_USERINFO_RE.test(s),
+      ),
     ]),
     org: Str('Organization to log in to: a tenant org name such as acme, or System for the provider (system administrator) context.', {
       minLength: 1,

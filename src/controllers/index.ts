@@ -6,7 +6,7 @@ import { ClusterVCDConnectionResource, NSXConnectionResource, VCDConnectionResou
 import { Directory } from '../reconcile/index.ts';
 import { EventBus, EventKeyRegistry } from '../reconcile/events/index.ts';
 import { clusterIdentity } from './cluster-identity.ts';
-import { NamespaceResource, NsxConnectionPool, SecretResource, VcdConnectionPool, type Secret } from '../reconcile/connections/index.ts';
+import { NamespaceResource, NsxConnectionPool, SecretStore, VcdConnectionPool, type SecretAccess } from '../reconcile/connections/index.ts';
 import { connectionController } from './connections/controller.ts';
 import { nsxConnectionController } from './connections/nsx-controller.ts';
 import { engineOptions, type ControllerDeps } from './deps.ts';
@@ -25,6 +25,13 @@ export interface OperatorOptions {
   operatorNamespace: string;
   /** Watch only this namespace; all when absent. */
   watchNamespace?: string;
+  /**
+   * cluster (default): Secrets are read in every watched namespace; granted: only in the operator
+   * namespace and, on demand, in namespaces holding a VCDConnection whose owners granted read.
+   */
+  secretAccess?: SecretAccess;
+  /** Named in the SecretAccessNotGranted message: the ClusterRole to bind and the operator's ServiceAccount. */
+  secretGrant?: { clusterRole: string; serviceAccount?: string };
   /** Overrides the kube-system UID (tests that simulate two clusters on one control plane). */
   clusterId?: string;
   /** Deadline of one VCD task; also how long a lost allocate may still complete. Default 10 min. */
@@ -62,6 +69,7 @@ export interface OperatorOptions {
 
 export interface Operator {
   deps: ControllerDeps;
+  secrets: SecretStore;
   pool: VcdConnectionPool;
   nsxPool: NsxConnectionPool;
   vcenters: VCenterClientCache;
@@ -71,10 +79,20 @@ export interface Operator {
 
 export async function registerControllers(manager: Manager, opts: OperatorOptions): Promise<Operator> {
   const taskTimeoutMs = opts.taskTimeoutMs ?? 600_000;
+  const secrets = new SecretStore({
+    host: manager,
+    access: opts.secretAccess ?? 'cluster',
+    operatorNamespace: opts.operatorNamespace,
+    ...(opts.watchNamespace ? { watchNamespace: opts.watchNamespace } : {}),
+    ...(opts.secretGrant ? { grant: opts.secretGrant } : {}),
+    logger: manager.logger,
+  });
+  const vcdConnections = manager.informer<VCDConnection>(VCDConnectionResource);
+  secrets.track(vcdConnections);
   const pool = new VcdConnectionPool({
-    vcdConnections: manager.informer<VCDConnection>(VCDConnectionResource),
+    vcdConnections,
     clusterConnections: manager.informer<ClusterVCDConnection>(ClusterVCDConnectionResource),
-    secrets: manager.informer<Secret>(SecretResource),
+    secrets,
     namespaces: manager.informer<KubeObject>(NamespaceResource),
     operatorNamespace: opts.operatorNamespace,
     logger: manager.logger,
@@ -97,7 +115,7 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
   });
   const nsxPool = new NsxConnectionPool({
     connections: manager.informer<NSXConnection>(NSXConnectionResource),
-    secrets: manager.informer<Secret>(SecretResource),
+    secrets,
     operatorNamespace: opts.operatorNamespace,
     logger: manager.logger,
     connect: opts.nsxConnect ?? ((o) => NsxClient.connect(o)),
@@ -123,7 +141,7 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
   manager.add(nsxPool.runnable());
   // Subscriptions run where reconciles run: on the leader.
   manager.add(eventBus.runnable(), { leaderOnly: true });
-  const withNs = { ...deps, operatorNamespace: opts.operatorNamespace };
+  const withNs = { ...deps, operatorNamespace: opts.operatorNamespace, secrets };
   manager.addController(connectionController('VCDConnection', withNs));
   manager.addController(connectionController('ClusterVCDConnection', withNs));
   manager.addController(nsxConnectionController({ ...withNs, nsxPool }));
@@ -138,7 +156,7 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
   manager.addController(trafficMeterController(withNs, poller, polls.source));
   manager.addController(firewallController(deps, { placement: opts.firewallPlacement ?? 'top', ...(opts.firewallWorkers ? { workers: opts.firewallWorkers } : {}) }));
   const vcenters = new VCenterClientCache({
-    secrets: manager.informer<Secret>(SecretResource),
+    secrets,
     operatorNamespace: opts.operatorNamespace,
     logger: manager.logger,
     connect: opts.connectVCenter ?? ((o) => VCenterClient.connect(o)),
@@ -151,9 +169,10 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
       manager,
       clients: vcenters,
       operatorNamespace: opts.operatorNamespace,
+      secrets,
       // Cluster-scoped: in scope whatever namespace the operator watches.
       engine: { ...engineOptions(deps), driftCheckMs: opts.trustResyncMs ?? deps.driftCheckMs, namespaceInScope: () => true },
     }),
   );
-  return { deps, pool, nsxPool, vcenters, close: async () => void (await Promise.all([pool.closeAll(), nsxPool.closeAll(), vcenters.closeAll()])) };
+  return { deps, secrets, pool, nsxPool, vcenters, close: async () => void (await Promise.all([pool.closeAll(), nsxPool.closeAll(), vcenters.closeAll()])) };
 }

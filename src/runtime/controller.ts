@@ -9,6 +9,7 @@ import type { EventRecorder } from './events.ts';
 import type { FinalizerHelper } from './finalizers.ts';
 import { errorSummary, scopedIndexName, type IndexFunc, type SupervisedInformer } from './informer.ts';
 import type { ReconcileResultLabel, RuntimeMetrics } from './metrics.ts';
+import type { InformerEvents } from './namespaced-informers.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { jsonEqual } from './merge-patch.ts';
 import type { StatusWriter } from './status.ts';
@@ -38,6 +39,11 @@ export interface ReconcileContext<T extends KubeObject = KubeObject> {
 
 export interface WatchDefinition {
   resource: ResourceType;
+  /**
+   * Where the events come from when not from the manager's informer of `resource` (informers
+   * per namespace, made on demand).
+   */
+  events?: InformerEvents<KubeObject>;
   /** Keys of this controller to reconcile when a related object changes. */
   keysFor(obj: unknown): string[];
 }
@@ -139,7 +145,7 @@ export class Controller<T extends KubeObject = KubeObject> {
       delete: (obj) => enqueue(() => keysFor(obj)),
     });
     for (const w of def.watches ?? []) {
-      deps.informerFor(w.resource).on({
+      (w.events ?? deps.informerFor(w.resource)).on({
         add: (obj) => enqueue(() => w.keysFor(obj)),
         update: (oldObj, newObj) => enqueue(() => (oldObj === newObj ? w.keysFor(newObj) : [...w.keysFor(oldObj), ...w.keysFor(newObj)])),
         delete: (obj) => enqueue(() => w.keysFor(obj)),

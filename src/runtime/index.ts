@@ -47,6 +47,7 @@
 export { apiVersionOf, objectKey, resourceId, resourcePath, splitKey, type KubeObject, type ObjectMeta, type ResourceType } from './types.ts';
 export { ManualClock, systemClock, type Clock, type TimerHandle } from './clock.ts';
 export { isKubeApiError, KubeApiError, TerminalError } from './errors.ts';
+export { loadKubeAuth, StaticKubeAuth, type KubeAuth } from './kubeconfig.ts';
 export { KubeHttp, type KubeTransport, type PatchType, type RequestInfo, type RequestOptions } from './kube-http.ts';
 export { KubeClient } from './client.ts';
 export { kubeListWatcher, type ListWatcher, type WatchEvent } from './list-watcher.ts';
@@ -60,6 +61,8 @@ export { FinalizerHelper } from './finalizers.ts';
 export { EventRecorder, type EventInput } from './events.ts';
 export { LeaderElector, kubeLeaseStore, type Lease, type LeaseStore, type LeaderElectionOptions } from './leader-election.ts';
 export { RuntimeMetrics } from './metrics.ts';
+export { CRASH_EXIT_CODE, exitOnUnhandledErrors, type CrashPolicyOptions } from './crash-policy.ts';
 export { createLogger, defaultRedactPaths, type Logger, type LoggerOptions } from './logger.ts';
-export { Manager, type LeaderElectionConfig, type ManagerOptions } from './manager.ts';
+export { Manager, type InformerScope, type LeaderElectionConfig, type ManagerOptions } from './manager.ts';
+export { NamespacedInformers, type InformerEvents, type NamespacedInformersOptions } from './namespaced-informers.ts';
 export { RunnableGroup, type Runnable, type RunnableGroupOptions, type RunnableOptions } from './runnables.ts';

@@ -31,7 +31,7 @@ export interface InformerOptions<T> {
   stallTimeoutMs?: number;
   /** Reconnect backoff after errors. Default 800 ms doubling to 30 s, 20 % jitter. */
   backoff?: BackoffOptions;
-  /** Applied to every object before caching; the default drops metadata.managedFields. */
+  /** Applied to every object before caching; the default drops managedFields and last-applied-configuration. */
   transform?: (obj: T) => T;
 }
 
@@ -44,14 +44,29 @@ export interface InformerStats {
   /** Watches restarted by the stall watchdog. */
   stalls: number;
   lastEventAt: number;
+  /** The last list/watch failure since the cache last listed successfully (a 403 says RBAC refuses). */
+  lastError?: { message: string; code?: number };
 }
 
 class StallError extends Error {
   override readonly name = 'StallError';
 }
 
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * The default cache transform: drops what no controller reads and what can be larger than the
+ * rest of the object, metadata.managedFields and kubectl's last-applied-configuration (a second
+ * copy of the spec) annotation.
+ */
 export function stripManagedFields<T extends KubeObject>(obj: T): T {
-  if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
+  const meta = obj.metadata;
+  if (!meta) return obj;
+  if (meta.managedFields) delete meta.managedFields;
+  if (meta.annotations && LAST_APPLIED in meta.annotations) {
+    delete meta.annotations[LAST_APPLIED];
+    if (Object.keys(meta.annotations).length === 0) delete meta.annotations;
+  }
   return obj;
 }
 
@@ -210,6 +225,7 @@ export class SupervisedInformer<T extends KubeObject> {
         }
         failures++;
         this.#stats.errors++;
+        this.#stats.lastError = errorSummary(err);
         const delay = backoffDelay(failures, this.#backoff);
         this.#log?.warn({ err: errorSummary(err), rv: this.#rv, retryInMs: delay }, 'list/watch failed; retrying');
         try {
@@ -224,6 +240,7 @@ export class SupervisedInformer<T extends KubeObject> {
   async #relist(signal: AbortSignal): Promise<string> {
     const { items, resourceVersion } = await this.#lw.list(signal);
     this.#stats.lists++;
+    delete this.#stats.lastError;
     const seen = new Set<string>();
     for (const raw of items) {
       const obj = this.#transform(raw);

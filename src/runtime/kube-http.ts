@@ -4,7 +4,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { createInterface } from 'node:readline';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAuth } from './kubeconfig.ts';
 import { KubeApiError } from './errors.ts';
 
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
@@ -36,6 +36,8 @@ export interface KubeHttpOptions {
   /** Called after every request (metrics, tests counting writes). Must not throw. */
   onRequest?: (info: RequestInfo) => void;
   requestTimeoutMs?: number;
+  /** Requests in flight at once (watches not counted); default 32. */
+  maxSockets?: number;
 }
 
 /** What the runtime needs from a transport; KubeHttp in production, a recorder in unit tests. */
@@ -45,19 +47,25 @@ export interface KubeTransport {
 }
 
 export class KubeHttp implements KubeTransport {
-  readonly #kc: KubeConfig;
+  readonly #kc: KubeAuth;
   readonly #server: URL;
   readonly #agent: http.Agent;
+  readonly #watchAgent: http.Agent;
   readonly #onRequest: (info: RequestInfo) => void;
   readonly #timeoutMs: number;
 
-  constructor(kc: KubeConfig, opts: KubeHttpOptions = {}) {
+  constructor(kc: KubeAuth, opts: KubeHttpOptions = {}) {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     this.#kc = kc;
     this.#server = new URL(cluster.server);
     const isHttps = this.#server.protocol === 'https:';
-    this.#agent = isHttps ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    // Requests share a bounded pool: bursts of status writes queue here instead of opening (and
+    // then keeping) hundreds of TLS connections, each holding buffers on both ends. Watches hold
+    // their connection for minutes, so they get their own agent and never starve requests.
+    const Agent = isHttps ? https.Agent : http.Agent;
+    this.#agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 32, maxFreeSockets: 8 });
+    this.#watchAgent = new Agent({ keepAlive: false });
     this.#onRequest = opts.onRequest ?? (() => undefined);
     this.#timeoutMs = opts.requestTimeoutMs ?? 30_000;
   }
@@ -86,7 +94,7 @@ export class KubeHttp implements KubeTransport {
     const started = Date.now();
     let res: http.IncomingMessage;
     try {
-      res = await this.#send('GET', path, { query: { ...query, watch: true }, signal, timeoutMs: 0 });
+      res = await this.#send('GET', path, { query: { ...query, watch: true }, signal, timeoutMs: 0 }, this.#watchAgent);
     } catch (err) {
       this.#onRequest({ method: 'WATCH', path, status: 0, durationMs: Date.now() - started });
       if (signal.aborted) return;
@@ -124,7 +132,7 @@ export class KubeHttp implements KubeTransport {
     });
   }
 
-  async #send(method: string, path: string, opts: RequestOptions): Promise<http.IncomingMessage> {
+  async #send(method: string, path: string, opts: RequestOptions, agent: http.Agent = this.#agent): Promise<http.IncomingMessage> {
     const url = new URL(this.#server.href.replace(/\/$/, '') + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const reqOpts: https.RequestOptions = { method, headers: { accept: 'application/json' } };
@@ -140,7 +148,7 @@ export class KubeHttp implements KubeTransport {
     }
     // client-node picks a proxy agent when the kubeconfig names a proxy; otherwise our
     // keep-alive agent saves a TLS handshake per request.
-    if (!this.#kc.getCurrentCluster()?.proxyUrl) reqOpts.agent = this.#agent;
+    if (!this.#kc.getCurrentCluster()?.proxyUrl) reqOpts.agent = agent;
     const timeoutMs = opts.timeoutMs ?? this.#timeoutMs;
     const mod = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
@@ -149,9 +157,16 @@ export class KubeHttp implements KubeTransport {
       if (timeoutMs > 0) {
         req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path}: no response within ${timeoutMs} ms`)));
       }
-      if (opts.signal) {
-        if (opts.signal.aborted) req.destroy(new Error('aborted'));
-        else opts.signal.addEventListener('abort', () => req.destroy(new Error('aborted')), { once: true });
+      const signal = opts.signal;
+      if (signal) {
+        if (signal.aborted) req.destroy(new Error('aborted'));
+        else {
+          // The signal may outlive the request by hours (an informer's); a listener left on it would
+          // keep the request, its response and the whole body in memory until then.
+          const onAbort = (): void => void req.destroy(new Error('aborted'));
+          signal.addEventListener('abort', onAbort, { once: true });
+          req.once('close', () => signal.removeEventListener('abort', onAbort));
+        }
       }
       req.end(payload);
     });
@@ -160,6 +175,7 @@ export class KubeHttp implements KubeTransport {
   /** Closes idle keep-alive connections. */
   close(): void {
     this.#agent.destroy();
+    this.#watchAgent.destroy();
   }
 }
 

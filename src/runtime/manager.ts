@@ -4,7 +4,7 @@
 // lifecycle. stop() drains in-flight reconciles, stops runnables, then releases the lease.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAuth } from './kubeconfig.ts';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { BackoffOptions } from './backoff.ts';
@@ -44,7 +44,7 @@ export interface LeaderElectionConfig {
 }
 
 export interface ManagerOptions {
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeAuth;
   logger?: Logger;
   /** Watch only this namespace (namespaced resources); all namespaces when absent. */
   namespace?: string;
@@ -68,7 +68,7 @@ export interface ManagerOptions {
 type State = 'new' | 'starting' | 'started' | 'stopping' | 'stopped';
 
 export class Manager {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: KubeAuth;
   readonly client: KubeClient;
   readonly metrics: RuntimeMetrics;
   readonly logger: Logger;
@@ -76,6 +76,8 @@ export class Manager {
   readonly #o: ManagerOptions;
   readonly #http: KubeHttp;
   readonly #informers = new Map<string, SupervisedInformer<KubeObject>>();
+  /** Ids of informers made on demand: not waited for, not in readiness. */
+  readonly #optional = new Set<string>();
   readonly #controllers: Controller<KubeObject>[] = [];
   readonly #runnables: RunnableGroup;
   readonly #elector: LeaderElector | undefined;
@@ -142,23 +144,49 @@ export class Manager {
     return this.#probesPort;
   }
 
-  /** The shared informer of a resource type; created on first use and started with the manager. */
-  informer<T extends KubeObject = KubeObject>(resource: ResourceType): SupervisedInformer<T> {
-    const id = resourceId(resource);
+  /**
+   * The shared informer of a resource type; created on first use and started with the manager.
+   * `namespace` lists one namespace (default: the manager's namespace for namespaced resources,
+   * all when it has none), so one resource may have an informer per namespace. An `optional`
+   * informer (one made on demand, in a namespace the operator may not be allowed to read) counts
+   * neither for the cache sync start() waits for nor for readiness.
+   */
+  informer<T extends KubeObject = KubeObject>(resource: ResourceType, opts: InformerScope = {}): SupervisedInformer<T> {
+    const namespace = resource.namespaced ? (opts.namespace ?? this.#o.namespace) : undefined;
+    const id = informerId(resource, namespace);
     let inf = this.#informers.get(id);
     if (!inf) {
       const tuning = this.#o.informers ?? {};
       inf = new SupervisedInformer<KubeObject>(
-        kubeListWatcher(this.client, resource, {
-          namespace: resource.namespaced ? this.#o.namespace : undefined,
-          watchTimeoutSeconds: tuning.watchTimeoutSeconds,
-        }),
-        { name: resource.plural, clock: this.clock, logger: this.logger, stallTimeoutMs: tuning.stallTimeoutMs, backoff: tuning.backoff },
+        kubeListWatcher(this.client, resource, { namespace, watchTimeoutSeconds: tuning.watchTimeoutSeconds }),
+        {
+          name: opts.namespace !== undefined ? `${resource.plural}/${opts.namespace}` : resource.plural,
+          clock: this.clock,
+          logger: this.logger,
+          stallTimeoutMs: tuning.stallTimeoutMs,
+          backoff: tuning.backoff,
+        },
       );
       this.#informers.set(id, inf);
+      if (opts.optional) this.#optional.add(id);
       if (this.#state === 'starting' || this.#state === 'started') inf.start();
     }
     return inf as unknown as SupervisedInformer<T>;
+  }
+
+  /** Stops and forgets the informer of `resource` in `namespace` (one made on demand that is no longer needed). */
+  async dropInformer(resource: ResourceType, namespace: string): Promise<void> {
+    const id = informerId(resource, namespace);
+    const inf = this.#informers.get(id);
+    if (!inf) return;
+    this.#informers.delete(id);
+    this.#optional.delete(id);
+    await inf.stop();
+  }
+
+  /** The informers start() waits for and readiness reports on. */
+  #required(): SupervisedInformer<KubeObject>[] {
+    return [...this.#informers].filter(([id]) => !this.#optional.has(id)).map(([, inf]) => inf);
   }
 
   addController<T extends KubeObject>(def: ControllerDefinition<T>): void {
@@ -220,10 +248,10 @@ export class Manager {
     }
     for (const inf of this.#informers.values()) inf.start();
     const timeoutMs = this.#o.cacheSyncTimeoutMs ?? 120_000;
-    const synced = Promise.all([...this.#informers.values()].map((i) => i.waitForSync())).then(() => true);
+    const synced = Promise.all(this.#required().map((i) => i.waitForSync())).then(() => true);
     const ok = await Promise.race([synced, sleep(this.clock, timeoutMs).then(() => false)]);
     if (!ok) {
-      const pending = [...this.#informers.values()].filter((i) => !i.hasSynced()).map((i) => i.name);
+      const pending = this.#required().filter((i) => !i.hasSynced()).map((i) => i.name);
       await this.stop();
       throw new Error(`caches not synced within ${timeoutMs} ms: ${pending.join(', ')}`);
     }
@@ -318,13 +346,24 @@ export class Manager {
 
   #readiness(): Readiness {
     if (this.#state !== 'started') return { ready: false, detail: this.#state };
-    const unsynced = [...this.#informers.values()].filter((i) => !i.hasSynced()).map((i) => i.name);
+    const unsynced = this.#required().filter((i) => !i.hasSynced()).map((i) => i.name);
     if (unsynced.length) return { ready: false, detail: `caches not synced: ${unsynced.join(', ')}` };
     return { ready: true, detail: this.#role() };
   }
 }
 
-function safeHost(kc: KubeConfig): string {
+export interface InformerScope {
+  /** List and watch only this namespace (namespaced resources). */
+  namespace?: string;
+  /** Made on demand: not waited for by start(), not part of readiness. */
+  optional?: boolean;
+}
+
+function informerId(resource: ResourceType, namespace: string | undefined): string {
+  return `${resourceId(resource)}@${namespace ?? ''}`;
+}
+
+function safeHost(kc: KubeAuth): string {
   try {
     return new URL(kc.getCurrentCluster()?.server ?? '').host;
   } catch {

@@ -11,6 +11,7 @@ import type { Logger } from './logger.ts';
 import type { RequestMetrics } from './metrics.ts';
 import type { SecretSet } from './secrets.ts';
 import { isTlsVerificationCode } from './tls.ts';
+import { redactUrl, urlUserinfoSecret } from './url.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -62,7 +63,9 @@ export class HttpCore {
   constructor(opts: HttpCoreOptions) {
     this.#opts = opts;
     this.service = opts.service;
-    this.origin = new URL(opts.baseUrl).origin;
+    // Credentials in the URL are never sent, shown or parsed into an error (which would quote it).
+    opts.secrets.add(urlUserinfoSecret(opts.baseUrl));
+    this.origin = new URL(redactUrl(opts.baseUrl)).origin;
     const isHttps = this.origin.startsWith('https:');
     this.#axios = axios.create({
       baseURL: this.origin,

@@ -3,6 +3,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Logger } from './logger.ts';
+import { redactUrl } from './url.ts';
 
 export interface AgentOptions {
   url: string;
@@ -14,7 +15,7 @@ export interface AgentOptions {
 }
 
 export function createAgent(opts: AgentOptions): http.Agent {
-  const { protocol, host } = new URL(opts.url);
+  const { protocol, host } = new URL(redactUrl(opts.url));
   if (protocol === 'http:') {
     opts.logger.warn({ service: opts.service, host }, 'cloud endpoint uses plain HTTP; traffic and credentials are not encrypted');
     return new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets });

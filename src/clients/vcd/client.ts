@@ -11,6 +11,7 @@ import { RequestMetrics } from '../common/metrics.ts';
 import { resolveRetry, withRetries, type RetryOptions } from '../common/retry.ts';
 import { SecretSet } from '../common/secrets.ts';
 import { createAgent } from '../common/tls.ts';
+import { redactUrl } from '../common/url.ts';
 import { CloudNetworkError, TlsVerificationError } from '../common/errors.ts';
 import type { VcdContext } from './context.ts';
 import { ApplicationPortProfilesApi, EdgeGatewaysApi, FirewallApi, FirewallGroupsApi, OrgVdcNetworksApi } from './edgeGateways.ts';
@@ -179,7 +180,7 @@ export class VcdClient {
       transport.apiVersion = negotiated.apiVersion;
       await session.token();
       logger.info(
-        { service: 'vcd', host: new URL(opts.url).host, org: opts.org, apiVersion: negotiated.apiVersion, serverHighest: negotiated.serverHighest },
+        { service: 'vcd', host: new URL(redactUrl(opts.url)).host, org: opts.org, apiVersion: negotiated.apiVersion, serverHighest: negotiated.serverHighest },
         'connected to VCD',
       );
       const endpoint = { url: new URL(opts.url).origin, ...(opts.caPem ? { caPem: opts.caPem } : {}), ...(opts.insecureSkipVerify ? { insecureSkipVerify: true } : {}) };

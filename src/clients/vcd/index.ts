@@ -20,8 +20,10 @@ export {
   describeVersion,
   type VcdTaskErrorDetail,
 } from './errors.ts';
+export { redactUrl } from '../common/url.ts';
 export { CloudClientError, CloudNetworkError, TlsVerificationError, ClientClosedError } from '../common/errors.ts';
 export { FEATURES, CLIENT_API_VERSIONS, atLeast, compareVersions, type Feature } from './versions.ts';
+export { parseAllocationResults } from './ipSpaces.ts';
 export type { IpSpacesApi, IpSpaceUplinksApi, IpSpaceOrgAssignmentsApi, IpSpaceAllocationsApi } from './ipSpaces.ts';
 export type { EdgeGatewaysApi, FirewallApi, FirewallGroupsApi, ApplicationPortProfilesApi, OrgVdcNetworksApi } from './edgeGateways.ts';
 export type { OrgsApi, ExternalNetworksApi, NamedEntity } from './inventory.ts';

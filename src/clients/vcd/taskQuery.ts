@@ -5,6 +5,8 @@
 import type { VcdContext } from './context.ts';
 
 export interface TaskRecordView {
+  /** The task itself: GET it for its result. */
+  href: string;
   name: string;
   status: string;
   /** The object the task acts on (an IP Space for an allocate), href or URN. */
@@ -54,7 +56,7 @@ export class TasksApi {
         tenant: await this.#ctx.tenant(),
       });
       for (const r of res.record ?? []) {
-        if (r.object && tailUuid(r.object) === want) out.push({ name: r.name ?? '', status: r.status ?? '', object: r.object, startDate: r.startDate ?? '' });
+        if (r.object && r.href && tailUuid(r.object) === want) out.push({ href: r.href, name: r.name ?? '', status: r.status ?? '', object: r.object, startDate: r.startDate ?? '' });
       }
       if ((res.record?.length ?? 0) < (res.pageSize ?? 128) || page * (res.pageSize ?? 128) >= (res.total ?? 0)) break;
     }

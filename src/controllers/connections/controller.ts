@@ -3,7 +3,8 @@
 // connections that use it, and the pool logs in again with the new credentials.
 import { ClusterVCDConnectionResource, EventBusReasons, Reasons, validateClusterVCDConnection, validateVCDConnection, VCDConnectionResource } from '../../api/index.ts';
 import type { ConnectionKind, Validator, VCDConnection } from '../../api/index.ts';
-import { objectKey, splitKey, type ControllerDefinition, type KubeObject } from '../../runtime/index.ts';
+import { objectKey, splitKey, type ControllerDefinition, type InformerEvents, type KubeObject } from '../../runtime/index.ts';
+import { redactUrl } from '../../clients/vcd/index.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { ConnectionFailure, connectionKey, connectionKeyOf, SecretResource, type Connection } from '../../reconcile/connections/index.ts';
 
@@ -12,7 +13,13 @@ export { NamespaceResource, SecretResource } from '../../reconcile/connections/i
 
 const BY_SECRET = 'bySecret';
 
-export function connectionController(kind: ConnectionKind, deps: ControllerDeps & { operatorNamespace: string }): ControllerDefinition<Connection> {
+export interface ConnectionControllerDeps extends ControllerDeps {
+  operatorNamespace: string;
+  /** Events of every Secret informer (the SecretStore); default the manager's Secret informer. */
+  secrets?: InformerEvents<KubeObject>;
+}
+
+export function connectionController(kind: ConnectionKind, deps: ConnectionControllerDeps): ControllerDefinition<Connection> {
   const resource = kind === 'ClusterVCDConnection' ? ClusterVCDConnectionResource : VCDConnectionResource;
   const validator: Validator<Connection> = kind === 'ClusterVCDConnection' ? validateClusterVCDConnection : validateVCDConnection;
   const secretKeyOf = (c: Connection): string =>
@@ -34,6 +41,7 @@ export function connectionController(kind: ConnectionKind, deps: ControllerDeps 
     watches: [
       {
         resource: SecretResource,
+        ...(deps.secrets ? { events: deps.secrets } : {}),
         keysFor: (s) => deps.manager.byIndex<Connection>(name, BY_SECRET, objectKey(s as KubeObject)).map(objectKey),
       },
     ],
@@ -72,7 +80,7 @@ export function connectionController(kind: ConnectionKind, deps: ControllerDeps 
           s.apiVersion = client.apiVersion;
           if (client.vcdVersion) s.vcdVersion = client.vcdVersion;
           s.conditions ??= [];
-          const message = `Logged in to ${conn.spec.url} as org ${conn.spec.org}, API ${client.apiVersion}.`;
+          const message = `Logged in to ${redactUrl(conn.spec.url)} as org ${conn.spec.org}, API ${client.apiVersion}.`;
           ctx.status.setCondition(s.conditions, { type: 'Ready', status: 'True', reason: Reasons.LoggedIn, message, observedGeneration: conn.metadata?.generation ?? 0 });
           ctx.status.setCondition(s.conditions, {
             type: 'Synced',
@@ -88,7 +96,14 @@ export function connectionController(kind: ConnectionKind, deps: ControllerDeps 
         return { requeueAfterMs: deps.driftCheckMs };
       } catch (err) {
         if (!(err instanceof ConnectionFailure)) throw err;
+        const before = ctx.status.findCondition(conn.status?.conditions, 'Ready')?.reason;
         await setReady('False', err.reason, err.message);
+        if (err.reason === Reasons.SecretAccessNotGranted) {
+          // Nothing to retry until the namespace's owner grants access: the Secret informer keeps
+          // trying on its own backoff, and its first list after the grant re-enqueues this key.
+          if (before !== err.reason) await ctx.events.record(conn, { type: 'Warning', reason: err.reason, message: err.message });
+          return { requeueAfterMs: deps.driftCheckMs };
+        }
         await ctx.events.record(conn, { type: 'Warning', reason: err.reason, message: err.message });
         // Retried with the queue's backoff; a Secret change re-enqueues at once.
         throw err;

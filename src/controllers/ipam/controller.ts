@@ -13,7 +13,7 @@ import {
   VCDConnectionResource,
   type Validator,
 } from '../../api/index.ts';
-import { atLeast, FEATURES, taskFinished, VcdApiError, VcdNotFoundError, type VcdClient } from '../../clients/vcd/index.ts';
+import { atLeast, FEATURES, VcdNotFoundError, type VcdClient } from '../../clients/vcd/index.ts';
 import { groupedController, pendingSince, Problem, type Group } from '../../reconcile/index.ts';
 import type { ControllerDefinition, KubeObject, ReconcileContext } from '../../runtime/index.ts';
 import { connectionKey, NamespaceResource, type Connection } from '../../reconcile/connections/index.ts';
@@ -21,16 +21,13 @@ import { engineOptions, type ControllerDeps } from '../deps.ts';
 import { connectionAllowed, validSpec } from './admission.ts';
 import { CLAIM_FINALIZER, ClaimExecutor, type ClaimStatus, type KindInfo, type Target } from './executor.ts';
 import { connectionKeyOfClaim, connectionKeyOfGroup, groupKeyOf, groupKeys, type Claim, type GroupKey } from './group.ts';
+import { lostAllocates } from './outcomes.ts';
 import { plan, type ClaimKind, type ClaimView } from './plan.ts';
 
 export { CLAIM_FINALIZER } from './executor.ts';
 export { CREATE_PENDING_ANNOTATION as PENDING_ANNOTATION } from '../../reconcile/index.ts';
 
 const BY_CONNECTION = 'byConnection';
-/** The query-service name of VCD's allocate task. */
-const ALLOCATE_TASK = 'ipSpaceIpAllocate';
-/** Clock skew tolerated between this host and VCD when comparing task start times with guards. */
-const CLOCK_SKEW_MS = 5_000;
 const BY_ALLOCATION = 'byAllocation';
 const BY_IPSPACE_ID = 'byIpSpaceId';
 /** How soon a claim stuck on a missing IP Space or org is tried again without any event. */
@@ -165,8 +162,8 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
       const live = new Set(informer().list().map((c) => c.metadata?.uid ?? ''));
       for (const uid of firstSeen.keys()) if (!live.has(uid)) firstSeen.delete(uid);
     }
-    // Before the allocations are listed: whether an allocate sent under a guard may still land.
-    const outcomesKnown = await allocatesSettled(t, considered, now);
+    // Before the allocations are listed: what became of allocates sent under a guard.
+    const lost = await lostAllocates(t.client, t.space.id, considered, now, deps.pendingWindowMs);
     let allocations;
     try {
       allocations = await t.client.ipSpaces.allocations.list(t.space.id, { type: info.type });
@@ -187,27 +184,10 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
       namespaceInScope: deps.namespaceInScope,
       now: new Date(now),
       pendingWindowMs: deps.pendingWindowMs,
-      outcomesKnown,
+      ...(lost.known && lost.settled ? { outcomesKnown: true, adoptable: lost.made } : {}),
     });
     const admittedNamespaces = new Set(group.members.map((c) => c.metadata?.namespace ?? ''));
     await new ClaimExecutor({ group, deps, info, target: t, firstSeen, view, admittedNamespaces }).execute(actions);
-  }
-
-  /**
-   * Whether every allocate VCD received on this IP Space since the oldest pending guard has ended,
-   * by VCD's task records. False when there is no guard within the window, or when this VCD
-   * does not answer the query (then the window is waited out, as the last resort).
-   */
-  async function allocatesSettled(t: Target, claims: ClaimView[], now: number): Promise<boolean> {
-    const guards = claims.flatMap((c) => (c.pendingSince && now - c.pendingSince.getTime() < deps.pendingWindowMs ? [c.pendingSince.getTime()] : []));
-    if (!guards.length) return false;
-    try {
-      const tasks = await t.client.tasks.recent({ name: ALLOCATE_TASK, objectId: t.space.id, since: new Date(Math.min(...guards) - CLOCK_SKEW_MS) });
-      return tasks.every(taskFinished);
-    } catch (err) {
-      if (err instanceof VcdApiError && err.status >= 400 && err.status < 500) return false;
-      throw err;
-    }
   }
 
   /**

@@ -70,6 +70,13 @@ export interface PlanInput {
    * served, so it is allocated again at once instead of waiting out the window.
    */
   outcomesKnown?: boolean;
+  /**
+   * The allocations VCD's allocate tasks made since the oldest guard (their task results). When
+   * given, only these are adopted by guarded claims: an unmarked allocation someone else made in
+   * the same moments is never taken for ours. Absent (VCD cannot tell): any unmarked allocation
+   * made after the guard is a candidate, as the last resort.
+   */
+  adoptable?: ReadonlySet<string>;
   /** Clock skew tolerated between this host and VCD when matching allocation dates. */
   skewMs?: number;
   maxBatch?: number;
@@ -138,7 +145,7 @@ export function plan(input: PlanInput): Action[] {
       allocation = unmarked.find(
         (a) =>
           !taken.has(a.id) &&
-          (a.allocationDate?.getTime() ?? 0) >= since &&
+          (input.adoptable ? input.adoptable.has(a.id) : (a.allocationDate?.getTime() ?? 0) >= since) &&
           (claim.requestedValue ? sameValue(a.value, claim.requestedValue) : true) &&
           (claim.prefixLength === undefined || prefixLengthOf(a.value) === claim.prefixLength),
       );

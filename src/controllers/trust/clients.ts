@@ -6,8 +6,8 @@
 import type { Logger } from 'pino';
 import { VCenterCredentialKeys, type VCenterTrustMember } from '../../api/index.ts';
 import type { VCenterClient, VCenterConnectOptions } from '../../clients/vcenter/index.ts';
-import { ClientCache, ConnectionFailure, credentialsSecret, secretValue, type Secret } from '../../reconcile/connections/index.ts';
-import type { Clock, Runnable, SupervisedInformer } from '../../runtime/index.ts';
+import { ClientCache, ConnectionFailure, credentialsSecret, secretValue, type Secret, type SecretSource } from '../../reconcile/connections/index.ts';
+import type { Clock, Runnable } from '../../runtime/index.ts';
 import type { Root } from './certs.ts';
 import { problemOf, TrustReasons } from './problems.ts';
 
@@ -19,7 +19,7 @@ export interface MemberConnection {
 }
 
 export interface VCenterClientCacheOptions {
-  secrets: SupervisedInformer<Secret>;
+  secrets: SecretSource;
   operatorNamespace: string;
   logger: Logger;
   connect: (opts: VCenterConnectOptions) => Promise<VCenterClient>;

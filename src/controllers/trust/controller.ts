@@ -4,7 +4,7 @@
 // among the others still converge. sync observes the members, plans (plan.ts), writes, and reports
 // one outcome. Deletion policy is Orphan: deleting a VCenterTrust leaves the trust it built in
 // place, since taking roots away could break moves that rely on them.
-import { objectKey, type ControllerDefinition, type KubeObject, type Manager, type ReconcileContext } from '../../runtime/index.ts';
+import { objectKey, type ControllerDefinition, type InformerEvents, type KubeObject, type Manager, type ReconcileContext } from '../../runtime/index.ts';
 import { validateVCenterTrust, VCenterTrustResource, type VCenterTrust, type VCenterTrustStatus } from '../../api/index.ts';
 import { managedController, mapLimit, type EngineOptions, type ManagedExternal, type Report } from '../../reconcile/index.ts';
 import { SecretResource } from '../../reconcile/connections/index.ts';
@@ -26,6 +26,8 @@ export interface TrustControllerDeps {
   manager: Manager;
   clients: VCenterClientCache;
   operatorNamespace: string;
+  /** Events of every Secret informer (the SecretStore); default the manager's Secret informer. */
+  secrets?: InformerEvents<KubeObject>;
   /** The engine's options; driftCheckMs is how often a complete mesh is read again. */
   engine: EngineOptions;
   /** Members read or written at once. Default 16. */
@@ -128,6 +130,7 @@ export function trustController(deps: TrustControllerDeps): ControllerDefinition
       watches: [
         {
           resource: SecretResource,
+          ...(deps.secrets ? { events: deps.secrets } : {}),
           keysFor: (s) => {
             const meta = (s as KubeObject).metadata ?? {};
             if (meta.namespace !== deps.operatorNamespace) return [];

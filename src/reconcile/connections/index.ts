@@ -3,7 +3,8 @@
 export { ClientCache, type ClientCacheOptions, type Closable } from './client-cache.ts';
 export { ConnectionFailure } from './failure.ts';
 export { connectionKey, connectionKeyOf, type Connection } from './keys.ts';
-export { clientFingerprint, credentialsSecret, NamespaceResource, SecretResource, secretValue, type Secret } from './resources.ts';
+export { clientFingerprint, credentialsSecret, NamespaceResource, SecretResource, secretValue, type Secret, type SecretSource } from './resources.ts';
+export { SecretAccessModes, SecretStore, type SecretAccess, type SecretInformerHost, type SecretStoreOptions } from './secrets.ts';
 export { matchesSelector } from './selector.ts';
 export { boundOrgs } from './tenancy.ts';
 export { VcdConnectionPool, type ResolveOptions, type Resolution, type VcdConnectionPoolOptions } from './vcd-pool.ts';

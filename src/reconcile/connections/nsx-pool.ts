@@ -8,11 +8,11 @@ import { NsxAuthError, type NsxClient, type NsxConnectOptions } from '../../clie
 import type { Clock, Runnable, SupervisedInformer } from '../../runtime/index.ts';
 import { ClientCache } from './client-cache.ts';
 import { ConnectionFailure } from './failure.ts';
-import { clientFingerprint, credentialsSecret, secretValue, type Secret } from './resources.ts';
+import { clientFingerprint, credentialsSecret, secretValue, type Secret, type SecretSource } from './resources.ts';
 
 export interface NsxConnectionPoolOptions {
   connections: SupervisedInformer<NSXConnection>;
-  secrets: SupervisedInformer<Secret>;
+  secrets: SecretSource;
   /** Where NSXConnection Secrets live. */
   operatorNamespace: string;
   logger: Logger;

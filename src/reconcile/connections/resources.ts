@@ -1,7 +1,7 @@
 // The core Kubernetes objects every connection kind depends on: credentials Secrets and the
 // namespaces whose labels decide who may use a cluster-wide connection.
 import { Reasons } from '../../api/index.ts';
-import type { KubeObject, ResourceType, SupervisedInformer } from '../../runtime/index.ts';
+import type { KubeObject, ResourceType } from '../../runtime/index.ts';
 import { ConnectionFailure } from './failure.ts';
 
 export const SecretResource: ResourceType = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true };
@@ -17,8 +17,13 @@ export function secretValue(secret: Secret, key: string): string | undefined {
   return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8').trim();
 }
 
+/** Cached Secrets by `namespace/name` key: an informer, or the SecretStore (which may throw ConnectionFailure). */
+export interface SecretSource {
+  get(key: string): Secret | undefined;
+}
+
 /** The credentials Secret a connection names, from the cache; SecretNotFound when it is absent. */
-export function credentialsSecret(secrets: SupervisedInformer<Secret>, namespace: string, name: string): Secret {
+export function credentialsSecret(secrets: SecretSource, namespace: string, name: string): Secret {
   const secret = secrets.get(`${namespace}/${name}`);
   if (!secret) throw new ConnectionFailure(Reasons.SecretNotFound, `Secret ${namespace}/${name} does not exist.`);
   return secret;

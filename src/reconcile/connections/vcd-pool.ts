@@ -15,7 +15,7 @@ import type { Clock, KubeObject, Runnable, SupervisedInformer } from '../../runt
 import { ClientCache } from './client-cache.ts';
 import { ConnectionFailure } from './failure.ts';
 import { connectionKey, type Connection } from './keys.ts';
-import { clientFingerprint, credentialsSecret, secretValue, type Secret } from './resources.ts';
+import { clientFingerprint, credentialsSecret, secretValue, type Secret, type SecretSource } from './resources.ts';
 import { matchesSelector } from './selector.ts';
 import { boundOrgs, describeBinding, isBound } from './tenancy.ts';
 
@@ -41,7 +41,8 @@ export interface ResolveOptions {
 export interface VcdConnectionPoolOptions {
   vcdConnections: SupervisedInformer<VCDConnection>;
   clusterConnections: SupervisedInformer<ClusterVCDConnection>;
-  secrets: SupervisedInformer<Secret>;
+  /** Credentials Secrets (the SecretStore; an informer in tests). */
+  secrets: SecretSource;
   namespaces: SupervisedInformer<KubeObject>;
   /** Where ClusterVCDConnection Secrets live. */
   operatorNamespace: string;

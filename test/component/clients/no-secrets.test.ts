@@ -8,6 +8,8 @@ import { NsxClient } from '../../../src/clients/nsx/index.ts';
 import { VCenterClient } from '../../../src/clients/vcenter/index.ts';
 import { captureLog, errorText, fastBusyRetry, fastPoll, fastRetry } from './helpers.ts';
 
+const URL_PASSWORD = 'pw-in-the-url-7f3a';
+
 describe('cloud clients never reveal credentials', function () {
   this.timeout(30_000);
   let sim: RunningSim;
@@ -51,6 +53,12 @@ describe('cloud clients never reveal credentials', function () {
     await expectFailure(VcdClient.connect({ url: sim.vcd.url, org: 'acme', auth: { username: acme.username, password: `${acme.password}-wrong` }, ...common }));
     await expectFailure(VcdClient.connect({ url: sim.vcd.url, org: 'System', auth: { apiToken: `${sim.credentials.provider.apiToken}-wrong` }, ...common }));
     await expectFailure(VcdClient.connect({ url: sim.vcd.url, org: 'System', auth: { apiToken: sim.credentials.provider.apiToken }, ...common, caPem: sim.vcenters[0]!.caPem }));
+    // A password written into the URL itself (admission refuses it; the clients still never show it).
+    const urlWithPassword = sim.vcd.url.replace('https://', `https://admin:${URL_PASSWORD}@`);
+    const viaUrl = await VcdClient.connect({ url: urlWithPassword, org: 'acme', auth: { apiToken: acme.apiToken }, ...common });
+    await viaUrl.edgeGateways.list();
+    await viaUrl.close();
+    await expectFailure(VcdClient.connect({ url: urlWithPassword, org: 'acme', auth: { apiToken: acme.apiToken }, ...common, caPem: sim.vcenters[0]!.caPem }));
     await provider.close();
     await tenant.close();
 
@@ -79,7 +87,7 @@ describe('cloud clients never reveal credentials', function () {
     assert.match(text, /VCD rejected the token; logging in again/);
     assert.match(text, /NSX session rejected; creating a new one/);
     assert.match(text, /"operation":"trustedRootChains.list"/);
-    assert.equal(errors.length, 7);
+    assert.equal(errors.length, 8);
 
     const secrets = [
       sim.credentials.provider.password,
@@ -87,6 +95,7 @@ describe('cloud clients never reveal credentials', function () {
       ...sim.credentials.tenants.flatMap((t) => [t.password, t.apiToken]),
       sim.nsx.password,
       ...sim.vcenters.map((v) => v.password),
+      URL_PASSWORD,
     ];
     const haystacks = { log: text, errors: errors.map(errorText).join('\n') };
     for (const [where, hay] of Object.entries(haystacks)) {

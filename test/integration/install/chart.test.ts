@@ -70,7 +70,7 @@ describe('charts/vcd-operator', function () {
     assert.ok(flags.length >= 10, 'flags read from --help');
     const container = podSpec(template(['--set', 'operator.watchNamespace=team-a'])).containers[0];
     assert.ok(container);
-    const fromPod: Record<string, [string, string]> = { 'operator-namespace': ['POD_NAMESPACE', 'metadata.namespace'], identity: ['POD_NAME', 'metadata.name'] };
+    const fromPod: Record<string, [string, string]> = { 'operator-namespace': ['POD_NAMESPACE', 'metadata.namespace'], identity: ['POD_NAME', 'metadata.name'], 'service-account': ['SERVICE_ACCOUNT', 'spec.serviceAccountName'] };
     for (const flag of flags) {
       if (flag === 'help' || flag === 'kubeconfig') continue; // in-cluster config
       const pod = fromPod[flag];

@@ -16,7 +16,7 @@ import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
 import { bindToSimulator, createAll, loadExamples, resourceOf } from '../../../scripts/lib/examples.ts';
 import { startControlPlane, type ControlPlane } from '../../harness/controlPlane.ts';
 import { imageTree } from '../../harness/image.ts';
-import { isReady, readyOf, waitFor } from '../../harness/operator.ts';
+import { hasReason, isReady, readyOf, waitFor } from '../../harness/operator.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const chart = join(root, 'charts', 'vcd-operator');
@@ -109,8 +109,12 @@ describe('helm install, the operator as its Deployment runs it, upgrade, uninsta
     assert.equal(keep, 'keep');
   });
 
-  it('the operator, run as the Deployment runs it with the chart ServiceAccount token, brings examples/ to Ready', async function () {
-    // The container exactly as the release manifest declares it.
+  /**
+   * Starts the operator exactly as the release's Deployment declares it (image ENTRYPOINT, the
+   * container's args and env; only the probe port is free-picked) with the ServiceAccount token,
+   * and waits for /readyz.
+   */
+  const runOperator = async (): Promise<{ port: number; podName: string; exited: Promise<number | null> }> => {
     const docs = parseAllDocuments(helm('get', 'manifest', RELEASE, '--namespace', NS)).map((d) => d.toJS() as KubeObject & { spec?: unknown });
     const deployment = docs.find((d) => d.kind === 'Deployment') as { spec: { template: { spec: { serviceAccountName: string; containers: Container[] } } } } | undefined;
     assert.ok(deployment);
@@ -123,6 +127,7 @@ describe('helm install, the operator as its Deployment runs it, upgrade, uninsta
       const path = e.valueFrom?.fieldRef?.fieldPath;
       if (path === 'metadata.namespace') env[e.name] = NS;
       else if (path === 'metadata.name') env[e.name] = podName;
+      else if (path === 'spec.serviceAccountName') env[e.name] = pod.serviceAccountName;
       else if (e.value !== undefined) env[e.name] = e.value;
       else throw new Error(`env ${e.name}: the test does not know how to fill ${JSON.stringify(e.valueFrom)}`);
     }
@@ -131,40 +136,48 @@ describe('helm install, the operator as its Deployment runs it, upgrade, uninsta
     const args = container.args.map((a) => (a.startsWith('--probe-port=') ? `--probe-port=${port}` : a));
     assert.ok(args.length === container.args.length && args.includes(`--probe-port=${port}`));
 
-    // In-cluster credentials: the ServiceAccount's token from the TokenRequest API.
-    const token = kubectl('create', 'token', pod.serviceAccountName, '--namespace', NS, '--duration=1h').trim();
-    saKubeconfig = join(work, 'sa-kubeconfig');
-    writeFileSync(
-      saKubeconfig,
-      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: ${cp.server}\n    certificate-authority: ${cp.kubeConfig().getCurrentCluster()?.caFile ?? ''}\nusers:\n- name: sa\n  user:\n    token: ${token}\ncontexts:\n- name: c\n  context: {cluster: c, user: sa}\ncurrent-context: c\n`,
-      { mode: 0o600 },
-    );
+    if (!saKubeconfig) {
+      // In-cluster credentials: the ServiceAccount's token from the TokenRequest API.
+      const token = kubectl('create', 'token', pod.serviceAccountName, '--namespace', NS, '--duration=1h').trim();
+      saKubeconfig = join(work, 'sa-kubeconfig');
+      writeFileSync(
+        saKubeconfig,
+        `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: ${cp.server}\n    certificate-authority: ${cp.kubeConfig().getCurrentCluster()?.caFile ?? ''}\nusers:\n- name: sa\n  user:\n    token: ${token}\ncontexts:\n- name: c\n  context: {cluster: c, user: sa}\ncurrent-context: c\n`,
+        { mode: 0o600 },
+      );
+    }
     assert.ok(can('list', 'floatingipclaims.vcd-operator.io', '--all-namespaces'), 'the token authenticates as the ServiceAccount');
 
     const image = imageTree();
     const [cmd, ...entry] = image.entrypoint;
     assert.equal(cmd, 'node');
-    const log = createWriteStream(join(work, 'operator.log'));
+    const log = createWriteStream(join(work, 'operator.log'), { flags: 'a' });
+    operatorLog = '';
     // KUBECONFIG stands in for the in-cluster config (same server, same token); nothing else is added.
-    operator = spawn(process.execPath, [...entry, ...args], { cwd: image.dir, env: { PATH: process.env.PATH ?? '', ...env, KUBECONFIG: saKubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
-    operator.stdout?.on('data', (c: Buffer) => {
+    const proc = spawn(process.execPath, [...entry, ...args], { cwd: image.dir, env: { PATH: process.env.PATH ?? '', ...env, KUBECONFIG: saKubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
+    operator = proc;
+    const onData = (c: Buffer): void => {
       operatorLog += c.toString();
       log.write(c);
-    });
-    operator.stderr?.on('data', (c: Buffer) => {
-      operatorLog += c.toString();
-      log.write(c);
-    });
-    const exited = new Promise<number | null>((resolve) => operator?.once('exit', (code) => resolve(code)));
+    };
+    proc.stdout?.on('data', onData);
+    proc.stderr?.on('data', onData);
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
 
     const deadline = Date.now() + 60_000;
     for (;;) {
       const r = await httpGet(port, '/readyz').catch(() => ({ status: 0, body: '' }));
       if (r.status === 200) break;
-      if (operator.exitCode !== null || Date.now() > deadline) assert.fail(`the operator never became ready (${r.status} ${r.body}):\n${operatorLog.slice(-3000)}`);
+      if (proc.exitCode !== null || Date.now() > deadline) assert.fail(`the operator never became ready (${r.status} ${r.body}):\n${operatorLog.slice(-3000)}`);
       await new Promise((res) => setTimeout(res, 200));
     }
     assert.equal((await httpGet(port, '/healthz')).status, 200);
+    return { port, podName, exited };
+  };
+
+  it('the operator, run as the Deployment runs it with the chart ServiceAccount token, brings examples/ to Ready', async function () {
+    const { port, podName, exited } = await runOperator();
+    assert.ok(operator);
 
     const kube = admin();
     const objects = bindToSimulator(loadExamples(join(root, 'examples')), sim);
@@ -224,13 +237,13 @@ describe('helm install, the operator as its Deployment runs it, upgrade, uninsta
 
   it('helm upgrade to granted Secret access without CRD install: Secrets only where granted, CRDs stay', function () {
     const before = crdNames();
-    kubectl('create', 'namespace', 'team-b');
+    kubectl('create', 'namespace', 'team-d');
     kubectl('create', 'namespace', 'team-c');
     const notes = helm('upgrade', RELEASE, chart, '--namespace', NS, '--set', 'rbac.secretAccess=granted', '--set', 'rbac.secretNamespaces={team-a}', '--set', 'crds.install=false');
     assert.deepEqual(crdNames(), before, 'CRDs dropped from the release are kept');
     assert.ok(can('list', 'secrets', '-n', 'team-a'), 'granted by the release');
     assert.ok(can('watch', 'secrets', '-n', NS), 'the operator namespace is always readable');
-    assert.ok(!can('list', 'secrets', '-n', 'team-b'), 'not granted');
+    assert.ok(!can('list', 'secrets', '-n', 'team-d'), 'not granted');
     assert.ok(!can('list', 'secrets', '--all-namespaces'), 'no cluster-wide Secret read');
     assert.ok(!can('create', 'customresourcedefinitions.apiextensions.k8s.io'));
     assert.ok(!can('patch', 'customresourcedefinitions.apiextensions.k8s.io/ipspaces.vcd-operator.io'));
@@ -240,8 +253,63 @@ describe('helm install, the operator as its Deployment runs it, upgrade, uninsta
     kubectl('-n', 'team-c', ...grant[1].trim().split(/\s+/), grant[2], grant[3]);
     assert.match(notes, /CRD install is off/);
     assert.ok(can('list', 'secrets', '-n', 'team-c'), 'granted by the tenant');
-    assert.ok(!can('list', 'secrets', '-n', 'team-b'));
+    assert.ok(!can('list', 'secrets', '-n', 'team-d'));
     assert.match(helm('status', RELEASE, '--namespace', NS), /STATUS: deployed/);
+  });
+
+  it('in granted mode the operator runs: a namespace with the RoleBinding gets its connection and claim Ready, one without is told to create it', async function () {
+    const { port, exited } = await runOperator();
+    assert.ok(operator);
+    const kube = admin();
+    const acme = sim.credentials.tenants.find((t) => t.org === 'acme');
+    assert.ok(acme);
+    const tenant = async (ns: string): Promise<void> => {
+      await kube.create(resourceOf({ apiVersion: 'v1', kind: 'Secret' }), {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'acme-vcd-credentials', namespace: ns },
+        stringData: { apiToken: acme.apiToken },
+      } as KubeObject);
+      await kube.create(resourceOf({ apiVersion: 'vcd-operator.io/v1alpha1', kind: 'VCDConnection' }), {
+        apiVersion: 'vcd-operator.io/v1alpha1',
+        kind: 'VCDConnection',
+        metadata: { name: 'acme', namespace: ns },
+        spec: { url: sim.vcd.url, org: 'acme', credentialsSecretRef: { name: 'acme-vcd-credentials' }, caBundle: sim.caPem },
+      } as KubeObject);
+    };
+    const conn = resourceOf({ apiVersion: 'vcd-operator.io/v1alpha1', kind: 'VCDConnection' });
+    const fip = resourceOf({ apiVersion: 'vcd-operator.io/v1alpha1', kind: 'FloatingIPClaim' });
+    const withLog = (err: Error): never => {
+      throw new Error(`${err.message}\noperator log:\n${operatorLog.slice(-3000)}`);
+    };
+
+    // team-c: its owner created the RoleBinding NOTES.txt shows (previous test).
+    await tenant('team-c');
+    await kube.create(fip, {
+      apiVersion: 'vcd-operator.io/v1alpha1',
+      kind: 'FloatingIPClaim',
+      metadata: { name: 'web', namespace: 'team-c' },
+      spec: { connectionRef: { kind: 'VCDConnection', name: 'acme' }, ipSpace: { name: 'public-ips' } },
+    } as KubeObject);
+    await waitFor<KubeObject>(kube, conn, 'team-c', 'acme', isReady, 60_000).catch(withLog);
+    const claim = await waitFor<KubeObject & { status?: { address?: string } }>(kube, fip, 'team-c', 'web', isReady, 60_000).catch(withLog);
+    assert.ok(claim?.status?.address, 'the claim holds an address');
+
+    // team-d: no grant. The connection says what to do; the operator stays ready.
+    await tenant('team-d');
+    const refused = await waitFor<KubeObject>(kube, conn, 'team-d', 'acme', hasReason('SecretAccessNotGranted'), 60_000).catch(withLog);
+    const message = readyOf(refused)?.message ?? '';
+    const command = `kubectl -n team-d create rolebinding ${RELEASE}-secret-reader --clusterrole=${RELEASE}-secret-reader --serviceaccount=${NS}:${RELEASE}`;
+    assert.ok(message.includes(command), `the message names the RoleBinding of NOTES.txt:\n${message}`);
+    assert.equal((await httpGet(port, '/readyz')).status, 200, 'a namespace without a grant does not make the operator unready');
+
+    // The grant takes effect without a restart.
+    kubectl('-n', 'team-d', ...command.split(/\s+/).slice(3));
+    await waitFor<KubeObject>(kube, conn, 'team-d', 'acme', isReady, 90_000).catch(withLog);
+
+    operator.kill('SIGTERM');
+    assert.equal(await exited, 0, `the operator stops cleanly on SIGTERM:\n${operatorLog.slice(-2000)}`);
+    operator = undefined;
   });
 
   it('helm uninstall removes the operator and its RBAC, keeps the CRDs and every custom resource', function () {

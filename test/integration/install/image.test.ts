@@ -14,7 +14,10 @@ function bareImports(dir: string): Set<string> {
   for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
     if (!e.isFile() || !e.name.endsWith('.js')) continue;
     const text = readFileSync(join(e.parentPath, e.name), 'utf8');
-    for (const m of text.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"./][^'"]*)['"]/g)) {
+    // Import and re-export statements (no ';' inside one), and dynamic imports; not the words in strings.
+    const statements = text.matchAll(/^\s*(?:import|export)\s(?:[^;'"]*?\sfrom\s*)?['"]([^'"./][^'"]*)['"]/gm);
+    const dynamic = text.matchAll(/\bimport\(\s*['"]([^'"./][^'"]*)['"]\s*\)/g);
+    for (const m of [...statements, ...dynamic]) {
       const spec = m[1] ?? '';
       if (spec.startsWith('node:')) continue;
       out.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] ?? spec));

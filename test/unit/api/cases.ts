@@ -73,6 +73,9 @@ const MEMBER_URL_MESSAGE = 'must be an https URL such as https://vc.example.com,
 const IP_MESSAGE = 'must be an IPv4 or IPv6 address such as 203.0.113.10 or 2001:db8::10';
 const CIDR_MESSAGE = 'must be a CIDR such as 203.0.113.0/24 or 2001:db8::/64';
 const IP_SPACE_REF = 'set exactly one of name or id of the IP Space';
+const LABEL_KEY = "must be a label key: an optional DNS subdomain prefix and '/', then a name of at most 63";
+const LABEL_VALUE = { apiserver: 'should match', operator: 'must match pattern "^(([A-Za-z0-9]' };
+const USERINFO_MESSAGE = 'must not contain a user name or password (user:password@host); put the credentials in the credentials Secret';
 
 export const rejected: RejectCase[] = [
   // --- VCenterTrust ---
@@ -502,6 +505,20 @@ export const rejected: RejectCase[] = [
     field: 'spec.url',
   },
   {
+    name: 'user name and password in the URL',
+    kind: 'VCDConnection',
+    spec: conn({ url: 'https://admin:s3cret-pw@vcd.example.com' }),
+    message: USERINFO_MESSAGE,
+    field: 'spec.url',
+  },
+  {
+    name: 'user name alone in the URL',
+    kind: 'VCDConnection',
+    spec: conn({ url: 'https://admin@vcd.example.com:8443/' }),
+    message: USERINFO_MESSAGE,
+    field: 'spec.url',
+  },
+  {
     name: 'caBundle that is not PEM',
     kind: 'VCDConnection',
     spec: conn({ caBundle: 'not a certificate' }),
@@ -534,6 +551,13 @@ export const rejected: RejectCase[] = [
     kind: 'ClusterVCDConnection',
     spec: conn({ org: 'System', url: 'http://vcd.example.com' }),
     message: 'must be an https URL',
+    field: 'spec.url',
+  },
+  {
+    name: 'cluster connection with a password in the URL',
+    kind: 'ClusterVCDConnection',
+    spec: conn({ org: 'System', url: 'https://administrator%40system:pa%3Ass@vcd.example.com/' }),
+    message: USERINFO_MESSAGE,
     field: 'spec.url',
   },
   {
@@ -651,6 +675,62 @@ export const rejected: RejectCase[] = [
     message: 'org is immutable; delete the EdgeStaticRoute and create a new one for another org',
     field: 'spec.org',
   },
+  {
+    name: 'tenant binding selector with a key that is not a label key',
+    kind: 'ClusterVCDConnection',
+    spec: conn({ org: 'System', tenants: [{ namespaceSelector: { matchExpressions: [{ key: 'team name', operator: 'DoesNotExist' }] }, orgs: ['acme'] }] }),
+    message: LABEL_KEY,
+    field: 'spec.tenants[0].namespaceSelector.matchExpressions[0].key',
+  },
+  {
+    name: 'allowedNamespaces expression key that is not a label key',
+    kind: 'ClusterVCDConnection',
+    spec: conn({ org: 'System', allowedNamespaces: { matchExpressions: [{ key: 'not a valid key!', operator: 'Exists' }] } }),
+    message: LABEL_KEY,
+    field: 'spec.allowedNamespaces.matchExpressions[0].key',
+  },
+  {
+    name: 'allowedNamespaces expression key with a name over 63 characters',
+    kind: 'ClusterVCDConnection',
+    spec: conn({ org: 'System', allowedNamespaces: { matchExpressions: [{ key: `example.com/${'n'.repeat(64)}`, operator: 'Exists' }] } }),
+    message: LABEL_KEY,
+    field: 'spec.allowedNamespaces.matchExpressions[0].key',
+  },
+  {
+    name: 'allowedNamespaces expression key with an upper-case prefix',
+    kind: 'ClusterVCDConnection',
+    spec: conn({ org: 'System', allowedNamespaces: { matchExpressions: [{ key: 'Example.com/team', operator: 'Exists' }] } }),
+    message: LABEL_KEY,
+    field: 'spec.allowedNamespaces.matchExpressions[0].key',
+  },
+  {
+    name: 'allowedNamespaces expression key with a prefix over 253 characters',
+    kind: 'ClusterVCDConnection',
+    spec: conn({ org: 'System', allowedNamespaces: { matchExpressions: [{ key: `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.example.com/team`, operator: 'Exists' }] } }),
+    message: LABEL_KEY,
+    field: 'spec.allowedNamespaces.matchExpressions[0].key',
+  },
+  {
+    name: 'allowedNamespaces expression value that is not a label value',
+    kind: 'ClusterVCDConnection',
+    spec: conn({ org: 'System', allowedNamespaces: { matchExpressions: [{ key: 'team', operator: 'In', values: ['a', '-a'] }] } }),
+    message: LABEL_VALUE,
+    field: 'spec.allowedNamespaces.matchExpressions[0].values[1]',
+  },
+  {
+    name: 'allowedNamespaces matchLabels key that is not a label key',
+    kind: 'ClusterVCDConnection',
+    spec: conn({ org: 'System', allowedNamespaces: { matchLabels: { 'not a valid key!': 'a' } } }),
+    message: `every key ${LABEL_KEY}`,
+    field: 'spec.allowedNamespaces.matchLabels',
+  },
+  {
+    name: 'allowedNamespaces matchLabels value that is not a label value',
+    kind: 'ClusterVCDConnection',
+    spec: conn({ org: 'System', allowedNamespaces: { matchLabels: { team: 'a b' } } }),
+    message: LABEL_VALUE,
+    field: 'spec.allowedNamespaces.matchLabels.team',
+  },
 ];
 
 export const accepted: AcceptCase[] = [
@@ -727,6 +807,18 @@ export const accepted: AcceptCase[] = [
   { name: 'ranges, name and quotas changed', kind: 'IPSpace', from: space(), spec: space({ name: 'renamed', ipRanges: [{ start: '203.0.113.20', end: '203.0.113.30' }], defaultQuotas: { floatingIPs: 5 } }) },
   { name: 'minimal connection', kind: 'VCDConnection', spec: conn() },
   { name: 'connection with CA bundle and API version pin', kind: 'VCDConnection', spec: conn({ url: 'https://127.0.0.1:8443/', caBundle: PEM, apiVersion: '37.2' }) },
+  {
+    name: 'cluster connection with qualified keys, 63-character names and an empty value',
+    kind: 'ClusterVCDConnection',
+    spec: conn({
+      org: 'System',
+      allowedNamespaces: {
+        matchLabels: { 'vcd-operator.io/tenant': '', [`example.com/${'n'.repeat(63)}`]: 'v'.repeat(63) },
+        matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'a.b_c-d'] }],
+      },
+    }),
+  },
+  { name: 'connection URL with an @ in its path', kind: 'VCDConnection', spec: conn({ url: 'https://vcd.example.com/tenant/@acme' }) },
   { name: 'cluster connection allowed everywhere', kind: 'ClusterVCDConnection', spec: conn({ org: 'System', allowedNamespaces: {} }) },
   {
     name: 'cluster connection with expressions',

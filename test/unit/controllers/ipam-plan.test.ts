@@ -133,6 +133,18 @@ describe('IP allocation planning', function () {
     assert.deepEqual(kinds(deleting), ['finalize'], 'a deleted claim whose allocate never landed lets go at once');
   });
 
+  it('adopts only what VCD says its allocate tasks made, never an unmarked allocation someone else made meanwhile', function () {
+    const pendingSince = new Date(now.getTime() - 5_000);
+    const ours = unmarkedAt('ours', '203.0.113.60', new Date(now.getTime() - 4_000));
+    const foreign = unmarkedAt('foreign', '203.0.113.61', new Date(now.getTime() - 3_000));
+    const actions = run({ claims: [claim(1, { pendingSince }), claim(2, { pendingSince })], allocations: [foreign, ours], outcomesKnown: true, adoptable: new Set(['ours']) });
+    assert.deepEqual(kinds(actions), ['adopt', 'allocate']);
+    assert.deepEqual(
+      actions.flatMap((a) => (a.kind === 'adopt' ? [a.allocation.id] : [])),
+      ['ours'],
+    );
+  });
+
   it('releases duplicates, keeping the allocation the status names', function () {
     const a1 = marked(1, 'a1', '203.0.113.10', { allocationDate: new Date(now.getTime() - 1000) });
     const a2 = marked(1, 'a2', '203.0.113.11', { allocationDate: new Date(now.getTime() - 2000) });

@@ -20,4 +20,12 @@ describe('label selector matching', function () {
     assert.equal(matchesSelector({ matchExpressions: [{ key: 'team', operator: 'DoesNotExist' }] }, labels), false);
     assert.equal(matchesSelector({ matchExpressions: [{ key: 'missing', operator: 'DoesNotExist' }] }, labels), true);
   });
+  it('matches nothing when Kubernetes would refuse the selector', function () {
+    // DoesNotExist and NotIn on a key no label can carry would otherwise match every namespace.
+    assert.equal(matchesSelector({ matchExpressions: [{ key: 'not a valid key!', operator: 'DoesNotExist' }] }, labels), false);
+    assert.equal(matchesSelector({ matchExpressions: [{ key: 'team', operator: 'NotIn', values: ['not a value!'] }] }, labels), false);
+    assert.equal(matchesSelector({ matchExpressions: [{ key: 'team', operator: 'NotIn' }] }, labels), false);
+    assert.equal(matchesSelector({ matchLabels: { 'bad key!': 'a' } }, labels), false);
+    assert.equal(matchesSelector({ matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'DoesNotExist' }] }, labels), true);
+  });
 });

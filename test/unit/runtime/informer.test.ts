@@ -168,9 +168,10 @@ describe('SupervisedInformer', function () {
     assert.equal(events.length, 4);
   });
 
-  it('strips managedFields before caching', async function () {
+  it('strips managedFields and kubectl last-applied-configuration before caching, keeping other annotations', async function () {
     const o = thing('a', '1');
-    o.metadata = { ...o.metadata, managedFields: [{ manager: 'kubectl', fieldsV1: {} }] };
+    const LAST = 'kubectl.kubernetes.io/last-applied-configuration';
+    o.metadata = { ...o.metadata, managedFields: [{ manager: 'kubectl', fieldsV1: {} }], annotations: { [LAST]: '{"spec":{}}', keep: 'me' } };
     lw.current = { items: [o], resourceVersion: '2' };
     make();
     inf.start();
@@ -180,6 +181,11 @@ describe('SupervisedInformer', function () {
     lw.lastWatch.emit({ type: 'ADDED', object: w });
     assert.equal(inf.get('ns/a')?.metadata?.managedFields, undefined);
     assert.equal(inf.get('ns/b')?.metadata?.managedFields, undefined);
+    assert.deepEqual(inf.get('ns/a')?.metadata?.annotations, { keep: 'me' });
+    const only = thing('c', '4');
+    only.metadata = { ...only.metadata, annotations: { [LAST]: '{}' } };
+    lw.lastWatch.emit({ type: 'ADDED', object: only });
+    assert.equal(inf.get('ns/c')?.metadata?.annotations, undefined);
   });
 
   it('keeps indexes current through adds, updates that move an object, and deletes', async function () {
