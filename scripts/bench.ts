@@ -11,7 +11,8 @@
 // Options: --claims --spaces --latency-ms --task-ms --idle-seconds --cases --chaos-claims
 // --heap-mb, --semi-mb (the operator's --max-old-space-size, --max-semi-space-size)
 // --deadline-seconds --heap-snapshot FILE --entry dist|src (dist/main.js as shipped, built first;
-// or src/main.ts); --scenario trust runs scripts/bench-trust.ts instead, --scenario firewall
+// or src/main.ts); --scenario trust runs scripts/bench-trust.ts instead, --scenario events
+// scripts/bench-events.ts, --scenario metering scripts/bench-metering.ts, --scenario firewall
 // scripts/bench-firewall.ts. BENCH_OPERATOR_ENV adds
 // environment variables to the operator ("A=1 B=2"; LOG_LEVEL=debug logs every reconcile);
 // BENCH_REST_ROUTES=1 prints the VCD calls made at rest by route and any claim still guarded.
@@ -44,12 +45,14 @@ const argv = process.argv.slice(2);
 const scenarioAt = argv.findIndex((a) => a === '--scenario' || a.startsWith('--scenario='));
 if (scenarioAt >= 0) {
   const scenario = argv[scenarioAt]?.includes('=') ? argv[scenarioAt]?.split('=')[1] : argv[scenarioAt + 1];
-  if (scenario !== 'trust' && scenario !== 'firewall') throw new Error(`unknown --scenario ${scenario ?? ''}: trust and firewall are the ones there are besides the default`);
+  const own: Record<string, string> = { firewall: 'scripts/bench-firewall.ts', events: 'scripts/bench-events.ts', metering: 'scripts/bench-metering.ts' };
+  if (scenario !== 'trust' && !(scenario && own[scenario])) throw new Error(`unknown --scenario ${scenario ?? ''}: trust, ${Object.keys(own).join(', ')} are the ones there are besides the default`);
   const rest = argv.filter((_, i) => i !== scenarioAt && !(i === scenarioAt + 1 && !argv[scenarioAt]?.includes('=')));
-  if (scenario === 'firewall') {
-    // Its own process: bench-firewall.ts reads its options from its command line.
+  const script = scenario ? own[scenario] : undefined;
+  if (script) {
+    // Its own process: the scenario reads its options from its command line.
     const { spawnSync } = await import('node:child_process');
-    const r = spawnSync(process.execPath, ['scripts/bench-firewall.ts', ...rest], { stdio: 'inherit' });
+    const r = spawnSync(process.execPath, [script, ...rest], { stdio: 'inherit' });
     process.exit(r.status ?? 1);
   }
   const { runTrustBench, trustBenchOptions } = await import('./bench-trust.ts');

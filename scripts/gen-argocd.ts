@@ -112,6 +112,12 @@ export const CASES: Record<string, KindCases> = {
     progressing: ['Creating', 'Deleting', 'ConnectionNotReady', 'Unreachable', 'ReconcileError'],
     degraded: ['InvalidSpec', 'Refused', ...usesConnection, 'ProviderRequired', 'EdgeGatewayNotFound', 'NetworkNotFound', 'NotASegment', 'SegmentInUse', 'AlreadyAttached', 'DeleteBlocked'],
   },
+  TrafficMeter: {
+    namespaced: false,
+    ready: ['Metering', 'Metering 2 edge gateway(s); counters are on /metrics as vcd_operator_traffic_*.'],
+    progressing: ['Pending', 'ConnectionNotReady'],
+    degraded: ['InvalidSpec'],
+  },
   VCenterTrust: {
     namespaced: false,
     ready: ['MeshComplete', 'All 3 vCenters trust each other (6 pairs).'],

@@ -27,6 +27,7 @@ Options (each also from the environment variable in brackets):
   --task-timeout SECONDS     deadline of one VCD task [TASK_TIMEOUT_SECONDS] (default 600)
   --vcd-max-in-flight N      requests in flight per VCD connection (default 32)
   --claim-workers N          claim groups (connection, org, IP Space) reconciled at once (default 16)
+  --vcd-events BOOL          subscribe to VCD's message bus and repair drift as events arrive [VCD_EVENTS] (default true)
   --trust-resync SECONDS     how often a complete VCenterTrust mesh is read again for drift [TRUST_RESYNC_SECONDS] (default 600)
   --firewall-workers N       edge gateways whose firewall is reconciled at once (default 16)
   --drift-check SECONDS      how often Ready objects are checked against VCD [DRIFT_CHECK_SECONDS] (default 600)
@@ -61,6 +62,7 @@ function main(): void {
       'task-timeout': { type: 'string' },
       'vcd-max-in-flight': { type: 'string' },
       'claim-workers': { type: 'string' },
+      'vcd-events': { type: 'string' },
       'trust-resync': { type: 'string' },
       'firewall-placement': { type: 'string' },
       'firewall-workers': { type: 'string' },
@@ -112,6 +114,7 @@ function main(): void {
   };
   const maxInFlight = count('vcd-max-in-flight');
   const claimWorkers = count('claim-workers');
+  const vcdEvents = (values['vcd-events'] ?? env.VCD_EVENTS ?? 'true') !== 'false';
   const firewallWorkers = count('firewall-workers');
   const driftCheckSeconds = values['drift-check'] ?? env.DRIFT_CHECK_SECONDS;
   const driftCheckMs = driftCheckSeconds === undefined ? undefined : Number(driftCheckSeconds) * 1000;
@@ -157,6 +160,7 @@ function main(): void {
       secretAccess: secretAccess as SecretAccess,
       secretGrant,
       taskTimeoutMs,
+      events: vcdEvents,
       ...(claimWorkers ? { claimWorkers } : {}),
       ...(trustResyncMs ? { trustResyncMs } : {}),
       firewallPlacement: placement,

@@ -114,6 +114,15 @@ export const Reasons = {
 } as const;
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
 
+/** Reasons of a connection's EventBus condition (VCD's message bus), beside Ready and Synced. */
+export const EventBusReasons = {
+  /** Subscribed to VCD's message bus; drift is repaired as events arrive. */
+  Connected: 'EventBusConnected',
+  /** The message bus cannot be reached; periodic resync only until it returns. */
+  Unreachable: 'EventBusUnreachable',
+  Connecting: 'EventBusConnecting',
+} as const;
+
 // Patterns and limits exactly as metav1.Condition declares them.
 export const Condition = Obj(
   {

@@ -9,6 +9,7 @@ import { IPSpaceKind, type IPSpace } from './ip-space.ts';
 import { NSXConnectionKind, type NSXConnection } from './nsx-connection.ts';
 import { EdgeStaticRouteKind, type EdgeStaticRoute } from './edge-static-route.ts';
 import { EdgeGatewayUplinkKind, type EdgeGatewayUplink } from './edge-gateway-uplink.ts';
+import { TrafficMeterKind, type TrafficMeter } from './traffic-meter.ts';
 import { descriptorOf, type KindDefinition } from './kind.ts';
 import { validatorFor, type Validator } from './validate.ts';
 import { VCDConnectionKind, type VCDConnection } from './vcd-connection.ts';
@@ -19,6 +20,7 @@ export {
   CATEGORY,
   ConditionTypes,
   ConnectionKinds,
+  EventBusReasons,
   DeletionPolicies,
   GROUP,
   Reasons,
@@ -48,6 +50,7 @@ export {
 export { NSXConnectionSchema, NsxCredentialKeys, type NSXConnection, type NSXConnectionSpec, type NSXConnectionStatus } from './nsx-connection.ts';
 export { EdgeStaticRouteSchema, type EdgeStaticRoute, type EdgeStaticRouteSpec, type EdgeStaticRouteStatus } from './edge-static-route.ts';
 export { EdgeGatewayUplinkSchema, type EdgeGatewayUplink, type EdgeGatewayUplinkSpec, type EdgeGatewayUplinkStatus } from './edge-gateway-uplink.ts';
+export { TrafficMeterSchema, MeterPoints, type MeterPoint, type TrafficMeter, type TrafficMeterSpec, type TrafficMeterStatus } from './traffic-meter.ts';
 export { IPSpaceSchema, IPSpaceTypes, VCD_IP_SPACE_TYPE, type IPSpace, type IPSpaceSpec, type IPSpaceStatus, type IPSpaceType } from './ip-space.ts';
 export { FloatingIPClaimSchema, type FloatingIPClaim, type FloatingIPClaimSpec, type FloatingIPClaimStatus } from './floating-ip-claim.ts';
 export {
@@ -83,6 +86,7 @@ export const EdgeFirewallRuleResource = descriptorOf(EdgeFirewallRuleKind);
 export const NSXConnectionResource = descriptorOf(NSXConnectionKind);
 export const EdgeStaticRouteResource = descriptorOf(EdgeStaticRouteKind);
 export const EdgeGatewayUplinkResource = descriptorOf(EdgeGatewayUplinkKind);
+export const TrafficMeterResource = descriptorOf(TrafficMeterKind);
 
 /** Validators: `validateX.validate(obj, old?)` returns problems; `validateX.assert(obj, old?)` throws InvalidSpecError. */
 export const validateVCDConnection: Validator<VCDConnection> = validatorFor(VCDConnectionKind);
@@ -92,9 +96,9 @@ export const validateFloatingIPClaim: Validator<FloatingIPClaim> = validatorFor(
 export const validateIPPrefixClaim: Validator<IPPrefixClaim> = validatorFor(IPPrefixClaimKind);
 export const validateVCenterTrust: Validator<VCenterTrust> = validatorFor(VCenterTrustKind);
 export const validateEdgeFirewallRule: Validator<EdgeFirewallRule> = validatorFor(EdgeFirewallRuleKind);
-
 export const validateNSXConnection: Validator<NSXConnection> = validatorFor(NSXConnectionKind);
 export const validateEdgeStaticRoute: Validator<EdgeStaticRoute> = validatorFor(EdgeStaticRouteKind);
+export const validateTrafficMeter: Validator<TrafficMeter> = validatorFor(TrafficMeterKind);
 export const validateEdgeGatewayUplink: Validator<EdgeGatewayUplink> = validatorFor(EdgeGatewayUplinkKind);
 
 /** Every kind of the group, in a stable order (the CRD generator and the demo walk this). */
@@ -109,4 +113,5 @@ export const kinds: readonly KindDefinition[] = [
   NSXConnectionKind,
   EdgeStaticRouteKind,
   EdgeGatewayUplinkKind,
+  TrafficMeterKind,
 ];

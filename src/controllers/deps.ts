@@ -2,6 +2,7 @@
 import type { Manager } from '../runtime/index.ts';
 import type { Directory, EngineOptions } from '../reconcile/index.ts';
 import type { NsxConnectionPool, VcdConnectionPool } from '../reconcile/connections/index.ts';
+import type { EventBus, EventKeyRegistry } from '../reconcile/events/index.ts';
 
 export interface ControllerDeps {
   manager: Manager;
@@ -21,6 +22,10 @@ export interface ControllerDeps {
   claimWorkers: number;
   /** Name↔id lookups shared by every controller. */
   directory: Directory;
+  /** VCD entity → keys: a controller registers what its keys depend on and gets a Source. */
+  events: EventKeyRegistry;
+  /** The message-bus subscriptions (their state per connection). */
+  eventBus: EventBus;
 }
 
 /** The engines' options from the wiring; a controller may shorten its retry period (tests do). */

@@ -4,19 +4,22 @@ import { VcdClient, type VcdConnectOptions } from '../clients/vcd/index.ts';
 import type { KubeObject, Manager } from '../runtime/index.ts';
 import { ClusterVCDConnectionResource, NSXConnectionResource, VCDConnectionResource, type ClusterVCDConnection, type NSXConnection, type VCDConnection } from '../api/index.ts';
 import { Directory } from '../reconcile/index.ts';
+import { EventBus, EventKeyRegistry } from '../reconcile/events/index.ts';
 import { clusterIdentity } from './cluster-identity.ts';
 import { NamespaceResource, NsxConnectionPool, SecretStore, VcdConnectionPool, type SecretAccess } from '../reconcile/connections/index.ts';
 import { connectionController } from './connections/controller.ts';
-import { engineOptions, type ControllerDeps } from './deps.ts';
 import { nsxConnectionController } from './connections/nsx-controller.ts';
+import { engineOptions, type ControllerDeps } from './deps.ts';
 import { claimController } from './ipam/controller.ts';
 import { firewallController } from './firewall/controller.ts';
 import type { Placement } from './firewall/plan.ts';
 import { ipSpaceController } from './ipspace/controller.ts';
+import { pollSource, trafficMeterController } from './metering/controller.ts';
+import { TrafficPoller } from './metering/poller.ts';
+import { edgeStaticRouteController } from './routing/static-route-controller.ts';
 import { trustController, VCenterClientCache } from './trust/index.ts';
 import { VCenterClient, type VCenterConnectOptions } from '../clients/vcenter/index.ts';
 import { tier0AdvertisementController } from './routing/advertisement-controller.ts';
-import { edgeStaticRouteController } from './routing/static-route-controller.ts';
 import { edgeGatewayUplinkController } from './routing/uplink-controller.ts';
 
 export interface OperatorOptions {
@@ -47,26 +50,31 @@ export interface OperatorOptions {
   firewallWorkers?: number;
   /** Extra VCD client options (metrics registry, retry policy, requests in flight...). */
   clientOptions?: Partial<VcdConnectOptions>;
+  /**
+   * Event-driven resync from VCD's message bus (default on): a subscription per logged-in
+   * connection on the leader; false leaves periodic resync only.
+   */
+  events?: boolean | { scanMs?: number; backoff?: { initialDelayMs: number; maxDelayMs: number; multiplier: number; jitter: number } };
   /** Replaces VcdClient.connect (tests). */
   connect?: (opts: VcdConnectOptions) => Promise<VcdClient>;
+  /** Extra NSX client options. */
+  nsxClientOptions?: Partial<NsxConnectOptions>;
+  /** Replaces NsxClient.connect (tests). */
+  nsxConnect?: (opts: NsxConnectOptions) => Promise<NsxClient>;
   /** How often a complete VCenterTrust mesh is read again for drift. Default: driftCheckMs. */
   trustResyncMs?: number;
   /** Extra vCenter client options (retry policy, metrics registry...). */
   vcenterClientOptions?: Partial<VCenterConnectOptions>;
   /** Replaces VCenterClient.connect (tests). */
   connectVCenter?: (opts: VCenterConnectOptions) => Promise<VCenterClient>;
-  /** Extra NSX client options. */
-  nsxClientOptions?: Partial<NsxConnectOptions>;
-  /** Replaces NsxClient.connect (tests). */
-  nsxConnect?: (opts: NsxConnectOptions) => Promise<NsxClient>;
 }
 
 export interface Operator {
   deps: ControllerDeps;
   secrets: SecretStore;
   pool: VcdConnectionPool;
-  vcenters: VCenterClientCache;
   nsxPool: NsxConnectionPool;
+  vcenters: VCenterClientCache;
   /** Logs every client out now; the manager's stop() also does (idempotent). */
   close(): Promise<void>;
 }
@@ -96,6 +104,17 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
     // Every client's request metrics go to the registry /metrics serves, labelled by connection.
     clientOptions: { taskTimeoutMs, maxInFlight: 32, metrics: manager.metrics.registry, ...opts.clientOptions },
   });
+  const events = new EventKeyRegistry({ metrics: manager.metrics.registry });
+  const eventOpts = typeof opts.events === 'object' ? opts.events : {};
+  const eventBus = new EventBus({
+    pool,
+    registry: events,
+    metrics: manager.metrics.registry,
+    clock: manager.clock,
+    logger: manager.logger,
+    enabled: opts.events !== false,
+    ...eventOpts,
+  });
   const nsxPool = new NsxConnectionPool({
     connections: manager.informer<NSXConnection>(NSXConnectionResource),
     // NSXConnection Secrets live in the operator namespace, which the store always reads.
@@ -117,10 +136,14 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
     driftCheckMs: opts.driftCheckMs ?? 600_000,
     claimWorkers: opts.claimWorkers ?? 16,
     directory: new Directory({ clock: manager.clock }),
+    events,
+    eventBus,
   };
   // Logged-in clients live as long as the manager: it logs them out after the last reconcile.
   manager.add(pool.runnable());
   manager.add(nsxPool.runnable());
+  // Subscriptions run where reconciles run: on the leader.
+  manager.add(eventBus.runnable(), { leaderOnly: true });
   const withNs = { ...deps, operatorNamespace: opts.operatorNamespace, secrets };
   manager.addController(connectionController('VCDConnection', withNs));
   manager.addController(connectionController('ClusterVCDConnection', withNs));
@@ -131,6 +154,11 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
   manager.addController(edgeGatewayUplinkController(deps));
   manager.addController(edgeStaticRouteController(deps));
   manager.addController(tier0AdvertisementController(deps));
+  // Traffic metering: the poller reads NSX on the leader only; each interval wakes the controller.
+  const polls = pollSource();
+  const poller = new TrafficPoller({ registry: manager.metrics.registry, clock: manager.clock, logger: manager.logger.child({ controller: 'trafficmeter' }), onPoll: polls.notify });
+  manager.add(poller.runnable(), { leaderOnly: true });
+  manager.addController(trafficMeterController(withNs, poller, polls.source));
   manager.addController(firewallController(deps, { placement: opts.firewallPlacement ?? 'top', ...(opts.firewallWorkers ? { workers: opts.firewallWorkers } : {}) }));
   const vcenters = new VCenterClientCache({
     secrets,

@@ -15,6 +15,7 @@ import {
   type ResourceType,
   type StatusShape,
   type WatchDefinition,
+  type Source,
 } from '../runtime/index.ts';
 import { applyOutcome, conditionHolder, failed, ready, READY_SYNCED, type ConditionTypes, type Outcome } from './conditions.ts';
 import type { EngineOptions } from './engine-options.ts';
@@ -59,6 +60,8 @@ export interface GroupedDefinition<T extends GroupedObject<S>, K, S extends Stat
   empty?(key: K, ctx: ReconcileContext<T>): Promise<void>;
   watches?: WatchDefinition[];
   indexers?: Record<string, IndexFunc<T>>;
+  /** Keys from outside Kubernetes (VCD events). */
+  sources?: Source[];
   maxConcurrentReconciles?: number;
   resyncPeriodMs?: number;
 }
@@ -276,6 +279,7 @@ export function groupedController<T extends GroupedObject<S>, K, S extends Statu
     keysFor: keysOf,
     indexers: { ...def.indexers, [GROUP_INDEX]: keysOf },
     ...(def.watches ? { watches: def.watches } : {}),
+    ...(def.sources ? { sources: def.sources } : {}),
     maxConcurrentReconciles: def.maxConcurrentReconciles ?? 4,
     resyncPeriodMs: def.resyncPeriodMs ?? opts.driftCheckMs,
     async reconcile(text, ctx): Promise<ReconcileResult | void> {

@@ -7,7 +7,7 @@
 //                   otherwise find the object (id or marker) and delete it
 //   invalid spec? → Ready/Synced False InvalidSpec, nothing sent
 //   connect       → observe → (absent: guard, create) → sync → status → clear the guard
-import type { ControllerDefinition, KubeObject, ReconcileContext, ReconcileResult, ResourceType, StatusShape, WatchDefinition, IndexFunc } from '../runtime/index.ts';
+import type { ControllerDefinition, KubeObject, ReconcileContext, ReconcileResult, ResourceType, StatusShape, WatchDefinition, IndexFunc, Source } from '../runtime/index.ts';
 import { Reasons } from '../api/index.ts';
 import { applyOutcome, failed, invalidSpec, type Outcome } from './conditions.ts';
 import type { EngineOptions } from './engine-options.ts';
@@ -63,6 +63,8 @@ export interface ManagedDefinition<T extends ManagedObject<S>, C, S extends Mana
   deleteBlockedHint?: string;
   watches?: WatchDefinition[];
   indexers?: Record<string, IndexFunc<T>>;
+  /** Keys from outside Kubernetes (VCD events). */
+  sources?: Source[];
   maxConcurrentReconciles?: number;
 }
 
@@ -150,6 +152,7 @@ export function managedController<T extends ManagedObject<S>, C, S extends Manag
     name: def.name,
     for: def.resource,
     ...(def.watches ? { watches: def.watches } : {}),
+    ...(def.sources ? { sources: def.sources } : {}),
     ...(def.indexers ? { indexers: def.indexers } : {}),
     maxConcurrentReconciles: def.maxConcurrentReconciles ?? 4,
     resyncPeriodMs: opts.driftCheckMs,

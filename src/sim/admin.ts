@@ -5,9 +5,10 @@ import { timingSafeEqual } from 'node:crypto';
 import type { RouteCounter, SimCore } from './core/core.ts';
 import type { SimKnobs } from './core/knobs.ts';
 import type { AuditEntry, FaultRule, Route, SimRequest, SimResponse } from './core/types.ts';
-import type { NsxService, NsxState } from './nsx/index.ts';
+import type { NsxService, NsxState, TrafficDelta, TrafficRate } from './nsx/index.ts';
 import { checkTrust, type TrustCheck, type VCenterService, type VCenterState, type VmcaRotationStep } from './vcenter/index.ts';
 import type { VcdDump, VcdService } from './vcd/index.ts';
+import type { MessageBus } from './vcd/message-bus.ts';
 
 export interface SimStateDump {
   vcd: VcdDump;
@@ -35,10 +36,26 @@ export interface SimAdmin {
   rotateVmca(name: string, step: VmcaRotationStep): Promise<string>;
   /** State back to the fixture; counters, audit and faults cleared; knobs kept. */
   reset(): void;
+  /** Releases an allocation out of band (as in the VCD UI); an event is published, no audit entry. */
+  releaseAllocation(allocationId: string): { id: string; value: string };
+  /** Edits an IP Space out of band (as in the VCD UI); an event is published. */
+  editIpSpace(id: string, patch: { name?: string; description?: string; routeAdvertisementEnabled?: boolean }): { id: string; name: string };
+  /** The message bus: whether it accepts clients, how many are connected, messages published. */
+  messaging(): { available: boolean; clients: number; published: number };
+  /** Takes the message bus away (clients dropped, connections refused) or brings it back. */
+  setMessagingAvailable(up: boolean): void;
+  /** The traffic knob: bytes per second each way, of one metered point (policy path) or of all others. */
+  setTrafficRate(rate: TrafficRate, path?: string): void;
+  /** Traffic through one metered point now (bytes, packets, drops), on its active edge node. */
+  addTraffic(path: string, delta: TrafficDelta): void;
+  /** An NSX edge reboot: counters of every metered point under `path` restart from zero. */
+  nsxResetCounters(path: string): number;
+  /** An NSX failover to the standby edge node of every metered point under `path`. */
+  nsxFailover(path: string): number;
 }
 
-export function createAdmin(parts: { core: SimCore; vcd: VcdService; nsx: NsxService; vcenters: VCenterService[] }): SimAdmin {
-  const { core, vcd, nsx, vcenters } = parts;
+export function createAdmin(parts: { core: SimCore; vcd: VcdService; nsx: NsxService; vcenters: VCenterService[]; bus: MessageBus }): SimAdmin {
+  const { core, vcd, nsx, vcenters, bus } = parts;
   const vc = (name: string): VCenterService => {
     const v = vcenters.find((x) => x.name === name);
     if (!v) throw new RangeError(`no vCenter named ${name}`);
@@ -66,6 +83,20 @@ export function createAdmin(parts: { core: SimCore; vcd: VcdService; nsx: NsxSer
       for (const v of vcenters) v.reset();
       core.resetObservations();
     },
+    releaseAllocation: (id) => {
+      const a = vcd.outOfBand.releaseAllocation(id);
+      return { id: a.id, value: a.value };
+    },
+    editIpSpace: (id, patch) => {
+      const s = vcd.outOfBand.editIpSpace(id, patch);
+      return { id: s.id, name: s.name };
+    },
+    messaging: () => ({ available: bus.available, clients: bus.clients, published: bus.published }),
+    setMessagingAvailable: (up) => bus.setAvailable(up),
+    setTrafficRate: (rate, path) => (path ? nsx.setTrafficRate(path, rate) : nsx.setDefaultTrafficRate(rate)),
+    addTraffic: (path, delta) => nsx.addTraffic(path, delta),
+    nsxResetCounters: (path) => nsx.resetCounters(path),
+    nsxFailover: (path) => nsx.failover(path),
   };
 }
 
@@ -113,6 +144,53 @@ export function adminRoutes(admin: SimAdmin, adminToken: string): Route[] {
     },
     { method: 'POST', pattern: '/admin/reset', handler: guard(() => (admin.reset(), { status: 204 })) },
     { method: 'POST', pattern: '/admin/sessions/expire', handler: guard(() => ok({ expired: admin.expireSessions() })) },
+    { method: 'DELETE', pattern: '/admin/vcd/allocations/{id}', handler: guard((req) => ok(admin.releaseAllocation(req.params['id'] ?? ''))) },
+    {
+      method: 'PATCH',
+      pattern: '/admin/vcd/ipSpaces/{id}',
+      handler: guard((req) => {
+        const b = req.body as Record<string, unknown> | undefined;
+        if (!b || typeof b !== 'object') throw new TypeError('the body must be an object of name, description, routeAdvertisementEnabled');
+        const patch: { name?: string; description?: string; routeAdvertisementEnabled?: boolean } = {};
+        if (typeof b['name'] === 'string') patch.name = b['name'];
+        if (typeof b['description'] === 'string') patch.description = b['description'];
+        if (typeof b['routeAdvertisementEnabled'] === 'boolean') patch.routeAdvertisementEnabled = b['routeAdvertisementEnabled'];
+        return ok(admin.editIpSpace(req.params['id'] ?? '', patch));
+      }),
+    },
+    {
+      method: 'PUT',
+      pattern: '/admin/nsx/traffic',
+      handler: guard((req) => {
+        const b = (req.body ?? {}) as { rxBytesPerSecond?: unknown; txBytesPerSecond?: unknown; path?: unknown };
+        const rx = b.rxBytesPerSecond;
+        const tx = b.txBytesPerSecond;
+        if (typeof rx !== 'number' || typeof tx !== 'number' || rx < 0 || tx < 0) throw new TypeError('the body must be {rxBytesPerSecond, txBytesPerSecond, path?} with non-negative numbers');
+        admin.setTrafficRate({ rxBytesPerSecond: rx, txBytesPerSecond: tx }, typeof b.path === 'string' ? b.path : undefined);
+        return { status: 204 };
+      }),
+    },
+    {
+      method: 'POST',
+      pattern: '/admin/nsx/reset-counters',
+      handler: guard((req) => ok({ points: admin.nsxResetCounters(pathOf(req)) })),
+    },
+    {
+      method: 'POST',
+      pattern: '/admin/nsx/failover',
+      handler: guard((req) => ok({ points: admin.nsxFailover(pathOf(req)) })),
+    },
+    { method: 'GET', pattern: '/admin/messaging', handler: guard(() => ok(admin.messaging())) },
+    {
+      method: 'PUT',
+      pattern: '/admin/messaging',
+      handler: guard((req) => {
+        const up = (req.body as { available?: unknown } | undefined)?.available;
+        if (typeof up !== 'boolean') throw new TypeError('the body must be {"available": true|false}');
+        admin.setMessagingAvailable(up);
+        return ok(admin.messaging());
+      }),
+    },
     {
       method: 'POST',
       pattern: '/admin/vcenters/{name}/vmca/{step}',
@@ -133,4 +211,11 @@ export function adminRoutes(admin: SimAdmin, adminToken: string): Route[] {
       handler: guard((req) => ok(admin.vcenterTrust(req.params['source'] ?? '', req.params['destination'] ?? ''))),
     },
   ];
+}
+
+/** The `path` of an admin request body: an NSX policy path. */
+function pathOf(req: SimRequest): string {
+  const path = (req.body as { path?: unknown } | undefined)?.path;
+  if (typeof path !== 'string' || !path.startsWith('/infra/')) throw new TypeError('the body must be {"path": "/infra/..."}');
+  return path;
 }

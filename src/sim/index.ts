@@ -9,9 +9,10 @@ import { SimCore, type SimClock } from './core/core.ts';
 import type { SimKnobs } from './core/knobs.ts';
 import { serveRoutes, type ServedRoutes } from './core/server.ts';
 import { loadFixture, DEFAULT_FIXTURE_PATH } from './fixtures/fixture.ts';
-import { createNsxService } from './nsx/index.ts';
+import { createNsxService, DEFAULT_EDGE_NODE_PATH } from './nsx/index.ts';
 import { createCA } from './pki.ts';
 import { createVcdService, type VcdBackingHooks } from './vcd/index.ts';
+import { createMessageBus } from './vcd/message-bus.ts';
 import { createVCenterService } from './vcenter/index.ts';
 
 export type { SimAdmin, SimStateDump, SimKnobs };
@@ -64,7 +65,19 @@ export async function startSimulator(opts: StartSimulatorOptions = {}): Promise<
   const nsx = createNsxService({ username: fixture.nsx.username, password: fixture.nsx.password, ...clockOpt });
   // Provider gateways and edges created in the VCD part exist in NSX as their tier-0 / tier-1.
   const hooks: VcdBackingHooks = {
-    providerGatewayCreated: (net) => void nsx.ensureTier0(net.backingId, net.name),
+    providerGatewayCreated: (net) => {
+      nsx.ensureTier0(net.backingId, net.name);
+      // Its uplink to the physical network, on the first edge node (what the Tier-0 uplink meter reads).
+      const subnet = net.subnets[0];
+      nsx.addTier0Interface(net.backingId, 'uplink-1', {
+        segmentPath: `/infra/segments/${net.backingId}-uplink`,
+        // A transit address when the provider gateway's own subnets are not modelled.
+        subnets: [subnet ? { ip_addresses: [subnet.gateway], prefix_len: subnet.prefixLength } : { ip_addresses: ['100.64.255.1'], prefix_len: 30 }],
+        type: 'EXTERNAL',
+        edgePath: DEFAULT_EDGE_NODE_PATH,
+        displayName: `${net.name} uplink`,
+      });
+    },
     edgeSaved: (edge, networks) => {
       const tier0 = networks.find((n) => n.kind === 'TIER0');
       const t0Path = tier0 ? nsx.ensureTier0(tier0.backingId, tier0.name) : undefined;
@@ -84,7 +97,9 @@ export async function startSimulator(opts: StartSimulatorOptions = {}): Promise<
   const ca = await createCA('vcd-operator simulator CA');
   const tls = await ca.issueServer({ commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
   const adminToken = opts.adminToken ?? randomBytes(24).toString('base64url');
-  const admin = createAdmin({ core, vcd: vcdService, nsx, vcenters });
+  const bus = await createMessageBus(vcdService.auth);
+  vcdService.attachBus(bus);
+  const admin = createAdmin({ core, vcd: vcdService, nsx, vcenters, bus });
 
   const servers: ServedRoutes[] = [];
   let tmpDir: string | undefined;
@@ -100,6 +115,8 @@ export async function startSimulator(opts: StartSimulatorOptions = {}): Promise<
         host,
         notFound: vcdService.notFound,
         faultBody: vcdService.faultBody,
+        onWrite: (req, route) => vcdService.onWrite(req, route),
+        onUpgrade: (req, socket, head) => bus.upgrade(req, socket, head),
         ...(opts.ports?.vcd !== undefined ? { port: opts.ports.vcd } : {}),
       }),
     );
@@ -164,11 +181,13 @@ export async function startSimulator(opts: StartSimulatorOptions = {}): Promise<
       stop: async () => {
         if (stopped) return;
         stopped = true;
+        await bus.close();
         await Promise.all(servers.map((s) => s.close()));
         if (tmpDir) await rm(tmpDir, { recursive: true, force: true });
       },
     };
   } catch (err) {
+    await bus.close();
     await Promise.all(servers.map((s) => s.close()));
     if (tmpDir) await rm(tmpDir, { recursive: true, force: true });
     throw err;

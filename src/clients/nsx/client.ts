@@ -217,6 +217,12 @@ export class NsxClient {
     return (await this.#call('interfaceStatistics', 'GET', `${stripPrefix(interfacePath)}/statistics`, undefined, statsQuery(opts))).data as InterfaceStatistics;
   }
 
+  /** Per-edge-node counters of a Tier-0's end of its link to one Tier-1 (a shared Tier-0's downlink to a tenant). */
+  async tier1LinkStatistics(tier0Path: string, tier1Path: string, opts: StatisticsOptions = {}): Promise<InterfaceStatistics> {
+    const query = { ...statsQuery(opts), tier1_path: tier1Path };
+    return (await this.#call('tier1LinkStatistics', 'GET', `${stripPrefix(tier0Path)}/tier-1-interface/statistics`, undefined, query)).data as InterfaceStatistics;
+  }
+
   /** The interface's counters aggregated over its edge nodes. */
   async interfaceStatisticsSummary(interfacePath: string, opts: Pick<StatisticsOptions, 'enforcementPointPath'> = {}): Promise<InterfaceStatisticsSummary> {
     return (await this.#call('interfaceStatisticsSummary', 'GET', `${stripPrefix(interfacePath)}/statistics/summary`, undefined, statsQuery(opts))).data as InterfaceStatisticsSummary;

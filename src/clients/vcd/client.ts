@@ -22,6 +22,7 @@ import { ExternalNetworksApi, OrgsApi } from './inventory.ts';
 import { TasksApi, type TaskRecordView } from './taskQuery.ts';
 import { StaticRoutesApi } from './staticRoutes.ts';
 import { VcdSession, type VcdAuth } from './session.ts';
+import type { MessageBusAccess } from './message-bus.ts';
 import { VcdTransport, type TaskOptions, type TenantContext } from './transport.ts';
 import type { VcdTask } from './task.ts';
 import { negotiateVersion, parseSupportedVersions, productVersionFor } from './versions.ts';
@@ -74,6 +75,7 @@ interface Connection {
   logger: Logger;
   serverHighest: string | undefined;
   orgIds: Map<string, Promise<string>>;
+  endpoint: { url: string; caPem?: string; insecureSkipVerify?: boolean };
 }
 
 export class VcdClient {
@@ -181,7 +183,8 @@ export class VcdClient {
         { service: 'vcd', host: new URL(redactUrl(opts.url)).host, org: opts.org, apiVersion: negotiated.apiVersion, serverHighest: negotiated.serverHighest },
         'connected to VCD',
       );
-      return new VcdClient({ transport, locks: new KeyedMutex(), agent, metrics, logger, serverHighest: negotiated.serverHighest, orgIds: new Map() }, opts.org, undefined);
+      const endpoint = { url: new URL(opts.url).origin, ...(opts.caPem ? { caPem: opts.caPem } : {}), ...(opts.insecureSkipVerify ? { insecureSkipVerify: true } : {}) };
+      return new VcdClient({ transport, locks: new KeyedMutex(), agent, metrics, logger, serverHighest: negotiated.serverHighest, orgIds: new Map(), endpoint }, opts.org, undefined);
     } catch (err) {
       agent.destroy();
       throw err;
@@ -220,6 +223,27 @@ export class VcdClient {
       return { orgName: name, orgId: bareUuid(id) };
     };
     return new VcdClient(this.#conn, name, resolve);
+  }
+
+  /** What a message-bus subscription needs: the endpoint, its TLS settings and this session's token. */
+  messageBusAccess(): MessageBusAccess {
+    const session = this.#conn.transport.session;
+    const transport = this.#conn.transport;
+    let who: Promise<{ orgId: string; userId: string; provider: boolean }> | undefined;
+    return {
+      ...this.#conn.endpoint,
+      token: () => session.token(),
+      renew: (stale) => session.invalidate(stale),
+      whoAmI: () => {
+        who ??= transport.getJson<{ org?: { id?: string }; user?: { id?: string } }>({ operation: 'sessions.current', path: '/cloudapi/1.0.0/sessions/current' }).then((s) => ({
+          orgId: s.org?.id ?? '',
+          userId: s.user?.id ?? '',
+          provider: session.isProvider,
+        }));
+        who.catch(() => (who = undefined));
+        return who;
+      },
+    };
   }
 
   /** Logs out and closes the connection's sockets. Views (forOrg) leave the connection open. */

@@ -179,4 +179,11 @@ export class OrgVdcNetworksApi {
       tenant: await this.#ctx.tenant(),
     });
   }
+
+  /** The org VDC networks routed through this edge gateway (connection.routerRef). */
+  async listOnEdge(edgeId: string): Promise<Array<{ id: string; name: string }>> {
+    const items = await this.list({ filter: `connection.routerRef.id==${edgeId}` });
+    // Matched again here: the filter narrows the list, the check is what we rely on.
+    return items.filter((n) => n.connection?.routerRef?.id === edgeId && n.id && n.name).map((n) => ({ id: n.id ?? '', name: n.name }));
+  }
 }

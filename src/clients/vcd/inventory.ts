@@ -74,3 +74,4 @@ export class ExternalNetworksApi {
     }
   }
 }
+

@@ -1,7 +1,7 @@
 // VCDConnection and ClusterVCDConnection: Ready once a login with the Secret's credentials works;
 // status shows the negotiated API version and the VCD version. A Secret change re-enqueues the
 // connections that use it, and the pool logs in again with the new credentials.
-import { ClusterVCDConnectionResource, Reasons, validateClusterVCDConnection, validateVCDConnection, VCDConnectionResource } from '../../api/index.ts';
+import { ClusterVCDConnectionResource, EventBusReasons, Reasons, validateClusterVCDConnection, validateVCDConnection, VCDConnectionResource } from '../../api/index.ts';
 import type { ConnectionKind, Validator, VCDConnection } from '../../api/index.ts';
 import { objectKey, splitKey, type ControllerDefinition, type InformerEvents, type KubeObject } from '../../runtime/index.ts';
 import { redactUrl } from '../../clients/vcd/index.ts';
@@ -31,6 +31,13 @@ export function connectionController(kind: ConnectionKind, deps: ConnectionContr
     for: resource,
     maxConcurrentReconciles: 4,
     indexers: { [BY_SECRET]: (c) => [secretKeyOf(c)] },
+    // The connection's message-bus state is shown in its status; a change re-reconciles it.
+    sources: [
+      deps.events.busStateSource(kind.toLowerCase(), (connKey) => {
+        const prefix = `${kind}/`;
+        return connKey.startsWith(prefix) ? [connKey.slice(prefix.length)] : [];
+      }),
+    ],
     watches: [
       {
         resource: SecretResource,
@@ -82,6 +89,8 @@ export function connectionController(kind: ConnectionKind, deps: ConnectionContr
             message: 'The last reconcile succeeded.',
             observedGeneration: conn.metadata?.generation ?? 0,
           });
+          const bus = eventBusCondition(deps, conn);
+          if (bus) ctx.status.setCondition(s.conditions, { ...bus, type: 'EventBus', observedGeneration: conn.metadata?.generation ?? 0 });
         });
         if (!wasReady) await ctx.events.record(conn, { type: 'Normal', reason: Reasons.LoggedIn, message: `Logged in to VCD, API ${client.apiVersion}.` });
         return { requeueAfterMs: deps.driftCheckMs };
@@ -100,5 +109,19 @@ export function connectionController(kind: ConnectionKind, deps: ConnectionContr
         throw err;
       }
     },
+  };
+}
+
+/** The EventBus condition of a logged-in connection; undefined when events are off. */
+function eventBusCondition(deps: ControllerDeps, conn: Connection): { status: 'True' | 'False' | 'Unknown'; reason: string; message: string } | undefined {
+  if (!deps.eventBus.enabled) return undefined;
+  const s = deps.eventBus.status(connectionKey(conn));
+  const resync = `${Math.round(deps.driftCheckMs / 60_000)} min`;
+  if (!s) return { status: 'Unknown', reason: EventBusReasons.Connecting, message: 'Subscribing to the VCD message bus.' };
+  if (s.connected) return { status: 'True', reason: EventBusReasons.Connected, message: `Subscribed to VCD events since ${new Date(s.since).toISOString()}; drift is repaired as events arrive.` };
+  return {
+    status: 'False',
+    reason: EventBusReasons.Unreachable,
+    message: `The VCD message bus (${conn.spec.url}/messaging/mqtt) is unreachable since ${new Date(s.since).toISOString()}: ${s.error ?? 'unknown error'}. Drift is repaired at the periodic resync (every ${resync}) until it returns.`,
   };
 }

@@ -25,6 +25,7 @@ import type { Placement } from './plan.ts';
 
 export const FIREWALL_FINALIZER = 'vcd-operator.io/firewall-rule';
 const BY_CONNECTION = 'byConnection';
+const BY_EDGE_ID = 'byEdgeId';
 const RETRY_MS = 30_000;
 /** Kubernetes writes (finalizers, status, events) in flight at once for one edge's rules. */
 const KUBE_PARALLEL = 16;
@@ -218,6 +219,7 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
     });
   };
 
+  const edgeKeysOf = (rules: Rule[]): string[] => [...new Set(rules.map((r) => edgeKeyCodec.encode(edgeKeyOf(r))))];
   const rulesOfConnection = (conn: unknown): string[] => {
     const rules = deps.manager.informer<Rule>(EdgeFirewallRuleResource).byIndex(BY_CONNECTION, connectionKey(conn as Connection));
     return [...new Set(rules.map((r) => edgeKeyCodec.encode(edgeKeyOf(r))))];
@@ -236,7 +238,24 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
       holdsCloudState: (o) => !!o.status?.ruleId,
       reconcile,
       empty: (key, ctx) => empty(edgeKeyCodec.encode(key), ctx),
-      indexers: { [BY_CONNECTION]: (o) => [connKeyOf(o)] },
+      indexers: {
+        [BY_CONNECTION]: (o) => [connKeyOf(o)],
+        [BY_EDGE_ID]: (o) => [...new Set([o.status?.edgeGatewayId, o.spec.edgeGateway.id].filter((id): id is string => !!id))],
+      },
+      // A VCD event on an edge gateway (its firewall edited in the UI) re-reads the edge's rules.
+      sources: [
+        deps.events.source('edgefirewallrule', {
+          entityTypes: ['gateway'],
+          keys: (e) => {
+            if (e.event.type.includes('/staticRoute')) return [];
+            const keys = edgeKeysOf(deps.manager.byIndex<Rule>('edgefirewallrule', BY_EDGE_ID, e.event.entity));
+            // Someone else changed the edge: the next pass reads it even within the short gap.
+            if (!e.ownWrite) for (const k of keys) lastPass.delete(k);
+            return keys;
+          },
+          keysOfConnection: (conn) => edgeKeysOf(deps.manager.byIndex<Rule>('edgefirewallrule', BY_CONNECTION, conn)),
+        }),
+      ],
       watches: [
         { resource: VCDConnectionResource, keysFor: rulesOfConnection },
         { resource: ClusterVCDConnectionResource, keysFor: rulesOfConnection },

@@ -28,6 +28,8 @@ export { CLAIM_FINALIZER } from './executor.ts';
 export { CREATE_PENDING_ANNOTATION as PENDING_ANNOTATION } from '../../reconcile/index.ts';
 
 const BY_CONNECTION = 'byConnection';
+const BY_ALLOCATION = 'byAllocation';
+const BY_IPSPACE_ID = 'byIpSpaceId';
 /** How soon a claim stuck on a missing IP Space or org is tried again without any event. */
 const RETRY_MS = 30_000;
 
@@ -60,6 +62,13 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
   const informer = () => deps.manager.informer<Claim>(info.resource);
   const groupsOf = (claims: Claim[]): string[] => [...new Set(claims.map((c) => groupKeys.encode(groupKeyOf(c))))];
   const claimsOfConnection = (conn: unknown): string[] => groupsOf(deps.manager.byIndex<Claim>(kind.toLowerCase(), BY_CONNECTION, connectionKey(conn as Connection)));
+  /** The IP Space id each group resolved to (groups may name their space by name): for VCD events. */
+  const spaceOfGroup = new Map<string, string>();
+  const groupsOfSpace = (spaceId: string): string[] => {
+    const out = groupsOf(deps.manager.byIndex<Claim>(kind.toLowerCase(), BY_IPSPACE_ID, spaceId));
+    for (const [group, id] of spaceOfGroup) if (id === spaceId) out.push(group);
+    return out;
+  };
 
   const view = (c: Claim): ClaimView => {
     const pending = pendingSince(c);
@@ -133,6 +142,7 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
       if (p.reason !== Reasons.InvalidSpec && p.reason !== Reasons.UnsupportedAPIVersion) group.requeueAfter(RETRY_MS);
     });
     if (!t) return;
+    spaceOfGroup.set(groupKeys.encode(key), t.space.id);
     const now = deps.manager.clock.now();
     const considered: ClaimView[] = [];
     for (const c of group.members) {
@@ -193,6 +203,7 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
    * allocation behind; give back any such allocation of ours in this IP Space.
    */
   async function sweep(key: GroupKey, ctx: ReconcileContext<Claim>): Promise<void> {
+    spaceOfGroup.delete(groupKeys.encode(key));
     const res = await deps.pool.resolve(key.connectionRef, key.namespace ?? deps.pool.operatorNamespace, key.org ? { org: key.org } : {});
     if (!res.ok) return; // without a connection there is nothing to sweep with
     const t = await target(key, res, () => undefined);
@@ -226,7 +237,22 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
       holdsCloudState: (c) => !!c.status?.allocationId || pendingSince(c) !== undefined,
       reconcile: reconcileGroup,
       empty: sweep,
-      indexers: { [BY_CONNECTION]: (c) => [connectionKeyOfClaim(c)] },
+      indexers: {
+        [BY_CONNECTION]: (c) => [connectionKeyOfClaim(c)],
+        [BY_ALLOCATION]: (c) => (c.status?.allocationId ? [c.status.allocationId] : []),
+        [BY_IPSPACE_ID]: (c) => (c.spec.ipSpace.id ? [c.spec.ipSpace.id] : []),
+      },
+      // An event on an IP Space or one of its allocations re-reads the groups working in it.
+      sources: [
+        deps.events.source(kind.toLowerCase(), {
+          entityTypes: ['ipSpace', 'ipSpaceIpAllocation'],
+          keys: (e) => [
+            ...groupsOfSpace(e.event.entity),
+            ...(e.event.subEntity ? groupsOf(deps.manager.byIndex<Claim>(kind.toLowerCase(), BY_ALLOCATION, e.event.subEntity)) : []),
+          ],
+          keysOfConnection: (conn) => groupsOf(deps.manager.byIndex<Claim>(kind.toLowerCase(), BY_CONNECTION, conn)),
+        }),
+      ],
       watches: [
         { resource: VCDConnectionResource, keysFor: claimsOfConnection },
         { resource: ClusterVCDConnectionResource, keysFor: claimsOfConnection },

@@ -19,6 +19,7 @@ export { CREATE_PENDING_ANNOTATION } from '../../reconcile/index.ts';
 /** defaultGatewayServiceConfig needs VCD 10.5. */
 const GATEWAY_SERVICE_DEFAULTS_API = '38.0';
 const BY_CONNECTION = 'byConnection';
+const BY_CLOUD_ID = 'byCloudId';
 
 export interface IPSpaceControllerOptions {
   /** Resolves org and provider-gateway names; the default goes through the shared directory cache. */
@@ -38,13 +39,25 @@ export function ipSpaceController(deps: ControllerDeps, opts: IPSpaceControllerO
     return deps.manager.byIndex<IPSpace>('ipspace', BY_CONNECTION, connectionKeyOf(kind, meta.name ?? '', meta.namespace)).map(objectKey);
   };
 
+  const byIndex = (index: string, value: string): string[] => deps.manager.byIndex<IPSpace>('ipspace', index, value).map(objectKey);
+
   return managedController<IPSpace, VcdClient, Status>(
     {
       name: 'ipspace',
       resource: IPSpaceResource,
       finalizer: IPSPACE_FINALIZER,
       maxConcurrentReconciles: 4,
-      indexers: { [BY_CONNECTION]: (o) => [connectionKeyOf(o.spec.connectionRef.kind, o.spec.connectionRef.name, o.metadata?.namespace)] },
+      indexers: {
+        [BY_CONNECTION]: (o) => [connectionKeyOf(o.spec.connectionRef.kind, o.spec.connectionRef.name, o.metadata?.namespace)],
+        [BY_CLOUD_ID]: (o) => [...new Set([o.spec.id, o.status?.id].filter((id): id is string => !!id))],
+      },
+      sources: [
+        deps.events.source('ipspace', {
+          entityTypes: ['ipSpace'],
+          keys: (e) => byIndex(BY_CLOUD_ID, e.event.entity),
+          keysOfConnection: (conn) => byIndex(BY_CONNECTION, conn),
+        }),
+      ],
       watches: [
         { resource: ClusterVCDConnectionResource, keysFor: ipSpacesUsing('ClusterVCDConnection') },
         { resource: VCDConnectionResource, keysFor: ipSpacesUsing('VCDConnection') },

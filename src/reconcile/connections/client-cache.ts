@@ -29,6 +29,8 @@ export interface ClientCacheOptions {
 interface Entry<C> {
   fingerprint: string;
   client: Promise<C>;
+  /** The client once its login succeeded. */
+  ready?: C;
   failedAt?: number;
   failure?: { reason: Reason; message: string };
 }
@@ -65,7 +67,7 @@ export class ClientCache<C extends Closable> {
     const client = (async () => build())();
     const entry: Entry<C> = { fingerprint, client };
     // Nobody may see an unhandled rejection from a login that failed while no one awaited it.
-    client.catch(() => undefined);
+    client.then((c) => (entry.ready = c)).catch(() => undefined);
     this.#entries.set(key, entry);
     if (existing) this.#retire(existing);
     try {
@@ -76,6 +78,13 @@ export class ClientCache<C extends Closable> {
       entry.failedAt = this.#clock.now();
       throw new ConnectionFailure(failure.reason, failure.message);
     }
+  }
+
+  /** The clients logged in now, by key (a login in progress or failed is not listed). */
+  loggedIn(): Array<{ key: string; client: C }> {
+    const out: Array<{ key: string; client: C }> = [];
+    for (const [key, e] of this.#entries) if (e.ready && !e.failure) out.push({ key, client: e.ready });
+    return out;
   }
 
   /** Drops a connection that was deleted; its client is closed once in-flight calls had time to finish. */

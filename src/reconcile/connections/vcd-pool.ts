@@ -169,6 +169,11 @@ export class VcdConnectionPool {
     );
   }
 
+  /** The connections logged in now, by connection key (the message bus subscribes per connection). */
+  loggedIn(): Array<{ key: string; client: VcdClient }> {
+    return this.#cache.loggedIn();
+  }
+
   /** Forget a connection that was deleted; its client logs out. */
   forget(key: string): void {
     this.#cache.forget(key);

@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FaultRule, HttpMethod, Route, ServiceKind, SimRequest, SimResponse } from './types.ts';
 import type { SimCore } from './core.ts';
@@ -26,6 +27,13 @@ export interface ServeRoutesOptions {
   faultBody?: (status: number, req: SimRequest) => unknown;
   /** Routes that bypass latency, faults, counters and audit (the admin API). */
   internalRoutes?: Route[];
+  /**
+   * Called before a write route's handler runs (with what it names in its path still there);
+   * the function it returns gets the response once the write ran (VCD publishes its events so).
+   */
+  onWrite?: (req: SimRequest, routeKey: string) => ((res: SimResponse) => void) | undefined;
+  /** HTTP upgrades (the VCD message bus); answers false for paths it does not serve. */
+  onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
 }
 
 export interface ServedRoutes {
@@ -50,6 +58,10 @@ export async function serveRoutes(opts: ServeRoutesOptions): Promise<ServedRoute
     });
   });
   server.keepAliveTimeout = 5000;
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    if (!opts.onUpgrade?.(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => {
@@ -145,8 +157,10 @@ async function handle(
   }
   if (fault) simReq.fault = fault;
 
+  const written = isWrite ? opts.onWrite?.(simReq, routeKey) : undefined;
   const response = await hit.route.handler(simReq);
   audit(response.status);
+  if (response.status < 400) written?.(response);
   if (fault?.kind === 'drop-after-commit') {
     // The write has happened; the client just never learns the outcome.
     res.socket?.destroy();

@@ -22,6 +22,8 @@ export interface SimRequest {
   body: unknown;
   /** A matched 'task-error' or 'slow-task' fault, for the handler that creates the task to apply. */
   fault?: FaultRule;
+  /** Who made an authenticated request (set by the service that authenticated it). */
+  actor?: { orgId: string; userId: string };
 }
 
 export interface SimResponse {

@@ -6,7 +6,7 @@ import type { Route, SimRequest, SimResponse } from '../core/types.ts';
 import { NsxAuth } from './auth.ts';
 import { NsxApiError, NsxErrorCode, nsxErrorBody, nsxError, type NsxErrorBody } from './errors.ts';
 import { KINDS, TIER0, TIER1 } from './kinds.ts';
-import { DEFAULT_EDGE_CLUSTER_PATH, DEFAULT_EDGE_NODE_PATH, POLICY_PREFIX, buildRoutes } from './routes.ts';
+import { DEFAULT_EDGE_CLUSTER_PATH, DEFAULT_EDGE_NODE_PATH, POLICY_PREFIX, STANDBY_EDGE_NODE_PATH, buildRoutes } from './routes.ts';
 import { PolicyStore, type NsxObject } from './store.ts';
 import { TrafficModel, type TrafficDelta, type TrafficRate } from './traffic.ts';
 
@@ -70,6 +70,15 @@ export interface NsxService {
    */
   removeTier1(id: string): void;
   setTrafficRate(interfacePath: string, rate: TrafficRate): void;
+  /** The traffic knob: the rate of every point not given its own. */
+  setDefaultTrafficRate(rate: TrafficRate): void;
+  /**
+   * An edge reboot: counters of every metered point under `gatewayPath` (a gateway, an interface,
+   * or a Tier-0's tier-1-interface/{tier1 path}) restart from zero. Returns the points reset.
+   */
+  resetCounters(gatewayPath: string): number;
+  /** A failover to the standby edge node, whose counters start from zero. Returns the points moved. */
+  failover(gatewayPath: string): number;
   addTraffic(interfacePath: string, delta: TrafficDelta): void;
   /** A copy of the object at a policy path, for tests and the admin API. */
   get(path: string): NsxObject | undefined;
@@ -88,7 +97,7 @@ export function createNsxService(opts: NsxServiceOptions): NsxService {
     staleRevisionErrorCode: opts.staleRevision?.errorCode ?? NsxErrorCode.staleRevision,
   });
   const auth = new NsxAuth(opts, clock, opts.sessionIdleTimeoutMs ?? 30 * 60_000);
-  const traffic = new TrafficModel(clock, opts.defaultTrafficRate ?? DEFAULT_RATE);
+  const traffic = new TrafficModel(clock, opts.defaultTrafficRate ?? DEFAULT_RATE, [DEFAULT_EDGE_NODE_PATH, STANDBY_EDGE_NODE_PATH]);
   let ruleId = 1000;
   const routes = buildRoutes({ store, auth, traffic, clock, user: opts.username, nextRuleId: () => ++ruleId });
 
@@ -145,6 +154,9 @@ export function createNsxService(opts: NsxServiceOptions): NsxService {
       traffic.forget(`${TIER1}/${id}`);
     },
     setTrafficRate: (path, rate) => traffic.setRate(path, rate),
+    setDefaultTrafficRate: (rate) => traffic.setDefaultRate(rate),
+    resetCounters: (gatewayPath) => traffic.reset(gatewayPath),
+    failover: (gatewayPath) => traffic.failover(gatewayPath),
     addTraffic: (path, delta) => traffic.add(path, delta),
     get: (path) => {
       const obj = store.get(path);

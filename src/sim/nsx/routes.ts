@@ -14,6 +14,8 @@ export const POLICY_PREFIX = '/policy/api/v1';
 export const DEFAULT_EDGE_CLUSTER_PATH = '/infra/sites/default/enforcement-points/default/edge-clusters/edge-cluster-1';
 /** The edge node interfaces report statistics from when they name none. */
 export const DEFAULT_EDGE_NODE_PATH = `${DEFAULT_EDGE_CLUSTER_PATH}/edge-nodes/0`;
+/** The standby edge node of every service router (active/standby pairs). */
+export const STANDBY_EDGE_NODE_PATH = `${DEFAULT_EDGE_CLUSTER_PATH}/edge-nodes/1`;
 const MAX_PAGE_SIZE = 1000;
 
 export interface RouteDeps {
@@ -65,6 +67,12 @@ export function buildRoutes(deps: RouteDeps): Route[] {
       route('GET', `${iface}/statistics/summary`, (req) => statisticsHandler(deps, req, true)),
     );
   }
+  // The Tier-0 end of the link to one Tier-1 (a shared Tier-0's downlink to one tenant).
+  const link = `${POLICY_PREFIX}/infra/tier-0s/{gw}/tier-1-interface/statistics`;
+  routes.push(
+    route('GET', link, (req) => linkStatisticsHandler(deps, req, false)),
+    route('GET', `${link}/summary`, (req) => linkStatisticsHandler(deps, req, true)),
+  );
   routes.push(route('GET', `${POLICY_PREFIX}/infra/realized-state/status`, (req) => realizedStatus(deps, req)));
   return routes;
 }
@@ -192,26 +200,39 @@ function statisticsHandler(deps: RouteDeps, req: SimRequest, summary: boolean): 
   const path = `/infra/${tier}/${req.params.gw ?? ''}/locale-services/${req.params.ls ?? ''}/interfaces/${req.params.id ?? ''}`;
   const iface = deps.store.get(path);
   if (!iface) throw notFound(path);
-  const counters = deps.traffic.read(path);
   const edgePath = typeof iface.edge_path === 'string' ? iface.edge_path : DEFAULT_EDGE_NODE_PATH;
+  return statisticsBody(deps, req, path, String(iface.unique_id), edgePath, summary);
+}
+
+function linkStatisticsHandler(deps: RouteDeps, req: SimRequest, summary: boolean): SimResponse {
+  const t0 = `/infra/tier-0s/${req.params.gw ?? ''}`;
+  if (!deps.store.get(t0)) throw notFound(t0);
+  const t1Path = req.query.get('tier1_path');
+  if (!t1Path) return nsxError(400, NsxErrorCode.invalidArgument, 'tier1_path is required.');
+  const t1 = deps.store.get(t1Path);
+  if (!t1 || t1.tier0_path !== t0) throw notFound(`${t0}/tier-1-interface?tier1_path=${t1Path}`);
+  return statisticsBody(deps, req, `${t0}/tier-1-interface${t1Path}`, stableUuid(`${t0}|${t1Path}`), DEFAULT_EDGE_NODE_PATH, summary);
+}
+
+/** PolicyInterfaceStatistics (one entry per edge node, active first) or its summary (summed once). */
+function statisticsBody(deps: RouteDeps, req: SimRequest, point: string, portId: string, edgePath: string, summary: boolean): SimResponse {
+  const nodes = deps.traffic.readNodes(point, edgePath);
   if (summary) {
+    const sum = (dir: 'rx' | 'tx') =>
+      nodes.reduce<Record<string, number>>((acc, n) => {
+        for (const [k, v] of Object.entries(n[dir]) as Array<[string, number]>) acc[k] = (acc[k] ?? 0) + v;
+        return acc;
+      }, {});
     return {
       status: 200,
-      body: {
-        logical_router_port_id: iface.unique_id,
-        interface_policy_path: path,
-        last_update_timestamp: counters.lastUpdateMs,
-        rx: counters.rx,
-        tx: counters.tx,
-      },
+      body: { logical_router_port_id: portId, interface_policy_path: point, last_update_timestamp: Math.max(...nodes.map((n) => n.lastUpdateMs)), rx: sum('rx'), tx: sum('tx') },
     };
   }
   const wanted = req.query.get('edge_path');
-  const node = { transport_node_id: stableUuid(edgePath), last_update_timestamp: counters.lastUpdateMs, rx: counters.rx, tx: counters.tx };
-  return {
-    status: 200,
-    body: { logical_router_port_id: iface.unique_id, per_node_statistics: wanted && wanted !== edgePath ? [] : [node] },
-  };
+  const per = nodes
+    .filter((n) => !wanted || n.edgePath === wanted)
+    .map((n) => ({ transport_node_id: stableUuid(n.edgePath), last_update_timestamp: n.lastUpdateMs, rx: n.rx, tx: n.tx }));
+  return { status: 200, body: { logical_router_port_id: portId, per_node_statistics: per } };
 }
 
 function realizedStatus(deps: RouteDeps, req: SimRequest): SimResponse {

@@ -126,6 +126,17 @@ export class AuthStore {
     return n;
   }
 
+  /** The live session of an access token (the message bus checks its upgrade request with it). */
+  sessionOfToken(token: string): SessionRecord | undefined {
+    const session = this.#sessionsByToken.get(token);
+    if (!session) return undefined;
+    if (this.#now() > session.expiresAt) {
+      this.endSession(session);
+      return undefined;
+    }
+    return session;
+  }
+
   /** The caller of a bearer-authenticated request, or a 401. */
   authenticate(req: SimRequest, orgIdByUuid: (uuid: string) => string | undefined): Caller {
     const token = bearerToken(req);

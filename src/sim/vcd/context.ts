@@ -78,6 +78,7 @@ export class VcdContext {
     return this.open((req) => {
       const version = this.checkVersion(req, minVersion);
       const caller = this.auth.authenticate(req, (uuid) => this.state.orgByUuid.get(uuid));
+      req.actor = { orgId: caller.orgId, userId: caller.user.id };
       return handler({ req, caller, version, base: baseUrl(req) });
     });
   }

@@ -10,6 +10,8 @@ export interface VcdDump {
     id: string;
     name: string;
     org: string;
+    /** The NSX Tier-1 id behind the edge (gatewayBacking.backingId). */
+    backingId: string;
     uplinks: string[];
     firewallRules: Array<{ id: string; version: number } & Record<string, unknown>>;
     staticRoutes: Array<{ id: string; name: string; networkCidr: string; version: number }>;
@@ -41,6 +43,7 @@ export function dumpVcd(ctx: VcdContext): VcdDump {
       id: e.id,
       name: e.name,
       org: org(e.orgId),
+      backingId: e.backingId,
       uplinks: e.uplinks.map((u) => state.externalNetworks.get(u.networkId)?.name ?? u.networkId),
       firewallRules: e.rules.map((r) => ({ id: r.id, version: r.version, ...r.fields })),
       staticRoutes: [...e.staticRoutes.values()].map((r) => ({ id: r.id, name: r.name, networkCidr: r.networkCidr, version: r.version })),

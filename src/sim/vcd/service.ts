@@ -18,6 +18,10 @@ import { VcdState } from './state.ts';
 import { TaskStore } from './tasks.ts';
 import { VcdError, errorResponse } from './errors.ts';
 import { dumpVcd, type VcdDump } from './dump.ts';
+import { eventOfWrite, messagesOf, orgsOfEvent, ownersOfTarget, type Actor, type VcdEvent } from './events.ts';
+import { releaseAllocation } from './ipspace-model.ts';
+import type { MessageBus } from './message-bus.ts';
+import type { AllocationRec, IpSpaceRec } from './state.ts';
 
 export interface VcdService {
   routes: Route[];
@@ -31,6 +35,20 @@ export interface VcdService {
   expireSessions(): number;
   /** The in-process state, for tests that need to look closer than the API shows. */
   readonly state: VcdState;
+  readonly auth: AuthStore;
+  /** Publishes an event for every entity write on `bus` from now on. */
+  attachBus(bus: MessageBus): void;
+  /** Before a write runs; the returned function publishes its event once it ran (serveRoutes' onWrite). */
+  onWrite(req: SimRequest, routeKey: string): ((res: SimResponse) => void) | undefined;
+  /** Writes made outside the API, as someone in the VCD UI would: they publish events as well. */
+  outOfBand: OutOfBand;
+}
+
+export interface OutOfBand {
+  /** Releases an allocation (by id) as a provider administrator would in the UI. */
+  releaseAllocation(allocationId: string): AllocationRec;
+  /** Edits an IP Space's name, description or route advertisement. */
+  editIpSpace(id: string, patch: { name?: string; description?: string; routeAdvertisementEnabled?: boolean }): IpSpaceRec;
 }
 
 const ERROR_CODES: Record<number, string> = {
@@ -51,8 +69,58 @@ export function createVcdService(opts: { core: SimCore; fixture: Fixture; hooks?
   seedVcd(ctx, opts.fixture);
   const routes = [...sessionRoutes(ctx), ...legacyRoutes(ctx), ...queryRoutes(ctx), ...inventoryRoutes(ctx), ...ipSpaceRoutes(ctx), ...edgeRoutes(ctx), ...firewallRoutes(ctx), ...groupRoutes(ctx)];
 
+  let bus: MessageBus | undefined;
+  const publish = (e: VcdEvent, owners: string[]): void => {
+    bus?.publish(messagesOf(e, orgsOfEvent(ctx.state, e, owners)));
+  };
+  /** The provider administrator the UI acts as. */
+  const uiActor = (): Actor => {
+    const admin = ctx.auth.users().find((u) => u.provider);
+    return { orgId: admin?.orgId ?? '', userId: admin?.id ?? '' };
+  };
+  const outOfBand: OutOfBand = {
+    releaseAllocation(allocationId) {
+      for (const space of ctx.state.ipSpaces.values()) {
+        const a = space.allocations.get(allocationId);
+        if (!a) continue;
+        releaseAllocation(space, a);
+        const e = eventOfWrite({ method: 'DELETE', pattern: '/cloudapi/1.0.0/ipSpaces/{id}/allocations/{allocationId}', params: { id: space.id, allocationId }, actor: uiActor() }, now());
+        if (e) publish(e, [a.orgId]);
+        return a;
+      }
+      throw new RangeError(`no allocation ${allocationId}`);
+    },
+    editIpSpace(id, patch) {
+      const space = ctx.state.ipSpaces.get(id);
+      if (!space) throw new RangeError(`no IP Space ${id}`);
+      if (patch.name !== undefined) space.name = patch.name;
+      if (patch.description !== undefined) space.description = patch.description;
+      if (patch.routeAdvertisementEnabled !== undefined) space.routeAdvertisementEnabled = patch.routeAdvertisementEnabled;
+      const e = eventOfWrite({ method: 'PUT', pattern: '/cloudapi/1.0.0/ipSpaces/{id}', params: { id }, actor: uiActor() }, now());
+      if (e) publish(e, ownersOfTarget(ctx.state, { id }));
+      return space;
+    },
+  };
+
   return {
     routes,
+    auth: ctx.auth,
+    attachBus: (b) => void (bus = b),
+    outOfBand,
+    onWrite: (req, routeKey) => {
+      if (!bus) return undefined;
+      const owners = ownersOfTarget(ctx.state, req.params);
+      const space = routeKey.indexOf(' ');
+      const method = routeKey.slice(0, space);
+      const pattern = routeKey.slice(space + 1);
+      return (res) => {
+        if (!req.actor) return;
+        const taskUuid = /\/api\/task\/([^/?]+)$/.exec(res.headers?.['location'] ?? '')?.[1];
+        const task = taskUuid ? ctx.tasks.get(taskUuid) : undefined;
+        const e = eventOfWrite({ method, pattern, params: req.params, actor: req.actor, ...(task ? { task } : {}) }, now());
+        if (e) publish(e, owners);
+      };
+    },
     notFound: (req) => errorResponse(new VcdError(404, 'NOT_FOUND', `The requested resource ${req.method} ${req.path} was not found.`), randomUUID(), req),
     faultBody: (status, req) => {
       const err = new VcdError(status, ERROR_CODES[status] ?? 'INTERNAL_SERVER_ERROR', `Injected fault: HTTP ${status}.`);

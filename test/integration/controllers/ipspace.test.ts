@@ -13,6 +13,7 @@ import { connectionController, NamespaceResource, SecretResource } from '../../.
 import { NsxConnectionPool, VcdConnectionPool } from '../../../src/reconcile/connections/index.ts';
 import type { ControllerDeps } from '../../../src/controllers/deps.ts';
 import { Directory } from '../../../src/reconcile/index.ts';
+import { EventBus, EventKeyRegistry } from '../../../src/reconcile/events/index.ts';
 import { CREATE_PENDING_ANNOTATION, IPSPACE_FINALIZER, ipSpaceController } from '../../../src/controllers/ipspace/index.ts';
 import { createLogger, isKubeApiError, KubeClient, KubeHttp, Manager, type KubeObject, type ResourceType } from '../../../src/runtime/index.ts';
 import { startSimulator, type AuditEntry, type RunningSim } from '../../../src/sim/index.ts';
@@ -75,6 +76,7 @@ describe('IPSpace controller against kube-apiserver and the VCD simulator', func
       clientOptions: fastClient,
       failureHoldMs: 200,
     });
+    const events = new EventKeyRegistry();
     const deps: ControllerDeps = {
       manager,
       pool,
@@ -91,6 +93,8 @@ describe('IPSpace controller against kube-apiserver and the VCD simulator', func
       driftCheckMs: 10 * 60_000,
       claimWorkers: 1,
       directory: new Directory({ clock: manager.clock }),
+      events,
+      eventBus: new EventBus({ pool, registry: events, metrics: new Registry(), clock: manager.clock, logger, enabled: false }),
     };
     manager.addController(connectionController('ClusterVCDConnection', { ...deps, operatorNamespace: opsNs }));
     manager.addController(ipSpaceController(deps, { retryMs: 300 }));

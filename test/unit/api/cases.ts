@@ -12,7 +12,8 @@ export type KindName =
   | 'EdgeFirewallRule'
   | 'NSXConnection'
   | 'EdgeStaticRoute'
-  | 'EdgeGatewayUplink';
+  | 'EdgeGatewayUplink'
+  | 'TrafficMeter';
 
 /** Where the two sides word a schema (non-CEL) error differently. */
 export interface Messages {
@@ -797,6 +798,12 @@ export const rejected: RejectCase[] = [
 ];
 
 export const accepted: AcceptCase[] = [
+  { name: 'traffic meter of every edge, default points', kind: 'TrafficMeter', spec: { nsxConnectionRef: { name: 'nsx' }, vcdConnectionRef: { name: 'provider' } } },
+  {
+    name: 'traffic meter of two orgs at every point, every 30 s',
+    kind: 'TrafficMeter',
+    spec: { nsxConnectionRef: { name: 'nsx' }, vcdConnectionRef: { name: 'provider' }, orgs: ['acme', 'globex'], meterPoints: ['Tier0Uplink', 'Tier0Downlink', 'Tier1ServiceInterface'], intervalSeconds: 30 },
+  },
   { name: 'two-vCenter mesh', kind: 'VCenterTrust', spec: trust() },
   { name: 'mesh with CA bundles, extra roots and pruning', kind: 'VCenterTrust', spec: trust({ members: [member('vc-a', { caBundle: PEM }), member('vc-b', { url: 'https://vc-b.example.com:8443/' }), member('vc-c')], extraRoots: PEM, prune: true }) },
   { name: 'minimal firewall rule (any to any)', kind: 'EdgeFirewallRule', spec: efw() },

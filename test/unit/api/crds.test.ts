@@ -26,6 +26,7 @@ const expectedNames: Record<string, { shortNames: string[]; scope: string }> = {
   NSXConnection: { shortNames: ['nsxconn'], scope: 'Cluster' },
   EdgeStaticRoute: { shortNames: ['esr'], scope: 'Namespaced' },
   EdgeGatewayUplink: { shortNames: ['egu'], scope: 'Namespaced' },
+  TrafficMeter: { shortNames: ['tmeter'], scope: 'Cluster' },
 };
 
 describe('generated CRDs', function () {

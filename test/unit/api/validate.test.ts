@@ -12,6 +12,7 @@ import {
   validateIPPrefixClaim,
   validateEdgeGatewayUplink,
   validateEdgeStaticRoute,
+  validateTrafficMeter,
   validateIPSpace,
   validateNSXConnection,
   validateVCDConnection,
@@ -31,6 +32,7 @@ const validators: Record<KindName, { validate(obj: unknown, old?: unknown): Vali
   NSXConnection: validateNSXConnection,
   EdgeStaticRoute: validateEdgeStaticRoute,
   EdgeGatewayUplink: validateEdgeGatewayUplink,
+  TrafficMeter: validateTrafficMeter,
 };
 
 function object(kind: KindName, spec: Record<string, unknown>) {
