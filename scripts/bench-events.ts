@@ -76,7 +76,15 @@ async function run(kube: KubeClient, sim: RunningSim, kubeconfigPath: string, ev
   const port = await freePort();
   const operator: ChildProcess = spawn(
     process.execPath,
-    ['src/main.ts', `--kubeconfig=${kubeconfigPath}`, `--namespace=${ns}`, '--leader-elect=false', `--probe-port=${port}`, '--log-level=warn', `--vcd-events=${String(events)}`],
+    [
+      'src/main.ts',
+      `--kubeconfig=${kubeconfigPath}`,
+      `--namespace=${ns}`,
+      '--leader-elect=false',
+      `--probe-port=${port}`,
+      '--log-level=warn',
+      `--vcd-events=${String(events)}`,
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   try {
@@ -93,7 +101,7 @@ async function run(kube: KubeClient, sim: RunningSim, kubeconfigPath: string, ev
       } as KubeObject);
     }
     const list = async (): Promise<Claim[]> => (await kube.list<Claim>(FloatingIPClaimResource, { namespace: ns })).items;
-    for (let last = -1; ; ) {
+    for (let last = -1; ;) {
       const n = (await list()).filter(ready).length;
       if (n !== last) say(`events ${events ? 'on' : 'off'}: ${n}/${C} claims Ready`);
       last = n;
@@ -153,7 +161,9 @@ async function main(): Promise<void> {
     };
     say(`out-of-band release of a managed allocation → repaired (resync at its 10 min default), ${C} claims:`);
     say(`  events on:  ${stats(on.repairsMs)}${on.unrepaired ? `, ${on.unrepaired} not repaired within ${waitMs / 1000} s` : ''}; target ≤ 2000 ms`);
-    say(`  events off: ${off.repairsMs.length ? stats(off.repairsMs) : `not repaired within ${waitMs / 1000} s`}: repair waits for the next resync, on average 300 s, at most 600 s (±10 %)`);
+    say(
+      `  events off: ${off.repairsMs.length ? stats(off.repairsMs) : `not repaired within ${waitMs / 1000} s`}: repair waits for the next resync, on average 300 s, at most 600 s (±10 %)`,
+    );
     say(`reconciles of the claim controller while converging ${C} claims: events on ${on.convergeReconciles}, off ${off.convergeReconciles}`);
     say(`keys enqueued by events the operator's own writes caused: ${on.ownWriteKeys} (by others' writes: ${on.eventKeys})`);
   } finally {

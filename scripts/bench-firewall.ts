@@ -62,7 +62,13 @@ function benchFixture(edges: number): string {
 function rule(name: string, edge: string, priority: number, connection: string): KubeObject {
   return {
     metadata: { name, namespace: 'bench' },
-    spec: { connectionRef: { kind: 'VCDConnection', name: connection }, edgeGateway: { name: edge }, action: 'Allow', services: { profiles: [{ name: 'HTTPS' }] }, priority },
+    spec: {
+      connectionRef: { kind: 'VCDConnection', name: connection },
+      edgeGateway: { name: edge },
+      action: 'Allow',
+      services: { profiles: [{ name: 'HTTPS' }] },
+      priority,
+    },
   } as KubeObject;
 }
 
@@ -100,7 +106,8 @@ async function main(): Promise<void> {
   let watch: { abort(): void } | undefined;
   let stopWatch = (): void => watch?.abort();
   try {
-    for (const name of [ns, 'vcd-operator-system']) await kube.create({ group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false }, { metadata: { name } });
+    for (const name of [ns, 'vcd-operator-system'])
+      await kube.create({ group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false }, { metadata: { name } });
     const tenant = sim.credentials.tenants.find((t) => t.org === 'acme');
     await kube.create(SecretResource, { metadata: { name: 'acme-creds', namespace: ns }, stringData: { apiToken: tenant?.apiToken ?? '' } } as KubeObject);
     await kube.create(VCDConnectionResource, {
@@ -118,7 +125,17 @@ async function main(): Promise<void> {
 
     operator = spawn(
       process.execPath,
-      ['src/main.ts', `--kubeconfig=${cp.kubeconfigPath}`, '--leader-elect=false', '--probe-port=0', '--log-level=warn', '--task-timeout=120', `--firewall-workers=${E}`, `--drift-check=${driftSeconds}`, ...(process.env.BENCH_OPERATOR_ARGS ?? '').split(' ').filter(Boolean)],
+      [
+        'src/main.ts',
+        `--kubeconfig=${cp.kubeconfigPath}`,
+        '--leader-elect=false',
+        '--probe-port=0',
+        '--log-level=warn',
+        '--task-timeout=120',
+        `--firewall-workers=${E}`,
+        `--drift-check=${driftSeconds}`,
+        ...(process.env.BENCH_OPERATOR_ARGS ?? '').split(' ').filter(Boolean),
+      ],
       { stdio: ['ignore', process.env.BENCH_OPERATOR_LOG ? openSync(process.env.BENCH_OPERATOR_LOG, 'w') : 'ignore', 'inherit'] },
     );
     for (;;) {
@@ -185,13 +202,18 @@ async function main(): Promise<void> {
     const getsA = calls(GET_RULES) - get0;
     const listA = (await vcd.firewall.get(edgeId)).userDefinedRules ?? [];
     const foreignKept = listA.filter((r) => r.name.startsWith('ui-rule-')).length;
-    table(`Scenario A: ${R} rules at once on one edge (+${F} foreign); timed from their connection's creation (creating the rules took ${createdA.toFixed(1)} s before)`, [
-      ['whole-list writes', String(putsA), String(R), '1'],
-      ['rule list reads', String(getsA), '-', '1'],
-      ['time to all Ready', `${secondsA.toFixed(1)} s`, `${(R * oneWrite).toFixed(1)} s`, `${(oneWrite + 0.1).toFixed(1)} s`],
-      ['foreign rules kept', `${foreignKept}/${F}`, '-', `${F}/${F}`],
-    ]);
-    console.log(`target: <= 3 whole-list writes: ${putsA <= 3 ? 'met' : 'NOT met'}; time <= 2x (one write + reads) = ${(2 * (oneWrite + 0.1)).toFixed(1)} s: ${secondsA <= 2 * (oneWrite + 0.1) ? 'met' : 'NOT met'}`);
+    table(
+      `Scenario A: ${R} rules at once on one edge (+${F} foreign); timed from their connection's creation (creating the rules took ${createdA.toFixed(1)} s before)`,
+      [
+        ['whole-list writes', String(putsA), String(R), '1'],
+        ['rule list reads', String(getsA), '-', '1'],
+        ['time to all Ready', `${secondsA.toFixed(1)} s`, `${(R * oneWrite).toFixed(1)} s`, `${(oneWrite + 0.1).toFixed(1)} s`],
+        ['foreign rules kept', `${foreignKept}/${F}`, '-', `${F}/${F}`],
+      ],
+    );
+    console.log(
+      `target: <= 3 whole-list writes: ${putsA <= 3 ? 'met' : 'NOT met'}; time <= 2x (one write + reads) = ${(2 * (oneWrite + 0.1)).toFixed(1)} s: ${secondsA <= 2 * (oneWrite + 0.1) ? 'met' : 'NOT met'}`,
+    );
 
     // --- C: one rule changed among R ---
     await sleep(2000);

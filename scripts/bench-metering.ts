@@ -53,19 +53,40 @@ async function main(): Promise<void> {
   const sim = await startSimulator({ fixture: fixture() });
   const kube = new KubeClient(new KubeHttp(cp.kubeConfig()));
   const ns = 'vcd-operator-system';
-  const operator = spawn(process.execPath, ['src/main.ts', `--kubeconfig=${cp.kubeconfigPath}`, '--leader-elect=false', '--probe-port=0', '--log-level=warn', '--vcd-events=false'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const operator = spawn(
+    process.execPath,
+    ['src/main.ts', `--kubeconfig=${cp.kubeconfigPath}`, '--leader-elect=false', '--probe-port=0', '--log-level=warn', '--vcd-events=false'],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const pid = operator.pid ?? 0;
   try {
     await kube.create({ group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false }, { metadata: { name: ns } });
-    await kube.create(SecretResource, { metadata: { name: 'provider-creds', namespace: ns }, stringData: { apiToken: sim.credentials.provider.apiToken } } as KubeObject);
-    await kube.create(SecretResource, { metadata: { name: 'nsx-creds', namespace: ns }, stringData: { username: sim.nsx.username, password: sim.nsx.password } } as KubeObject);
-    await kube.create(ClusterVCDConnectionResource, { metadata: { name: 'provider' }, spec: { url: sim.vcd.url, org: 'System', credentialsSecretRef: { name: 'provider-creds' }, caBundle: sim.caPem } } as KubeObject);
-    await kube.create(NSXConnectionResource, { metadata: { name: 'nsx' }, spec: { url: sim.nsx.url, credentialsSecretRef: { name: 'nsx-creds' }, caBundle: sim.caPem } } as KubeObject);
+    await kube.create(SecretResource, {
+      metadata: { name: 'provider-creds', namespace: ns },
+      stringData: { apiToken: sim.credentials.provider.apiToken },
+    } as KubeObject);
+    await kube.create(SecretResource, {
+      metadata: { name: 'nsx-creds', namespace: ns },
+      stringData: { username: sim.nsx.username, password: sim.nsx.password },
+    } as KubeObject);
+    await kube.create(ClusterVCDConnectionResource, {
+      metadata: { name: 'provider' },
+      spec: { url: sim.vcd.url, org: 'System', credentialsSecretRef: { name: 'provider-creds' }, caBundle: sim.caPem },
+    } as KubeObject);
+    await kube.create(NSXConnectionResource, {
+      metadata: { name: 'nsx' },
+      spec: { url: sim.nsx.url, credentialsSecretRef: { name: 'nsx-creds' }, caBundle: sim.caPem },
+    } as KubeObject);
     await kube.create(TrafficMeterResource, {
       metadata: { name: 'bench' },
-      spec: { nsxConnectionRef: { name: 'nsx' }, vcdConnectionRef: { name: 'provider' }, meterPoints: ['Tier0Downlink', 'Tier1ServiceInterface'], intervalSeconds: intervalS },
+      spec: {
+        nsxConnectionRef: { name: 'nsx' },
+        vcdConnectionRef: { name: 'provider' },
+        meterPoints: ['Tier0Downlink', 'Tier1ServiceInterface'],
+        intervalSeconds: intervalS,
+      },
     } as KubeObject);
     say(`operator pid ${pid}; TrafficMeter over ${E + 2} edges, every ${intervalS} s`);
 
@@ -95,7 +116,9 @@ async function main(): Promise<void> {
       cpuPerPoll.push(b.cpu - a.cpu);
     }
     const interfaces = E + 2 + 1; // a downlink per edge, plus acme-edge's service interface
-    say(`later polls: NSX calls per poll ${perPoll.join(', ')} (limit: one read per interface = ${interfaces}; naive: discovery every poll = ${total(first.calls)})`);
+    say(
+      `later polls: NSX calls per poll ${perPoll.join(', ')} (limit: one read per interface = ${interfaces}; naive: discovery every poll = ${total(first.calls)})`,
+    );
     say(`operator CPU per poll: ${cpuPerPoll.map((c) => `${(c * 1000).toFixed(0)} ms`).join(', ')} (includes its idle work over ${intervalS} s)`);
   } finally {
     operator.kill('SIGTERM');

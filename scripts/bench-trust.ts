@@ -55,7 +55,13 @@ function vcenterCalls(sim: RunningSim): Calls {
   return c;
 }
 
-const minus = (a: Calls, b: Calls): Calls => ({ total: a.total - b.total, sessions: a.sessions - b.sessions, reads: a.reads - b.reads, writes: a.writes - b.writes, tlsReads: a.tlsReads - b.tlsReads });
+const minus = (a: Calls, b: Calls): Calls => ({
+  total: a.total - b.total,
+  sessions: a.sessions - b.sessions,
+  reads: a.reads - b.reads,
+  writes: a.writes - b.writes,
+  tlsReads: a.tlsReads - b.tlsReads,
+});
 
 export async function runTrustBench(o: TrustBenchOptions): Promise<void> {
   const V = o.vcenters;
@@ -68,11 +74,22 @@ export async function runTrustBench(o: TrustBenchOptions): Promise<void> {
   try {
     await kube.create({ group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false }, { metadata: { name: NS } });
     for (const v of sim.vcenters) {
-      await kube.create(SecretResource, { metadata: { name: `${v.name}-creds`, namespace: NS }, stringData: { username: v.username, password: v.password } } as KubeObject);
+      await kube.create(SecretResource, {
+        metadata: { name: `${v.name}-creds`, namespace: NS },
+        stringData: { username: v.username, password: v.password },
+      } as KubeObject);
     }
     operator = spawn(
       process.execPath,
-      ['src/main.ts', `--kubeconfig=${cp.kubeconfigPath}`, `--operator-namespace=${NS}`, '--leader-elect=false', '--probe-port=0', '--log-level=warn', `--trust-resync=${o.resyncSeconds}`],
+      [
+        'src/main.ts',
+        `--kubeconfig=${cp.kubeconfigPath}`,
+        `--operator-namespace=${NS}`,
+        '--leader-elect=false',
+        '--probe-port=0',
+        '--log-level=warn',
+        `--trust-resync=${o.resyncSeconds}`,
+      ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
     // Let the operator start (caches synced) before the clock runs.
@@ -118,17 +135,27 @@ export async function runTrustBench(o: TrustBenchOptions): Promise<void> {
     // The least a from-empty mesh needs: per vCenter one login, its TLS certificate, the list and its
     // own root (to find it), then one add per peer. Members run in parallel, each one's adds in turn.
     const limitCalls = V * 4 + pairs;
-    const limitSeconds = ((4 - 1) + (V - 1)) * (o.latencyMs / 1000); // login, then tls+list together, get, adds
+    const limitSeconds = (4 - 1 + (V - 1)) * (o.latencyMs / 1000); // login, then tls+list together, get, adds
     // A per-pair script (as providers run with PowerCLI): log in to both, read the source root
     // (tls, list, get), list the target and read its chains to compare, add; pairs one after another.
     const naiveCalls = pairs * (2 + 3 + 1 + V / 2 + 1);
     const naiveSeconds = naiveCalls * (o.latencyMs / 1000);
     const rows: Array<[string, string, string, string]> = [
       ['time to Ready', `${seconds.toFixed(2)} s`, `${naiveSeconds.toFixed(1)} s`, `${limitSeconds.toFixed(2)} s`],
-      ['vCenter calls (build)', `${build.total} (${build.sessions} logins, ${build.reads} reads, ${build.writes} writes)`, String(naiveCalls), String(limitCalls)],
+      [
+        'vCenter calls (build)',
+        `${build.total} (${build.sessions} logins, ${build.reads} reads, ${build.writes} writes)`,
+        String(naiveCalls),
+        String(limitCalls),
+      ],
       ['writes (adds)', String(build.writes), String(pairs), String(pairs)],
       ['writes per resync at rest', resyncs > 0 ? (rest.writes / resyncs).toFixed(1) : 'no resync seen', '-', '0'],
-      ['reads per resync at rest', resyncs > 0 ? `${(rest.reads / resyncs).toFixed(1)} (${(rest.reads / resyncs / V).toFixed(1)} per vCenter)` : '-', '-', `${2 * V}`],
+      [
+        'reads per resync at rest',
+        resyncs > 0 ? `${(rest.reads / resyncs).toFixed(1)} (${(rest.reads / resyncs / V).toFixed(1)} per vCenter)` : '-',
+        '-',
+        `${2 * V}`,
+      ],
       ['logins at rest', String(rest.sessions), '-', '0'],
     ];
     const w = [26, 44, 14, 10];
@@ -162,7 +189,12 @@ export function trustBenchOptions(args: string[]): TrustBenchOptions {
     },
     strict: false,
   });
-  return { vcenters: Number(values.vcenters), latencyMs: Number(values['latency-ms']), resyncSeconds: Number(values['resync-seconds']), resyncs: Number(values.resyncs) };
+  return {
+    vcenters: Number(values.vcenters),
+    latencyMs: Number(values['latency-ms']),
+    resyncSeconds: Number(values['resync-seconds']),
+    resyncs: Number(values.resyncs),
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1] ?? ''}`) {

@@ -46,7 +46,8 @@ const scenarioAt = argv.findIndex((a) => a === '--scenario' || a.startsWith('--s
 if (scenarioAt >= 0) {
   const scenario = argv[scenarioAt]?.includes('=') ? argv[scenarioAt]?.split('=')[1] : argv[scenarioAt + 1];
   const own: Record<string, string> = { firewall: 'scripts/bench-firewall.ts', events: 'scripts/bench-events.ts', metering: 'scripts/bench-metering.ts' };
-  if (scenario !== 'trust' && !(scenario && own[scenario])) throw new Error(`unknown --scenario ${scenario ?? ''}: trust, ${Object.keys(own).join(', ')} are the ones there are besides the default`);
+  if (scenario !== 'trust' && !(scenario && own[scenario]))
+    throw new Error(`unknown --scenario ${scenario ?? ''}: trust, ${Object.keys(own).join(', ')} are the ones there are besides the default`);
   const rest = argv.filter((_, i) => i !== scenarioAt && !(i === scenarioAt + 1 && !argv[scenarioAt]?.includes('=')));
   const script = scenario ? own[scenario] : undefined;
   if (script) {
@@ -94,10 +95,13 @@ const secs = (ms: number) => (ms / 1000).toFixed(1);
 const mb = (bytes: number) => (bytes / 1048576).toFixed(0);
 
 // The bench itself must end: cleanup gets one minute past the deadline, then the process exits.
-setTimeout(() => {
-  console.error(`[bench] global deadline passed ${secs(Date.now() - deadlineAt + 60_000)} s ago and cleanup hangs; exiting`);
-  process.exit(3);
-}, deadlineAt - Date.now() + 60_000).unref();
+setTimeout(
+  () => {
+    console.error(`[bench] global deadline passed ${secs(Date.now() - deadlineAt + 60_000)} s ago and cleanup hangs; exiting`);
+    process.exit(3);
+  },
+  deadlineAt - Date.now() + 60_000,
+).unref();
 
 class Stop extends Error {}
 
@@ -117,7 +121,8 @@ interface Env {
 async function waitUntil(what: string, done: () => boolean, op: OperatorProcess | undefined, progress?: () => string): Promise<void> {
   let lastPrint = Date.now();
   while (!done()) {
-    if (Date.now() > deadlineAt) throw new Stop(`global deadline (--deadline-seconds ${values['deadline-seconds']}) passed while waiting for ${what}${progress ? `: ${progress()}` : ''}`);
+    if (Date.now() > deadlineAt)
+      throw new Stop(`global deadline (--deadline-seconds ${values['deadline-seconds']}) passed while waiting for ${what}${progress ? `: ${progress()}` : ''}`);
     if (progress && Date.now() - lastPrint > 2000) {
       say(progress());
       lastPrint = Date.now();
@@ -180,11 +185,18 @@ function startOperator(env: Env, ns: string, taskTimeoutSeconds: number, label: 
     ...(heapMb ? { heapMb } : {}),
     ...(semiMb ? { semiMb } : {}),
     env: {
-      ...Object.fromEntries((process.env.BENCH_OPERATOR_ENV ?? '').split(' ').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string])),
+      ...Object.fromEntries(
+        (process.env.BENCH_OPERATOR_ENV ?? '')
+          .split(' ')
+          .filter(Boolean)
+          .map((kv) => kv.split('=', 2) as [string, string]),
+      ),
       ...(values['heap-snapshot'] ? { BENCH_HEAP_SNAPSHOT: `${values['heap-snapshot']}-${label}.heapsnapshot` } : {}),
     },
   });
-  say(`operator (${label}) pid ${op.pid}${heapMb ? `, --max-old-space-size=${heapMb}` : ''}${semiMb ? `, --max-semi-space-size=${semiMb}` : ''}, log ${logFile}`);
+  say(
+    `operator (${label}) pid ${op.pid}${heapMb ? `, --max-old-space-size=${heapMb}` : ''}${semiMb ? `, --max-semi-space-size=${semiMb}` : ''}, log ${logFile}`,
+  );
   return op;
 }
 
@@ -217,11 +229,16 @@ async function atRest(env: Env, op: OperatorProcess): Promise<RestFigures> {
   const routesBefore = new Map(env.sim.admin.counters().map((c) => [`${c.service} ${c.route}`, c.count]));
   await Promise.race([sleep(idleSeconds * 1000), op.died]);
   if (process.env['BENCH_REST_ROUTES']) {
-    const diff = env.sim.admin.counters().flatMap((c) => { const d = c.count - (routesBefore.get(`${c.service} ${c.route}`) ?? 0); return d ? [`${c.route}: ${d}`] : []; });
+    const diff = env.sim.admin.counters().flatMap((c) => {
+      const d = c.count - (routesBefore.get(`${c.service} ${c.route}`) ?? 0);
+      return d ? [`${c.route}: ${d}`] : [];
+    });
     say(`calls at rest by route: ${diff.join(', ')}`);
     const { items } = await env.kube.list<Claim>(FloatingIPClaimResource, {});
     const guarded = items.filter((c) => c.metadata?.annotations?.['vcd-operator.io/create-pending']);
-    say(`claims still guarded at rest: ${guarded.length}: ${JSON.stringify(guarded.slice(0, 3).map((c) => ({ n: c.metadata?.name, a: c.metadata?.annotations, s: c.status })))}`);
+    say(
+      `claims still guarded at rest: ${guarded.length}: ${JSON.stringify(guarded.slice(0, 3).map((c) => ({ n: c.metadata?.name, a: c.metadata?.annotations, s: c.status })))}`,
+    );
   }
   const restPerMin = ((vcdCalls(env.sim) - before) * 60) / idleSeconds;
   const { mem, reduced, heapFile } = await op.memoryAfterGc();
@@ -246,7 +263,17 @@ function limits(n: number) {
   };
 }
 
-function commonRows(env: Env, n: number, seconds: number, op: OperatorProcess, callsBefore: number, tasksBefore: number, cpuBefore: number, peakMb: number, rest: RestFigures): Array<[string, string, string, string]> {
+function commonRows(
+  env: Env,
+  n: number,
+  seconds: number,
+  op: OperatorProcess,
+  callsBefore: number,
+  tasksBefore: number,
+  cpuBefore: number,
+  peakMb: number,
+  rest: RestFigures,
+): Array<[string, string, string, string]> {
   const { naiveSeconds, limitSeconds, limitTasks } = limits(n);
   const calls = vcdCalls(env.sim) - callsBefore;
   const tasks = env.sim.admin.callCount(ALLOCATE) - tasksBefore;
@@ -257,8 +284,18 @@ function commonRows(env: Env, n: number, seconds: number, op: OperatorProcess, c
     ['VCD calls/min at rest', rest.restPerMin.toFixed(1), '-', '0'],
     ['operator RSS peak', `${peakMb.toFixed(0)} MB`, '-', '-'],
     ['operator at rest after GC', `RSS ${mb(rest.mem.rss)} MB, heap used ${mb(rest.mem.heapUsed)} MB`, '-', '-'],
-    ['  of which', `heap total ${mb(rest.mem.heapTotal)} MB, external ${mb(rest.mem.external)} MB (buffers ${mb(rest.mem.arrayBuffers)} MB); RSS anonymous ${rest.anonMb.toFixed(0)} MB, file-backed ${rest.fileMb.toFixed(0)} MB`, '-', '-'],
-    ['at rest, memory-reducing GC', `RSS ${mb(rest.reduced.rss)} MB (anonymous ${(rest.reduced.anonMb ?? 0).toFixed(0)} MB), heap total ${mb(rest.reduced.heapTotal)} MB`, '-', '-'],
+    [
+      '  of which',
+      `heap total ${mb(rest.mem.heapTotal)} MB, external ${mb(rest.mem.external)} MB (buffers ${mb(rest.mem.arrayBuffers)} MB); RSS anonymous ${rest.anonMb.toFixed(0)} MB, file-backed ${rest.fileMb.toFixed(0)} MB`,
+      '-',
+      '-',
+    ],
+    [
+      'at rest, memory-reducing GC',
+      `RSS ${mb(rest.reduced.rss)} MB (anonymous ${(rest.reduced.anonMb ?? 0).toFixed(0)} MB), heap total ${mb(rest.reduced.heapTotal)} MB`,
+      '-',
+      '-',
+    ],
     ['operator CPU', `${cpu.toFixed(1)} s (${((cpu / seconds) * 100).toFixed(0)}% of a core)`, '-', '-'],
     ['', `naive ${naiveSeconds.toFixed(1)} s, limit ${limitSeconds.toFixed(1)} s`, '', ''],
   ];
@@ -282,13 +319,20 @@ async function streaming(env: Env): Promise<void> {
   const op = startOperator(env, ns, 120, 'streaming');
   try {
     await connectionReady(env, ns, op);
-    say(`streaming: ${N} FloatingIPClaims over ${S} IP Spaces created while the operator runs; latency ${latencyMs} ms, tasks ${taskMs} ms, allocate serialised per IP Space`);
+    say(
+      `streaming: ${N} FloatingIPClaims over ${S} IP Spaces created while the operator runs; latency ${latencyMs} ms, tasks ${taskMs} ms, allocate serialised per IP Space`,
+    );
     const [callsBefore, tasksBefore, cpuBefore] = [vcdCalls(env.sim), env.sim.admin.callCount(ALLOCATE), op.cpuSeconds()];
     const t0 = Date.now();
     await createClaims(env, ns, N, op);
     const created = Date.now();
     say(`created ${N} claims in ${secs(created - t0)} s`);
-    await waitUntil('all claims Ready', () => counter.ready >= N, op, () => `${secs(Date.now() - t0)} s: ${counter.ready}/${N} Ready`);
+    await waitUntil(
+      'all claims Ready',
+      () => counter.ready >= N,
+      op,
+      () => `${secs(Date.now() - t0)} s: ${counter.ready}/${N} Ready`,
+    );
     const done = counter.lastReadyAt;
     say(`${secs(done - t0)} s: ${N}/${N} Ready`);
     const peak = op.rssMb().peak;
@@ -333,7 +377,12 @@ async function backlog(env: Env): Promise<void> {
   const op = startOperator(env, ns, 120, 'backlog');
   const t0 = op.spawnedAt;
   try {
-    await waitUntil('all claims Ready', () => counter.ready >= N, op, () => `${secs(Date.now() - t0)} s: ${counter.ready}/${N} Ready`);
+    await waitUntil(
+      'all claims Ready',
+      () => counter.ready >= N,
+      op,
+      () => `${secs(Date.now() - t0)} s: ${counter.ready}/${N} Ready`,
+    );
     const done = counter.lastReadyAt;
     say(`${secs(done - t0)} s from operator start: ${N}/${N} Ready`);
     const peak = op.rssMb().peak;
@@ -367,7 +416,12 @@ async function backlog(env: Env): Promise<void> {
     const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
     const rest = await atRest(env, op);
     table(`Backlog case: ${N} claims over ${S} IP Spaces exist before the operator starts`, [
-      ['time to all Ready', `${seconds.toFixed(1)} s from operator start (${(seconds / limitSeconds).toFixed(2)}x limit)`, `${limits(N).naiveSeconds.toFixed(1)} s`, `${limitSeconds.toFixed(1)} s`],
+      [
+        'time to all Ready',
+        `${seconds.toFixed(1)} s from operator start (${(seconds / limitSeconds).toFixed(2)}x limit)`,
+        `${limits(N).naiveSeconds.toFixed(1)} s`,
+        `${limitSeconds.toFixed(1)} s`,
+      ],
       ...commonRows(env, N, seconds, op, 0, 0, 0, peak, rest),
     ]);
     console.log(
@@ -399,7 +453,9 @@ interface Alloc {
 }
 
 function allocations(sim: RunningSim): Alloc[] {
-  return sim.admin.state().vcd.ipSpaces.flatMap((s) => s.allocations.map((a) => ({ id: a.id, value: a.value, usageState: a.usageState, description: a.description, space: s.name })));
+  return sim.admin
+    .state()
+    .vcd.ipSpaces.flatMap((s) => s.allocations.map((a) => ({ id: a.id, value: a.value, usageState: a.usageState, description: a.description, space: s.name })));
 }
 
 async function chaos(env: Env): Promise<void> {
@@ -414,7 +470,13 @@ async function chaos(env: Env): Promise<void> {
     const space = await other.ipSpaces.findByName(`scale-ips-${i}`);
     if (!space?.id) continue;
     const [mine] = await other.ipSpaces.allocate(space.id, { type: 'FLOATING_IP', quantity: 1 });
-    if (mine) await other.ipSpaces.allocations.put(space.id, mine.id, { type: 'FLOATING_IP', value: mine.value, usageState: 'USED_MANUAL', description: `load balancer of team ${i}` });
+    if (mine)
+      await other.ipSpaces.allocations.put(space.id, mine.id, {
+        type: 'FLOATING_IP',
+        value: mine.value,
+        usageState: 'USED_MANUAL',
+        description: `load balancer of team ${i}`,
+      });
     await other.ipSpaces.allocate(space.id, { type: 'FLOATING_IP', quantity: 1 }); // left USED, no description
   }
   await other.close();
@@ -452,12 +514,22 @@ async function chaos(env: Env): Promise<void> {
     say(`chaos: ${n} claims over ${S} IP Spaces, a fault every 400 ms, --task-timeout=${taskTimeout}`);
     const creating = createClaims(env, ns, n);
     creating.catch(() => undefined);
-    await waitUntil('30% of the claims Ready before the SIGKILL', () => counter.ready >= n * 0.3, op, () => `${secs(Date.now() - t0)} s: ${counter.ready}/${n} Ready`);
+    await waitUntil(
+      '30% of the claims Ready before the SIGKILL',
+      () => counter.ready >= n * 0.3,
+      op,
+      () => `${secs(Date.now() - t0)} s: ${counter.ready}/${n} Ready`,
+    );
     await op.kill();
     killedAt = Date.now();
     say(`${secs(killedAt - t0)} s: SIGKILLed the operator at ${counter.ready}/${n} Ready; restarting it`);
     op = startOperator(env, ns, taskTimeout, 'chaos-2');
-    await waitUntil('60% of the claims Ready before the apiserver restart', () => counter.ready >= n * 0.6, op, () => `${secs(Date.now() - t0)} s: ${counter.ready}/${n} Ready`);
+    await waitUntil(
+      '60% of the claims Ready before the apiserver restart',
+      () => counter.ready >= n * 0.6,
+      op,
+      () => `${secs(Date.now() - t0)} s: ${counter.ready}/${n} Ready`,
+    );
     const a0 = Date.now();
     await env.cp.stopApiserver();
     await sleep(2000);
@@ -468,7 +540,12 @@ async function chaos(env: Env): Promise<void> {
     injecting = false;
     await injector;
     say(`${secs(Date.now() - t0)} s: all ${n} claims created; ${faults} faults injected; fault injection stopped`);
-    await waitUntil('all claims Ready after the chaos', () => counter.ready >= n, op, () => `${secs(Date.now() - t0)} s: ${counter.ready}/${n} Ready`);
+    await waitUntil(
+      'all claims Ready after the chaos',
+      () => counter.ready >= n,
+      op,
+      () => `${secs(Date.now() - t0)} s: ${counter.ready}/${n} Ready`,
+    );
     const converged = counter.lastReadyAt;
     // Let in-flight marks and status writes finish before judging the cloud.
     await Promise.race([sleep(5000), op.died]);
@@ -512,7 +589,12 @@ async function chaos(env: Env): Promise<void> {
       ['time to converge', `${secs(converged - t0)} s from the first create`, '-', '-'],
       ['faults injected', String(faults), '-', '-'],
       ['duplicates', String(duplicates), '-', '0'],
-      ['leaks at convergence', `${atConvergence.orphans + atConvergence.unmarkedNew} (${atConvergence.orphans} marked for no claim, ${atConvergence.unmarkedNew} unmarked)`, '-', '-'],
+      [
+        'leaks at convergence',
+        `${atConvergence.orphans + atConvergence.unmarkedNew} (${atConvergence.orphans} marked for no claim, ${atConvergence.unmarkedNew} unmarked)`,
+        '-',
+        '-',
+      ],
       ['leaks', `${orphans + unmarkedNew} (${orphans} marked for no claim, ${unmarkedNew} unmarked), ${sweptAfter} s after convergence`, '-', '0'],
       ['foreign allocations changed', `${foreignChanged} of ${foreignBefore.size}`, '-', '0'],
       ['claims not matching VCD', String(mismatched), '-', '0'],

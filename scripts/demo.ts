@@ -62,7 +62,14 @@ async function main(): Promise<void> {
         try {
           // Namespaces stay: they may have been there before the demo.
           const objects = join(workDir, 'examples-objects.yaml');
-          writeFileSync(objects, boundDocs.filter((d) => d.kind !== 'Namespace').map((d) => stringify(d)).join('---\n'), { mode: 0o600 });
+          writeFileSync(
+            objects,
+            boundDocs
+              .filter((d) => d.kind !== 'Namespace')
+              .map((d) => stringify(d))
+              .join('---\n'),
+            { mode: 0o600 },
+          );
           kubectl(assets.kubectl, kubeconfig, ['delete', '--ignore-not-found', '--wait=true', '--timeout=60s', '-f', objects]);
         } catch (err) {
           say(`could not delete the examples: ${(err as Error).message}`);
@@ -99,7 +106,14 @@ async function main(): Promise<void> {
     const logFile = join(workDir, 'operator.log');
     operator = spawn(
       process.execPath,
-      [join(root, 'src', 'main.ts'), `--kubeconfig=${kubeconfig}`, `--operator-namespace=${OPERATOR_NAMESPACE}`, '--leader-elect=false', '--probe-port=0', '--task-timeout=60'],
+      [
+        join(root, 'src', 'main.ts'),
+        `--kubeconfig=${kubeconfig}`,
+        `--operator-namespace=${OPERATOR_NAMESPACE}`,
+        '--leader-elect=false',
+        '--probe-port=0',
+        '--task-timeout=60',
+      ],
       { stdio: ['ignore', openSync(logFile, 'w'), openSync(logFile, 'a')] },
     );
     operator.once('exit', (code, signal) => {

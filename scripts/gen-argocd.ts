@@ -36,7 +36,8 @@ const MESSAGES: Record<string, string> = {
   InvalidSpec: 'spec.ipSpace must name exactly one of name or id. Fix the spec; nothing is sent to VCD until then.',
   CredentialsInvalid: 'VCD refused the API token in Secret acme-vcd-credentials. Update the Secret.',
   SecretNotFound: 'Secret acme-vcd-credentials does not exist in this namespace. Create it.',
-  SecretAccessNotGranted: 'The operator may not read Secrets in namespace team-a. Grant it once: kubectl -n team-a create rolebinding vcd-operator-secret-reader ...',
+  SecretAccessNotGranted:
+    'The operator may not read Secrets in namespace team-a. Grant it once: kubectl -n team-a create rolebinding vcd-operator-secret-reader ...',
   UnsupportedAPIVersion: 'VCD offers API versions up to 36.3; this needs 37.1 or newer.',
   ConnectionNotFound: 'VCDConnection acme does not exist in this namespace. Create it or fix spec.connectionRef.',
   ConnectionNotAllowed: 'ClusterVCDConnection provider does not allow namespace team-b (allowedNamespaces).',
@@ -110,7 +111,18 @@ export const CASES: Record<string, KindCases> = {
     namespaced: true,
     ready: ['Available', 'seg-colo is attached to edge gateway edge-1 with address 172.16.60.10.'],
     progressing: ['Creating', 'Deleting', 'ConnectionNotReady', 'Unreachable', 'ReconcileError'],
-    degraded: ['InvalidSpec', 'Refused', ...usesConnection, 'ProviderRequired', 'EdgeGatewayNotFound', 'NetworkNotFound', 'NotASegment', 'SegmentInUse', 'AlreadyAttached', 'DeleteBlocked'],
+    degraded: [
+      'InvalidSpec',
+      'Refused',
+      ...usesConnection,
+      'ProviderRequired',
+      'EdgeGatewayNotFound',
+      'NetworkNotFound',
+      'NotASegment',
+      'SegmentInUse',
+      'AlreadyAttached',
+      'DeleteBlocked',
+    ],
   },
   TrafficMeter: {
     namespaced: false,
@@ -154,7 +166,12 @@ function casesFor(kind: string, k: KindCases): Case[] {
   const [readyReason, readyMessage] = k.ready;
   const synced = cond('Synced', 'True', 'ReconcileSuccess', 'The last reconcile succeeded.', 1);
   const out: Case[] = [
-    { file: 'healthy.yaml', status: 'Healthy', message: readyMessage, obj: obj(1, { conditions: [cond('Ready', 'True', readyReason, readyMessage, 1), synced] }) },
+    {
+      file: 'healthy.yaml',
+      status: 'Healthy',
+      message: readyMessage,
+      obj: obj(1, { conditions: [cond('Ready', 'True', readyReason, readyMessage, 1), synced] }),
+    },
     {
       file: 'healthy-sync-failing.yaml',
       status: 'Healthy',
@@ -167,11 +184,18 @@ function casesFor(kind: string, k: KindCases): Case[] {
       file: 'progressing-generation-behind.yaml',
       status: 'Progressing',
       message: 'Waiting for the operator to act on generation 3',
-      obj: obj(3, { conditions: [cond('Ready', 'True', readyReason, readyMessage, 2), cond('Synced', 'True', 'ReconcileSuccess', 'The last reconcile succeeded.', 2)] }),
+      obj: obj(3, {
+        conditions: [cond('Ready', 'True', readyReason, readyMessage, 2), cond('Synced', 'True', 'ReconcileSuccess', 'The last reconcile succeeded.', 2)],
+      }),
     },
   ];
   const notReady = (reason: string) =>
-    obj(1, { conditions: [cond('Ready', 'False', reason, MESSAGES[reason] ?? '', 1), cond('Synced', reason === 'InvalidSpec' ? 'True' : 'False', reason, MESSAGES[reason] ?? '', 1)] });
+    obj(1, {
+      conditions: [
+        cond('Ready', 'False', reason, MESSAGES[reason] ?? '', 1),
+        cond('Synced', reason === 'InvalidSpec' ? 'True' : 'False', reason, MESSAGES[reason] ?? '', 1),
+      ],
+    });
   for (const reason of k.progressing) {
     out.push({ file: `progressing-${reason}.yaml`, status: 'Progressing', message: MESSAGES[reason] ?? '', obj: notReady(reason) });
   }
@@ -203,7 +227,19 @@ export function renderArgoCD(): Map<string, string> {
     '# scripts/gen-argocd.ts from scripts/argocd-health.lua.',
     '',
   ].join('\n');
-  files.set('argocd-cm.yaml', header + stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'argocd-cm', namespace: 'argocd', labels: { 'app.kubernetes.io/part-of': 'argocd' } }, data: cm }, { lineWidth: 0 }));
+  files.set(
+    'argocd-cm.yaml',
+    header +
+      stringify(
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'argocd-cm', namespace: 'argocd', labels: { 'app.kubernetes.io/part-of': 'argocd' } },
+          data: cm,
+        },
+        { lineWidth: 0 },
+      ),
+  );
   return files;
 }
 

@@ -81,9 +81,13 @@ function main(): void {
   const watchNamespace = values.namespace ?? env.WATCH_NAMESPACE;
   const operatorNamespace = values['operator-namespace'] ?? env.POD_NAMESPACE ?? 'vcd-operator-system';
   const secretAccess = values['secret-access'] ?? env.SECRET_ACCESS ?? 'cluster';
-  if (!SecretAccessModes.includes(secretAccess as SecretAccess)) throw new Error(`--secret-access must be one of ${SecretAccessModes.join(', ')}, got ${secretAccess}`);
+  if (!SecretAccessModes.includes(secretAccess as SecretAccess))
+    throw new Error(`--secret-access must be one of ${SecretAccessModes.join(', ')}, got ${secretAccess}`);
   const serviceAccount = values['service-account'] ?? env.SERVICE_ACCOUNT;
-  const secretGrant = { clusterRole: values['secret-reader-role'] ?? env.SECRET_READER_ROLE ?? 'vcd-operator-secret-reader', ...(serviceAccount ? { serviceAccount } : {}) };
+  const secretGrant = {
+    clusterRole: values['secret-reader-role'] ?? env.SECRET_READER_ROLE ?? 'vcd-operator-secret-reader',
+    ...(serviceAccount ? { serviceAccount } : {}),
+  };
   const probePort = Number(values['probe-port'] ?? env.PROBE_PORT ?? 8081);
   const leaderElect = (values['leader-elect'] ?? env.LEADER_ELECT ?? 'true') !== 'false';
   const taskTimeoutMs = Number(values['task-timeout'] ?? env.TASK_TIMEOUT_SECONDS ?? 600) * 1000;
@@ -95,7 +99,8 @@ function main(): void {
   // The heap limit is node's (--max-old-space-size, e.g. in NODE_OPTIONS); logged so a pod's memory limit can be checked against it.
   const heapLimitMb = Math.round(getHeapStatistics().heap_size_limit / 1048576);
   logger.info({ pid: process.pid, node: process.version, heapLimitMb, sinceProcessStartMs: Math.round(performance.now()) }, 'vcd-operator starting');
-  if (!Number.isInteger(probePort) || probePort < 0 || probePort > 65535) throw new Error(`--probe-port must be a port number, got ${values['probe-port'] ?? env.PROBE_PORT}`);
+  if (!Number.isInteger(probePort) || probePort < 0 || probePort > 65535)
+    throw new Error(`--probe-port must be a port number, got ${values['probe-port'] ?? env.PROBE_PORT}`);
   if (!Number.isFinite(taskTimeoutMs) || taskTimeoutMs <= 0) throw new Error('--task-timeout must be a positive number of seconds');
 
   const seconds = (flag: 'lease-duration' | 'renew-deadline' | 'retry-period' | 'trust-resync', fromEnv?: string): number | undefined => {
@@ -118,7 +123,8 @@ function main(): void {
   const firewallWorkers = count('firewall-workers');
   const driftCheckSeconds = values['drift-check'] ?? env.DRIFT_CHECK_SECONDS;
   const driftCheckMs = driftCheckSeconds === undefined ? undefined : Number(driftCheckSeconds) * 1000;
-  if (driftCheckMs !== undefined && (!Number.isFinite(driftCheckMs) || driftCheckMs <= 0)) throw new Error('--drift-check must be a positive number of seconds');
+  if (driftCheckMs !== undefined && (!Number.isFinite(driftCheckMs) || driftCheckMs <= 0))
+    throw new Error('--drift-check must be a positive number of seconds');
   const identity = values.identity ?? env.POD_NAME;
   const firewallPlacement = values['firewall-placement'] ?? env.FIREWALL_PLACEMENT ?? 'top';
   if (firewallPlacement !== 'top' && firewallPlacement !== 'bottom') throw new Error(`--firewall-placement must be top or bottom, got ${firewallPlacement}`);
@@ -169,7 +175,10 @@ function main(): void {
       ...(maxInFlight ? { clientOptions: { maxInFlight } } : {}),
     });
     await manager.start();
-    logger.info({ watchNamespace: watchNamespace ?? '(all)', operatorNamespace, secretAccess, leaderElect, probePort: manager.probesPort }, 'vcd-operator started');
+    logger.info(
+      { watchNamespace: watchNamespace ?? '(all)', operatorNamespace, secretAccess, leaderElect, probePort: manager.probesPort },
+      'vcd-operator started',
+    );
   }
 }
 

@@ -46,7 +46,13 @@ export class OperatorProcess {
 
   constructor(o: OperatorOptions) {
     this.#heapSnapshot = !!o.env?.BENCH_HEAP_SNAPSHOT;
-    const node = ['--expose-gc', '--import', new URL('./bench-preload.ts', import.meta.url).pathname, ...(o.heapMb ? [`--max-old-space-size=${o.heapMb}`] : []), ...(o.semiMb ? [`--max-semi-space-size=${o.semiMb}`] : [])];
+    const node = [
+      '--expose-gc',
+      '--import',
+      new URL('./bench-preload.ts', import.meta.url).pathname,
+      ...(o.heapMb ? [`--max-old-space-size=${o.heapMb}`] : []),
+      ...(o.semiMb ? [`--max-semi-space-size=${o.semiMb}`] : []),
+    ];
     const args = [
       o.entry,
       `--kubeconfig=${o.kubeconfigPath}`,
@@ -71,7 +77,11 @@ export class OperatorProcess {
     this.died = new Promise<never>((_resolve, reject) => {
       this.child.once('exit', (code, signal) => {
         if (this.#expectExit) return;
-        reject(new Error(`the operator exited (code ${code}, signal ${signal}); its last errors:\n${this.#logErrors(o.logFile)}\nlast lines of its stderr:\n${this.stderrTail()}`));
+        reject(
+          new Error(
+            `the operator exited (code ${code}, signal ${signal}); its last errors:\n${this.#logErrors(o.logFile)}\nlast lines of its stderr:\n${this.stderrTail()}`,
+          ),
+        );
       });
     });
     // Nobody may be racing `died` at the moment it rejects; that is still a reported stop, not a crash of the bench.
@@ -85,8 +95,15 @@ export class OperatorProcess {
   /** The last error and fatal lines of its JSON log (a crash is logged there, not on stderr). */
   #logErrors(file: string): string {
     try {
-      const lines = readFileSync(file, 'utf8').split('\n').filter((l) => /"level":"(error|fatal)"/.test(l));
-      return lines.slice(-3).map((l) => l.slice(0, 2000)).join('\n') || '(none)';
+      const lines = readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => /"level":"(error|fatal)"/.test(l));
+      return (
+        lines
+          .slice(-3)
+          .map((l) => l.slice(0, 2000))
+          .join('\n') || '(none)'
+      );
     } catch {
       return '(no log)';
     }

@@ -29,7 +29,9 @@ interface Doc extends KubeObject {
 
 export function loadExamples(dir: string): Doc[] {
   const docs: Doc[] = [];
-  for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()) {
     for (const d of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
       const obj = d.toJS() as Doc | null;
       if (obj?.kind) docs.push(obj);

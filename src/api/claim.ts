@@ -11,14 +11,24 @@ import { cel, withRules } from './rules.ts';
 export function claimProperties(what: string) {
   return {
     connectionRef: withRules(ConnectionRef(), [
-      cel('self == oldSelf', `connectionRef is immutable; delete the ${what} and create a new one to use another connection`, (s, o) => s.kind === o.kind && s.name === o.name),
+      cel(
+        'self == oldSelf',
+        `connectionRef is immutable; delete the ${what} and create a new one to use another connection`,
+        (s, o) => s.kind === o.kind && s.name === o.name,
+      ),
     ]),
     ipSpace: withRules(
       CloudRef(
         { what: 'IP Space', urnType: 'ipSpace', example: 'public-ips' },
         'The VCD IP Space to allocate from, by its name in VCD or its id. A Private and a Public IP Space may share a name; use the id then.',
       ),
-      [cel('self == oldSelf', `ipSpace is immutable; delete the ${what} and create a new one to allocate from another IP Space`, (s, o) => s.name === o.name && s.id === o.id)],
+      [
+        cel(
+          'self == oldSelf',
+          `ipSpace is immutable; delete the ${what} and create a new one to allocate from another IP Space`,
+          (s, o) => s.name === o.name && s.id === o.id,
+        ),
+      ],
     ),
     org: Type.Optional(
       CloudRef(

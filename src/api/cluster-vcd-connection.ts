@@ -15,12 +15,16 @@ const TenantBinding = Obj(
   {
     namespaceSelector: Obj(
       { ...LabelSelector.properties },
-      "The namespaces this binding applies to, by their labels (e.g. matchLabels: {kubernetes.io/metadata.name: team-a}); {} selects every namespace allowedNamespaces admits.",
+      'The namespaces this binding applies to, by their labels (e.g. matchLabels: {kubernetes.io/metadata.name: team-a}); {} selects every namespace allowedNamespaces admits.',
     ),
-    orgs: List(OrgName, 'The organizations the selected namespaces may act for, by name. Bind by name: an object that names its org by id is checked after the id is looked up.', {
-      minItems: 1,
-      maxItems: 64,
-    }),
+    orgs: List(
+      OrgName,
+      'The organizations the selected namespaces may act for, by name. Bind by name: an object that names its org by id is checked after the id is looked up.',
+      {
+        minItems: 1,
+        maxItems: 64,
+      },
+    ),
   },
   'One binding: namespaces, by their labels, and the organizations they may act for.',
 );

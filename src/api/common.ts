@@ -202,14 +202,14 @@ export type ConnectionKind = (typeof ConnectionKinds)[number];
 /** A fresh schema per use, so a kind can attach its own rules (immutability) to it. */
 export function ConnectionRef() {
   return Obj(
-  {
-    kind: StrEnum(
-      ConnectionKinds,
-      'VCDConnection (in this namespace) or ClusterVCDConnection (cluster-wide, usable only from namespaces its allowedNamespaces selects).',
-    ),
-    name: Str('Name of the connection object.', { minLength: 1, maxLength: 253 }),
-  },
-  'The connection (VCD endpoint, org and credentials) this object is managed through.',
+    {
+      kind: StrEnum(
+        ConnectionKinds,
+        'VCDConnection (in this namespace) or ClusterVCDConnection (cluster-wide, usable only from namespaces its allowedNamespaces selects).',
+      ),
+      name: Str('Name of the connection object.', { minLength: 1, maxLength: 253 }),
+    },
+    'The connection (VCD endpoint, org and credentials) this object is managed through.',
   );
 }
 export type ConnectionRef = Type.Static<ReturnType<typeof ConnectionRef>>;
@@ -222,16 +222,12 @@ const CIDR_MAX = 49;
 
 export function IPString(description: string) {
   return withRules(Str(description, { maxLength: IP_MAX }), [
-    cel('isIP(self)', 'must be an IPv4 or IPv6 address such as 203.0.113.10 or 2001:db8::10 (no leading zeros, no zone, no IPv4-mapped IPv6)', (s) =>
-      isIP(s),
-    ),
+    cel('isIP(self)', 'must be an IPv4 or IPv6 address such as 203.0.113.10 or 2001:db8::10 (no leading zeros, no zone, no IPv4-mapped IPv6)', (s) => isIP(s)),
   ]);
 }
 
 export function CIDRString(description: string, opts: { networkAddress?: boolean } = {}) {
-  const rules = [
-    cel('isCIDR(self)', 'must be a CIDR such as 203.0.113.0/24 or 2001:db8::/64', (s: string) => isCIDR(s)),
-  ];
+  const rules = [cel('isCIDR(self)', 'must be a CIDR such as 203.0.113.0/24 or 2001:db8::/64', (s: string) => isCIDR(s))];
   if (opts.networkAddress) {
     rules.push(
       cel(

@@ -68,7 +68,9 @@ function Endpoint(which: 'sources' | 'destinations') {
     Obj(
       {
         addresses: Type.Optional(
-          List(Address, `Inline ${what} addresses, CIDRs and ranges. The operator keeps them in an IP set it owns on the edge gateway.`, { maxItems: MAX_REFS }),
+          List(Address, `Inline ${what} addresses, CIDRs and ranges. The operator keeps them in an IP set it owns on the edge gateway.`, {
+            maxItems: MAX_REFS,
+          }),
         ),
         groups: Type.Optional(List(GroupRef(), `Existing firewall groups as ${what}s.`, { maxItems: MAX_REFS })),
       },
@@ -155,7 +157,11 @@ const Services = withRules(
 const spec = Obj(
   {
     connectionRef: withRules(ConnectionRef(), [
-      cel('self == oldSelf', 'connectionRef is immutable; delete the EdgeFirewallRule and create a new one to use another connection', (s, o) => s.kind === o.kind && s.name === o.name),
+      cel(
+        'self == oldSelf',
+        'connectionRef is immutable; delete the EdgeFirewallRule and create a new one to use another connection',
+        (s, o) => s.kind === o.kind && s.name === o.name,
+      ),
     ]),
     org: Type.Optional(
       CloudRef(
@@ -165,7 +171,13 @@ const spec = Obj(
     ),
     edgeGateway: withRules(
       CloudRef({ what: 'edge gateway', urnType: 'gateway', example: 'acme-edge' }, 'The NSX-T edge gateway whose firewall holds the rule, by name or id.'),
-      [cel('self == oldSelf', 'edgeGateway is immutable; delete the EdgeFirewallRule and create a new one on the other edge gateway', (s, o) => s.name === o.name && s.id === o.id)],
+      [
+        cel(
+          'self == oldSelf',
+          'edgeGateway is immutable; delete the EdgeFirewallRule and create a new one on the other edge gateway',
+          (s, o) => s.name === o.name && s.id === o.id,
+        ),
+      ],
     ),
     action: StrEnum(FirewallActions, 'Allow, Drop (silently) or Reject (with a reset or ICMP unreachable) matching traffic.'),
     direction: Type.Optional(StrEnum(FirewallDirections, 'In, Out or InOut (both).', { default: 'InOut' })),
@@ -183,7 +195,11 @@ const spec = Obj(
     enabled: Type.Optional(Bool('Whether the rule is active; a disabled rule keeps its place and id.', { default: true })),
     comments: Type.Optional(Str('Free text kept with the rule in VCD (its comments field).', { maxLength: 1024 })),
     priority: Type.Optional(
-      Int('Orders the managed rules of one edge gateway: lower first; equal priorities are ordered by namespace/name.', { minimum: 0, maximum: 1000000, default: 1000 }),
+      Int('Orders the managed rules of one edge gateway: lower first; equal priorities are ordered by namespace/name.', {
+        minimum: 0,
+        maximum: 1000000,
+        default: 1000,
+      }),
     ),
     reclaimPolicy: Type.Optional(
       StrEnum(

@@ -17,7 +17,11 @@ const Subnet = withRules(
       prefixLength: Int('Prefix length of the subnet, e.g. 24.', { minimum: 1, maximum: 128 }),
       primaryIP: Type.Optional(IPString("The edge gateway's address on the segment; VCD picks one from the network's static pool when unset.")),
       extraAddresses: Type.Optional(
-        Int('How many more addresses of the static pool the edge gateway gets besides the primary one (for NAT or services on this interface). Default 0.', { minimum: 0, maximum: 1024, default: 0 }),
+        Int('How many more addresses of the static pool the edge gateway gets besides the primary one (for NAT or services on this interface). Default 0.', {
+          minimum: 0,
+          maximum: 1024,
+          default: 0,
+        }),
       ),
     },
     'The subnet of the external network the edge gateway joins, and the addresses it takes from it.',
@@ -37,12 +41,20 @@ const Subnet = withRules(
 const spec = Obj(
   {
     connectionRef: withRules(ConnectionRef(), [cel('self == oldSelf', immutable('connectionRef'), (s, o) => s.kind === o.kind && s.name === o.name)]),
-    org: Type.Optional(CloudRef({ what: 'organization', urnType: 'org', example: 'acme' }, 'The organization that owns the edge gateway; narrows the lookup of the edge by name.')),
+    org: Type.Optional(
+      CloudRef(
+        { what: 'organization', urnType: 'org', example: 'acme' },
+        'The organization that owns the edge gateway; narrows the lookup of the edge by name.',
+      ),
+    ),
     edgeGateway: withRules(CloudRef({ what: 'edge gateway', urnType: 'gateway', example: 'acme-edge' }, 'The NSX-T edge gateway to attach the network to.'), [
       cel('self == oldSelf', immutable('edgeGateway'), (s, o) => s.name === o.name && s.id === o.id),
     ]),
     externalNetwork: withRules(
-      CloudRef({ what: 'external network', urnType: 'network', example: 'seg-colo' }, 'The segment-backed external network (an imported NSX segment) to attach.'),
+      CloudRef(
+        { what: 'external network', urnType: 'network', example: 'seg-colo' },
+        'The segment-backed external network (an imported NSX segment) to attach.',
+      ),
       [cel('self == oldSelf', immutable('externalNetwork'), (s, o) => s.name === o.name && s.id === o.id)],
     ),
     subnet: Subnet,

@@ -19,7 +19,13 @@ const Scope = withRules(
     },
     'Where the next hop is reachable: an org VDC network of the edge gateway, or a segment-backed external network attached to it (see EdgeGatewayUplink). Exactly one.',
   ),
-  [cel('has(self.network) != has(self.externalNetwork)', 'set exactly one of network or externalNetwork', (s) => (s.network === undefined) !== (s.externalNetwork === undefined))],
+  [
+    cel(
+      'has(self.network) != has(self.externalNetwork)',
+      'set exactly one of network or externalNetwork',
+      (s) => (s.network === undefined) !== (s.externalNetwork === undefined),
+    ),
+  ],
 );
 
 const NextHop = Obj(
@@ -34,7 +40,11 @@ const NextHop = Obj(
 const spec = Obj(
   {
     connectionRef: withRules(ConnectionRef(), [
-      cel('self == oldSelf', 'connectionRef is immutable; delete the EdgeStaticRoute and create a new one to use another connection', (s, o) => s.kind === o.kind && s.name === o.name),
+      cel(
+        'self == oldSelf',
+        'connectionRef is immutable; delete the EdgeStaticRoute and create a new one to use another connection',
+        (s, o) => s.kind === o.kind && s.name === o.name,
+      ),
     ]),
     org: Type.Optional(
       CloudRef(
@@ -43,9 +53,15 @@ const spec = Obj(
       ),
     ),
     edgeGateway: withRules(CloudRef({ what: 'edge gateway', urnType: 'gateway', example: 'acme-edge' }, 'The NSX-T edge gateway the route is written on.'), [
-      cel('self == oldSelf', 'edgeGateway is immutable; delete the EdgeStaticRoute and create a new one for another edge', (s, o) => s.name === o.name && s.id === o.id),
+      cel(
+        'self == oldSelf',
+        'edgeGateway is immutable; delete the EdgeStaticRoute and create a new one for another edge',
+        (s, o) => s.name === o.name && s.id === o.id,
+      ),
     ]),
-    name: Type.Optional(Str('Name of the route in VCD; metadata.name when unset. A split default route gets the half it stands for appended.', { minLength: 1, maxLength: 128 })),
+    name: Type.Optional(
+      Str('Name of the route in VCD; metadata.name when unset. A split default route gets the half it stands for appended.', { minLength: 1, maxLength: 128 }),
+    ),
     description: Type.Optional(Str('Description of the route in VCD; the operator adds its ownership marker on a line of its own.', { maxLength: 1024 })),
     destination: CIDRString('The destination network, e.g. 10.20.0.0/16, 0.0.0.0/0 or 2001:db8::/32.', { networkAddress: true }),
     nextHops: List(NextHop, 'Next hops, 1 to 5, as VCD allows.', { minItems: 1, maxItems: 5 }),
@@ -66,7 +82,7 @@ function sameFamily(s: Spec): boolean {
 
 export const EdgeStaticRouteSpec = withRules(spec, [
   cel(
-    "!isCIDR(self.destination) || self.nextHops.all(h, !isIP(h.ipAddress) || ip(h.ipAddress).family() == cidr(self.destination).ip().family())",
+    '!isCIDR(self.destination) || self.nextHops.all(h, !isIP(h.ipAddress) || ip(h.ipAddress).family() == cidr(self.destination).ip().family())',
     'every next hop must be of the IP family of destination (IPv4 next hops for an IPv4 destination)',
     sameFamily,
     { fieldPath: '.nextHops' },
@@ -80,9 +96,19 @@ export const EdgeStaticRouteStatus = Obj(
     observedGeneration: Type.Optional(ObservedGeneration),
     conditions: Type.Optional(Conditions),
     id: Type.Optional(Str('The VCD route ids, comma-separated (the operator reads routeIds).', { maxLength: 512 })),
-    routeIds: Type.Optional(List(Str('Id of a static route in VCD.', { maxLength: 128 }), 'Ids of the static routes written for this object in VCD: one, or two for a split default route.', { maxItems: 2 })),
+    routeIds: Type.Optional(
+      List(
+        Str('Id of a static route in VCD.', { maxLength: 128 }),
+        'Ids of the static routes written for this object in VCD: one, or two for a split default route.',
+        { maxItems: 2 },
+      ),
+    ),
     writtenAs: Type.Optional(
-      List(Str('A destination CIDR as written to VCD.', { maxLength: 49 }), 'The destinations as written to VCD, e.g. [0.0.0.0/1, 128.0.0.0/1] for a default route through a segment.', { maxItems: 2 }),
+      List(
+        Str('A destination CIDR as written to VCD.', { maxLength: 49 }),
+        'The destinations as written to VCD, e.g. [0.0.0.0/1, 128.0.0.0/1] for a default route through a segment.',
+        { maxItems: 2 },
+      ),
     ),
     edgeGatewayId: Type.Optional(Str('Id of the edge gateway the routes are on.', { maxLength: 128 })),
   },

@@ -18,7 +18,9 @@ const spec = Obj(
     ),
     cidr: Type.Optional(
       withRules(
-        CIDRString('A specific prefix to allocate, e.g. 198.51.100.16/28, from one of the prefix sequences; needs VCD 10.4.2 (API 37.2).', { networkAddress: true }),
+        CIDRString('A specific prefix to allocate, e.g. 198.51.100.16/28, from one of the prefix sequences; needs VCD 10.4.2 (API 37.2).', {
+          networkAddress: true,
+        }),
         [cel('!isCIDR(self) || cidr(self).prefixLength() >= 1', 'prefix length must be at least 1', (s) => (parseCIDR(s)?.prefixLength ?? 1) >= 1)],
       ),
     ),
@@ -28,9 +30,14 @@ const spec = Obj(
 type Spec = Type.Static<typeof spec>;
 
 export const IPPrefixClaimSpec = withRules(spec, [
-  cel('has(self.prefixLength) || has(self.cidr)', 'set prefixLength (any free prefix of that length) or cidr (a specific prefix)', (s) => s.prefixLength !== undefined || s.cidr !== undefined, {
-    reason: 'FieldValueRequired',
-  }),
+  cel(
+    'has(self.prefixLength) || has(self.cidr)',
+    'set prefixLength (any free prefix of that length) or cidr (a specific prefix)',
+    (s) => s.prefixLength !== undefined || s.cidr !== undefined,
+    {
+      reason: 'FieldValueRequired',
+    },
+  ),
   cel(
     '!has(self.prefixLength) || !has(self.cidr) || !isCIDR(self.cidr) || cidr(self.cidr).prefixLength() == self.prefixLength',
     'prefixLength must equal the length of cidr; or leave prefixLength out',

@@ -45,14 +45,10 @@ const IPRange = withRules(
     'A range of floating IPs, both ends inclusive.',
   ),
   [
-    cel(
-      '!isIP(self.start) || !isIP(self.end) || ip(self.start).family() == ip(self.end).family()',
-      'start and end must be of the same IP family',
-      (s) => {
-        const [a, b] = [parseIP(s.start), parseIP(s.end)];
-        return !a || !b || a.family === b.family;
-      },
-    ),
+    cel('!isIP(self.start) || !isIP(self.end) || ip(self.start).family() == ip(self.end).family()', 'start and end must be of the same IP family', (s) => {
+      const [a, b] = [parseIP(s.start), parseIP(s.end)];
+      return !a || !b || a.family === b.family;
+    }),
     // CEL compares IPv4 only; the operator's twin also catches a reversed IPv6 range (InvalidSpec).
     cel(
       `!isIP(self.start) || !isIP(self.end) || ip(self.start).family() != 4 || ip(self.end).family() != 4 || ${v4('self.start')} <= ${v4('self.end')}`,
@@ -132,18 +128,29 @@ const GatewayServiceDefaults = Obj(
 const Tier0Advertisement = withRules(
   Obj(
     {
-      nsxConnectionRef: Obj({ name: Str('Name of the NSXConnection.', { minLength: 1, maxLength: 253 }) }, 'The NSXConnection (cluster-scoped) to the NSX Manager behind the provider gateway.'),
+      nsxConnectionRef: Obj(
+        { name: Str('Name of the NSXConnection.', { minLength: 1, maxLength: 253 }) },
+        'The NSXConnection (cluster-scoped) to the NSX Manager behind the provider gateway.',
+      ),
       providerGateway: Type.Optional(
         CloudRef(
           { what: 'provider gateway', urnType: 'network', example: 'pg-public' },
           "The VCD provider gateway whose Tier-0 (or VRF) advertises the IP Space, looked up through this IPSpace's connection.",
         ),
       ),
-      tier0: Type.Optional(Str('The Tier-0 gateway or VRF in NSX, by id or display name, when it is not looked up through a provider gateway.', { minLength: 1, maxLength: 255 })),
+      tier0: Type.Optional(
+        Str('The Tier-0 gateway or VRF in NSX, by id or display name, when it is not looked up through a provider gateway.', { minLength: 1, maxLength: 255 }),
+      ),
     },
     "Advertise this IP Space's internal scope onward from the provider gateway's Tier-0 or VRF (VCD advertises it from the edge, not from the Tier-0). The operator keeps one prefix list per IP Space, one route map and one redistribution rule on that Tier-0/VRF, next to what others put there.",
   ),
-  [cel('has(self.providerGateway) != has(self.tier0)', 'set exactly one of providerGateway or tier0', (s) => (s.providerGateway === undefined) !== (s.tier0 === undefined))],
+  [
+    cel(
+      'has(self.providerGateway) != has(self.tier0)',
+      'set exactly one of providerGateway or tier0',
+      (s) => (s.providerGateway === undefined) !== (s.tier0 === undefined),
+    ),
+  ],
 );
 
 const idOf = (s: { id?: string }) => s.id ?? '';
@@ -151,13 +158,20 @@ const idOf = (s: { id?: string }) => s.id ?? '';
 const spec = Obj(
   {
     connectionRef: withRules(ConnectionRef(), [
-      cel('self == oldSelf', 'connectionRef is immutable; create a new IPSpace to manage it through another connection', (s, o) => s.kind === o.kind && s.name === o.name),
+      cel(
+        'self == oldSelf',
+        'connectionRef is immutable; create a new IPSpace to manage it through another connection',
+        (s, o) => s.kind === o.kind && s.name === o.name,
+      ),
     ]),
     id: Type.Optional(
-      Str('Adopt the existing IP Space with this id (urn:vcloud:ipSpace:<uuid>) instead of creating one; the spec then becomes its desired state. Only at creation.', {
-        maxLength: 128,
-        pattern: urnPattern('ipSpace'),
-      }),
+      Str(
+        'Adopt the existing IP Space with this id (urn:vcloud:ipSpace:<uuid>) instead of creating one; the spec then becomes its desired state. Only at creation.',
+        {
+          maxLength: 128,
+          pattern: urnPattern('ipSpace'),
+        },
+      ),
     ),
     name: Type.Optional(Str('Name of the IP Space in VCD; defaults to metadata.name. Unique per type and org.', { minLength: 1, maxLength: 128 })),
     description: Type.Optional(Str('Description of the IP Space in VCD.', { maxLength: 1024 })),
@@ -184,11 +198,15 @@ const spec = Obj(
       'The CIDRs (at most 5, one IP family) that hold every range and prefix of this IP Space: the addresses used inside the data center.',
       { minItems: 1, maxItems: 5 },
     ),
-    externalScope: Type.Optional(CIDRString('The CIDR of the addresses outside the data center these reach, e.g. 0.0.0.0/0 for the internet; used for NAT and BGP.')),
+    externalScope: Type.Optional(
+      CIDRString('The CIDR of the addresses outside the data center these reach, e.g. 0.0.0.0/0 for the internet; used for NAT and BGP.'),
+    ),
     ipRanges: Type.Optional(List(IPRange, 'Ranges of floating IPs, all inside internalScope and not overlapping.', { minItems: 1, maxItems: 32 })),
     prefixSequences: Type.Optional(List(PrefixSequence, 'Prefix sequences for IPPrefixClaims, all inside internalScope.', { maxItems: 32 })),
     routeAdvertisementEnabled: Type.Optional(
-      Bool('Advertise routed networks that use this IP Space from their edge gateway to the provider gateway (Private IP Spaces only where the org owns the provider gateway).'),
+      Bool(
+        'Advertise routed networks that use this IP Space from their edge gateway to the provider gateway (Private IP Spaces only where the org owns the provider gateway).',
+      ),
     ),
     defaultQuotas: Type.Optional(Quotas),
     gatewayServiceDefaults: Type.Optional(GatewayServiceDefaults),
@@ -223,10 +241,15 @@ function startsInScope(s: Spec, p: { startCIDR: string }): boolean {
 }
 
 export const IPSpaceSpec = withRules(spec, [
-  cel("self.type != 'Private' || has(self.org)", 'org is required when type is Private: name the organization that owns the IP Space', (s) => s.type !== 'Private' || s.org !== undefined, {
-    fieldPath: '.org',
-    reason: 'FieldValueRequired',
-  }),
+  cel(
+    "self.type != 'Private' || has(self.org)",
+    'org is required when type is Private: name the organization that owns the IP Space',
+    (s) => s.type !== 'Private' || s.org !== undefined,
+    {
+      fieldPath: '.org',
+      reason: 'FieldValueRequired',
+    },
+  ),
   cel(
     "self.type == 'Private' || !has(self.org)",
     'org applies only to type Private; for Public and SharedServices IP Spaces set per-org quotas in orgQuotas instead',

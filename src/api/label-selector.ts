@@ -51,7 +51,9 @@ const MatchLabels = withRules(
 const Requirement = withRules(
   Obj(
     {
-      key: withRules(Str('The label key the requirement applies to.', { minLength: 1, maxLength: 317 }), [cel(LABEL_KEY_CEL('self'), LABEL_KEY_MESSAGE, isLabelKey)]),
+      key: withRules(Str('The label key the requirement applies to.', { minLength: 1, maxLength: 317 }), [
+        cel(LABEL_KEY_CEL('self'), LABEL_KEY_MESSAGE, isLabelKey),
+      ]),
       operator: StrEnum(SelectorOperators, "How the key's value is compared: In, NotIn, Exists or DoesNotExist."),
       values: Type.Optional(
         List(LabelValue('A label value.'), 'Values for In and NotIn (at least one); must be empty for Exists and DoesNotExist.', {

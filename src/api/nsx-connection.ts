@@ -17,16 +17,21 @@ export const NSXConnectionSpec = withRules(
   Obj(
     {
       url: withRules(Str('Base URL of the NSX Manager, e.g. https://nsx.example.com; /policy/api/v1 is added by the operator.', { maxLength: 2048 }), [
-        cel(`self.matches('${NSX_URL}')`, 'must be an https URL such as https://nsx.example.com, without user:password@, query or fragment (credentials go in the Secret)', (s) =>
-          NSX_URL_RE.test(s),
+        cel(
+          `self.matches('${NSX_URL}')`,
+          'must be an https URL such as https://nsx.example.com, without user:password@, query or fragment (credentials go in the Secret)',
+          (s) => NSX_URL_RE.test(s),
         ),
       ]),
       credentialsSecretRef: Obj(
         {
-          name: Str("Name of the Secret in the operator's namespace (vcd-operator-system by default). It holds username and password of an NSX user. Changes take effect without a restart.", {
-            minLength: 1,
-            maxLength: 253,
-          }),
+          name: Str(
+            "Name of the Secret in the operator's namespace (vcd-operator-system by default). It holds username and password of an NSX user. Changes take effect without a restart.",
+            {
+              minLength: 1,
+              maxLength: 253,
+            },
+          ),
         },
         "The Secret with the credentials, in the operator's namespace.",
       ),
@@ -76,9 +81,5 @@ export const NSXConnectionKind = defineKind({
   namespaced: false,
   shortNames: ['nsxconn'],
   schema: NSXConnectionSchema,
-  printerColumns: [
-    readyColumn(),
-    { name: 'URL', type: 'string', jsonPath: '.spec.url', description: 'The NSX Manager endpoint.' },
-    ...tailColumns(),
-  ],
+  printerColumns: [readyColumn(), { name: 'URL', type: 'string', jsonPath: '.spec.url', description: 'The NSX Manager endpoint.' }, ...tailColumns()],
 });

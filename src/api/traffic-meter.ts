@@ -18,15 +18,22 @@ export const TrafficMeterSpec = Obj(
       'The VCD that says which edge gateways exist, whose org each is, and which Tier-1 backs it.',
     ),
     orgs: Type.Optional(List(Name('An organization name.'), 'Meter only the edges of these orgs; all orgs when absent.', { maxItems: 1000 })),
-    edgeGateways: Type.Optional(List(Name('An edge gateway name or id (urn:vcloud:gateway:...).'), 'Meter only these edge gateways; all (of the orgs) when absent.', { maxItems: 5000 })),
+    edgeGateways: Type.Optional(
+      List(Name('An edge gateway name or id (urn:vcloud:gateway:...).'), 'Meter only these edge gateways; all (of the orgs) when absent.', { maxItems: 5000 }),
+    ),
     meterPoints: Type.Optional(
       List(
-        StrEnum(MeterPoints, 'Tier0Uplink: the external interfaces of the Tier-0/VRF (only when it serves this edge alone); Tier0Downlink: the shared Tier-0\'s link to the edge\'s Tier-1; Tier1ServiceInterface: service interfaces of the edge\'s Tier-1 (segment-backed external networks).'),
+        StrEnum(
+          MeterPoints,
+          "Tier0Uplink: the external interfaces of the Tier-0/VRF (only when it serves this edge alone); Tier0Downlink: the shared Tier-0's link to the edge's Tier-1; Tier1ServiceInterface: service interfaces of the edge's Tier-1 (segment-backed external networks).",
+        ),
         'Where to meter; Tier0Downlink when absent.',
         { maxItems: 3 },
       ),
     ),
-    intervalSeconds: Type.Optional(Int('How often every interface is read (at most one NSX request per interface per interval, spread over it). Default 60.', { minimum: 2, maximum: 3600 })),
+    intervalSeconds: Type.Optional(
+      Int('How often every interface is read (at most one NSX request per interface per interval, spread over it). Default 60.', { minimum: 2, maximum: 3600 }),
+    ),
   },
   'What to meter.',
 );
@@ -50,7 +57,13 @@ export const TrafficMeterStatus = Obj(
     conditions: Type.Optional(Conditions),
     lastPollTime: Type.Optional(Str('When the last interval of reads ended (RFC 3339).', { maxLength: 64 })),
     edges: Type.Optional(List(EdgeTotals, 'Totals per metered edge gateway.', { maxItems: 5000 })),
-    unreadable: Type.Optional(List(Str('A meter point that could not be read: edge, point and why.', { maxLength: 1024 }), 'Meter points the last interval could not read; the others are still exported.', { maxItems: 100 })),
+    unreadable: Type.Optional(
+      List(
+        Str('A meter point that could not be read: edge, point and why.', { maxLength: 1024 }),
+        'Meter points the last interval could not read; the others are still exported.',
+        { maxItems: 100 },
+      ),
+    ),
   },
   'What the operator observed.',
 );
@@ -58,7 +71,7 @@ export type TrafficMeterStatus = Type.Static<typeof TrafficMeterStatus>;
 
 export const TrafficMeterSchema = objectSchema(
   'TrafficMeter',
-  'Tenant traffic metering: reads NSX interface statistics of tenant edges (Tier-0 uplink, Tier-0 downlink to the Tier-1, Tier-1 service interfaces) and exports them on the operator\'s /metrics as vcd_operator_traffic_* counters labelled by org and edge gateway.',
+  "Tenant traffic metering: reads NSX interface statistics of tenant edges (Tier-0 uplink, Tier-0 downlink to the Tier-1, Tier-1 service interfaces) and exports them on the operator's /metrics as vcd_operator_traffic_* counters labelled by org and edge gateway.",
   TrafficMeterSpec,
   TrafficMeterStatus,
 );

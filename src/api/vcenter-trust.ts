@@ -29,8 +29,10 @@ export const VCenterTrustMember = Obj(
       pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
     }),
     url: withRules(Str('Base URL of the vCenter Server, e.g. https://vc-east.example.com; /api or /rest is added by the operator.', { maxLength: 2048 }), [
-      cel(`self.matches('${MEMBER_URL}')`, 'must be an https URL such as https://vc.example.com, without user:password@ (credentials go in the Secret), query or fragment', (s) =>
-        MEMBER_URL_RE.test(s),
+      cel(
+        `self.matches('${MEMBER_URL}')`,
+        'must be an https URL such as https://vc.example.com, without user:password@ (credentials go in the Secret), query or fragment',
+        (s) => MEMBER_URL_RE.test(s),
       ),
     ]),
     credentialsSecretRef: Obj(
@@ -42,7 +44,9 @@ export const VCenterTrustMember = Obj(
       },
       "The Secret with this vCenter's credentials, in the operator's namespace.",
     ),
-    caBundle: Type.Optional(PemBundle("PEM certificates that sign this vCenter's TLS certificate (usually its VMCA root), when the system trust store does not.", 32768)),
+    caBundle: Type.Optional(
+      PemBundle("PEM certificates that sign this vCenter's TLS certificate (usually its VMCA root), when the system trust store does not.", 32768),
+    ),
   },
   'One vCenter Server of the mesh.',
 );
@@ -51,10 +55,14 @@ export type VCenterTrustMember = Type.Static<typeof VCenterTrustMember>;
 export const VCenterTrustSpec = withRules(
   Obj(
     {
-      members: List(VCenterTrustMember, 'The vCenter Servers that must trust each other. Each one gets every other member\'s VMCA root(s) added to its trusted root chains.', {
-        minItems: 1,
-        maxItems: MAX_MEMBERS,
-      }),
+      members: List(
+        VCenterTrustMember,
+        "The vCenter Servers that must trust each other. Each one gets every other member's VMCA root(s) added to its trusted root chains.",
+        {
+          minItems: 1,
+          maxItems: MAX_MEMBERS,
+        },
+      ),
       extraRoots: Type.Optional(
         PemBundle(
           'PEM CA certificates every member must trust as well (an enterprise CA, say). Each must be a CA certificate; a malformed or non-CA one stops all writes until it is fixed.',
@@ -71,12 +79,22 @@ export const VCenterTrustSpec = withRules(
     'Which vCenter Servers trust each other, and what else they all trust.',
   ),
   [
-    cel('self.members.all(m, self.members.exists_one(n, n.name == m.name))', 'member names must be unique', (s) => new Set(s.members.map((m) => m.name)).size === s.members.length, {
-      fieldPath: '.members',
-    }),
-    cel('self.members.all(m, self.members.exists_one(n, n.url == m.url))', 'member URLs must be unique: list each vCenter once', (s) => new Set(s.members.map((m) => m.url)).size === s.members.length, {
-      fieldPath: '.members',
-    }),
+    cel(
+      'self.members.all(m, self.members.exists_one(n, n.name == m.name))',
+      'member names must be unique',
+      (s) => new Set(s.members.map((m) => m.name)).size === s.members.length,
+      {
+        fieldPath: '.members',
+      },
+    ),
+    cel(
+      'self.members.all(m, self.members.exists_one(n, n.url == m.url))',
+      'member URLs must be unique: list each vCenter once',
+      (s) => new Set(s.members.map((m) => m.url)).size === s.members.length,
+      {
+        fieldPath: '.members',
+      },
+    ),
   ],
 );
 export type VCenterTrustSpec = Type.Static<typeof VCenterTrustSpec>;
@@ -103,7 +121,9 @@ export const VCenterTrustMemberStatus = Obj(
       ),
     ),
     trusts: Type.Optional(List(Str('A member name.', { maxLength: 63 }), 'The members whose roots this vCenter trusts.', { maxItems: MAX_MEMBERS })),
-    missing: Type.Optional(List(Str('A member name.', { maxLength: 63 }), 'The members whose roots this vCenter does not trust yet.', { maxItems: MAX_MEMBERS })),
+    missing: Type.Optional(
+      List(Str('A member name.', { maxLength: 63 }), 'The members whose roots this vCenter does not trust yet.', { maxItems: MAX_MEMBERS }),
+    ),
     problem: Type.Optional(Str('Why this vCenter could not be read or written, when it could not.', { maxLength: 4096 })),
   },
   'What the operator last saw on one member.',
@@ -116,7 +136,9 @@ export const VCenterTrustStatus = Obj(
     pairs: Type.Optional(Str('Ordered pairs (A trusts B) that hold, out of all, e.g. 6/6.', { maxLength: 16 })),
     trustedPairs: Type.Optional(Int('Ordered pairs of members where the first trusts the second.', { minimum: 0 })),
     totalPairs: Type.Optional(Int('All ordered pairs of distinct members: n × (n − 1).', { minimum: 0 })),
-    members: Type.Optional(List(VCenterTrustMemberStatus, 'Per member: its own roots, which peers it trusts and which are missing.', { maxItems: MAX_MEMBERS })),
+    members: Type.Optional(
+      List(VCenterTrustMemberStatus, 'Per member: its own roots, which peers it trusts and which are missing.', { maxItems: MAX_MEMBERS }),
+    ),
   },
   'What the operator observed across the mesh.',
 );

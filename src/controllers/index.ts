@@ -2,7 +2,14 @@
 import { NsxClient, type NsxConnectOptions } from '../clients/nsx/index.ts';
 import { VcdClient, type VcdConnectOptions } from '../clients/vcd/index.ts';
 import type { KubeObject, Manager } from '../runtime/index.ts';
-import { ClusterVCDConnectionResource, NSXConnectionResource, VCDConnectionResource, type ClusterVCDConnection, type NSXConnection, type VCDConnection } from '../api/index.ts';
+import {
+  ClusterVCDConnectionResource,
+  NSXConnectionResource,
+  VCDConnectionResource,
+  type ClusterVCDConnection,
+  type NSXConnection,
+  type VCDConnection,
+} from '../api/index.ts';
 import { Directory } from '../reconcile/index.ts';
 import { EventBus, EventKeyRegistry } from '../reconcile/events/index.ts';
 import { clusterIdentity } from './cluster-identity.ts';
@@ -156,10 +163,17 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
   manager.addController(tier0AdvertisementController(deps));
   // Traffic metering: the poller reads NSX on the leader only; each interval wakes the controller.
   const polls = pollSource();
-  const poller = new TrafficPoller({ registry: manager.metrics.registry, clock: manager.clock, logger: manager.logger.child({ controller: 'trafficmeter' }), onPoll: polls.notify });
+  const poller = new TrafficPoller({
+    registry: manager.metrics.registry,
+    clock: manager.clock,
+    logger: manager.logger.child({ controller: 'trafficmeter' }),
+    onPoll: polls.notify,
+  });
   manager.add(poller.runnable(), { leaderOnly: true });
   manager.addController(trafficMeterController(withNs, poller, polls.source));
-  manager.addController(firewallController(deps, { placement: opts.firewallPlacement ?? 'top', ...(opts.firewallWorkers ? { workers: opts.firewallWorkers } : {}) }));
+  manager.addController(
+    firewallController(deps, { placement: opts.firewallPlacement ?? 'top', ...(opts.firewallWorkers ? { workers: opts.firewallWorkers } : {}) }),
+  );
   const vcenters = new VCenterClientCache({
     secrets,
     operatorNamespace: opts.operatorNamespace,

@@ -307,7 +307,13 @@ export function groupedController<T extends GroupedObject<S>, K, S extends Statu
           return p;
         },
       };
-      const group: Group<T, S> = new Group<T, S>(ctx, refusals, (obj) => admit(obj), () => opts.clock.now(), def.conditions);
+      const group: Group<T, S> = new Group<T, S>(
+        ctx,
+        refusals,
+        (obj) => admit(obj),
+        () => opts.clock.now(),
+        def.conditions,
+      );
       async function admit(obj: T): Promise<boolean> {
         const uid = uidOf(obj);
         if (obj.metadata?.deletionTimestamp && !def.holdsCloudState(obj)) {

@@ -7,7 +7,17 @@
 //                   otherwise find the object (id or marker) and delete it
 //   invalid spec? → Ready/Synced False InvalidSpec, nothing sent
 //   connect       → observe → (absent: guard, create) → sync → status → clear the guard
-import type { ControllerDefinition, KubeObject, ReconcileContext, ReconcileResult, ResourceType, StatusShape, WatchDefinition, IndexFunc, Source } from '../runtime/index.ts';
+import type {
+  ControllerDefinition,
+  KubeObject,
+  ReconcileContext,
+  ReconcileResult,
+  ResourceType,
+  StatusShape,
+  WatchDefinition,
+  IndexFunc,
+  Source,
+} from '../runtime/index.ts';
 import { Reasons } from '../api/index.ts';
 import { applyOutcome, failed, invalidSpec, type Outcome } from './conditions.ts';
 import type { EngineOptions } from './engine-options.ts';
@@ -142,7 +152,13 @@ export function managedController<T extends ManagedObject<S>, C, S extends Manag
       if (!p) throw err;
       const blocked = p.reason === Reasons.Refused;
       const shown = blocked
-        ? new Problem(Reasons.DeleteBlocked, `${p.message} ${def.deleteBlockedHint ?? ''} Or set deletionPolicy: Orphan to keep it in the cloud; the finalizer stays until then.`.replace(/ {2,}/g, ' '))
+        ? new Problem(
+            Reasons.DeleteBlocked,
+            `${p.message} ${def.deleteBlockedHint ?? ''} Or set deletionPolicy: Orphan to keep it in the cloud; the finalizer stays until then.`.replace(
+              / {2,}/g,
+              ' ',
+            ),
+          )
         : p;
       return fail(ctx, obj, shown, '', { keepReady: false });
     }

@@ -51,7 +51,12 @@ export function parseMarker(text: string | undefined): Marker | undefined {
 }
 
 /** The marker naming this Kubernetes object as owner. */
-export function markerFor(clusterId: string, kind: string, obj: { metadata?: { namespace?: string; name?: string; uid?: string } }, retained = false): MarkerInput {
+export function markerFor(
+  clusterId: string,
+  kind: string,
+  obj: { metadata?: { namespace?: string; name?: string; uid?: string } },
+  retained = false,
+): MarkerInput {
   const m = obj.metadata ?? {};
   return { clusterId, kind, ...(m.namespace ? { namespace: m.namespace } : {}), name: m.name ?? '', uid: m.uid ?? '', retained };
 }

@@ -66,7 +66,8 @@ export function problemOf(err: unknown, doing: string): Problem | undefined {
   if (err instanceof VcdQuotaExceededError) return new Problem(Reasons.QuotaExceeded, `Cannot ${doing}: ${err.message}`, opts(false));
   if (err instanceof VcdTaskTimeoutError) return new Problem(Reasons.ReconcileError, `Cannot ${doing} yet: ${err.message}. Checking again.`, opts(true));
   if (err instanceof VcdAmbiguousNameError) return new Problem('AlreadyExists', `Cannot ${doing}: ${err.message}. Reference it by id instead.`, opts(false));
-  if (err instanceof VcdBusyError) return new Problem(Reasons.ReconcileError, `Cannot ${doing} yet: VCD is busy with another change to the same object. Retrying.`, opts(true));
+  if (err instanceof VcdBusyError)
+    return new Problem(Reasons.ReconcileError, `Cannot ${doing} yet: VCD is busy with another change to the same object. Retrying.`, opts(true));
   if (err instanceof VcdTaskError) {
     const refused = err.taskStatus === 'error';
     return new Problem(refused ? Reasons.Refused : Reasons.ReconcileError, `Cannot ${doing}: ${err.message}.`, opts(!refused));

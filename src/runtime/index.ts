@@ -51,7 +51,15 @@ export { loadKubeAuth, StaticKubeAuth, type KubeAuth } from './kubeconfig.ts';
 export { KubeHttp, type KubeTransport, type PatchType, type RequestInfo, type RequestOptions } from './kube-http.ts';
 export { KubeClient } from './client.ts';
 export { kubeListWatcher, type ListWatcher, type WatchEvent } from './list-watcher.ts';
-export { SupervisedInformer, scopedIndexName, stripManagedFields, type IndexFunc, type InformerHandler, type InformerOptions, type InformerStats } from './informer.ts';
+export {
+  SupervisedInformer,
+  scopedIndexName,
+  stripManagedFields,
+  type IndexFunc,
+  type InformerHandler,
+  type InformerOptions,
+  type InformerStats,
+} from './informer.ts';
 export { defaultControllerRateLimiter, ItemExponentialRateLimiter, MaxOfRateLimiter, TokenBucketRateLimiter, type RateLimiter } from './rate-limiter.ts';
 export { WorkQueue, type WorkQueueMetrics, type WorkQueueOptions } from './workqueue.ts';
 export type { ControllerDefinition, ReconcileContext, ReconcileResult, Source, WatchDefinition } from './controller.ts';

@@ -148,7 +148,8 @@ export class SupervisedInformer<T extends KubeObject> {
 
   #unscoped(name: string): string {
     const scoped = [...(this.#scoped.get(name) ?? [])];
-    if (scoped.length > 1) throw new Error(`informer ${this.name}: index ${name} is declared by several controllers (${scoped.join(', ')}); look it up by its scoped name`);
+    if (scoped.length > 1)
+      throw new Error(`informer ${this.name}: index ${name} is declared by several controllers (${scoped.join(', ')}); look it up by its scoped name`);
     return scoped[0] ?? name;
   }
 

@@ -93,7 +93,16 @@ interface KubeconfigFile {
   users?: Array<Named<{ user?: Record<string, unknown> }>>;
 }
 
-const SIMPLE_USER_KEYS = new Set(['token', 'tokenFile', 'client-certificate', 'client-certificate-data', 'client-key', 'client-key-data', 'username', 'password']);
+const SIMPLE_USER_KEYS = new Set([
+  'token',
+  'tokenFile',
+  'client-certificate',
+  'client-certificate-data',
+  'client-key',
+  'client-key-data',
+  'username',
+  'password',
+]);
 
 /**
  * The kubeconfig's current context as Material, or undefined when it needs what only client-node

@@ -191,10 +191,7 @@ export class LeaderElector {
       const mine = holder === identity;
       const next: Lease = {
         ...current,
-        spec: spec(
-          mine ? (current.spec?.acquireTime ?? microTime(now)) : microTime(now),
-          (current.spec?.leaseTransitions ?? 0) + (mine ? 0 : 1),
-        ),
+        spec: spec(mine ? (current.spec?.acquireTime ?? microTime(now)) : microTime(now), (current.spec?.leaseTransitions ?? 0) + (mine ? 0 : 1)),
       };
       this.#lease = await store.update(next);
       this.#observe(this.#lease, now);

@@ -4,8 +4,7 @@ import type { KubeClient } from './client.ts';
 import { resourcePath, type KubeObject, type ResourceType } from './types.ts';
 
 export type WatchEvent<T> =
-  | { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'; object: T }
-  | { type: 'ERROR'; object: { code?: number; reason?: string; message?: string } };
+  { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'; object: T } | { type: 'ERROR'; object: { code?: number; reason?: string; message?: string } };
 
 export interface ListWatcher<T extends KubeObject> {
   list(signal: AbortSignal): Promise<{ items: T[]; resourceVersion: string }>;
@@ -52,4 +51,3 @@ export function kubeListWatcher<T extends KubeObject>(client: KubeClient, r: Res
       ),
   };
 }
-

@@ -157,16 +157,13 @@ export class Manager {
     let inf = this.#informers.get(id);
     if (!inf) {
       const tuning = this.#o.informers ?? {};
-      inf = new SupervisedInformer<KubeObject>(
-        kubeListWatcher(this.client, resource, { namespace, watchTimeoutSeconds: tuning.watchTimeoutSeconds }),
-        {
-          name: opts.namespace !== undefined ? `${resource.plural}/${opts.namespace}` : resource.plural,
-          clock: this.clock,
-          logger: this.logger,
-          stallTimeoutMs: tuning.stallTimeoutMs,
-          backoff: tuning.backoff,
-        },
-      );
+      inf = new SupervisedInformer<KubeObject>(kubeListWatcher(this.client, resource, { namespace, watchTimeoutSeconds: tuning.watchTimeoutSeconds }), {
+        name: opts.namespace !== undefined ? `${resource.plural}/${opts.namespace}` : resource.plural,
+        clock: this.clock,
+        logger: this.logger,
+        stallTimeoutMs: tuning.stallTimeoutMs,
+        backoff: tuning.backoff,
+      });
       this.#informers.set(id, inf);
       if (opts.optional) this.#optional.add(id);
       if (this.#state === 'starting' || this.#state === 'started') inf.start();
@@ -251,7 +248,9 @@ export class Manager {
     const synced = Promise.all(this.#required().map((i) => i.waitForSync())).then(() => true);
     const ok = await Promise.race([synced, sleep(this.clock, timeoutMs).then(() => false)]);
     if (!ok) {
-      const pending = this.#required().filter((i) => !i.hasSynced()).map((i) => i.name);
+      const pending = this.#required()
+        .filter((i) => !i.hasSynced())
+        .map((i) => i.name);
       await this.stop();
       throw new Error(`caches not synced within ${timeoutMs} ms: ${pending.join(', ')}`);
     }
@@ -346,7 +345,9 @@ export class Manager {
 
   #readiness(): Readiness {
     if (this.#state !== 'started') return { ready: false, detail: this.#state };
-    const unsynced = this.#required().filter((i) => !i.hasSynced()).map((i) => i.name);
+    const unsynced = this.#required()
+      .filter((i) => !i.hasSynced())
+      .map((i) => i.name);
     if (unsynced.length) return { ready: false, detail: `caches not synced: ${unsynced.join(', ')}` };
     return { ready: true, detail: this.#role() };
   }

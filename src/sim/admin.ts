@@ -165,7 +165,8 @@ export function adminRoutes(admin: SimAdmin, adminToken: string): Route[] {
         const b = (req.body ?? {}) as { rxBytesPerSecond?: unknown; txBytesPerSecond?: unknown; path?: unknown };
         const rx = b.rxBytesPerSecond;
         const tx = b.txBytesPerSecond;
-        if (typeof rx !== 'number' || typeof tx !== 'number' || rx < 0 || tx < 0) throw new TypeError('the body must be {rxBytesPerSecond, txBytesPerSecond, path?} with non-negative numbers');
+        if (typeof rx !== 'number' || typeof tx !== 'number' || rx < 0 || tx < 0)
+          throw new TypeError('the body must be {rxBytesPerSecond, txBytesPerSecond, path?} with non-negative numbers');
         admin.setTrafficRate({ rxBytesPerSecond: rx, txBytesPerSecond: tx }, typeof b.path === 'string' ? b.path : undefined);
         return { status: 204 };
       }),

@@ -93,7 +93,9 @@ export async function startSimulator(opts: StartSimulatorOptions = {}): Promise<
   };
   const vcdService = createVcdService({ core, fixture, hooks });
 
-  const vcenters = await Promise.all(fixture.vcenters.map((v) => createVCenterService({ name: v.name, username: v.username, password: v.password, ...clockOpt })));
+  const vcenters = await Promise.all(
+    fixture.vcenters.map((v) => createVCenterService({ name: v.name, username: v.username, password: v.password, ...clockOpt })),
+  );
   const ca = await createCA('vcd-operator simulator CA');
   const tls = await ca.issueServer({ commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
   const adminToken = opts.adminToken ?? randomBytes(24).toString('base64url');
@@ -136,16 +138,16 @@ export async function startSimulator(opts: StartSimulatorOptions = {}): Promise<
     for (const v of vcenters) {
       const port = opts.ports?.vcenters?.[v.name];
       const served = await serveRoutes({
-          service: 'vcenter',
-          instance: v.name,
-          routes: v.routes,
-          tls: v.tls,
-          core,
-          host,
-          notFound: v.notFound,
-          faultBody: v.faultBody,
-          ...(port !== undefined ? { port } : {}),
-        });
+        service: 'vcenter',
+        instance: v.name,
+        routes: v.routes,
+        tls: v.tls,
+        core,
+        host,
+        notFound: v.notFound,
+        faultBody: v.faultBody,
+        ...(port !== undefined ? { port } : {}),
+      });
       v.onTlsChange = (t) => served.setTls(t);
       servers.push(served);
     }

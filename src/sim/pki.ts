@@ -168,9 +168,7 @@ export function splitPemCertificates(text: string): string[] {
 export function inspectCertificate(pem: string): CertificateInfo {
   const blocks = splitPemCertificates(pem);
   if (blocks.length !== 1) {
-    throw new CertificateParseError(
-      blocks.length === 0 ? 'no PEM certificate found' : `expected one certificate, found ${blocks.length}`,
-    );
+    throw new CertificateParseError(blocks.length === 0 ? 'no PEM certificate found' : `expected one certificate, found ${blocks.length}`);
   }
   const cert = parseNode(blocks[0] as string);
   const details = new x509.X509Certificate(cert.raw);

@@ -42,9 +42,7 @@ function executable(path: string): boolean {
 export class MissingAssetsError extends Error {}
 
 export function findAssets(): Assets {
-  const dirs = [process.env.VCD_TEST_ASSETS, process.env.KUBEBUILDER_ASSETS, cacheAssetsDir()].filter(
-    (d): d is string => !!d,
-  );
+  const dirs = [process.env.VCD_TEST_ASSETS, process.env.KUBEBUILDER_ASSETS, cacheAssetsDir()].filter((d): d is string => !!d);
   const pick = (envName: string, bin: string): string | undefined => {
     const explicit = process.env[envName];
     if (explicit) return explicit;

@@ -87,16 +87,12 @@ function guard(arg: number | string, verb: 'add' | 'del' | 'dir' | 'undir'): voi
 
 function httpsGet(url: string, ca: Buffer | undefined, token: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      { ca, rejectUnauthorized: !!ca, headers: { authorization: `Bearer ${token}` }, timeout: 2000 },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
+    const req = request(url, { ca, rejectUnauthorized: !!ca, headers: { authorization: `Bearer ${token}` }, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
     req.end();
@@ -145,7 +141,9 @@ async function terminate(p: Proc | undefined, graceMs = 5000): Promise<void> {
 export function loadCRDs(dir: string): object[] {
   if (!existsSync(dir)) return [];
   const out: object[] = [];
-  for (const f of readdirSync(dir).filter((n) => /\.ya?ml$/.test(n)).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((n) => /\.ya?ml$/.test(n))
+    .sort()) {
     for (const doc of parseAllDocuments(readFileSync(join(dir, f), 'utf8'))) {
       const obj = doc.toJS() as { kind?: string } | null;
       if (obj?.kind === 'CustomResourceDefinition') out.push(obj);
@@ -315,8 +313,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     return kc;
   };
 
-  const version = (JSON.parse((await httpsGet(`${server}/version`, readFileSync(caFile), token)).body) as { gitVersion: string })
-    .gitVersion;
+  const version = (JSON.parse((await httpsGet(`${server}/version`, readFileSync(caFile), token)).body) as { gitVersion: string }).gitVersion;
   const crds = loadCRDs(opts.crdDir ?? join(repoRoot, 'crds'));
   if (crds.length) {
     log(`installing ${crds.length} CRDs`);

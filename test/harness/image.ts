@@ -129,7 +129,8 @@ export function replayDockerfile(opts: { dockerfile?: string; context?: string; 
             from = join(context, src);
           }
           tree.copies.push({ from: fromFlag?.slice('--from='.length), src });
-          if (!existsSync(from)) throw new Error(`${where(ins)}: ${src} does not exist${fromFlag ? ` in stage ${fromFlag.slice(7)}` : ' in the build context'}`);
+          if (!existsSync(from))
+            throw new Error(`${where(ins)}: ${src} does not exist${fromFlag ? ` in stage ${fromFlag.slice(7)}` : ' in the build context'}`);
           const target = inStage(stage, dst);
           const into = dst.endsWith('/') || rest.length > 1 ? join(target, src.split('/').pop() ?? src) : target;
           const contextRoot = fromFlag ? undefined : context;

@@ -25,7 +25,9 @@ export interface TestOperator {
   stop(): Promise<void>;
 }
 
-export async function startTestOperator(opts: Omit<OperatorOptions, 'operatorNamespace'> & { operatorNamespace: string; kubeConfig?: KubeConfig }): Promise<TestOperator> {
+export async function startTestOperator(
+  opts: Omit<OperatorOptions, 'operatorNamespace'> & { operatorNamespace: string; kubeConfig?: KubeConfig },
+): Promise<TestOperator> {
   const manager = new Manager({
     kubeConfig: opts.kubeConfig ?? controlPlane().kubeConfig(),
     logger: createLogger({ level: (process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent' }),
@@ -161,7 +163,14 @@ export function edgeFirewallRule(namespace: string, name: string, spec: Partial<
   } as KubeObject;
 }
 
-export const resources = { fip: FloatingIPClaimResource, ipp: IPPrefixClaimResource, efw: EdgeFirewallRuleResource, conn: VCDConnectionResource, cconn: ClusterVCDConnectionResource, nsx: NSXConnectionResource };
+export const resources = {
+  fip: FloatingIPClaimResource,
+  ipp: IPPrefixClaimResource,
+  efw: EdgeFirewallRuleResource,
+  conn: VCDConnectionResource,
+  cconn: ClusterVCDConnectionResource,
+  nsx: NSXConnectionResource,
+};
 
 interface WithConditions extends KubeObject {
   status?: { conditions?: Array<{ type: string; status: string; reason: string; message: string }> } & Record<string, unknown>;
@@ -191,11 +200,16 @@ export async function waitFor<T extends KubeObject>(
     }
     if (predicate(last)) return last;
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${r.kind} ${namespace ?? ''}/${name}; last seen: ${JSON.stringify((last as WithConditions | undefined)?.status ?? last ?? 'absent')}`);
+      throw new Error(
+        `timed out waiting for ${r.kind} ${namespace ?? ''}/${name}; last seen: ${JSON.stringify((last as WithConditions | undefined)?.status ?? last ?? 'absent')}`,
+      );
     }
     await new Promise((res) => setTimeout(res, 100));
   }
 }
 
 export const isReady = (obj: WithConditions | undefined): boolean => readyOf(obj)?.status === 'True';
-export const hasReason = (reason: string) => (obj: WithConditions | undefined): boolean => readyOf(obj)?.reason === reason;
+export const hasReason =
+  (reason: string) =>
+  (obj: WithConditions | undefined): boolean =>
+    readyOf(obj)?.reason === reason;

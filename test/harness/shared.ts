@@ -24,6 +24,9 @@ export function controlPlane(): ControlPlane {
 /** Creates a uniquely named namespace; a bare apiserver never finishes deleting one, so none is reused. */
 export async function freshNamespace(prefix = 't'): Promise<string> {
   const name = `${prefix}-${randomBytes(4).toString('hex')}`;
-  await controlPlane().kubeConfig().makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+  await controlPlane()
+    .kubeConfig()
+    .makeApiClient(CoreV1Api)
+    .createNamespace({ body: { metadata: { name } } });
   return name;
 }

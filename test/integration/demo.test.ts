@@ -6,7 +6,10 @@ describe('npm run demo', function () {
   this.timeout(240_000);
 
   it('brings up its own control plane, the simulator and the operator, and the examples become Ready', async function () {
-    const child = spawn(process.execPath, ['scripts/demo.ts', '--exit-when-ready'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '/nonexistent/never-used' } });
+    const child = spawn(process.execPath, ['scripts/demo.ts', '--exit-when-ready'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, KUBECONFIG: '/nonexistent/never-used' },
+    });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));

@@ -40,7 +40,10 @@ describe('test control plane binaries lookup', function () {
   });
 
   it('fails with instructions when nothing is found', function () {
-    assert.throws(() => findAssets(), (err: Error) => err instanceof MissingAssetsError && /npm run test-bins/.test(err.message));
+    assert.throws(
+      () => findAssets(),
+      (err: Error) => err instanceof MissingAssetsError && /npm run test-bins/.test(err.message),
+    );
   });
 
   it('ignores files that are not executable', function () {

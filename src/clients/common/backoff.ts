@@ -26,12 +26,7 @@ export const defaultBackoff: BackoffPolicy = {
  * Delay before retry number `retry` (0 for the first retry). `random` returns [0, 1).
  * A server's Retry-After, when given, is a floor: we never come back sooner than asked.
  */
-export function backoffDelay(
-  policy: BackoffPolicy,
-  retry: number,
-  random: () => number,
-  retryAfterMs?: number,
-): number {
+export function backoffDelay(policy: BackoffPolicy, retry: number, random: () => number, retryAfterMs?: number): number {
   const exp = policy.initialDelayMs * Math.pow(policy.multiplier, Math.max(0, retry));
   const capped = Math.min(policy.maxDelayMs, exp);
   const jitter = Math.min(1, Math.max(0, policy.jitter));

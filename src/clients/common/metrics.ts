@@ -19,14 +19,16 @@ export class RequestMetrics {
   constructor(prefix: string, registry?: Registry, connection?: string) {
     this.registry = registry ?? new Registry();
     this.#connection = connection;
-    this.#count = existing<Counter<Label>>(this.registry, `${prefix}requests_total`) ??
+    this.#count =
+      existing<Counter<Label>>(this.registry, `${prefix}requests_total`) ??
       new Counter({
         name: `${prefix}requests_total`,
         help: 'HTTP requests sent, by connection, operation and response status (network_error when none came back).',
         labelNames: LABELS,
         registers: [this.registry],
       });
-    this.#latency = existing<Histogram<Label>>(this.registry, `${prefix}request_duration_seconds`) ??
+    this.#latency =
+      existing<Histogram<Label>>(this.registry, `${prefix}request_duration_seconds`) ??
       new Histogram({
         name: `${prefix}request_duration_seconds`,
         help: 'HTTP request latency in seconds, by connection, operation and response status.',

@@ -55,10 +55,7 @@ export async function withRetries<T>(ctx: RetryContext, attempt: (n: number) => 
       if (!decision || n + 1 >= policy.maxAttempts) throw err;
       const delay = backoffDelay(policy.backoff, n, ctx.random, decision.retryAfterMs);
       if (ctx.deadline !== undefined && ctx.clock.now() + delay >= ctx.deadline) throw err;
-      ctx.logger.info(
-        { service: ctx.service, operation: ctx.operation, attempt: n + 1, reason: decision.reason, delayMs: delay },
-        'retrying cloud request',
-      );
+      ctx.logger.info({ service: ctx.service, operation: ctx.operation, attempt: n + 1, reason: decision.reason, delayMs: delay }, 'retrying cloud request');
       await ctx.clock.sleep(delay, ctx.signal);
     }
   }

@@ -96,7 +96,14 @@ export class NsxClient {
     this.#secrets = new SecretSet();
     this.#secrets.addBasic(opts.username, opts.password);
     const maxInFlight = opts.maxInFlight ?? 8;
-    this.#agent = createAgent({ url: opts.url, maxSockets: maxInFlight, logger: this.#logger, service: 'nsx', ...(opts.caPem ? { caPem: opts.caPem } : {}), ...(opts.insecureSkipVerify ? { insecureSkipVerify: true } : {}) });
+    this.#agent = createAgent({
+      url: opts.url,
+      maxSockets: maxInFlight,
+      logger: this.#logger,
+      service: 'nsx',
+      ...(opts.caPem ? { caPem: opts.caPem } : {}),
+      ...(opts.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
+    });
     this.#core = new HttpCore({
       service: 'nsx',
       baseUrl: opts.url,
@@ -132,7 +139,12 @@ export class NsxClient {
     this.#session = undefined;
     if (s) {
       try {
-        await this.#core.send({ operation: 'session.destroy', method: 'POST', path: '/api/session/destroy', headers: { Cookie: s.cookie, 'X-XSRF-TOKEN': s.xsrf, Accept: 'application/json' } });
+        await this.#core.send({
+          operation: 'session.destroy',
+          method: 'POST',
+          path: '/api/session/destroy',
+          headers: { Cookie: s.cookie, 'X-XSRF-TOKEN': s.xsrf, Accept: 'application/json' },
+        });
       } catch (err) {
         this.#logger.warn({ service: 'nsx', err: (err as Error).message }, 'NSX session destroy failed; it will time out on its own');
       }
@@ -214,18 +226,21 @@ export class NsxClient {
 
   /** Per-edge-node counters of a gateway interface (policy path of the interface). */
   async interfaceStatistics(interfacePath: string, opts: StatisticsOptions = {}): Promise<InterfaceStatistics> {
-    return (await this.#call('interfaceStatistics', 'GET', `${stripPrefix(interfacePath)}/statistics`, undefined, statsQuery(opts))).data as InterfaceStatistics;
+    return (await this.#call('interfaceStatistics', 'GET', `${stripPrefix(interfacePath)}/statistics`, undefined, statsQuery(opts)))
+      .data as InterfaceStatistics;
   }
 
   /** Per-edge-node counters of a Tier-0's end of its link to one Tier-1 (a shared Tier-0's downlink to a tenant). */
   async tier1LinkStatistics(tier0Path: string, tier1Path: string, opts: StatisticsOptions = {}): Promise<InterfaceStatistics> {
     const query = { ...statsQuery(opts), tier1_path: tier1Path };
-    return (await this.#call('tier1LinkStatistics', 'GET', `${stripPrefix(tier0Path)}/tier-1-interface/statistics`, undefined, query)).data as InterfaceStatistics;
+    return (await this.#call('tier1LinkStatistics', 'GET', `${stripPrefix(tier0Path)}/tier-1-interface/statistics`, undefined, query))
+      .data as InterfaceStatistics;
   }
 
   /** The interface's counters aggregated over its edge nodes. */
   async interfaceStatisticsSummary(interfacePath: string, opts: Pick<StatisticsOptions, 'enforcementPointPath'> = {}): Promise<InterfaceStatisticsSummary> {
-    return (await this.#call('interfaceStatisticsSummary', 'GET', `${stripPrefix(interfacePath)}/statistics/summary`, undefined, statsQuery(opts))).data as InterfaceStatisticsSummary;
+    return (await this.#call('interfaceStatisticsSummary', 'GET', `${stripPrefix(interfacePath)}/statistics/summary`, undefined, statsQuery(opts)))
+      .data as InterfaceStatisticsSummary;
   }
 
   /**
@@ -233,7 +248,11 @@ export class NsxClient {
    * (ours go before a trailing ANY entry). Creates the list when missing; deletes it when nothing
    * would be left.
    */
-  async reconcilePrefixList(tier0Id: string, listId: string, entries: OwnedEntries<PrefixEntry>): Promise<{ object: PrefixList | undefined; changed: boolean }> {
+  async reconcilePrefixList(
+    tier0Id: string,
+    listId: string,
+    entries: OwnedEntries<PrefixEntry>,
+  ): Promise<{ object: PrefixList | undefined; changed: boolean }> {
     const path = `/infra/tier-0s/${enc(tier0Id)}/prefix-lists/${enc(listId)}`;
     return this.#reconcileList<PrefixList, PrefixEntry>(path, 'prefixLists.reconcile', 'PrefixList', listId, 'prefixes', entries, (e) => e.network === 'ANY');
   }
@@ -248,12 +267,23 @@ export class NsxClient {
    * Makes our redistribution rules on a tier-0 locale service equal `desired`, keeping the rules
    * others own (VCD's among them) and the rest of the locale service as it is.
    */
-  async reconcileRedistribution(tier0Id: string, localeServiceId: string, rules: OwnedEntries<RedistributionRule>): Promise<{ object: LocaleServices | undefined; changed: boolean }> {
+  async reconcileRedistribution(
+    tier0Id: string,
+    localeServiceId: string,
+    rules: OwnedEntries<RedistributionRule>,
+  ): Promise<{ object: LocaleServices | undefined; changed: boolean }> {
     const path = `/infra/tier-0s/${enc(tier0Id)}/locale-services/${enc(localeServiceId)}`;
     return this.update<LocaleServices>(
       path,
       (current) => {
-        if (!current) throw new NsxNotFoundError({ operation: 'redistribution.reconcile', status: 404, errorCode: undefined, moduleName: undefined, serverMessage: `no locale service at ${path}` });
+        if (!current)
+          throw new NsxNotFoundError({
+            operation: 'redistribution.reconcile',
+            status: 404,
+            errorCode: undefined,
+            moduleName: undefined,
+            serverMessage: `no locale service at ${path}`,
+          });
         const config = current.route_redistribution_config ?? {};
         const merged = mergeOwned(config.redistribution_rules ?? [], rules.desired, rules.owns);
         return { ...current, route_redistribution_config: { ...config, redistribution_rules: merged } };
@@ -299,19 +329,27 @@ export class NsxClient {
 
   async #login(): Promise<Session> {
     const res = await withRetries(this.#retryContext('session.create'), () =>
-      this.#core.send({
-        operation: 'session.create',
-        method: 'POST',
-        path: '/api/session/create',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-        body: new URLSearchParams({ j_username: this.#o.username, j_password: this.#o.password }).toString(),
-      }).then((r) => (RETRYABLE_STATUS.has(r.status) ? Promise.reject(this.#apiError('session.create', r)) : r)),
+      this.#core
+        .send({
+          operation: 'session.create',
+          method: 'POST',
+          path: '/api/session/create',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+          body: new URLSearchParams({ j_username: this.#o.username, j_password: this.#o.password }).toString(),
+        })
+        .then((r) => (RETRYABLE_STATUS.has(r.status) ? Promise.reject(this.#apiError('session.create', r)) : r)),
     );
     const jsession = /JSESSIONID=([^;,\s]+)/.exec(res.headers['set-cookie'] ?? '')?.[1];
     const xsrf = res.headers['x-xsrf-token'];
     if (res.status >= 300 || !jsession || !xsrf) {
       const err = this.#apiError('session.create', res);
-      throw new NsxAuthError({ operation: 'session.create', status: res.status, errorCode: err.errorCode, moduleName: err.moduleName, serverMessage: res.status >= 300 ? err.serverMessage : 'the session response lacked JSESSIONID or X-XSRF-TOKEN' });
+      throw new NsxAuthError({
+        operation: 'session.create',
+        status: res.status,
+        errorCode: err.errorCode,
+        moduleName: err.moduleName,
+        serverMessage: res.status >= 300 ? err.serverMessage : 'the session response lacked JSESSIONID or X-XSRF-TOKEN',
+      });
     }
     this.#secrets.add(jsession);
     this.#secrets.add(xsrf);
@@ -347,7 +385,8 @@ export class NsxClient {
           this.#logger.info({ service: 'nsx', operation }, 'NSX session rejected; creating a new one');
           continue;
         }
-        if (authFailure) throw new NsxAuthError({ operation, status: res.status, errorCode: err.errorCode, moduleName: err.moduleName, serverMessage: err.serverMessage });
+        if (authFailure)
+          throw new NsxAuthError({ operation, status: res.status, errorCode: err.errorCode, moduleName: err.moduleName, serverMessage: err.serverMessage });
         throw Object.assign(err, { [RETRY_AFTER]: parseRetryAfter(res.headers['retry-after'], this.#clock.now()) });
       }
     });

@@ -135,9 +135,26 @@ export class VcdClient {
     const maxInFlight = opts.maxInFlight ?? 8;
     const secrets = new SecretSet();
     const metrics = new RequestMetrics('vcd_client_', opts.metrics, opts.metricsConnection);
-    const agent = createAgent({ url: opts.url, maxSockets: maxInFlight, logger, service: 'vcd', ...(opts.caPem ? { caPem: opts.caPem } : {}), ...(opts.insecureSkipVerify ? { insecureSkipVerify: true } : {}) });
+    const agent = createAgent({
+      url: opts.url,
+      maxSockets: maxInFlight,
+      logger,
+      service: 'vcd',
+      ...(opts.caPem ? { caPem: opts.caPem } : {}),
+      ...(opts.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
+    });
     const requestTimeoutMs = opts.requestTimeoutMs ?? 60_000;
-    const core = new HttpCore({ service: 'vcd', baseUrl: opts.url, agent, logger, metrics, limiter: new Semaphore(maxInFlight), secrets, clock, requestTimeoutMs });
+    const core = new HttpCore({
+      service: 'vcd',
+      baseUrl: opts.url,
+      agent,
+      logger,
+      metrics,
+      limiter: new Semaphore(maxInFlight),
+      secrets,
+      clock,
+      requestTimeoutMs,
+    });
     const retry = resolveRetry(opts.retry);
     // The session reads the negotiated version lazily, when it first logs in.
     const session: VcdSession = new VcdSession({ core, org: opts.org, auth: opts.auth, secrets, clock, logger, apiVersion: () => transport.apiVersion });
@@ -183,8 +200,16 @@ export class VcdClient {
         { service: 'vcd', host: new URL(redactUrl(opts.url)).host, org: opts.org, apiVersion: negotiated.apiVersion, serverHighest: negotiated.serverHighest },
         'connected to VCD',
       );
-      const endpoint = { url: new URL(opts.url).origin, ...(opts.caPem ? { caPem: opts.caPem } : {}), ...(opts.insecureSkipVerify ? { insecureSkipVerify: true } : {}) };
-      return new VcdClient({ transport, locks: new KeyedMutex(), agent, metrics, logger, serverHighest: negotiated.serverHighest, orgIds: new Map(), endpoint }, opts.org, undefined);
+      const endpoint = {
+        url: new URL(opts.url).origin,
+        ...(opts.caPem ? { caPem: opts.caPem } : {}),
+        ...(opts.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
+      };
+      return new VcdClient(
+        { transport, locks: new KeyedMutex(), agent, metrics, logger, serverHighest: negotiated.serverHighest, orgIds: new Map(), endpoint },
+        opts.org,
+        undefined,
+      );
     } catch (err) {
       agent.destroy();
       throw err;
@@ -235,11 +260,13 @@ export class VcdClient {
       token: () => session.token(),
       renew: (stale) => session.invalidate(stale),
       whoAmI: () => {
-        who ??= transport.getJson<{ org?: { id?: string }; user?: { id?: string } }>({ operation: 'sessions.current', path: '/cloudapi/1.0.0/sessions/current' }).then((s) => ({
-          orgId: s.org?.id ?? '',
-          userId: s.user?.id ?? '',
-          provider: session.isProvider,
-        }));
+        who ??= transport
+          .getJson<{ org?: { id?: string }; user?: { id?: string } }>({ operation: 'sessions.current', path: '/cloudapi/1.0.0/sessions/current' })
+          .then((s) => ({
+            orgId: s.org?.id ?? '',
+            userId: s.user?.id ?? '',
+            provider: session.isProvider,
+          }));
         who.catch(() => (who = undefined));
         return who;
       },
@@ -258,7 +285,14 @@ export class VcdClient {
     let p = this.#conn.orgIds.get(name);
     if (!p) {
       p = this.orgs.findByName(name).then((org) => {
-        if (!org) throw new VcdNotFoundError({ operation: 'orgs.findByName', status: 404, minorErrorCode: undefined, serverMessage: `no organization named ${name}`, requestId: undefined });
+        if (!org)
+          throw new VcdNotFoundError({
+            operation: 'orgs.findByName',
+            status: 404,
+            minorErrorCode: undefined,
+            serverMessage: `no organization named ${name}`,
+            requestId: undefined,
+          });
         return org.id;
       });
       p.catch(() => this.#conn.orgIds.delete(name));

@@ -53,9 +53,13 @@ export async function deleteEntity(ctx: VcdContext, operation: string, path: str
 export function ownerId(operation: string, task: VcdTask): string {
   const id = task.owner?.id;
   if (!id) {
-    throw new VcdApiError(
-      { operation, status: 200, minorErrorCode: undefined, serverMessage: 'the task succeeded but names no Owner entity', requestId: undefined },
-    );
+    throw new VcdApiError({
+      operation,
+      status: 200,
+      minorErrorCode: undefined,
+      serverMessage: 'the task succeeded but names no Owner entity',
+      requestId: undefined,
+    });
   }
   return id;
 }

@@ -2,15 +2,7 @@
 // (IP sets) and application port profiles. Writes per edge are serialised inside the client, as
 // VCD processes one edge operation at a time and answers BUSY_ENTITY otherwise.
 import type { TaskOptions } from './transport.ts';
-import {
-  andFilter,
-  createEntity,
-  deleteEntity,
-  needsClientSideMatch,
-  requireVersion,
-  updateEntity,
-  type VcdContext,
-} from './context.ts';
+import { andFilter, createEntity, deleteEntity, needsClientSideMatch, requireVersion, updateEntity, type VcdContext } from './context.ts';
 import { VcdAmbiguousNameError } from './errors.ts';
 import type { ApplicationPortProfile, EdgeFirewallRule, EdgeFirewallRules, EdgeGateway, FirewallGroup, OrgVdcNetwork } from './types.ts';
 
@@ -38,7 +30,11 @@ export class EdgeGatewaysApi {
   }
 
   async get(id: string): Promise<EdgeGateway> {
-    return this.#ctx.transport.getJson<EdgeGateway>({ operation: 'edgeGateways.get', path: `${BASE}/edgeGateways/${enc(id)}`, tenant: await this.#ctx.tenant() });
+    return this.#ctx.transport.getJson<EdgeGateway>({
+      operation: 'edgeGateways.get',
+      path: `${BASE}/edgeGateways/${enc(id)}`,
+      tenant: await this.#ctx.tenant(),
+    });
   }
 
   /**
@@ -61,7 +57,12 @@ export class EdgeGatewaysApi {
   async findByName(name: string, opts: { orgId?: string } = {}): Promise<EdgeGateway | undefined> {
     const filter = andFilter(needsClientSideMatch(name) ? undefined : `name==${name}`, opts.orgId && `orgRef.id==${opts.orgId}`);
     const found = (await this.list(filter ? { filter } : {})).filter((e) => e.name === name);
-    if (found.length > 1) throw new VcdAmbiguousNameError('edgeGateways.findByName', name, found.map((e) => e.id ?? '?'));
+    if (found.length > 1)
+      throw new VcdAmbiguousNameError(
+        'edgeGateways.findByName',
+        name,
+        found.map((e) => e.id ?? '?'),
+      );
     return found[0];
   }
 }
@@ -113,7 +114,11 @@ export class FirewallGroupsApi {
   }
 
   async get(id: string): Promise<FirewallGroup> {
-    return this.#ctx.transport.getJson<FirewallGroup>({ operation: 'firewallGroups.get', path: `${BASE}/firewallGroups/${enc(id)}`, tenant: await this.#ctx.tenant() });
+    return this.#ctx.transport.getJson<FirewallGroup>({
+      operation: 'firewallGroups.get',
+      path: `${BASE}/firewallGroups/${enc(id)}`,
+      tenant: await this.#ctx.tenant(),
+    });
   }
 
   /** Creates a group (ownerRef names the edge) and returns it as stored. */
@@ -122,7 +127,9 @@ export class FirewallGroupsApi {
   }
 
   async update(id: string, body: FirewallGroup, opts?: TaskOptions): Promise<FirewallGroup> {
-    return this.#onEdge(body.ownerRef?.id, () => updateEntity<FirewallGroup>(this.#ctx, 'firewallGroups.update', `${BASE}/firewallGroups/${enc(id)}`, { ...body, id }, opts));
+    return this.#onEdge(body.ownerRef?.id, () =>
+      updateEntity<FirewallGroup>(this.#ctx, 'firewallGroups.update', `${BASE}/firewallGroups/${enc(id)}`, { ...body, id }, opts),
+    );
   }
 
   /** Resolves false when the group was already gone. Pass the edge id to serialise with its other writes. */

@@ -118,8 +118,7 @@ export class VcdTaskError extends VcdError {
   constructor(operation: string, taskHref: string, taskStatus: string, taskError: VcdTaskErrorDetail) {
     super(
       operation,
-      `VCD task for ${operation} ended ${taskStatus}` +
-        `${taskError.minorErrorCode ? `: ${taskError.minorErrorCode}` : ''}: ${taskError.message}`,
+      `VCD task for ${operation} ended ${taskStatus}` + `${taskError.minorErrorCode ? `: ${taskError.minorErrorCode}` : ''}: ${taskError.message}`,
     );
     this.taskHref = taskHref;
     this.taskStatus = taskStatus;
@@ -134,10 +133,7 @@ export class VcdTaskTimeoutError extends VcdError {
   readonly waitedMs: number;
 
   constructor(operation: string, taskHref: string, lastStatus: string | undefined, waitedMs: number) {
-    super(
-      operation,
-      `VCD task for ${operation} did not finish within ${waitedMs} ms (last status ${lastStatus ?? 'unknown'}); it may still complete`,
-    );
+    super(operation, `VCD task for ${operation} did not finish within ${waitedMs} ms (last status ${lastStatus ?? 'unknown'}); it may still complete`);
     this.taskHref = taskHref;
     this.lastStatus = lastStatus;
     this.waitedMs = waitedMs;

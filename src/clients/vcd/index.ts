@@ -1,7 +1,16 @@
 // What controllers may use from the VCD client.
 export { VcdClient, bareUuid, type VcdConnectOptions } from './client.ts';
 export type { VcdAuth } from './session.ts';
-export { subscribeEvents, parseEnvelope, entityTypeOf, defaultTopics, type VcdBusEvent, type MessageBusAccess, type BusState, type SubscribeOptions } from './message-bus.ts';
+export {
+  subscribeEvents,
+  parseEnvelope,
+  entityTypeOf,
+  defaultTopics,
+  type VcdBusEvent,
+  type MessageBusAccess,
+  type BusState,
+  type SubscribeOptions,
+} from './message-bus.ts';
 export type { TaskOptions } from './transport.ts';
 export type { VcdTask, TaskRef } from './task.ts';
 export { taskFinished, type TaskRecordView } from './taskQuery.ts';

@@ -67,11 +67,14 @@ export class ExternalNetworksApi {
   /** The network with its NSX backings (a Tier-0/VRF id, or a segment id), or undefined when VCD does not know it. */
   async get(id: string): Promise<ExternalNetwork | undefined> {
     try {
-      return await this.#ctx.transport.getJson<ExternalNetwork>({ operation: 'externalNetworks.get', path: `${BASE}/externalNetworks/${encodeURIComponent(id)}`, tenant: await this.#ctx.tenant() });
+      return await this.#ctx.transport.getJson<ExternalNetwork>({
+        operation: 'externalNetworks.get',
+        path: `${BASE}/externalNetworks/${encodeURIComponent(id)}`,
+        tenant: await this.#ctx.tenant(),
+      });
     } catch (err) {
       if (err instanceof VcdNotFoundError) return undefined;
       throw err;
     }
   }
 }
-

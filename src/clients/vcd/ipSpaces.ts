@@ -2,22 +2,8 @@
 // Writes to one IP Space are serialised inside the client; allocate is never retried blindly
 // (a lost answer is resolved by the caller through its ownership markers).
 import type { TaskOptions } from './transport.ts';
-import {
-  andFilter,
-  createEntity,
-  deleteEntity,
-  needsClientSideMatch,
-  requireVersion,
-  updateEntity,
-  type VcdContext,
-} from './context.ts';
-import {
-  VcdAmbiguousNameError,
-  VcdApiError,
-  VcdInvalidRequestError,
-  VcdQuotaExceededError,
-  VcdTaskError,
-} from './errors.ts';
+import { andFilter, createEntity, deleteEntity, needsClientSideMatch, requireVersion, updateEntity, type VcdContext } from './context.ts';
+import { VcdAmbiguousNameError, VcdApiError, VcdInvalidRequestError, VcdQuotaExceededError, VcdTaskError } from './errors.ts';
 import { isQuotaMessage } from './errorMapping.ts';
 import type {
   AllocationResult,
@@ -93,7 +79,12 @@ export class IpSpacesApi {
     const filter = andFilter(clientSide ? undefined : `name==${name}`, opts.type && `type==${opts.type}`, opts.orgId && `orgRef.id==${opts.orgId}`);
     const found = (await this.list(filter ? { filter } : {})).filter((s) => s.name === name);
     if (found.length === 0) return undefined;
-    if (found.length > 1) throw new VcdAmbiguousNameError('ipSpaces.findByName', name, found.map((s) => `${s.type}:${s.id ?? '?'}`));
+    if (found.length > 1)
+      throw new VcdAmbiguousNameError(
+        'ipSpaces.findByName',
+        name,
+        found.map((s) => `${s.type}:${s.id ?? '?'}`),
+      );
     return this.get(found[0]!.id!);
   }
 
@@ -129,7 +120,9 @@ export class IpSpacesApi {
     if (req.value !== undefined) requireVersion(this.#ctx, 'allocationValue', op);
     validateAllocation(op, req);
     const body: IpSpaceIpAllocationRequest =
-      req.value !== undefined ? { type: req.type, value: req.value } : { type: req.type, quantity: req.quantity ?? 1, ...(req.prefixLength !== undefined ? { prefixLength: req.prefixLength } : {}) };
+      req.value !== undefined
+        ? { type: req.type, value: req.value }
+        : { type: req.type, quantity: req.quantity ?? 1, ...(req.prefixLength !== undefined ? { prefixLength: req.prefixLength } : {}) };
     const tenant = await this.#ctx.tenant();
     return this.#ctx.locks.run(spaceLock(ipSpaceId), async () => {
       try {
@@ -176,7 +169,11 @@ export class IpSpaceUplinksApi {
 
   async get(id: string): Promise<IpSpaceUplink> {
     requireVersion(this.#ctx, 'ipSpaces', 'ipSpaceUplinks.get');
-    return this.#ctx.transport.getJson<IpSpaceUplink>({ operation: 'ipSpaceUplinks.get', path: `${BASE}/ipSpaceUplinks/${enc(id)}`, tenant: await this.#ctx.tenant() });
+    return this.#ctx.transport.getJson<IpSpaceUplink>({
+      operation: 'ipSpaceUplinks.get',
+      path: `${BASE}/ipSpaceUplinks/${enc(id)}`,
+      tenant: await this.#ctx.tenant(),
+    });
   }
 
   async create(body: IpSpaceUplink, opts?: TaskOptions): Promise<IpSpaceUplink> {
@@ -214,7 +211,11 @@ export class IpSpaceOrgAssignmentsApi {
       operation: op,
       path: `${BASE}/ipSpaces/orgAssignments`,
       query: {
-        filter: andFilter(opts.ipSpaceId && `ipSpaceRef.id==${opts.ipSpaceId}`, opts.orgId && `orgRef.id==${opts.orgId}`, opts.onlyCustomQuotas ? 'onlyIncludeCustomQuotas==true' : undefined),
+        filter: andFilter(
+          opts.ipSpaceId && `ipSpaceRef.id==${opts.ipSpaceId}`,
+          opts.orgId && `orgRef.id==${opts.orgId}`,
+          opts.onlyCustomQuotas ? 'onlyIncludeCustomQuotas==true' : undefined,
+        ),
       },
       tenant: await this.#ctx.tenant(),
     });
@@ -222,7 +223,11 @@ export class IpSpaceOrgAssignmentsApi {
 
   async get(id: string): Promise<IpSpaceOrgAssignment> {
     requireVersion(this.#ctx, 'ipSpaces', 'ipSpaceOrgAssignments.get');
-    return this.#ctx.transport.getJson<IpSpaceOrgAssignment>({ operation: 'ipSpaceOrgAssignments.get', path: `${BASE}/ipSpaces/orgAssignments/${enc(id)}`, tenant: await this.#ctx.tenant() });
+    return this.#ctx.transport.getJson<IpSpaceOrgAssignment>({
+      operation: 'ipSpaceOrgAssignments.get',
+      path: `${BASE}/ipSpaces/orgAssignments/${enc(id)}`,
+      tenant: await this.#ctx.tenant(),
+    });
   }
 
   async create(body: IpSpaceOrgAssignment, opts?: TaskOptions): Promise<IpSpaceOrgAssignment> {
@@ -240,7 +245,8 @@ export class IpSpaceOrgAssignmentsApi {
     const current = await this.get(id);
     const spaceId = current.ipSpaceRef.id;
     const body: IpSpaceOrgAssignment = { id, ipSpaceRef: current.ipSpaceRef, orgRef: current.orgRef, customQuotas };
-    const run = (): Promise<IpSpaceOrgAssignment> => updateEntity<IpSpaceOrgAssignment>(this.#ctx, op, `${BASE}/ipSpaces/orgAssignments/${enc(id)}`, body, opts);
+    const run = (): Promise<IpSpaceOrgAssignment> =>
+      updateEntity<IpSpaceOrgAssignment>(this.#ctx, op, `${BASE}/ipSpaces/orgAssignments/${enc(id)}`, body, opts);
     return spaceId ? this.#ctx.locks.run(spaceLock(spaceId), run) : run();
   }
 
@@ -282,7 +288,13 @@ export class IpSpaceAllocationsApi {
   async update(ipSpaceId: string, allocationId: string, body: IpSpaceIpAllocation, opts?: TaskOptions): Promise<IpSpaceIpAllocation> {
     requireVersion(this.#ctx, 'ipSpaces', 'ipSpaceAllocations.update');
     return this.#ctx.locks.run(allocationLock(allocationId), () =>
-      updateEntity<IpSpaceIpAllocation>(this.#ctx, 'ipSpaceAllocations.update', `${BASE}/ipSpaces/${enc(ipSpaceId)}/allocations/${enc(allocationId)}`, { ...body, id: allocationId }, opts),
+      updateEntity<IpSpaceIpAllocation>(
+        this.#ctx,
+        'ipSpaceAllocations.update',
+        `${BASE}/ipSpaces/${enc(ipSpaceId)}/allocations/${enc(allocationId)}`,
+        { ...body, id: allocationId },
+        opts,
+      ),
     );
   }
 
@@ -346,17 +358,37 @@ export function parseAllocationResults(operation: string, content: unknown): All
     }
   }
   if (out.length === 0) {
-    throw new VcdApiError({ operation, status: 200, minorErrorCode: undefined, serverMessage: 'the allocation task succeeded without results', requestId: undefined });
+    throw new VcdApiError({
+      operation,
+      status: 200,
+      minorErrorCode: undefined,
+      serverMessage: 'the allocation task succeeded without results',
+      requestId: undefined,
+    });
   }
   return out;
 }
 
 function asQuotaError(err: unknown, ipSpaceId: string, type: AllocationType): VcdQuotaExceededError | undefined {
   if (err instanceof VcdApiError && err.status === 400 && isQuotaMessage(err.minorErrorCode, err.serverMessage)) {
-    return new VcdQuotaExceededError({ operation: err.operation, ipSpaceId, allocationType: type, minorErrorCode: err.minorErrorCode, serverMessage: err.serverMessage, requestId: err.requestId });
+    return new VcdQuotaExceededError({
+      operation: err.operation,
+      ipSpaceId,
+      allocationType: type,
+      minorErrorCode: err.minorErrorCode,
+      serverMessage: err.serverMessage,
+      requestId: err.requestId,
+    });
   }
   if (err instanceof VcdTaskError && isQuotaMessage(err.taskError.minorErrorCode, err.taskError.message)) {
-    return new VcdQuotaExceededError({ operation: err.operation, ipSpaceId, allocationType: type, minorErrorCode: err.taskError.minorErrorCode, serverMessage: err.taskError.message, requestId: undefined });
+    return new VcdQuotaExceededError({
+      operation: err.operation,
+      ipSpaceId,
+      allocationType: type,
+      minorErrorCode: err.taskError.minorErrorCode,
+      serverMessage: err.taskError.message,
+      requestId: undefined,
+    });
   }
   return undefined;
 }

@@ -169,7 +169,7 @@ export function parseEnvelope(raw: Buffer | string): VcdBusEvent | undefined {
     if (env.type !== 'EVENT' && env.type !== 'EXTERNAL_EVENT') return undefined;
     const p = (typeof env.payload === 'string' ? JSON.parse(env.payload) : env.payload) as Record<string, unknown> | undefined;
     if (!p || typeof p !== 'object' || typeof p['type'] !== 'string' || typeof p['entity'] !== 'string') return undefined;
-    const str = (k: string): string => (typeof p[k] === 'string' ? (p[k]) : '');
+    const str = (k: string): string => (typeof p[k] === 'string' ? p[k] : '');
     return {
       eventId: str('eventId'),
       type: str('type'),

@@ -41,8 +41,7 @@ export function nextPage(envelope: PageEnvelope<unknown>, linkHeader: string | u
   if (link) return { kind: 'link', href: link.href };
   const page = envelope.page ?? requested.page;
   const pageSize = envelope.pageSize ?? requested.pageSize;
-  const pageCount =
-    envelope.pageCount ?? (envelope.resultTotal !== undefined && pageSize > 0 ? Math.ceil(envelope.resultTotal / pageSize) : undefined);
+  const pageCount = envelope.pageCount ?? (envelope.resultTotal !== undefined && pageSize > 0 ? Math.ceil(envelope.resultTotal / pageSize) : undefined);
   if (pageCount !== undefined && page < pageCount && (envelope.values?.length ?? 0) > 0) return { kind: 'page', page: page + 1 };
   return undefined;
 }

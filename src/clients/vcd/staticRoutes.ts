@@ -40,7 +40,14 @@ export class StaticRoutesApi {
     let path = this.#collection(edgeId);
     const seen = new Set<string>();
     for (let guard = 0; guard < 10_000; guard++) {
-      const res = await this.#ctx.transport.call({ operation: 'staticRoutes.list', method: 'GET', path, ...(query ? { query } : {}), idempotent: true, tenant });
+      const res = await this.#ctx.transport.call({
+        operation: 'staticRoutes.list',
+        method: 'GET',
+        path,
+        ...(query ? { query } : {}),
+        idempotent: true,
+        tenant,
+      });
       out.push(...(((res.data ?? {}) as { values?: EdgeStaticRoute[] }).values ?? []));
       const next = parseLinkHeader(res.headers['link']).find((l) => l.rels.includes('nextPage'));
       // A server that repeats a cursor must not keep us here.
@@ -53,7 +60,11 @@ export class StaticRoutesApi {
   }
 
   async get(edgeId: string, routeId: string): Promise<EdgeStaticRoute> {
-    return this.#ctx.transport.getJson<EdgeStaticRoute>({ operation: 'staticRoutes.get', path: `${this.#collection(edgeId)}/${enc(routeId)}`, tenant: await this.#ctx.tenant() });
+    return this.#ctx.transport.getJson<EdgeStaticRoute>({
+      operation: 'staticRoutes.get',
+      path: `${this.#collection(edgeId)}/${enc(routeId)}`,
+      tenant: await this.#ctx.tenant(),
+    });
   }
 
   /**
@@ -68,7 +79,14 @@ export class StaticRoutesApi {
       this.#ctx.transport.callAndWait({ operation: op, method: 'POST', path: this.#collection(edgeId), body: route, idempotent: false, tenant }, opts),
     );
     const id = task?.details?.trim();
-    if (!id) throw new VcdApiError({ operation: op, status: 200, minorErrorCode: undefined, serverMessage: 'the task succeeded but its Details name no route id', requestId: undefined });
+    if (!id)
+      throw new VcdApiError({
+        operation: op,
+        status: 200,
+        minorErrorCode: undefined,
+        serverMessage: 'the task succeeded but its Details name no route id',
+        requestId: undefined,
+      });
     return id;
   }
 

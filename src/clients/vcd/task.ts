@@ -179,7 +179,12 @@ export async function waitForTask(o: TaskWaitOptions): Promise<VcdTask> {
     if (!isTaskRunning(task.status) && task.durationMs !== undefined) o.durations?.record(o.operation, task.durationMs);
     if (task.status === 'success') return task;
     if (!isTaskRunning(task.status)) {
-      throw new VcdTaskError(o.operation, task.href, task.status, task.error ?? { majorErrorCode: undefined, minorErrorCode: undefined, message: `task ${task.status}` });
+      throw new VcdTaskError(
+        o.operation,
+        task.href,
+        task.status,
+        task.error ?? { majorErrorCode: undefined, minorErrorCode: undefined, message: `task ${task.status}` },
+      );
     }
     const now = o.clock.now();
     if (now >= deadline) throw new VcdTaskTimeoutError(o.operation, o.href, last, now - started);

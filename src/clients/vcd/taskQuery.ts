@@ -56,7 +56,8 @@ export class TasksApi {
         tenant: await this.#ctx.tenant(),
       });
       for (const r of res.record ?? []) {
-        if (r.object && r.href && tailUuid(r.object) === want) out.push({ href: r.href, name: r.name ?? '', status: r.status ?? '', object: r.object, startDate: r.startDate ?? '' });
+        if (r.object && r.href && tailUuid(r.object) === want)
+          out.push({ href: r.href, name: r.name ?? '', status: r.status ?? '', object: r.object, startDate: r.startDate ?? '' });
       }
       if ((res.record?.length ?? 0) < (res.pageSize ?? 128) || page * (res.pageSize ?? 128) >= (res.total ?? 0)) break;
     }

@@ -112,7 +112,14 @@ export class VcdTransport {
     const response = await this.call({ ...req, signal: opts.signal ?? req.signal });
     if (response.status !== 202) return { response, task: undefined };
     const location = response.headers['location'];
-    if (!location) throw new VcdApiError({ operation: req.operation, status: 202, minorErrorCode: undefined, serverMessage: 'accepted without a task Location', requestId: response.headers['x-vmware-vcloud-request-id'] });
+    if (!location)
+      throw new VcdApiError({
+        operation: req.operation,
+        status: 202,
+        minorErrorCode: undefined,
+        serverMessage: 'accepted without a task Location',
+        requestId: response.headers['x-vmware-vcloud-request-id'],
+      });
     const task = await this.waitForTask(req.operation, location, req.tenant, { startedAt: sentAt, ...opts });
     return { response, task };
   }
@@ -227,9 +234,12 @@ export class VcdTransport {
         throw new VcdAuthError(req.operation, 401, err.serverMessage, err.requestId);
       }
       if (res.status >= 200 && res.status < 300) return res;
-      throw Object.assign(toVcdApiError(req.operation, res, (s) => this.#o.secrets.scrub(s)), {
-        [RETRY_AFTER]: parseRetryAfter(res.headers['retry-after'], this.#o.clock.now()),
-      });
+      throw Object.assign(
+        toVcdApiError(req.operation, res, (s) => this.#o.secrets.scrub(s)),
+        {
+          [RETRY_AFTER]: parseRetryAfter(res.headers['retry-after'], this.#o.clock.now()),
+        },
+      );
     }
   }
 

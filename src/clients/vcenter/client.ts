@@ -79,8 +79,7 @@ export class VCenterClient {
     /** The PEM certificates of one chain. Throws VCenterNotFoundError. */
     get: async (chain: string): Promise<string[]> => {
       const body = (await this.#call('trustedRootChains.get', 'GET', `${CERTS}/trusted-root-chains/${encodeURIComponent(chain)}`, true)) as
-        | { cert_chain?: { cert_chain?: string[] } }
-        | undefined;
+        { cert_chain?: { cert_chain?: string[] } } | undefined;
       return body?.cert_chain?.cert_chain ?? [];
     },
     /**
@@ -91,7 +90,13 @@ export class VCenterClient {
       const spec = { cert_chain: { cert_chain: certPems }, ...(chain ? { chain } : {}) };
       const body = this.#family === 'rest' ? { spec } : spec;
       const id = await this.#call('trustedRootChains.create', 'POST', `${CERTS}/trusted-root-chains`, chain !== undefined, body);
-      if (typeof id !== 'string') throw new VCenterApiError({ operation: 'trustedRootChains.create', status: 200, errorType: undefined, serverMessage: 'the create answer held no chain id' });
+      if (typeof id !== 'string')
+        throw new VCenterApiError({
+          operation: 'trustedRootChains.create',
+          status: 200,
+          errorType: undefined,
+          serverMessage: 'the create answer held no chain id',
+        });
       return id;
     },
     /** Resolves false when the chain was already gone. */
@@ -135,7 +140,14 @@ export class VCenterClient {
     this.#password = opts.password;
     this.#family = opts.apiFamily;
     const maxInFlight = opts.maxInFlight ?? 4;
-    this.#agent = createAgent({ url: opts.url, maxSockets: maxInFlight, logger: this.#logger, service: 'vcenter', ...(opts.caPem ? { caPem: opts.caPem } : {}), ...(opts.insecureSkipVerify ? { insecureSkipVerify: true } : {}) });
+    this.#agent = createAgent({
+      url: opts.url,
+      maxSockets: maxInFlight,
+      logger: this.#logger,
+      service: 'vcenter',
+      ...(opts.caPem ? { caPem: opts.caPem } : {}),
+      ...(opts.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
+    });
     this.#core = new HttpCore({
       service: 'vcenter',
       baseUrl: opts.url,
@@ -196,7 +208,13 @@ export class VCenterClient {
       if (root) return describeCertificate(root);
     }
     const fromZip = (await this.downloadRoots()).find((r) => issuedLeaf(r.pem));
-    if (!fromZip) throw new VCenterNotFoundError({ operation: 'vmcaRoot', status: 404, errorType: 'NOT_FOUND', serverMessage: `no trusted root issued this vCenter's certificate (issuer ${leaf.issuer.replace(/\n/g, ', ')})` });
+    if (!fromZip)
+      throw new VCenterNotFoundError({
+        operation: 'vmcaRoot',
+        status: 404,
+        errorType: 'NOT_FOUND',
+        serverMessage: `no trusted root issued this vCenter's certificate (issuer ${leaf.issuer.replace(/\n/g, ', ')})`,
+      });
     return fromZip;
   }
 
@@ -245,11 +263,13 @@ export class VCenterClient {
     }
     if (res.status >= 300) {
       const err = toVCenterApiError('session.create', res.status, res.data, (s) => this.#secrets.scrub(s));
-      if (res.status === 401 || res.status === 403) throw new VCenterAuthError({ operation: 'session.create', status: res.status, errorType: err.errorType, serverMessage: err.serverMessage });
+      if (res.status === 401 || res.status === 403)
+        throw new VCenterAuthError({ operation: 'session.create', status: res.status, errorType: err.errorType, serverMessage: err.serverMessage });
       throw err;
     }
     const value = family === 'rest' ? (res.data as { value?: unknown } | undefined)?.value : res.data;
-    if (typeof value !== 'string' || value === '') throw new VCenterAuthError({ operation: 'session.create', status: res.status, errorType: undefined, serverMessage: 'the session answer held no token' });
+    if (typeof value !== 'string' || value === '')
+      throw new VCenterAuthError({ operation: 'session.create', status: res.status, errorType: undefined, serverMessage: 'the session answer held no token' });
     this.#secrets.add(value);
     this.#family = family;
     this.#session = value;
@@ -313,7 +333,13 @@ export class VCenterClient {
 
 /** DNs as Node prints them (one RDN per line) or as vCenter does ("CN=CA, O=x"), in any order. */
 function sameDn(a: string, b: string): boolean {
-  const norm = (dn: string): string => dn.split(/\n|,\s*(?=[A-Za-z.]+=)/).map((p) => p.trim()).filter(Boolean).sort().join(',');
+  const norm = (dn: string): string =>
+    dn
+      .split(/\n|,\s*(?=[A-Za-z.]+=)/)
+      .map((p) => p.trim())
+      .filter(Boolean)
+      .sort()
+      .join(',');
   return norm(a) === norm(b);
 }
 

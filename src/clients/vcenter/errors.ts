@@ -43,7 +43,10 @@ export function toVCenterApiError(operation: string, status: number, data: unkno
     messages = obj(body['value'])['messages'];
   }
   const text = Array.isArray(messages)
-    ? messages.map((m) => obj(m)['default_message']).filter((m): m is string => typeof m === 'string').join('; ')
+    ? messages
+        .map((m) => obj(m)['default_message'])
+        .filter((m): m is string => typeof m === 'string')
+        .join('; ')
     : '';
   const f: VCenterApiErrorFields = { operation, status, errorType, serverMessage: scrub(text || `HTTP ${status}`) };
   if (status === 404 || errorType === 'NOT_FOUND') return new VCenterNotFoundError(f);

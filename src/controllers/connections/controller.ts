@@ -1,7 +1,14 @@
 // VCDConnection and ClusterVCDConnection: Ready once a login with the Secret's credentials works;
 // status shows the negotiated API version and the VCD version. A Secret change re-enqueues the
 // connections that use it, and the pool logs in again with the new credentials.
-import { ClusterVCDConnectionResource, EventBusReasons, Reasons, validateClusterVCDConnection, validateVCDConnection, VCDConnectionResource } from '../../api/index.ts';
+import {
+  ClusterVCDConnectionResource,
+  EventBusReasons,
+  Reasons,
+  validateClusterVCDConnection,
+  validateVCDConnection,
+  VCDConnectionResource,
+} from '../../api/index.ts';
 import type { ConnectionKind, Validator, VCDConnection } from '../../api/index.ts';
 import { objectKey, splitKey, type ControllerDefinition, type InformerEvents, type KubeObject } from '../../runtime/index.ts';
 import { redactUrl } from '../../clients/vcd/index.ts';
@@ -81,7 +88,13 @@ export function connectionController(kind: ConnectionKind, deps: ConnectionContr
           if (client.vcdVersion) s.vcdVersion = client.vcdVersion;
           s.conditions ??= [];
           const message = `Logged in to ${redactUrl(conn.spec.url)} as org ${conn.spec.org}, API ${client.apiVersion}.`;
-          ctx.status.setCondition(s.conditions, { type: 'Ready', status: 'True', reason: Reasons.LoggedIn, message, observedGeneration: conn.metadata?.generation ?? 0 });
+          ctx.status.setCondition(s.conditions, {
+            type: 'Ready',
+            status: 'True',
+            reason: Reasons.LoggedIn,
+            message,
+            observedGeneration: conn.metadata?.generation ?? 0,
+          });
           ctx.status.setCondition(s.conditions, {
             type: 'Synced',
             status: 'True',
@@ -118,7 +131,12 @@ function eventBusCondition(deps: ControllerDeps, conn: Connection): { status: 'T
   const s = deps.eventBus.status(connectionKey(conn));
   const resync = `${Math.round(deps.driftCheckMs / 60_000)} min`;
   if (!s) return { status: 'Unknown', reason: EventBusReasons.Connecting, message: 'Subscribing to the VCD message bus.' };
-  if (s.connected) return { status: 'True', reason: EventBusReasons.Connected, message: `Subscribed to VCD events since ${new Date(s.since).toISOString()}; drift is repaired as events arrive.` };
+  if (s.connected)
+    return {
+      status: 'True',
+      reason: EventBusReasons.Connected,
+      message: `Subscribed to VCD events since ${new Date(s.since).toISOString()}; drift is repaired as events arrive.`,
+    };
   return {
     status: 'False',
     reason: EventBusReasons.Unreachable,

@@ -63,7 +63,10 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
         signal.addEventListener('abort', () => ((enqueueKeys = undefined), resolve()), { once: true });
       }),
   };
-  const serializeOn = (url: string) => <T>(edgeId: string, fn: () => Promise<T>): Promise<T> => edgeLocks.run(`${url}|${edgeId}`, fn);
+  const serializeOn =
+    (url: string) =>
+    <T>(edgeId: string, fn: () => Promise<T>): Promise<T> =>
+      edgeLocks.run(`${url}|${edgeId}`, fn);
   /**
    * Per key: the members (uid, generation, deleting) of the last pass that completed, and when. A
    * key woken again within a short gap with the same members (a resync of the rules and of their
@@ -84,14 +87,23 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
     const res = await a.memo(`conn|${o.metadata?.namespace ?? ''}|${connKeyOf(o)}|${JSON.stringify(o.spec.org ?? {})}`, () => resolve(o));
     if (!res.ok) return new Problem(res.reason, res.message, { requeueAfterMs: RETRY_MS });
     if (res.client.isProvider && !o.spec.org) {
-      return new Problem(Reasons.InvalidSpec, `spec.org is required: connection ${res.connection.metadata?.name ?? ''} is a provider (System) connection; name the organization that owns the edge gateway`);
+      return new Problem(
+        Reasons.InvalidSpec,
+        `spec.org is required: connection ${res.connection.metadata?.name ?? ''} is a provider (System) connection; name the organization that owns the edge gateway`,
+      );
     }
     if (!res.client.isProvider && o.spec.org && (o.spec.org.id || (o.spec.org.name ?? '').toLowerCase() !== res.connection.spec.org.toLowerCase())) {
-      return new Problem(Reasons.InvalidSpec, `spec.org must be unset or ${res.connection.spec.org}: a tenant connection writes only to its own organization's edge gateways`);
+      return new Problem(
+        Reasons.InvalidSpec,
+        `spec.org must be unset or ${res.connection.spec.org}: a tenant connection writes only to its own organization's edge gateways`,
+      );
     }
     if (!atLeast(res.client.apiVersion, '37.1')) {
       // Below 37.1 VCD leaves appliedTo out of what it returns, so a rewrite would strip it from every rule.
-      return new Problem(Reasons.UnsupportedAPIVersion, `Edge firewall rules need VCD API 37.1 (VCD 10.4.1) or later; the connection uses ${res.client.apiVersion}.`);
+      return new Problem(
+        Reasons.UnsupportedAPIVersion,
+        `Edge firewall rules need VCD API 37.1 (VCD 10.4.1) or later; the connection uses ${res.client.apiVersion}.`,
+      );
     }
     return undefined;
   };
@@ -100,7 +112,9 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
     if (!client.isProvider || !org) return client;
     if (!org.id) return client.forOrg(org.name ?? '');
     const found = await deps.directory.resolve(`firewall/${connKey}|org|${org.id}`, () => client.orgs.get(org.id ?? ''));
-    return found ? client.forOrg(found) : new Problem(Reasons.OrgNotFound, `No organization with id ${org.id} exists in VCD. Check spec.org.`, { requeueAfterMs: RETRY_MS });
+    return found
+      ? client.forOrg(found)
+      : new Problem(Reasons.OrgNotFound, `No organization with id ${org.id} exists in VCD. Check spec.org.`, { requeueAfterMs: RETRY_MS });
   };
 
   const apply = async (group: Group<Rule, Status>, uid: string, o: Outcome, edgeName: string): Promise<void> => {
@@ -137,7 +151,11 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
       group.requeueAfter(RETRY_MS);
       return;
     }
-    const fingerprintOf = (ms: readonly Rule[]) => ms.map((m) => `${m.metadata?.uid ?? ''}:${m.metadata?.generation ?? 0}:${m.metadata?.deletionTimestamp ? 1 : 0}`).sort().join(',');
+    const fingerprintOf = (ms: readonly Rule[]) =>
+      ms
+        .map((m) => `${m.metadata?.uid ?? ''}:${m.metadata?.generation ?? 0}:${m.metadata?.deletionTimestamp ? 1 : 0}`)
+        .sort()
+        .join(',');
     const fingerprint = fingerprintOf(group.members);
     const keyText = edgeKeyCodec.encode(key);
     const last = lastPass.get(keyText);
@@ -277,4 +295,3 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
   );
   return { ...definition, sources: [...(definition.sources ?? []), siblings] };
 }
-

@@ -122,7 +122,10 @@ export function ruleBody(rule: EdgeFirewallRule, clusterId: string, refs: Resolv
 
 function ids(v: unknown): string[] {
   if (!Array.isArray(v)) return [];
-  return v.map((r) => (r as { id?: unknown } | null)?.id).map((id) => (typeof id === 'string' ? id : '')).sort();
+  return v
+    .map((r) => (r as { id?: unknown } | null)?.id)
+    .map((id) => (typeof id === 'string' ? id : ''))
+    .sort();
 }
 
 /** The fields the operator sets, in a form where equal means "nothing to write". */

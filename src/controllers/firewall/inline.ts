@@ -44,7 +44,13 @@ export interface EnsureResult {
 }
 
 /** Finds or creates every wanted set; `known` holds ids already seen in the rule list. */
-export async function ensureInline(client: VcdClient, clusterId: string, edgeId: string, wants: InlineWants, known: Map<string, string>): Promise<EnsureResult> {
+export async function ensureInline(
+  client: VcdClient,
+  clusterId: string,
+  edgeId: string,
+  wants: InlineWants,
+  known: Map<string, string>,
+): Promise<EnsureResult> {
   const ids = new Map([...known].filter(([n]) => wants.ipSets.has(n) || wants.profiles.has(n)));
   const refused = new Map<string, string>();
   let created = 0;
@@ -56,7 +62,13 @@ export async function ensureInline(client: VcdClient, clusterId: string, edgeId:
     for (const g of await client.firewallGroups.list({ edgeGatewayId: edgeId })) if (g.id && isOurs(g.description)) ids.set(g.name, g.id);
     for (const name of missingSets.filter((n) => !ids.has(n))) {
       try {
-        const g = await client.firewallGroups.create({ name, description, typeValue: 'IP_SET', ipAddresses: wants.ipSets.get(name) ?? [], ownerRef: { id: edgeId } });
+        const g = await client.firewallGroups.create({
+          name,
+          description,
+          typeValue: 'IP_SET',
+          ipAddresses: wants.ipSets.get(name) ?? [],
+          ownerRef: { id: edgeId },
+        });
         if (g.id) ids.set(name, g.id);
         created++;
       } catch (err) {

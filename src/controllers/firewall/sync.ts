@@ -74,7 +74,13 @@ export async function syncEdge(input: SyncInput): Promise<SyncResult> {
   const edge = await directory.edge(client, input.scope, input.edgeRef);
   if (!edge) {
     const what = input.edgeRef.id ? `id ${input.edgeRef.id}` : `name ${input.edgeRef.name ?? ''}`;
-    for (const m of live) outcomes.set(uidOf(m), { kind: 'problem', reason: Reasons.EdgeGatewayNotFound, message: `No edge gateway with ${what} is visible through the connection. Check spec.edgeGateway.`, retryable: true });
+    for (const m of live)
+      outcomes.set(uidOf(m), {
+        kind: 'problem',
+        reason: Reasons.EdgeGatewayNotFound,
+        message: `No edge gateway with ${what} is visible through the connection. Check spec.edgeGateway.`,
+        retryable: true,
+      });
     // Without the edge there is no rule left to remove.
     for (const m of deleting) outcomes.set(uidOf(m), { kind: 'released', retained: false });
     return result;
@@ -96,7 +102,8 @@ async function syncList(input: SyncInput, edge: EdgeInfo, result: SyncResult, li
 
   // Resolve what each live rule names; a rule that cannot be resolved is held as VCD has it.
   const held: ManagedEntry[] = [...input.others];
-  const resolved: Array<{ obj: EdgeFirewallRule; refs: { sources: IdRef[]; destinations: IdRef[]; profiles: IdRef[]; appliedTo?: IdRef }; sets: InlineSets }> = [];
+  const resolved: Array<{ obj: EdgeFirewallRule; refs: { sources: IdRef[]; destinations: IdRef[]; profiles: IdRef[]; appliedTo?: IdRef }; sets: InlineSets }> =
+    [];
   for (const obj of live) {
     const problem = await resolveRefs(input, edge, obj);
     if ('reason' in problem) {
@@ -108,7 +115,10 @@ async function syncList(input: SyncInput, edge: EdgeInfo, result: SyncResult, li
   }
 
   // Inline sets: ids from the list itself when it already uses them, else find or create.
-  const wants = wantsOf(edge.id, resolved.map((r) => r.sets));
+  const wants = wantsOf(
+    edge.id,
+    resolved.map((r) => r.sets),
+  );
   const ensured = await ensureInline(client, clusterId, edge.id, wants, knownFromRules(current));
   result.writes += ensured.created;
   const desired: DesiredEntry[] = [];
@@ -117,10 +127,19 @@ async function syncList(input: SyncInput, edge: EdgeInfo, result: SyncResult, li
       const id = ensured.ids.get(name);
       return id ? [{ id }] : [];
     };
-    const setNames = [r.sets.sources && ipSetName(edge.id, r.sets.sources), r.sets.destinations && ipSetName(edge.id, r.sets.destinations), r.sets.ports && portProfileName(edge.id, r.sets.ports)];
+    const setNames = [
+      r.sets.sources && ipSetName(edge.id, r.sets.sources),
+      r.sets.destinations && ipSetName(edge.id, r.sets.destinations),
+      r.sets.ports && portProfileName(edge.id, r.sets.ports),
+    ];
     const refusedBy = setNames.find((n) => n && ensured.refused.has(n));
     if (refusedBy) {
-      outcomes.set(uidOf(r.obj), { kind: 'problem', reason: Reasons.Refused, message: `VCD refused the inline set ${refusedBy}: ${ensured.refused.get(refusedBy) ?? ''}`, retryable: false });
+      outcomes.set(uidOf(r.obj), {
+        kind: 'problem',
+        reason: Reasons.Refused,
+        message: `VCD refused the inline set ${refusedBy}: ${ensured.refused.get(refusedBy) ?? ''}`,
+        retryable: false,
+      });
       held.push(entryOf(r.obj));
       continue;
     }
@@ -159,12 +178,21 @@ async function syncList(input: SyncInput, edge: EdgeInfo, result: SyncResult, li
   for (const d of desired) {
     const at = placed.get(d.uid);
     if (!at) {
-      outcomes.set(d.uid, { kind: 'problem', reason: Reasons.ReconcileError, message: 'The rule was written but VCD did not list it; it will be checked again.', retryable: true });
+      outcomes.set(d.uid, {
+        kind: 'problem',
+        reason: Reasons.ReconcileError,
+        message: 'The rule was written but VCD did not list it; it will be checked again.',
+        retryable: true,
+      });
       continue;
     }
     const old = before.get(d.uid)?.rule;
     const wrote = plan.changed && (!old || projection(old) !== projection(d.body));
-    outcomes.set(d.uid, { kind: 'ready', wrote, status: { ruleId: typeof at.rule['id'] === 'string' ? at.rule['id'] : '', edgeGatewayId: edge.id, edgeGateway: edge.name, position: at.position } });
+    outcomes.set(d.uid, {
+      kind: 'ready',
+      wrote,
+      status: { ruleId: typeof at.rule['id'] === 'string' ? at.rule['id'] : '', edgeGatewayId: edge.id, edgeGateway: edge.name, position: at.position },
+    });
   }
   for (const m of deleting) if (!placed.has(uidOf(m))) outcomes.set(uidOf(m), { kind: 'released', retained: plan.unmarked.includes(uidOf(m)) });
 
@@ -186,7 +214,10 @@ async function resolveRefs(input: SyncInput, edge: EdgeInfo, obj: EdgeFirewallRu
     if (!found) {
       const all = [...(await directory.interfaces(client, edge.id)).byId.values()].sort();
       const list = all.length ? `its service interfaces are ${all.join(', ')}` : 'it has no service interfaces';
-      return { reason: Reasons.InterfaceNotFound, message: `appliedTo ${name} is not a service interface of edge gateway ${edge.name}; ${list}. Fix spec.appliedTo.` };
+      return {
+        reason: Reasons.InterfaceNotFound,
+        message: `appliedTo ${name} is not a service interface of edge gateway ${edge.name}; ${list}. Fix spec.appliedTo.`,
+      };
     }
     out.appliedTo = found;
   }
@@ -197,13 +228,21 @@ async function resolveRefs(input: SyncInput, edge: EdgeInfo, obj: EdgeFirewallRu
   ] as const) {
     for (const ref of refs) {
       const found = await resolveRef(ref, groups);
-      if (!found) return { reason: Reasons.ReferenceNotFound, message: `spec.${field}.groups: no firewall group ${ref.id ?? ref.name ?? ''} is usable on edge gateway ${edge.name} (or its name is ambiguous; use the id).` };
+      if (!found)
+        return {
+          reason: Reasons.ReferenceNotFound,
+          message: `spec.${field}.groups: no firewall group ${ref.id ?? ref.name ?? ''} is usable on edge gateway ${edge.name} (or its name is ambiguous; use the id).`,
+        };
       out[field].push({ id: found.id });
     }
   }
   for (const ref of obj.spec.services?.profiles ?? []) {
     const found = await resolveRef(ref, (refresh) => directory.profiles(client, input.scope, refresh));
-    if (!found) return { reason: Reasons.ReferenceNotFound, message: `spec.services.profiles: no application port profile ${ref.id ?? ref.name ?? ''} is visible (or its name is ambiguous; use the id).` };
+    if (!found)
+      return {
+        reason: Reasons.ReferenceNotFound,
+        message: `spec.services.profiles: no application port profile ${ref.id ?? ref.name ?? ''} is visible (or its name is ambiguous; use the id).`,
+      };
     out.profiles.push({ id: found.id });
   }
   return out;

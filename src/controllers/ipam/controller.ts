@@ -61,7 +61,8 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
   const engine = engineOptions(deps, { retryMs: RETRY_MS });
   const informer = () => deps.manager.informer<Claim>(info.resource);
   const groupsOf = (claims: Claim[]): string[] => [...new Set(claims.map((c) => groupKeys.encode(groupKeyOf(c))))];
-  const claimsOfConnection = (conn: unknown): string[] => groupsOf(deps.manager.byIndex<Claim>(kind.toLowerCase(), BY_CONNECTION, connectionKey(conn as Connection)));
+  const claimsOfConnection = (conn: unknown): string[] =>
+    groupsOf(deps.manager.byIndex<Claim>(kind.toLowerCase(), BY_CONNECTION, connectionKey(conn as Connection)));
   /** The IP Space id each group resolved to (groups may name their space by name): for VCD events. */
   const spaceOfGroup = new Map<string, string>();
   const groupsOfSpace = (spaceId: string): string[] => {
@@ -94,7 +95,13 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
     let client: VcdClient = res.client;
     let org = key.org?.name ?? connOrg;
     if (client.isProvider) {
-      if (!key.org) return all(new Problem(Reasons.InvalidSpec, `spec.org is required: connection ${res.connection.metadata?.name ?? ''} is a provider (System) connection and allocates on behalf of an organization.`));
+      if (!key.org)
+        return all(
+          new Problem(
+            Reasons.InvalidSpec,
+            `spec.org is required: connection ${res.connection.metadata?.name ?? ''} is a provider (System) connection and allocates on behalf of an organization.`,
+          ),
+        );
       if (key.org.id) {
         // The tenant context needs the org's name as well as its id.
         const id = key.org.id;
@@ -109,7 +116,12 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
       return all(new Problem(Reasons.InvalidSpec, `spec.org must be unset or ${connOrg}: a tenant connection allocates only for its own organization.`));
     }
     if (!atLeast(client.apiVersion, FEATURES.ipSpaces.version)) {
-      return all(new Problem(Reasons.UnsupportedAPIVersion, `VCD API ${client.apiVersion} has no IP Spaces; they need API ${FEATURES.ipSpaces.version} (VCD 10.4.1) or later.`));
+      return all(
+        new Problem(
+          Reasons.UnsupportedAPIVersion,
+          `VCD API ${client.apiVersion} has no IP Spaces; they need API ${FEATURES.ipSpaces.version} (VCD 10.4.1) or later.`,
+        ),
+      );
     }
     const ref = key.ipSpace;
     const space = await deps.directory.resolve(`claims/${connectionKeyOfGroup(key)}|${org}|ipSpace|${ref.id ?? ''}|${ref.name ?? ''}`, async () => {
@@ -151,7 +163,13 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
       const deleting = !!c.metadata?.deletionTimestamp;
       if (!deleting && info.requested(c) && !atLeast(t.client.apiVersion, FEATURES.allocationValue.version)) {
         const need = FEATURES.allocationValue.version;
-        group.problem(uid, new Problem(Reasons.UnsupportedAPIVersion, `Allocating a specific ${info.valueField} needs VCD API ${need} (VCD 10.4.2); the connection uses ${t.client.apiVersion}.`));
+        group.problem(
+          uid,
+          new Problem(
+            Reasons.UnsupportedAPIVersion,
+            `Allocating a specific ${info.valueField} needs VCD API ${need} (VCD 10.4.2); the connection uses ${t.client.apiVersion}.`,
+          ),
+        );
         continue;
       }
       // Refused by VCD for this spec: not sent again before its delay passes (its status says why).
@@ -159,7 +177,11 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
       considered.push(view(c));
     }
     if (firstSeen.size > 2 * informer().keys().length + 100) {
-      const live = new Set(informer().list().map((c) => c.metadata?.uid ?? ''));
+      const live = new Set(
+        informer()
+          .list()
+          .map((c) => c.metadata?.uid ?? ''),
+      );
       for (const uid of firstSeen.keys()) if (!live.has(uid)) firstSeen.delete(uid);
     }
     const listAllocations = async (): Promise<AllocationView[]> => {
@@ -167,7 +189,15 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
         const list = await t.client.ipSpaces.allocations.list(t.space.id, { type: info.type });
         return list.flatMap((a) =>
           a.id && a.value
-            ? [{ id: a.id, value: a.value, usageState: a.usageState ?? 'UNUSED', ...(a.description ? { description: a.description } : {}), ...(a.allocationDate ? { allocationDate: new Date(a.allocationDate) } : {}) }]
+            ? [
+                {
+                  id: a.id,
+                  value: a.value,
+                  usageState: a.usageState ?? 'UNUSED',
+                  ...(a.description ? { description: a.description } : {}),
+                  ...(a.allocationDate ? { allocationDate: new Date(a.allocationDate) } : {}),
+                },
+              ]
             : [],
         );
       } catch (err) {
@@ -181,7 +211,11 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
         kind,
         claims: considered,
         allocations,
-        liveClaimUids: new Set(informer().list().map((c) => c.metadata?.uid ?? '')),
+        liveClaimUids: new Set(
+          informer()
+            .list()
+            .map((c) => c.metadata?.uid ?? ''),
+        ),
         namespaceInScope: deps.namespaceInScope,
         now: new Date(now),
         pendingWindowMs: deps.pendingWindowMs,
@@ -213,8 +247,14 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
       clusterId: deps.clusterId,
       kind,
       claims: [],
-      allocations: allocations.flatMap((a) => (a.id && a.value ? [{ id: a.id, value: a.value, usageState: a.usageState ?? 'UNUSED', ...(a.description ? { description: a.description } : {}) }] : [])),
-      liveClaimUids: new Set(informer().list().map((c) => c.metadata?.uid ?? '')),
+      allocations: allocations.flatMap((a) =>
+        a.id && a.value ? [{ id: a.id, value: a.value, usageState: a.usageState ?? 'UNUSED', ...(a.description ? { description: a.description } : {}) }] : [],
+      ),
+      liveClaimUids: new Set(
+        informer()
+          .list()
+          .map((c) => c.metadata?.uid ?? ''),
+      ),
       namespaceInScope: deps.namespaceInScope,
       now: new Date(deps.manager.clock.now()),
       pendingWindowMs: deps.pendingWindowMs,

@@ -3,10 +3,28 @@
 // flight per group. While one batch's task runs, the next batch is chosen and guarded and finished
 // batches are marked; claims created meanwhile join the queue.
 import { Reasons, type Reason } from '../../api/index.ts';
-import { VcdApiError, VcdBusyError, VcdQuotaExceededError, VcdTaskError, type AllocationResult, type AllocationType, type VcdClient } from '../../clients/vcd/index.ts';
+import {
+  VcdApiError,
+  VcdBusyError,
+  VcdQuotaExceededError,
+  VcdTaskError,
+  type AllocationResult,
+  type AllocationType,
+  type VcdClient,
+} from '../../clients/vcd/index.ts';
 import { sleep } from '../../runtime/clock.ts';
 import type { ResourceType } from '../../runtime/index.ts';
-import { certainlyNotWritten, errorMessage, formatMarker, markerFor, outcomeUnknown, pendingSince, Problem, writePending, type Group } from '../../reconcile/index.ts';
+import {
+  certainlyNotWritten,
+  errorMessage,
+  formatMarker,
+  markerFor,
+  outcomeUnknown,
+  pendingSince,
+  Problem,
+  writePending,
+  type Group,
+} from '../../reconcile/index.ts';
 import type { ControllerDeps } from '../deps.ts';
 import type { Claim } from './group.ts';
 import { batchesOf, type Action, type AllocationView, type ClaimView } from './plan.ts';
@@ -218,7 +236,11 @@ export class ClaimExecutor {
    * (a taken or out-of-range address, a prefix length with no sequence) parks the claims until
    * their spec changes or a growing delay passes; quota errors wait for quota to free.
    */
-  async #allocate(claims: ClaimView[], what: { value?: string; prefixLength?: number | undefined }, opts: { guarded?: boolean } = {}): Promise<AllocationResult[]> {
+  async #allocate(
+    claims: ClaimView[],
+    what: { value?: string; prefixLength?: number | undefined },
+    opts: { guarded?: boolean } = {},
+  ): Promise<AllocationResult[]> {
     const g = this.#g;
     if (!opts.guarded) await this.#guardBatch(claims);
     const request = what.value
@@ -271,7 +293,12 @@ export class ClaimExecutor {
     const claim = this.#g.get(uid);
     const description = formatMarker(markerFor(this.#deps.clusterId, this.#info.kind, claim));
     await this.#t.client.ipSpaces.allocations.put(this.#t.space.id, allocationId, { usageState: 'USED_MANUAL', description, value, type: this.#info.type });
-    await this.#g.event(uid, 'Normal', how, `${how === 'Adopted' ? 'Adopted its earlier allocation' : 'Allocated'} ${value} from IP Space ${this.#t.space.name} and marked it USED_MANUAL.`);
+    await this.#g.event(
+      uid,
+      'Normal',
+      how,
+      `${how === 'Adopted' ? 'Adopted its earlier allocation' : 'Allocated'} ${value} from IP Space ${this.#t.space.name} and marked it USED_MANUAL.`,
+    );
     await this.#bind(uid, allocationId, value);
   }
 
@@ -311,7 +338,12 @@ export class ClaimExecutor {
   async #retain(uid: string, allocation: AllocationView): Promise<void> {
     const claim = this.#g.get(uid);
     const description = formatMarker(markerFor(this.#deps.clusterId, this.#info.kind, claim, true));
-    await this.#t.client.ipSpaces.allocations.put(this.#t.space.id, allocation.id, { usageState: 'USED_MANUAL', description, value: allocation.value, type: this.#info.type });
+    await this.#t.client.ipSpaces.allocations.put(this.#t.space.id, allocation.id, {
+      usageState: 'USED_MANUAL',
+      description,
+      value: allocation.value,
+      type: this.#info.type,
+    });
     await this.#g.event(uid, 'Normal', 'Retained', `Kept ${allocation.value} allocated in IP Space ${this.#t.space.name} (reclaimPolicy Retain).`);
     await this.#g.dropFinalizer(uid, CLAIM_FINALIZER);
   }
@@ -320,7 +352,9 @@ export class ClaimExecutor {
 /** VCD refused the request itself (it will again, unchanged): a 4xx that is not BUSY, or a failed task. */
 function refused(err: unknown): boolean {
   if (err instanceof VcdBusyError) return false;
-  return certainlyNotWritten(err) && ((err instanceof VcdApiError && err.status >= 400 && err.status < 500 && err.status !== 429) || err instanceof VcdTaskError);
+  return (
+    certainlyNotWritten(err) && ((err instanceof VcdApiError && err.status >= 400 && err.status < 500 && err.status !== 429) || err instanceof VcdTaskError)
+  );
 }
 
 class Failure {

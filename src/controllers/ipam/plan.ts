@@ -120,7 +120,6 @@ export function plan(input: PlanInput): Action[] {
   const taken = new Set<string>();
   const stillPending = (c: ClaimView): boolean => !!c.pendingSince && !input.outcomesKnown && now.getTime() - c.pendingSince.getTime() < input.pendingWindowMs;
 
-
   const toAllocate: ClaimView[] = [];
   for (const claim of claims) {
     const mine = ours.get(claim.uid) ?? [];

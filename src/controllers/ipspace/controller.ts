@@ -34,10 +34,12 @@ export function ipSpaceController(deps: ControllerDeps, opts: IPSpaceControllerO
   const directory = opts.directory ?? clientDirectory(deps.directory);
   const engine = engineOptions(deps, opts.retryMs !== undefined ? { retryMs: opts.retryMs } : {});
 
-  const ipSpacesUsing = (kind: ConnectionRef['kind']) => (conn: unknown): string[] => {
-    const meta = (conn as KubeObject).metadata ?? {};
-    return deps.manager.byIndex<IPSpace>('ipspace', BY_CONNECTION, connectionKeyOf(kind, meta.name ?? '', meta.namespace)).map(objectKey);
-  };
+  const ipSpacesUsing =
+    (kind: ConnectionRef['kind']) =>
+    (conn: unknown): string[] => {
+      const meta = (conn as KubeObject).metadata ?? {};
+      return deps.manager.byIndex<IPSpace>('ipspace', BY_CONNECTION, connectionKeyOf(kind, meta.name ?? '', meta.namespace)).map(objectKey);
+    };
 
   const byIndex = (index: string, value: string): string[] => deps.manager.byIndex<IPSpace>('ipspace', index, value).map(objectKey);
 
@@ -85,7 +87,14 @@ export function ipSpaceController(deps: ControllerDeps, opts: IPSpaceControllerO
   );
 }
 
-function ipSpaceExternal(obj: IPSpace, client: VcdClient, ctx: ReconcileContext<IPSpace>, deps: ControllerDeps, directory: CloudDirectory, retryMs: number): ManagedExternal<Status> {
+function ipSpaceExternal(
+  obj: IPSpace,
+  client: VcdClient,
+  ctx: ReconcileContext<IPSpace>,
+  deps: ControllerDeps,
+  directory: CloudDirectory,
+  retryMs: number,
+): ManagedExternal<Status> {
   const ext = new ExternalIPSpace({ client, directory, obj, clusterId: deps.clusterId, onWrite: (w) => ctx.events.record(obj, { type: 'Normal', ...w }) });
   let current: IpSpace | undefined;
   return {
@@ -113,7 +122,8 @@ function ipSpaceExternal(obj: IPSpace, client: VcdClient, ctx: ReconcileContext<
       }
       if (found.kind === 'none') return undefined;
       current = found.space;
-      if (!knownId) await ctx.events.record(obj, { type: 'Normal', reason: 'Found', message: `Found IP Space ${current.id ?? '?'} created earlier by this IPSpace.` });
+      if (!knownId)
+        await ctx.events.record(obj, { type: 'Normal', reason: 'Found', message: `Found IP Space ${current.id ?? '?'} created earlier by this IPSpace.` });
       return { id: current.id ?? '' };
     },
     async create() {
@@ -122,7 +132,8 @@ function ipSpaceExternal(obj: IPSpace, client: VcdClient, ctx: ReconcileContext<
     },
     async sync(id): Promise<Report<Status>> {
       const seen = current ?? (await ext.get(id));
-      if (!seen) throw new Problem(IPSpaceReasons.ReconcileError, `IP Space ${id} vanished from VCD while it was being reconciled; looking again.`, { transient: true });
+      if (!seen)
+        throw new Problem(IPSpaceReasons.ReconcileError, `IP Space ${id} vanished from VCD while it was being reconciled; looking again.`, { transient: true });
       const space = (current = await ext.update(seen));
       const { uplinks, unresolved } = await ext.syncUplinks(id, obj.status?.uplinks ?? []);
       const { waiting } = await ext.syncQuotas(id);
@@ -163,7 +174,13 @@ function ipSpaceExternal(obj: IPSpace, client: VcdClient, ctx: ReconcileContext<
 function utilizationOf(space: IpSpace): Status['utilization'] {
   const u = space.utilization;
   const counts = (c: { totalCount?: string; allocatedCount?: string; usedCount?: string } | undefined) =>
-    c ? { ...(c.totalCount !== undefined ? { total: c.totalCount } : {}), ...(c.allocatedCount !== undefined ? { allocated: c.allocatedCount } : {}), ...(c.usedCount !== undefined ? { used: c.usedCount } : {}) } : undefined;
+    c
+      ? {
+          ...(c.totalCount !== undefined ? { total: c.totalCount } : {}),
+          ...(c.allocatedCount !== undefined ? { allocated: c.allocatedCount } : {}),
+          ...(c.usedCount !== undefined ? { used: c.usedCount } : {}),
+        }
+      : undefined;
   const floating = counts(u?.floatingIPs);
   const prefixes = counts(u?.ipPrefixes);
   return floating || prefixes ? { ...(floating ? { floatingIPs: floating } : {}), ...(prefixes ? { prefixes } : {}) } : undefined;

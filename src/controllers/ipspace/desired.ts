@@ -83,7 +83,9 @@ function canonicalPrefixStart(address: string, prefixLength: number): string {
 const rangeKey = (r: Pick<IpSpaceRange, 'startIpAddress' | 'endIpAddress'>): string => `${canonicalIP(r.startIpAddress)}-${canonicalIP(r.endIpAddress)}`;
 
 function sequenceKeys(groups: IpSpacePrefixes[] | undefined): string[] {
-  return (groups ?? []).flatMap((g) => g.ipPrefixSequence.map((s) => `${canonicalPrefixStart(s.startingPrefixIpAddress, s.prefixLength)}x${s.totalPrefixCount}`)).sort();
+  return (groups ?? [])
+    .flatMap((g) => g.ipPrefixSequence.map((s) => `${canonicalPrefixStart(s.startingPrefixIpAddress, s.prefixLength)}x${s.totalPrefixCount}`))
+    .sort();
 }
 
 function poolQuotas(groups: IpSpacePrefixes[] | undefined, fallback: number): string[] {
@@ -107,18 +109,17 @@ export function diffIpSpace(desired: IpSpace, current: IpSpace, type: IPSpaceSpe
   if (desired.name !== current.name) out.push('name');
   if ((desired.description ?? '') !== (current.description ?? '')) out.push('description');
   if (desired.type !== current.type) out.push('type');
-  if (!sameList(desired.ipSpaceInternalScope.map(canonicalCIDR).sort(), (current.ipSpaceInternalScope ?? []).map(canonicalCIDR).sort())) out.push('internalScope');
+  if (!sameList(desired.ipSpaceInternalScope.map(canonicalCIDR).sort(), (current.ipSpaceInternalScope ?? []).map(canonicalCIDR).sort()))
+    out.push('internalScope');
   const ext = (s: IpSpace): string => (s.ipSpaceExternalScope ? canonicalCIDR(s.ipSpaceExternalScope) : '');
   if (ext(desired) !== ext(current)) out.push('externalScope');
   const ranges = (s: IpSpace): string[] => (s.ipSpaceRanges?.ipRanges ?? []).map(rangeKey).sort();
   if (!sameList(ranges(desired), ranges(current))) out.push('ipRanges');
   if (!sameList(sequenceKeys(desired.ipSpacePrefixes), sequenceKeys(current.ipSpacePrefixes))) out.push('prefixSequences');
   const floatingQuotaDiffers =
-    desired.ipSpaceRanges !== undefined && (desired.ipSpaceRanges.defaultFloatingIpQuota ?? fallback.floatingIPs) !== (current.ipSpaceRanges?.defaultFloatingIpQuota ?? fallback.floatingIPs);
-  if (
-    floatingQuotaDiffers ||
-    !sameList(poolQuotas(desired.ipSpacePrefixes, fallback.prefixes), poolQuotas(current.ipSpacePrefixes, fallback.prefixes))
-  ) {
+    desired.ipSpaceRanges !== undefined &&
+    (desired.ipSpaceRanges.defaultFloatingIpQuota ?? fallback.floatingIPs) !== (current.ipSpaceRanges?.defaultFloatingIpQuota ?? fallback.floatingIPs);
+  if (floatingQuotaDiffers || !sameList(poolQuotas(desired.ipSpacePrefixes, fallback.prefixes), poolQuotas(current.ipSpacePrefixes, fallback.prefixes))) {
     out.push('defaultQuotas');
   }
   if ((desired.routeAdvertisementEnabled ?? false) !== (current.routeAdvertisementEnabled ?? false)) out.push('routeAdvertisementEnabled');
@@ -132,7 +133,10 @@ export function diffIpSpace(desired: IpSpace, current: IpSpace, type: IPSpaceSpe
 export function updateBody(desired: IpSpace, current: IpSpace): IpSpace {
   const rangeIds = new Map((current.ipSpaceRanges?.ipRanges ?? []).filter((r) => r.id).map((r) => [rangeKey(r), r.id]));
   const seqIds = new Map(
-    (current.ipSpacePrefixes ?? []).flatMap((g) => g.ipPrefixSequence).filter((s) => s.id).map((s) => [canonicalPrefixStart(s.startingPrefixIpAddress, s.prefixLength), s.id]),
+    (current.ipSpacePrefixes ?? [])
+      .flatMap((g) => g.ipPrefixSequence)
+      .filter((s) => s.id)
+      .map((s) => [canonicalPrefixStart(s.startingPrefixIpAddress, s.prefixLength), s.id]),
   );
   const body: IpSpace = structuredClone(desired);
   if (current.orgRef && body.type === 'PRIVATE') body.orgRef = current.orgRef;

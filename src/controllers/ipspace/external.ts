@@ -112,7 +112,10 @@ export class ExternalIPSpace {
       const description = u.description ?? '';
       if (!existing?.id) {
         const made = await api.create({ name: u.name, description, externalNetworkRef: { id: gatewayId }, ipSpaceRef: { id: spaceId } });
-        await this.#onWrite({ reason: 'UplinkCreated', message: `Connected the IP Space to provider gateway ${describeRef(u.providerGateway)} as uplink ${u.name}.` });
+        await this.#onWrite({
+          reason: 'UplinkCreated',
+          message: `Connected the IP Space to provider gateway ${describeRef(u.providerGateway)} as uplink ${u.name}.`,
+        });
         uplinks.push({ name: u.name, id: made.id ?? '' });
         continue;
       }

@@ -17,13 +17,21 @@ export const MeterReasons = {
   AllReadable: 'AllReadable',
 } as const;
 
-export function trafficMeterController(deps: ControllerDeps & { operatorNamespace: string }, poller: TrafficPoller, polled: Source): ControllerDefinition<TrafficMeter> {
+export function trafficMeterController(
+  deps: ControllerDeps & { operatorNamespace: string },
+  poller: TrafficPoller,
+  polled: Source,
+): ControllerDefinition<TrafficMeter> {
   const clientsOf = (m: TrafficMeter) => async (): Promise<MeterClients> => {
     const nsx = await deps.nsxPool.resolve(m.spec.nsxConnectionRef.name);
     if (!nsx.ok) throw new ConnectionFailure(nsx.reason, nsx.message);
     const vcd = await deps.pool.resolve({ kind: 'ClusterVCDConnection', name: m.spec.vcdConnectionRef.name }, deps.operatorNamespace);
     if (!vcd.ok) throw new ConnectionFailure(vcd.reason, vcd.message);
-    if (!vcd.client.isProvider) throw new ConnectionFailure(Reasons.InvalidSpec, `ClusterVCDConnection ${m.spec.vcdConnectionRef.name} is not a System (provider) connection; metering needs to see every org's edges.`);
+    if (!vcd.client.isProvider)
+      throw new ConnectionFailure(
+        Reasons.InvalidSpec,
+        `ClusterVCDConnection ${m.spec.vcdConnectionRef.name} is not a System (provider) connection; metering needs to see every org's edges.`,
+      );
     return { nsx: nsx.client, vcd: vcd.client };
   };
 
@@ -43,7 +51,13 @@ export function trafficMeterController(deps: ControllerDeps & { operatorNamespac
         poller.remove(key);
         await ctx.status.patchStatus(m, (s: Status) => {
           s.conditions ??= [];
-          ctx.status.setCondition(s.conditions, { type: 'Ready', status: 'False', reason: Reasons.InvalidSpec, message: `${checked.message}. Fix the spec.`, observedGeneration: gen });
+          ctx.status.setCondition(s.conditions, {
+            type: 'Ready',
+            status: 'False',
+            reason: Reasons.InvalidSpec,
+            message: `${checked.message}. Fix the spec.`,
+            observedGeneration: gen,
+          });
         });
         return;
       }
@@ -61,7 +75,11 @@ export function trafficMeterController(deps: ControllerDeps & { operatorNamespac
         const ready = snap?.error
           ? { status: 'False' as const, reason: Reasons.ConnectionNotReady, message: `Cannot poll: ${snap.error}` }
           : snap?.lastPollTime !== undefined
-            ? { status: 'True' as const, reason: MeterReasons.Metering, message: `Metering ${snap.edges.length} edge gateway(s); counters are on /metrics as vcd_operator_traffic_*.` }
+            ? {
+                status: 'True' as const,
+                reason: MeterReasons.Metering,
+                message: `Metering ${snap.edges.length} edge gateway(s); counters are on /metrics as vcd_operator_traffic_*.`,
+              }
             : { status: 'False' as const, reason: Reasons.Pending, message: 'The first interval of reads has not ended yet.' };
         ctx.status.setCondition(s.conditions, { type: 'Ready', ...ready, observedGeneration: gen });
         if (snap?.lastPollTime !== undefined) {
@@ -70,7 +88,9 @@ export function trafficMeterController(deps: ControllerDeps & { operatorNamespac
             type: 'MeterPointsReadable',
             status: bad.length ? 'False' : 'True',
             reason: bad.length ? MeterReasons.MeterPointUnreadable : MeterReasons.AllReadable,
-            message: bad.length ? `${bad.length} meter point(s) could not be read; the others are exported: ${bad.slice(0, 5).join('; ')}${bad.length > 5 ? '; …' : ''}` : 'Every meter point was read in the last interval.',
+            message: bad.length
+              ? `${bad.length} meter point(s) could not be read; the others are exported: ${bad.slice(0, 5).join('; ')}${bad.length > 5 ? '; …' : ''}`
+              : 'Every meter point was read in the last interval.',
             observedGeneration: gen,
           });
         }

@@ -78,19 +78,36 @@ export async function discover(spec: TrafficMeterSpec, vcd: VcdClient, nsx: NsxC
     }
     if (points.has('Tier0Uplink') && t0) {
       if ((edgesOfTier0.get(t0) ?? 0) > 1) {
-        out.problems.push({ edge: e.name, point: 'Tier0Uplink', message: `Tier-0 ${t0} is shared by ${edgesOfTier0.get(t0) ?? 0} edges; its uplink is not one tenant's traffic` });
+        out.problems.push({
+          edge: e.name,
+          point: 'Tier0Uplink',
+          message: `Tier-0 ${t0} is shared by ${edgesOfTier0.get(t0) ?? 0} edges; its uplink is not one tenant's traffic`,
+        });
       } else {
         let p = tier0Uplinks.get(t0);
         if (!p) {
           p = interfacesOf(nsx, t0, (i) => i.type === 'EXTERNAL');
           tier0Uplinks.set(t0, p);
         }
-        for (const path of await p) out.targets.push({ ...base, key: `${e.id}|Tier0Uplink|${path}`, meterPoint: 'Tier0Uplink', interface: path, read: (c) => c.interfaceStatistics(path) });
+        for (const path of await p)
+          out.targets.push({
+            ...base,
+            key: `${e.id}|Tier0Uplink|${path}`,
+            meterPoint: 'Tier0Uplink',
+            interface: path,
+            read: (c) => c.interfaceStatistics(path),
+          });
       }
     }
     if (points.has('Tier1ServiceInterface')) {
       for (const path of await interfacesOf(nsx, t1Path, () => true)) {
-        out.targets.push({ ...base, key: `${e.id}|Tier1ServiceInterface|${path}`, meterPoint: 'Tier1ServiceInterface', interface: path, read: (c) => c.interfaceStatistics(path) });
+        out.targets.push({
+          ...base,
+          key: `${e.id}|Tier1ServiceInterface|${path}`,
+          meterPoint: 'Tier1ServiceInterface',
+          interface: path,
+          read: (c) => c.interfaceStatistics(path),
+        });
       }
     }
   }

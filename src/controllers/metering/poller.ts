@@ -66,10 +66,25 @@ export class TrafficPoller {
     this.#onPoll = opts.onPoll;
     const labelNames = ['meter', 'org', 'edge_gateway', 'meter_point', 'interface', 'direction'];
     const registers = [opts.registry];
-    this.#bytes = new Counter({ name: 'vcd_operator_traffic_bytes_total', help: 'Bytes through a tenant edge meter point (NSX interface statistics, summed over edge nodes, across counter resets)', labelNames, registers });
+    this.#bytes = new Counter({
+      name: 'vcd_operator_traffic_bytes_total',
+      help: 'Bytes through a tenant edge meter point (NSX interface statistics, summed over edge nodes, across counter resets)',
+      labelNames,
+      registers,
+    });
     this.#packets = new Counter({ name: 'vcd_operator_traffic_packets_total', help: 'Packets through a tenant edge meter point', labelNames, registers });
-    this.#dropped = new Counter({ name: 'vcd_operator_traffic_dropped_packets_total', help: 'Packets dropped at a tenant edge meter point', labelNames, registers });
-    this.#requests = new Counter({ name: 'vcd_operator_traffic_reads_total', help: 'NSX statistics reads of the traffic meters, by result (ok, error)', labelNames: ['meter', 'result'], registers });
+    this.#dropped = new Counter({
+      name: 'vcd_operator_traffic_dropped_packets_total',
+      help: 'Packets dropped at a tenant edge meter point',
+      labelNames,
+      registers,
+    });
+    this.#requests = new Counter({
+      name: 'vcd_operator_traffic_reads_total',
+      help: 'NSX statistics reads of the traffic meters, by result (ok, error)',
+      labelNames: ['meter', 'result'],
+      registers,
+    });
   }
 
   /** Starts or updates the loop of a meter (its spec changed); the running interval finishes first. */
@@ -80,7 +95,14 @@ export class TrafficPoller {
       return;
     }
     if (m) m.abort.abort();
-    const meter: Meter = { spec, clients, abort: new AbortController(), snapshot: m?.snapshot ?? { edges: [], unreadable: [] }, totals: m?.totals ?? new Map<string, EdgeTotals>(), counters: m?.counters ?? new ResettingCounters() };
+    const meter: Meter = {
+      spec,
+      clients,
+      abort: new AbortController(),
+      snapshot: m?.snapshot ?? { edges: [], unreadable: [] },
+      totals: m?.totals ?? new Map<string, EdgeTotals>(),
+      counters: m?.counters ?? new ResettingCounters(),
+    };
     this.#meters.set(name, meter);
     if (this.#signal) this.#run(name, meter, this.#signal);
   }
@@ -183,8 +205,19 @@ export class TrafficPoller {
       });
     }
     const { increments: inc, resets } = m.counters.observe(t.key, samples);
-    if (resets.length) this.#logger.info({ meter: name, edge: t.edgeGateway, interface: t.interface, nodes: resets }, 'NSX counters were reset (edge reboot or failover); counting from zero');
-    const labels = (direction: 'rx' | 'tx') => ({ meter: name, org: t.org, edge_gateway: t.edgeGateway, meter_point: t.meterPoint, interface: t.interface, direction });
+    if (resets.length)
+      this.#logger.info(
+        { meter: name, edge: t.edgeGateway, interface: t.interface, nodes: resets },
+        'NSX counters were reset (edge reboot or failover); counting from zero',
+      );
+    const labels = (direction: 'rx' | 'tx') => ({
+      meter: name,
+      org: t.org,
+      edge_gateway: t.edgeGateway,
+      meter_point: t.meterPoint,
+      interface: t.interface,
+      direction,
+    });
     for (const d of ['rx', 'tx'] as const) {
       // Touch every series so a quiet interface is exported at 0, not missing.
       this.#bytes.inc(labels(d), inc[`${d}_bytes`] ?? 0);

@@ -15,7 +15,16 @@ import type { NsxClient, PrefixList } from '../../clients/nsx/index.ts';
 import type { ControllerDefinition } from '../../runtime/index.ts';
 import { formatMarker, groupedController, jsonKeyCodec, markerFor, Problem, splitDescription } from '../../reconcile/index.ts';
 import { engineOptions, type ControllerDeps } from '../deps.ts';
-import { ownsRouteMapEntry, prefixEntries, prefixListId, PREFIX_LIST_PREFIX, redistributionRule, routeMapEntries, routeMapId, tier0Path } from './advertisement-plan.ts';
+import {
+  ownsRouteMapEntry,
+  prefixEntries,
+  prefixListId,
+  PREFIX_LIST_PREFIX,
+  redistributionRule,
+  routeMapEntries,
+  routeMapId,
+  tier0Path,
+} from './advertisement-plan.ts';
 import { RoutingReasons } from './problems.ts';
 import { tier0ByName, tier0OfProviderGateway, type Tier0Target } from './tier0.ts';
 
@@ -84,12 +93,16 @@ export function tier0AdvertisementController(deps: ControllerDeps, opts: { retry
       const id = prefixListId(obj.metadata?.uid ?? '');
       const description = formatMarker(markerFor(deps.clusterId, 'IPSpace', obj));
       const prefixes = prefixEntries(obj.spec);
-      await nsx.update<PrefixList>(`${base}/${id}`, (cur) => ({
-        ...(cur ?? { id, resource_type: 'PrefixList' }),
-        display_name: `IP Space ${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`,
-        description,
-        prefixes,
-      }), 'advertisement.prefixList');
+      await nsx.update<PrefixList>(
+        `${base}/${id}`,
+        (cur) => ({
+          ...(cur ?? { id, resource_type: 'PrefixList' }),
+          display_name: `IP Space ${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`,
+          description,
+          prefixes,
+        }),
+        'advertisement.prefixList',
+      );
     }
     const ours = await ourPrefixLists(nsx, t0.id);
     const remaining = ours.map((p) => p.id ?? '').filter((id) => !drop.has(id.slice(PREFIX_LIST_PREFIX.length)));
@@ -105,7 +118,8 @@ export function tier0AdvertisementController(deps: ControllerDeps, opts: { retry
       await nsx.reconcileRedistribution(t0.id, t0.localeServiceId, { desired: [], owns: ownsRule });
       await nsx.reconcileRouteMap(t0.id, mapId, { desired: [], owns: ownsRouteMapEntry });
     }
-    for (const p of ours) if (drop.has((p.id ?? '').slice(PREFIX_LIST_PREFIX.length))) await nsx.delete(`${base}/${p.id ?? ''}`, 'advertisement.prefixList.delete');
+    for (const p of ours)
+      if (drop.has((p.id ?? '').slice(PREFIX_LIST_PREFIX.length))) await nsx.delete(`${base}/${p.id ?? ''}`, 'advertisement.prefixList.delete');
   };
 
   return groupedController<IPSpace, AdvertisementKey, Status>(
@@ -124,14 +138,22 @@ export function tier0AdvertisementController(deps: ControllerDeps, opts: { retry
           resource: NSXConnectionResource,
           keysFor: (c) => {
             const spaces = deps.manager.byIndex<IPSpace>('tier0-advertisement', BY_NSX, (c as NSXConnection).metadata?.name ?? '');
-            return [...new Set(spaces.map(keyOf).filter((k) => k !== undefined).map((k) => advertisementKeys.encode(k)))];
+            return [
+              ...new Set(
+                spaces
+                  .map(keyOf)
+                  .filter((k) => k !== undefined)
+                  .map((k) => advertisementKeys.encode(k)),
+              ),
+            ];
           },
         },
       ],
       holdsCloudState: (obj) => obj.status?.tier0Advertisement !== undefined,
       async reconcile(key, group) {
         const text = advertisementKeys.encode(key);
-        const stays = (o: IPSpace) => !o.metadata?.deletionTimestamp && specKey(o) !== undefined && advertisementKeys.encode(specKey(o) as AdvertisementKey) === text;
+        const stays = (o: IPSpace) =>
+          !o.metadata?.deletionTimestamp && specKey(o) !== undefined && advertisementKeys.encode(specKey(o) as AdvertisementKey) === text;
         const keep = group.members.filter(stays);
         const leaving = group.members.filter((o) => !stays(o));
         const res = await deps.nsxPool.resolve(key.nsx);
@@ -169,9 +191,14 @@ export function tier0AdvertisementController(deps: ControllerDeps, opts: { retry
         for (const o of keep) {
           const uid = o.metadata?.uid ?? '';
           const listPath = `${tier0Path(t0.id)}/prefix-lists/${prefixListId(uid)}`;
-          group.ready(uid, RoutingReasons.Advertised, `Advertised from ${kind} ${t0.name} through prefix list ${prefixListId(uid)} and route map ${mapId}.`, (s) => {
-            s.tier0Advertisement = { ...s.tier0Advertisement, key: text, tier0Path: tier0Path(t0.id), prefixListPath: listPath };
-          });
+          group.ready(
+            uid,
+            RoutingReasons.Advertised,
+            `Advertised from ${kind} ${t0.name} through prefix list ${prefixListId(uid)} and route map ${mapId}.`,
+            (s) => {
+              s.tier0Advertisement = { ...s.tier0Advertisement, key: text, tier0Path: tier0Path(t0.id), prefixListPath: listPath };
+            },
+          );
         }
         for (const o of leaving) {
           const uid = o.metadata?.uid ?? '';
@@ -191,4 +218,3 @@ export function tier0AdvertisementController(deps: ControllerDeps, opts: { retry
     engine,
   );
 }
-

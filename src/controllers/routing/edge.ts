@@ -30,7 +30,10 @@ export async function edgeClient(
   }
   const connection = connectionKeyOf(o.connectionRef.kind, o.connectionRef.name, o.namespace);
   if (o.asProvider && !client.isProvider) {
-    throw new Problem(RoutingReasons.ProviderRequired, `${o.what} needs provider rights: point spec.connectionRef at a connection to org System (a ClusterVCDConnection).`);
+    throw new Problem(
+      RoutingReasons.ProviderRequired,
+      `${o.what} needs provider rights: point spec.connectionRef at a connection to org System (a ClusterVCDConnection).`,
+    );
   }
   if (client.isProvider && o.org && !o.asProvider) {
     let name = res.org?.name;

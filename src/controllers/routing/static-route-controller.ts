@@ -3,12 +3,28 @@
 // by the ownership marker in their description. Routes without our marker are never touched.
 // A changed spec updates our routes in place (same ids, VCD's version checked); only a change of
 // shape (split or not) creates or deletes.
-import { ClusterVCDConnectionResource, EdgeGatewayUplinkResource, EdgeStaticRouteResource, validateEdgeStaticRoute, VCDConnectionResource } from '../../api/index.ts';
+import {
+  ClusterVCDConnectionResource,
+  EdgeGatewayUplinkResource,
+  EdgeStaticRouteResource,
+  validateEdgeStaticRoute,
+  VCDConnectionResource,
+} from '../../api/index.ts';
 import type { CloudRef, ConnectionRef, EdgeGatewayUplink, EdgeStaticRoute, EdgeStaticRouteStatus } from '../../api/index.ts';
 import type { EdgeGateway, EdgeStaticRoute as VcdRoute } from '../../clients/vcd/index.ts';
 import { objectKey, type ControllerDefinition, type KubeObject, type ReconcileContext } from '../../runtime/index.ts';
 import { connectionKeyOf } from '../../reconcile/connections/index.ts';
-import { isOwnedBy, joinDescription, managedController, markerFor, Problem, ready, splitDescription, type ManagedExternal, type Report } from '../../reconcile/index.ts';
+import {
+  isOwnedBy,
+  joinDescription,
+  managedController,
+  markerFor,
+  Problem,
+  ready,
+  splitDescription,
+  type ManagedExternal,
+  type Report,
+} from '../../reconcile/index.ts';
 import { engineOptions, type ControllerDeps } from '../deps.ts';
 import { edgeClient, resolveEdge, type EdgeClient } from './edge.ts';
 import { RoutingReasons } from './problems.ts';
@@ -21,10 +37,12 @@ type Status = NonNullable<EdgeStaticRouteStatus>;
 
 export function edgeStaticRouteController(deps: ControllerDeps, opts: { retryMs?: number } = {}): ControllerDefinition<EdgeStaticRoute> {
   const engine = engineOptions(deps, opts);
-  const using = (kind: ConnectionRef['kind']) => (conn: unknown): string[] => {
-    const meta = (conn as KubeObject).metadata ?? {};
-    return deps.manager.byIndex<EdgeStaticRoute>('edgestaticroute', BY_CONNECTION, connectionKeyOf(kind, meta.name ?? '', meta.namespace)).map(objectKey);
-  };
+  const using =
+    (kind: ConnectionRef['kind']) =>
+    (conn: unknown): string[] => {
+      const meta = (conn as KubeObject).metadata ?? {};
+      return deps.manager.byIndex<EdgeStaticRoute>('edgestaticroute', BY_CONNECTION, connectionKeyOf(kind, meta.name ?? '', meta.namespace)).map(objectKey);
+    };
   return managedController<EdgeStaticRoute, EdgeClient, Status>(
     {
       name: 'edgestaticroute',
@@ -40,7 +58,8 @@ export function edgeStaticRouteController(deps: ControllerDeps, opts: { retryMs?
         // A route through a segment waits for its attachment: look again when an uplink of the edge changes.
         {
           resource: EdgeGatewayUplinkResource,
-          keysFor: (u) => deps.manager.byIndex<EdgeStaticRoute>('edgestaticroute', BY_EDGE, edgeIndexKey((u as EdgeGatewayUplink).spec.edgeGateway)).map(objectKey),
+          keysFor: (u) =>
+            deps.manager.byIndex<EdgeStaticRoute>('edgestaticroute', BY_EDGE, edgeIndexKey((u as EdgeGatewayUplink).spec.edgeGateway)).map(objectKey),
         },
       ],
       validate(obj) {
@@ -48,7 +67,13 @@ export function edgeStaticRouteController(deps: ControllerDeps, opts: { retryMs?
         return checked.valid ? undefined : checked.message;
       },
       connect: (obj) =>
-        edgeClient(deps, { connectionRef: obj.spec.connectionRef, org: obj.spec.org, namespace: obj.metadata?.namespace ?? '', feature: 'staticRoutes', what: 'Static routes' }),
+        edgeClient(deps, {
+          connectionRef: obj.spec.connectionRef,
+          org: obj.spec.org,
+          namespace: obj.metadata?.namespace ?? '',
+          feature: 'staticRoutes',
+          what: 'Static routes',
+        }),
       external: (obj, ec, ctx) => routesExternal(obj, ec, ctx, deps),
       knownId: (obj) => obj.status?.id,
       deletionPolicy: (obj) => obj.spec.deletionPolicy ?? 'Delete',
@@ -154,7 +179,8 @@ function routesExternal(obj: EdgeStaticRoute, ec: EdgeClient, ctx: ReconcileCont
         throw err;
       }
       for (const r of ours ?? (await listOurs())) {
-        if (await api.delete(e.id ?? '', r.id ?? '')) await event('Deleted', `Deleted static route ${r.networkCidr} (${r.id ?? '?'}) from edge gateway ${e.name}.`);
+        if (await api.delete(e.id ?? '', r.id ?? ''))
+          await event('Deleted', `Deleted static route ${r.networkCidr} (${r.id ?? '?'}) from edge gateway ${e.name}.`);
       }
     },
   };
@@ -170,10 +196,16 @@ async function resolveHops(obj: EdgeStaticRoute, edge: EdgeGateway, ec: EdgeClie
       const name = h.scope.externalNetwork;
       const uplink = (edge.edgeGatewayUplinks ?? []).find((u) => u.uplinkName === name);
       if (!uplink?.uplinkId) {
-        throw new Problem(RoutingReasons.NetworkNotFound, `nextHops[${i}].scope.externalNetwork: ${name} is not attached to edge gateway ${edge.name}. Attach it (EdgeGatewayUplink) or fix the name.`);
+        throw new Problem(
+          RoutingReasons.NetworkNotFound,
+          `nextHops[${i}].scope.externalNetwork: ${name} is not attached to edge gateway ${edge.name}. Attach it (EdgeGatewayUplink) or fix the name.`,
+        );
       }
       if (uplink.backingType !== 'IMPORTED_T_LOGICAL_SWITCH') {
-        throw new Problem(RoutingReasons.NotASegment, `nextHops[${i}].scope.externalNetwork: ${name} is the edge's provider gateway, not a segment-backed network; leave scope out for next hops towards the Tier-0.`);
+        throw new Problem(
+          RoutingReasons.NotASegment,
+          `nextHops[${i}].scope.externalNetwork: ${name} is the edge's provider gateway, not a segment-backed network; leave scope out for next hops towards the Tier-0.`,
+        );
       }
       hop.scope = { id: uplink.uplinkId, name, segment: true };
     } else if (h.scope?.network !== undefined) {
@@ -183,7 +215,11 @@ async function resolveHops(obj: EdgeStaticRoute, edge: EdgeGateway, ec: EdgeClie
         .filter((n) => n.connection?.routerRef?.id === edge.id && n.id)
         .map((n) => ({ id: n.id ?? '', name: n.name }));
       const net = networks.find((n) => n.name === name);
-      if (!net) throw new Problem(RoutingReasons.NetworkNotFound, `nextHops[${i}].scope.network: no org VDC network ${name} is connected to edge gateway ${edge.name}.`);
+      if (!net)
+        throw new Problem(
+          RoutingReasons.NetworkNotFound,
+          `nextHops[${i}].scope.network: no org VDC network ${name} is connected to edge gateway ${edge.name}.`,
+        );
       hop.scope = { id: net.id, name, segment: false };
     }
     out.push(hop);

@@ -29,7 +29,10 @@ export function defaultRouteHalves(cidr: string): [string, string] | undefined {
  * /1 routes: the edge's Tier-1 keeps its own default route to the Tier-0, which a second default
  * route cannot override, while the more specific halves win.
  */
-export function desiredRoutes(o: { name: string; description: string; destination: string; hops: readonly ResolvedHop[] }): { routes: DesiredRoute[]; split: boolean } {
+export function desiredRoutes(o: { name: string; description: string; destination: string; hops: readonly ResolvedHop[] }): {
+  routes: DesiredRoute[];
+  split: boolean;
+} {
   const nextHops = o.hops.map((h) => ({
     ipAddress: h.ipAddress,
     adminDistance: h.adminDistance,

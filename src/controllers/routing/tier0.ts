@@ -16,7 +16,8 @@ export interface Tier0Target {
 export async function tier0ByName(nsx: NsxClient, ref: string): Promise<Tier0Target> {
   const direct = await nsx.find<PolicyResource>(`/infra/tier-0s/${encodeURIComponent(ref)}`);
   const t0 = direct ?? (await nsx.list<PolicyResource>('/infra/tier-0s')).find((t) => t.display_name === ref);
-  if (!t0?.id) throw new Problem(RoutingReasons.Tier0NotFound, `NSX has no Tier-0 gateway or VRF with id or display name ${ref}. Check tier0Advertisement.tier0.`);
+  if (!t0?.id)
+    throw new Problem(RoutingReasons.Tier0NotFound, `NSX has no Tier-0 gateway or VRF with id or display name ${ref}. Check tier0Advertisement.tier0.`);
   return withLocaleService(nsx, t0);
 }
 
@@ -25,11 +26,19 @@ export async function tier0OfProviderGateway(nsx: NsxClient, vcd: VcdClient, ref
   const what = ref.id ?? ref.name ?? '';
   const id = ref.id ?? (await vcd.externalNetworks.findByName(ref.name ?? ''))?.id;
   const net = id ? await vcd.externalNetworks.get(id) : undefined;
-  if (!net) throw new Problem(RoutingReasons.Tier0NotFound, `VCD has no provider gateway ${what} visible through this IPSpace's connection. Check tier0Advertisement.providerGateway.`);
+  if (!net)
+    throw new Problem(
+      RoutingReasons.Tier0NotFound,
+      `VCD has no provider gateway ${what} visible through this IPSpace's connection. Check tier0Advertisement.providerGateway.`,
+    );
   const backing = (net.networkBackings?.values ?? []).find((b) => b.backingId);
   if (!backing?.backingId) throw new Problem(RoutingReasons.Tier0NotFound, `Provider gateway ${what} names no NSX backing in VCD.`);
   const t0 = await nsx.find<PolicyResource>(`/infra/tier-0s/${encodeURIComponent(backing.backingId)}`);
-  if (!t0?.id) throw new Problem(RoutingReasons.Tier0NotFound, `Provider gateway ${what} is backed by Tier-0 ${backing.backingId}, which this NSXConnection's NSX Manager does not have. Check tier0Advertisement.nsxConnectionRef.`);
+  if (!t0?.id)
+    throw new Problem(
+      RoutingReasons.Tier0NotFound,
+      `Provider gateway ${what} is backed by Tier-0 ${backing.backingId}, which this NSXConnection's NSX Manager does not have. Check tier0Advertisement.nsxConnectionRef.`,
+    );
   return withLocaleService(nsx, t0);
 }
 

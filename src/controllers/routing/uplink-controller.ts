@@ -21,10 +21,12 @@ type Status = NonNullable<EdgeGatewayUplinkStatus>;
 type Subnet = Record<string, unknown>;
 
 export function edgeGatewayUplinkController(deps: ControllerDeps, opts: { retryMs?: number } = {}): ControllerDefinition<EdgeGatewayUplink> {
-  const using = (kind: ConnectionRef['kind']) => (conn: unknown): string[] => {
-    const meta = (conn as KubeObject).metadata ?? {};
-    return deps.manager.byIndex<EdgeGatewayUplink>('edgegatewayuplink', BY_CONNECTION, connectionKeyOf(kind, meta.name ?? '', meta.namespace)).map(objectKey);
-  };
+  const using =
+    (kind: ConnectionRef['kind']) =>
+    (conn: unknown): string[] => {
+      const meta = (conn as KubeObject).metadata ?? {};
+      return deps.manager.byIndex<EdgeGatewayUplink>('edgegatewayuplink', BY_CONNECTION, connectionKeyOf(kind, meta.name ?? '', meta.namespace)).map(objectKey);
+    };
   return managedController<EdgeGatewayUplink, EdgeClient, Status>(
     {
       name: 'edgegatewayuplink',
@@ -51,7 +53,8 @@ export function edgeGatewayUplinkController(deps: ControllerDeps, opts: { retryM
       external: (obj, ec, ctx) => uplinkExternal(obj, ec, ctx, deps),
       knownId: (obj) => obj.status?.id,
       deletionPolicy: (obj) => obj.spec.deletionPolicy ?? 'Delete',
-      describe: (obj) => `uplink ${obj.spec.externalNetwork.name ?? obj.spec.externalNetwork.id ?? ''} on edge gateway ${obj.spec.edgeGateway.name ?? obj.spec.edgeGateway.id ?? ''}`,
+      describe: (obj) =>
+        `uplink ${obj.spec.externalNetwork.name ?? obj.spec.externalNetwork.id ?? ''} on edge gateway ${obj.spec.edgeGateway.name ?? obj.spec.edgeGateway.id ?? ''}`,
       deleteBlockedHint: 'Remove what still uses the interface (static routes, NAT or firewall rules applied to it).',
     },
     engineOptions(deps, opts),
@@ -68,11 +71,19 @@ function uplinkExternal(obj: EdgeGatewayUplink, ec: EdgeClient, ctx: ReconcileCo
   const theNetwork = async () => {
     if (network) return network;
     const ref = obj.spec.externalNetwork;
-    const id = ref.id ?? (await deps.directory.resolve(`${ec.scope}|externalNetwork|${ref.name ?? ''}`, async () => (await ec.client.externalNetworks.findByName(ref.name ?? ''))?.id));
+    const id =
+      ref.id ??
+      (await deps.directory.resolve(
+        `${ec.scope}|externalNetwork|${ref.name ?? ''}`,
+        async () => (await ec.client.externalNetworks.findByName(ref.name ?? ''))?.id,
+      ));
     const found = id ? await ec.client.externalNetworks.get(id) : undefined;
     if (!found?.id) throw new Problem(RoutingReasons.NetworkNotFound, `VCD has no external network ${ref.id ?? ref.name ?? ''}. Check spec.externalNetwork.`);
     if (!(found.networkBackings?.values ?? []).some((b) => b.backingTypeValue === SEGMENT_BACKING)) {
-      throw new Problem(RoutingReasons.NotASegment, `External network ${found.name ?? found.id} is not backed by an NSX segment (it is a provider gateway or a port group); only segment-backed networks attach as service interfaces.`);
+      throw new Problem(
+        RoutingReasons.NotASegment,
+        `External network ${found.name ?? found.id} is not backed by an NSX segment (it is a provider gateway or a port group); only segment-backed networks attach as service interfaces.`,
+      );
     }
     return (network = { ...found, id: found.id, name: found.name ?? found.id });
   };
@@ -130,7 +141,12 @@ function uplinkExternal(obj: EdgeGatewayUplink, ec: EdgeClient, ctx: ReconcileCo
           { requeueAfterMs: deps.driftCheckMs },
         );
       }
-      if (knownId) await ctx.events.record(obj, { type: 'Warning', reason: 'Vanished', message: `${net.name} is no longer attached to edge gateway ${e.name}; attaching it again.` });
+      if (knownId)
+        await ctx.events.record(obj, {
+          type: 'Warning',
+          reason: 'Vanished',
+          message: `${net.name} is no longer attached to edge gateway ${e.name}; attaching it again.`,
+        });
       await checkVlan(e, net);
       return undefined;
     },
@@ -140,7 +156,13 @@ function uplinkExternal(obj: EdgeGatewayUplink, ec: EdgeClient, ctx: ReconcileCo
       const { written } = await edges.modify(e.id ?? '', (now) =>
         entryOf(now, net.id)
           ? undefined
-          : { ...now, edgeGatewayUplinks: [...(now.edgeGatewayUplinks ?? []), { uplinkId: net.id, uplinkName: net.name, subnets: { values: [desiredSubnet()] }, connected }] },
+          : {
+              ...now,
+              edgeGatewayUplinks: [
+                ...(now.edgeGatewayUplinks ?? []),
+                { uplinkId: net.id, uplinkName: net.name, subnets: { values: [desiredSubnet()] }, connected },
+              ],
+            },
       );
       if (written) await event('Attached', `Attached ${net.name} to edge gateway ${e.name}.`);
       edge = undefined;
@@ -153,7 +175,10 @@ function uplinkExternal(obj: EdgeGatewayUplink, ec: EdgeClient, ctx: ReconcileCo
         const uplinks = cur.edgeGatewayUplinks ?? [];
         const i = uplinks.findIndex((u) => u.uplinkId === id);
         const mine = uplinks[i];
-        if (!mine) throw new Problem(RoutingReasons.ReconcileError, `${net.name} vanished from edge gateway ${e.name} while it was being reconciled; looking again.`, { transient: true });
+        if (!mine)
+          throw new Problem(RoutingReasons.ReconcileError, `${net.name} vanished from edge gateway ${e.name} while it was being reconciled; looking again.`, {
+            transient: true,
+          });
         if (matches(mine)) return undefined;
         const next = [...uplinks];
         next[i] = { ...mine, connected, subnets: { ...mine.subnets, values: [desiredSubnet((mine.subnets?.values ?? [])[0] as Subnet | undefined)] } };

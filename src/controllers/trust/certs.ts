@@ -126,8 +126,13 @@ export function checkRoots(bundle: string, now: Date): { roots: Root[]; problems
       problems.push({ index, message: `is not a well-formed certificate (${(err as Error).message})` });
       return;
     }
-    if (!root.isCA) problems.push({ index, message: `(${root.subject}) is not a CA certificate (basicConstraints CA:FALSE); vCenter accepts only CA certificates as trusted roots` });
-    else if (root.notAfter < now || root.notBefore > now) problems.push({ index, message: `(${root.subject}) is not valid now (valid ${root.notBefore.toISOString()} to ${root.notAfter.toISOString()})` });
+    if (!root.isCA)
+      problems.push({
+        index,
+        message: `(${root.subject}) is not a CA certificate (basicConstraints CA:FALSE); vCenter accepts only CA certificates as trusted roots`,
+      });
+    else if (root.notAfter < now || root.notBefore > now)
+      problems.push({ index, message: `(${root.subject}) is not valid now (valid ${root.notBefore.toISOString()} to ${root.notAfter.toISOString()})` });
     else if (!roots.some((r) => r.sha256 === root.sha256)) roots.push(root);
   });
   return { roots, problems };

@@ -67,7 +67,10 @@ export class VCenterClientCache {
     const username = secretValue(secret, VCenterCredentialKeys.username);
     const password = secretValue(secret, VCenterCredentialKeys.password);
     if (!username || !password) {
-      throw new ConnectionFailure(TrustReasons.SecretNotFound, `Secret ${where} needs both ${VCenterCredentialKeys.username} and ${VCenterCredentialKeys.password}.`);
+      throw new ConnectionFailure(
+        TrustReasons.SecretNotFound,
+        `Secret ${where} needs both ${VCenterCredentialKeys.username} and ${VCenterCredentialKeys.password}.`,
+      );
     }
     const client = await this.#o.connect({
       ...this.#o.clientOptions,

@@ -72,7 +72,12 @@ export function trustController(deps: TrustControllerDeps): ControllerDefinition
   function addEvent(a: Add, wasTrusted: boolean): { type: 'Normal' | 'Warning'; reason: string; message: string } {
     const what = a.owner ? `${a.owner}'s root ${a.root.subject}` : `extra root ${a.root.subject}`;
     const fp = shortFingerprint(a.root.sha256);
-    if (wasTrusted) return { type: 'Warning', reason: 'RootRestored', message: `${a.member} no longer held ${what} (SHA-256 ${fp}...), which it trusted before; added it again as chain ${a.chain}.` };
+    if (wasTrusted)
+      return {
+        type: 'Warning',
+        reason: 'RootRestored',
+        message: `${a.member} no longer held ${what} (SHA-256 ${fp}...), which it trusted before; added it again as chain ${a.chain}.`,
+      };
     return { type: 'Normal', reason: 'RootAdded', message: `Added ${what} (SHA-256 ${fp}...) to ${a.member} as chain ${a.chain}.` };
   }
 
@@ -96,23 +101,37 @@ export function trustController(deps: TrustControllerDeps): ControllerDefinition
       },
       signal: ctx.signal,
       onWrite: (w) => {
-        if (w.kind === 'add') recorded.push(ctx.events.record(obj, addEvent(w.add, w.add.owner !== undefined && (before.get(w.add.member)?.has(w.add.owner) ?? false))));
+        if (w.kind === 'add')
+          recorded.push(ctx.events.record(obj, addEvent(w.add, w.add.owner !== undefined && (before.get(w.add.member)?.has(w.add.owner) ?? false))));
         else recorded.push(ctx.events.record(obj, { type: 'Normal', reason: 'RootRemoved', message: removeEvent(w.remove) }));
       },
     }).finally(() => Promise.allSettled(recorded));
     // Per-member failures get their own Events; the engine records the overall one.
     for (const v of views) if (!v.ok) await ctx.events.record(obj, { type: 'Warning', reason: v.reason, message: v.message });
-    for (const [member, f] of done.failures) await ctx.events.record(obj, { type: 'Warning', reason: f.reason, message: `Writing trusted roots on ${member} failed: ${f.message}` });
+    for (const [member, f] of done.failures)
+      await ctx.events.record(obj, { type: 'Warning', reason: f.reason, message: `Writing trusted roots on ${member} failed: ${f.message}` });
 
     // Log out of vCenters no VCenterTrust lists any more.
-    const listed = new Set(deps.manager.informer<VCenterTrust>(VCenterTrustResource).list().flatMap((t) => t.spec.members.map((m) => m.url)));
+    const listed = new Set(
+      deps.manager
+        .informer<VCenterTrust>(VCenterTrustResource)
+        .list()
+        .flatMap((t) => t.spec.members.map((m) => m.url)),
+    );
     for (const url of deps.clients.urls()) if (!listed.has(url)) deps.clients.forget(url);
 
     const families = new Map<string, string>();
     for (const [name, c] of conns) if (!(c instanceof Error)) families.set(name, c.client.apiFamily);
     const after = applied(views, done);
     const summary = summarise(after, extraRoots);
-    const o = roundOutcome({ views: after, summary, failures: done.failures, apiFamilies: families, extraRoots: extraRoots.length, ...(p.pruneHeld ? { pruneHeld: p.pruneHeld } : {}) });
+    const o = roundOutcome({
+      views: after,
+      summary,
+      failures: done.failures,
+      apiFamilies: families,
+      extraRoots: extraRoots.length,
+      ...(p.pruneHeld ? { pruneHeld: p.pruneHeld } : {}),
+    });
     const wrote = done.adds.length + done.removes.length > 0;
     // After writes, look again at once: that read confirms them and prunes what waited for a complete mesh.
     // A complete mesh is read again by the controller's resync alone (0: no extra timer of our own).
@@ -134,7 +153,10 @@ export function trustController(deps: TrustControllerDeps): ControllerDefinition
           keysFor: (s) => {
             const meta = (s as KubeObject).metadata ?? {};
             if (meta.namespace !== deps.operatorNamespace) return [];
-            return deps.manager.informer<VCenterTrust>(VCenterTrustResource).byIndex(BY_SECRET, meta.name ?? '').map(objectKey);
+            return deps.manager
+              .informer<VCenterTrust>(VCenterTrustResource)
+              .byIndex(BY_SECRET, meta.name ?? '')
+              .map(objectKey);
           },
         },
       ],

@@ -23,9 +23,7 @@ export interface OwnRoot extends Root {
   serving: boolean;
 }
 
-export type MemberView =
-  | { name: string; ok: true; chains: Chain[]; ownRoots: OwnRoot[] }
-  | { name: string; ok: false; reason: string; message: string };
+export type MemberView = { name: string; ok: true; chains: Chain[]; ownRoots: OwnRoot[] } | { name: string; ok: false; reason: string; message: string };
 
 export interface PlanInput {
   members: MemberView[];
@@ -101,7 +99,11 @@ export function plan(input: PlanInput): Plan {
   const candidates: Remove[] = [];
   for (const m of input.members) {
     if (!m.ok) continue;
-    const keep = new Set([...wantedOn(m.name, input.members, input.extraRoots).map((w) => w.root.sha256), ...m.ownRoots.map((r) => r.sha256), ...(input.protectedRoots?.get(m.name) ?? [])]);
+    const keep = new Set([
+      ...wantedOn(m.name, input.members, input.extraRoots).map((w) => w.root.sha256),
+      ...m.ownRoots.map((r) => r.sha256),
+      ...(input.protectedRoots?.get(m.name) ?? []),
+    ]);
     for (const c of m.chains) {
       if (!isOperatorChain(c.id)) continue;
       if (c.roots.some((r) => keep.has(r.sha256))) continue;

@@ -37,13 +37,20 @@ export function problemOf(member: string, err: unknown): Problem {
   // The client cache already classified a failed login (with this function) and holds it a while.
   if (err instanceof ConnectionFailure) return trustProblem(err.reason as TrustReason, err.message, err.reason === Reasons.Unreachable);
   const detail = err instanceof Error ? err.message : String(err);
-  if (err instanceof VCenterAuthError) return trustProblem(TrustReasons.CredentialsInvalid, `${member} refused the login: ${detail}. Check username and password in its Secret.`);
+  if (err instanceof VCenterAuthError)
+    return trustProblem(TrustReasons.CredentialsInvalid, `${member} refused the login: ${detail}. Check username and password in its Secret.`);
   if (err instanceof TlsVerificationError) {
-    return trustProblem(TrustReasons.CABundleMismatch, `${member}'s TLS certificate does not verify against its caBundle: ${detail}. Put the root that signs it (its VMCA root) in caBundle.`);
+    return trustProblem(
+      TrustReasons.CABundleMismatch,
+      `${member}'s TLS certificate does not verify against its caBundle: ${detail}. Put the root that signs it (its VMCA root) in caBundle.`,
+    );
   }
   if (err instanceof CloudNetworkError) return trustProblem(TrustReasons.Unreachable, `${member} is unreachable: ${detail}`, true);
   if (err instanceof VCenterApiError && err.status === 403) {
-    return trustProblem(TrustReasons.NotAuthorized, `${member} refused: ${detail}. The account needs the certificate-management privileges listed in the README.`);
+    return trustProblem(
+      TrustReasons.NotAuthorized,
+      `${member} refused: ${detail}. The account needs the certificate-management privileges listed in the README.`,
+    );
   }
   return trustProblem(TrustReasons.ReconcileError, `${member}: ${detail}`, true);
 }

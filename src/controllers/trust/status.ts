@@ -46,7 +46,14 @@ export function roundOutcome(f: RoundFacts): RoundOutcome {
       name: v.name,
       ...(family ? { apiFamily: family } : {}),
       ...(v.ok
-        ? { ownRoots: v.ownRoots.map((r) => ({ sha256: displayFingerprint(r.sha256), subject: r.subject, notAfter: r.notAfter.toISOString(), serving: r.serving })) }
+        ? {
+            ownRoots: v.ownRoots.map((r) => ({
+              sha256: displayFingerprint(r.sha256),
+              subject: r.subject,
+              notAfter: r.notAfter.toISOString(),
+              serving: r.serving,
+            })),
+          }
         : {}),
       trusts: s?.trusts ?? [],
       missing: s?.missing ?? [],
@@ -73,7 +80,10 @@ export function roundOutcome(f: RoundFacts): RoundOutcome {
     return { fields, ready: c, synced: c };
   }
   if (!f.summary.complete) {
-    const gaps = f.summary.members.flatMap((m) => [...m.missing.map((p) => `${m.name} does not trust ${p}`), ...(m.missingExtra.length ? [`${m.name} lacks ${m.missingExtra.length} extra root(s)`] : [])]);
+    const gaps = f.summary.members.flatMap((m) => [
+      ...m.missing.map((p) => `${m.name} does not trust ${p}`),
+      ...(m.missingExtra.length ? [`${m.name} lacks ${m.missingExtra.length} extra root(s)`] : []),
+    ]);
     const message = `${gaps.slice(0, 5).join('; ')}${gaps.length > 5 ? `; and ${gaps.length - 5} more` : ''}. ${pairs}. A chain with the operator's id for that root holds something else; remove it by hand.`;
     const c = { status: 'False' as const, reason: TrustReasons.PairsMissing, message };
     return { fields, ready: c, synced: c };

@@ -61,7 +61,8 @@ export class ClientCache<C extends Closable> {
     if (existing && existing.fingerprint === fingerprint) {
       if (!existing.failure) return existing.client;
       const hold = this.#o.failureHoldMs ?? 5000;
-      if (opts.honourHold && this.#clock.now() - (existing.failedAt ?? 0) < hold) throw new ConnectionFailure(existing.failure.reason, existing.failure.message);
+      if (opts.honourHold && this.#clock.now() - (existing.failedAt ?? 0) < hold)
+        throw new ConnectionFailure(existing.failure.reason, existing.failure.message);
     }
     // A build that throws before its first await is a failed login like any other.
     const client = (async () => build())();

@@ -52,7 +52,8 @@ export class NsxConnectionPool {
     try {
       return { ok: true, client: await this.clientFor(conn, { honourHold: true }), connection: conn };
     } catch (err) {
-      if (err instanceof ConnectionFailure) return { ok: false, reason: Reasons.ConnectionNotReady, message: `NSXConnection ${name} is not ready: ${err.message}` };
+      if (err instanceof ConnectionFailure)
+        return { ok: false, reason: Reasons.ConnectionNotReady, message: `NSXConnection ${name} is not ready: ${err.message}` };
       throw err;
     }
   }

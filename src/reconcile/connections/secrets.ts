@@ -9,7 +9,17 @@
 //   bounded backoff, so the grant takes effect without a restart.
 import type { Logger } from 'pino';
 import { Reasons, type VCDConnection } from '../../api/index.ts';
-import { NamespacedInformers, objectKey, splitKey, type InformerEvents, type InformerHandler, type InformerScope, type KubeObject, type ResourceType, type SupervisedInformer } from '../../runtime/index.ts';
+import {
+  NamespacedInformers,
+  objectKey,
+  splitKey,
+  type InformerEvents,
+  type InformerHandler,
+  type InformerScope,
+  type KubeObject,
+  type ResourceType,
+  type SupervisedInformer,
+} from '../../runtime/index.ts';
 import { ConnectionFailure } from './failure.ts';
 import { SecretResource, type Secret, type SecretSource } from './resources.ts';
 
@@ -53,7 +63,8 @@ export class SecretStore implements SecretSource, InformerEvents<KubeObject> {
       this.#tenants = new NamespacedInformers<Secret>({
         open: (namespace) => host.informer<Secret>(SecretResource, { namespace, optional: true }),
         close: (namespace) => host.dropInformer(SecretResource, namespace),
-        onCloseError: (namespace, err) => opts.logger?.warn({ namespace, err: err instanceof Error ? err.message : String(err) }, 'stopping a Secret informer failed'),
+        onCloseError: (namespace, err) =>
+          opts.logger?.warn({ namespace, err: err instanceof Error ? err.message : String(err) }, 'stopping a Secret informer failed'),
       });
     }
   }

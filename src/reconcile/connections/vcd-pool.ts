@@ -109,7 +109,10 @@ export class VcdConnectionPool {
     const found = this.lookup(ref, namespace);
     if (!found.ok) return found;
     const conn = found.connection;
-    const bound = conn.kind === 'ClusterVCDConnection' && namespace !== this.#o.operatorNamespace ? boundOrgs(conn, this.#o.namespaces.get(namespace)?.metadata?.labels) : undefined;
+    const bound =
+      conn.kind === 'ClusterVCDConnection' && namespace !== this.#o.operatorNamespace
+        ? boundOrgs(conn, this.#o.namespaces.get(namespace)?.metadata?.labels)
+        : undefined;
     const org = opts.org?.id ? { id: opts.org.id } : { name: opts.org?.name ?? conn.spec.org };
     if (bound && org.name !== undefined && !isBound(bound, org.name)) return this.#orgNotAllowed(conn.metadata?.name ?? '', namespace, org.name, bound);
     let client: VcdClient;

@@ -52,8 +52,18 @@ export class EventBus {
   constructor(opts: EventBusOptions) {
     this.#o = opts;
     const registers = [opts.metrics];
-    this.#connected = new Gauge({ name: 'vcd_operator_event_bus_connected', help: '1 while the VCD message bus subscription of a connection is up, 0 while it is unreachable', labelNames: ['connection'], registers });
-    this.#events = new Counter({ name: 'vcd_operator_event_bus_events_total', help: 'VCD events received on the message bus, per connection', labelNames: ['connection'], registers });
+    this.#connected = new Gauge({
+      name: 'vcd_operator_event_bus_connected',
+      help: '1 while the VCD message bus subscription of a connection is up, 0 while it is unreachable',
+      labelNames: ['connection'],
+      registers,
+    });
+    this.#events = new Counter({
+      name: 'vcd_operator_event_bus_events_total',
+      help: 'VCD events received on the message bus, per connection',
+      labelNames: ['connection'],
+      registers,
+    });
   }
 
   get enabled(): boolean {
@@ -115,7 +125,9 @@ export class EventBus {
         onEvent: (e) => this.#onEvent(key, e),
         onState: (s) => this.#onState(key, sub, s),
       });
-    })().catch((err: unknown) => this.#o.logger.error({ connection: key, err: err instanceof Error ? err.message : String(err) }, 'message bus subscription ended'));
+    })().catch((err: unknown) =>
+      this.#o.logger.error({ connection: key, err: err instanceof Error ? err.message : String(err) }, 'message bus subscription ended'),
+    );
     this.#subs.set(key, sub);
   }
 
@@ -132,7 +144,10 @@ export class EventBus {
     if (prev && prev.connected === s.connected && (s.connected || prev.error === s.error)) return;
     const now = this.#o.clock.now();
     const changed = !prev || prev.connected !== s.connected;
-    this.#status.set(connection, s.connected ? { connected: true, since: changed ? now : prev.since } : { connected: false, since: changed ? now : (prev?.since ?? now), error: s.error });
+    this.#status.set(
+      connection,
+      s.connected ? { connected: true, since: changed ? now : prev.since } : { connected: false, since: changed ? now : (prev?.since ?? now), error: s.error },
+    );
     if (s.connected) {
       if (sub.missed) {
         const n = this.#o.registry.catchUp(connection);

@@ -62,10 +62,7 @@ export class SimCore {
   takeFault(service: ServiceKind, instance: string, route: string): FaultRule | undefined {
     const hit = this.#faults.find(
       (f) =>
-        f.remaining > 0 &&
-        f.route === route &&
-        (f.service === undefined || f.service === service) &&
-        (f.instance === undefined || f.instance === instance),
+        f.remaining > 0 && f.route === route && (f.service === undefined || f.service === service) && (f.instance === undefined || f.instance === instance),
     );
     if (!hit) return undefined;
     hit.remaining -= 1;

@@ -86,13 +86,7 @@ export async function serveRoutes(opts: ServeRoutesOptions): Promise<ServedRoute
   };
 }
 
-async function handle(
-  opts: ServeRoutesOptions,
-  router: Router,
-  internal: Router,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
+async function handle(opts: ServeRoutesOptions, router: Router, internal: Router, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const rawBody = await readBody(req);
   const url = new URL(req.url ?? '/', 'https://sim.invalid');
   const method = (req.method ?? 'GET').toUpperCase();

@@ -91,12 +91,7 @@ export class NsxAuth {
 }
 
 function badCredentials(): SimResponse {
-  return nsxError(
-    403,
-    NsxErrorCode.badCredentials,
-    'The credentials were incorrect or the account specified has been locked.',
-    'common-services',
-  );
+  return nsxError(403, NsxErrorCode.badCredentials, 'The credentials were incorrect or the account specified has been locked.', 'common-services');
 }
 
 function sessionId(req: SimRequest): string | undefined {

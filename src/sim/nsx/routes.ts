@@ -94,11 +94,7 @@ function parentExists(store: PolicyStore, collection: string): boolean {
 }
 
 function notFound(path: string): NsxApiError {
-  return new NsxApiError(
-    404,
-    NsxErrorCode.notFound,
-    `The requested object : ${path} could not be found. Object identifiers are case sensitive.`,
-  );
+  return new NsxApiError(404, NsxErrorCode.notFound, `The requested object : ${path} could not be found. Object identifiers are case sensitive.`);
 }
 
 function listHandler(deps: RouteDeps, kind: KindSpec, req: SimRequest): SimResponse {
@@ -225,7 +221,13 @@ function statisticsBody(deps: RouteDeps, req: SimRequest, point: string, portId:
       }, {});
     return {
       status: 200,
-      body: { logical_router_port_id: portId, interface_policy_path: point, last_update_timestamp: Math.max(...nodes.map((n) => n.lastUpdateMs)), rx: sum('rx'), tx: sum('tx') },
+      body: {
+        logical_router_port_id: portId,
+        interface_policy_path: point,
+        last_update_timestamp: Math.max(...nodes.map((n) => n.lastUpdateMs)),
+        rx: sum('rx'),
+        tx: sum('tx'),
+      },
     };
   }
   const wanted = req.query.get('edge_path');

@@ -80,13 +80,7 @@ export class PolicyStore {
    * The object a PUT (replace) or PATCH (merge) would produce, without storing it, so a handler
    * can validate a whole batch before committing any of it. Throws the stale-revision error.
    */
-  prepare(
-    mode: 'put' | 'patch',
-    path: string,
-    resourceType: string,
-    body: Record<string, unknown>,
-    ctx: WriteContext,
-  ): NsxObject {
+  prepare(mode: 'put' | 'patch', path: string, resourceType: string, body: Record<string, unknown>, ctx: WriteContext): NsxObject {
     const existing = this.#objects.get(path);
     const given = body._revision;
     if (existing && (mode === 'put' || given !== undefined) && given !== existing._revision) {
@@ -165,4 +159,3 @@ function mentions(value: unknown, test: (p: string) => boolean): boolean {
   if (value !== null && typeof value === 'object') return Object.values(value).some((v) => mentions(v, test));
   return false;
 }
-

@@ -86,7 +86,11 @@ export class VcdContext {
   checkVersion(req: SimRequest, minVersion: string): string {
     const version = requestedVersion(req.headers['accept']);
     if (!version || !(SUPPORTED_VERSIONS as readonly string[]).includes(version)) {
-      throw new VcdError(406, 'NOT_ACCEPTABLE', `The request has an invalid accept header: API version ${version ?? '(none)'} is not supported; use one of ${SUPPORTED_VERSIONS.join(', ')}.`);
+      throw new VcdError(
+        406,
+        'NOT_ACCEPTABLE',
+        `The request has an invalid accept header: API version ${version ?? '(none)'} is not supported; use one of ${SUPPORTED_VERSIONS.join(', ')}.`,
+      );
     }
     if (!atLeast(version, minVersion)) {
       throw new VcdError(404, 'NOT_FOUND', `The API endpoint ${req.path} is not available in API version ${version} (needs ${minVersion}).`);
@@ -144,7 +148,13 @@ export class VcdContext {
     const fault = call.req.fault;
     let outcome: TaskOutcome;
     if (fault?.kind === 'task-error') {
-      outcome = { error: { majorErrorCode: 500, minorErrorCode: 'INTERNAL_SERVER_ERROR', message: `[ ${randomUUID()} ] Injected task failure for ${opts.operationName}.` } };
+      outcome = {
+        error: {
+          majorErrorCode: 500,
+          minorErrorCode: 'INTERNAL_SERVER_ERROR',
+          message: `[ ${randomUUID()} ] Injected task failure for ${opts.operationName}.`,
+        },
+      };
     } else {
       outcome = opts.work() ?? {};
     }

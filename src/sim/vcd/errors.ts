@@ -21,7 +21,11 @@ export function badRequest(message: string): VcdError {
 
 /** VCD answers 403, not 404, for ids that do not exist (or that the caller may not see). */
 export function forbiddenUnknown(id: string): VcdError {
-  return new VcdError(403, 'ACCESS_TO_RESOURCE_IS_FORBIDDEN', `Either you need some or all of the following rights [ACCESS_TO_RESOURCE_IS_FORBIDDEN] to perform operations [${id}] or the target entity is invalid.`);
+  return new VcdError(
+    403,
+    'ACCESS_TO_RESOURCE_IS_FORBIDDEN',
+    `Either you need some or all of the following rights [ACCESS_TO_RESOURCE_IS_FORBIDDEN] to perform operations [${id}] or the target entity is invalid.`,
+  );
 }
 
 export function busyEntity(entityRef: string, operation: string): VcdError {

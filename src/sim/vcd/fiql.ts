@@ -6,9 +6,7 @@ import { VcdError } from './errors.ts';
 
 export type FiqlComparison = '==' | '!=' | '=gt=' | '=ge=' | '=lt=' | '=le=';
 
-export type Fiql =
-  | { op: 'and' | 'or'; terms: Fiql[] }
-  | { op: FiqlComparison; field: string; value: string };
+export type Fiql = { op: 'and' | 'or'; terms: Fiql[] } | { op: FiqlComparison; field: string; value: string };
 
 export function parseFiql(text: string): Fiql {
   let pos = 0;

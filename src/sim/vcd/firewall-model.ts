@@ -85,7 +85,8 @@ export function parseRule(state: VcdState, edge: EdgeRec, raw: unknown, version:
     if (!Array.isArray(ncp) || ncp.length > 128) throw badRequest(`${where}.networkContextProfiles must be a list of at most 128 references`);
     const kept = ncp.map((x, i) => {
       const ref = (x ?? {}) as { id?: unknown; name?: unknown };
-      if (typeof ref.id !== 'string' || !ref.id.startsWith('urn:vcloud:networkContextProfile:')) throw badRequest(`${where}.networkContextProfiles[${i}].id must be a network context profile id`);
+      if (typeof ref.id !== 'string' || !ref.id.startsWith('urn:vcloud:networkContextProfile:'))
+        throw badRequest(`${where}.networkContextProfiles[${i}].id must be a network context profile id`);
       return { id: ref.id, name: typeof ref.name === 'string' ? ref.name : ref.id };
     });
     if (kept.length) out['networkContextProfiles'] = kept;
@@ -112,7 +113,9 @@ export function parseRule(state: VcdState, edge: EdgeRec, raw: unknown, version:
     const id = (r['appliedTo'] as { id?: unknown }).id;
     const allowed = serviceInterfaces(state, edge);
     if (typeof id !== 'string' || !allowed.has(id)) {
-      throw badRequest(`${where}.appliedTo must name a service interface of edge gateway ${edge.name} (a segment-backed external network or a non-distributed org VDC network); ${String(id)} is not one.`);
+      throw badRequest(
+        `${where}.appliedTo must name a service interface of edge gateway ${edge.name} (a segment-backed external network or a non-distributed org VDC network); ${String(id)} is not one.`,
+      );
     }
     out['appliedTo'] = { id, name: allowed.get(id) };
   }

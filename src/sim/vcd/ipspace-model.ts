@@ -124,7 +124,9 @@ export function parseIpSpace(
       const covered =
         a.type === 'FLOATING_IP'
           ? ranges.some((r) => a.first >= r.start && a.first <= r.end)
-          : prefixGroups.some((g) => g.sequences.some((s) => s.prefixLength === a.prefixLength && a.first >= s.start && a.first < s.start + s.count * cidrSize(s.prefixLength)));
+          : prefixGroups.some((g) =>
+              g.sequences.some((s) => s.prefixLength === a.prefixLength && a.first >= s.start && a.first < s.start + s.count * cidrSize(s.prefixLength)),
+            );
       if (!covered) throw badRequest(`The allocated value ${a.value} would fall outside the IP Space's ranges or prefixes`);
     }
   }
@@ -288,7 +290,13 @@ function pickExplicit(space: IpSpaceRec, type: AllocationType, value: string): C
   if (!c || !value.includes('/')) throw new AllocationFailure('BAD_REQUEST', `${value} is not a CIDR`);
   const fits = space.prefixGroups
     .flatMap((g) => g.sequences)
-    .some((s) => s.prefixLength === c.prefixLength && c.network >= s.start && c.network < s.start + s.count * cidrSize(s.prefixLength) && (c.network - s.start) % cidrSize(s.prefixLength) === 0);
+    .some(
+      (s) =>
+        s.prefixLength === c.prefixLength &&
+        c.network >= s.start &&
+        c.network < s.start + s.count * cidrSize(s.prefixLength) &&
+        (c.network - s.start) % cidrSize(s.prefixLength) === 0,
+    );
   if (!fits) throw new AllocationFailure('BAD_REQUEST', `${value} is not one of the prefixes of IP Space ${space.name}.`);
   const v = formatCidr(c);
   if (space.byValue.has(v)) taken(v);
@@ -372,7 +380,10 @@ export function utilization(state: VcdState, space: IpSpaceRec, viewerOrgId: str
   const fTotal = viewerOrgId === undefined ? rangeTotal : effectiveQuota(state, space, viewerOrgId, 'FLOATING_IP');
   const lengths = [...new Set(space.prefixGroups.flatMap((g) => g.sequences.map((s) => s.prefixLength)))];
   const prefixLengthUtilizations = lengths.map((len) => {
-    const capacity = space.prefixGroups.flatMap((g) => g.sequences).filter((s) => s.prefixLength === len).reduce((n, s) => n + s.count, 0);
+    const capacity = space.prefixGroups
+      .flatMap((g) => g.sequences)
+      .filter((s) => s.prefixLength === len)
+      .reduce((n, s) => n + s.count, 0);
     return {
       prefixLength: len,
       totalCount: viewerOrgId === undefined ? capacity : effectiveQuota(state, space, viewerOrgId, 'IP_PREFIX', len),

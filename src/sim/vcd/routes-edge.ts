@@ -35,7 +35,9 @@ export function renderEdge(state: VcdState, e: EdgeRec, version: string): Record
           {
             uplinkId: u.networkId,
             uplinkName: net?.name ?? '',
-            subnets: { values: u.subnets.map((s) => ({ ...renderSubnet(s), ...(s.primaryIp ? { primaryIp: s.primaryIp } : {}), autoAllocateIpRanges: false })) },
+            subnets: {
+              values: u.subnets.map((s) => ({ ...renderSubnet(s), ...(s.primaryIp ? { primaryIp: s.primaryIp } : {}), autoAllocateIpRanges: false })),
+            },
             connected: u.connected,
             quickAddAllocatedIpCount: 0,
             dedicated: false,
@@ -49,7 +51,11 @@ export function renderEdge(state: VcdState, e: EdgeRec, version: string): Record
       distributedRoutingEnabled: e.distributedRoutingEnabled,
       nonDistributedRoutingEnabled: e.nonDistributedRoutingEnabled,
       orgVdcNetworkCount: [...state.orgVdcNetworks.values()].filter((n) => n.edgeId === e.id).length,
-      gatewayBacking: { backingId: e.backingId, gatewayType: 'NSXT_BACKED', networkProvider: { name: 'nsx-sim', id: 'urn:vcloud:nsxtmanager:00000000-0000-0000-0000-000000000001' } },
+      gatewayBacking: {
+        backingId: e.backingId,
+        gatewayType: 'NSXT_BACKED',
+        networkProvider: { name: 'nsx-sim', id: 'urn:vcloud:nsxtmanager:00000000-0000-0000-0000-000000000001' },
+      },
       orgVdc: state.ref('vdc', e.vdcId),
       ownerRef: state.ref('vdc', e.vdcId),
       orgRef: state.ref('org', e.orgId),
@@ -104,7 +110,10 @@ export function parseUplinks(state: VcdState, raw: unknown, edgeId?: string): Ed
     const net = state.externalNetworks.get(u.networkId);
     if (!net?.vlan) continue;
     const other = [...state.edges.values()].find((e) => e.id !== edgeId && e.uplinks.some((x) => x.networkId === net.id));
-    if (other) throw badRequest(`The VLAN-backed segment ${net.name} is already connected to edge gateway ${other.name}; a VLAN segment can be connected to one edge gateway only.`);
+    if (other)
+      throw badRequest(
+        `The VLAN-backed segment ${net.name} is already connected to edge gateway ${other.name}; a VLAN segment can be connected to one edge gateway only.`,
+      );
   }
   return out;
 }
@@ -137,7 +146,8 @@ export function edgeRoutes(ctx: VcdContext): Route[] {
     const vdcId = (b['ownerRef'] as { id?: string } | undefined)?.id ?? (b['orgVdc'] as { id?: string } | undefined)?.id ?? '';
     const vdc = state.vdcs.get(vdcId);
     if (!vdc) throw forbiddenUnknown(vdcId || '(ownerRef)');
-    for (const e of state.edges.values()) if (e.vdcId === vdc.id && e.name === name) throw badRequest(`An edge gateway named ${name} already exists in ${vdc.name}.`);
+    for (const e of state.edges.values())
+      if (e.vdcId === vdc.id && e.name === name) throw badRequest(`An edge gateway named ${name} already exists in ${vdc.name}.`);
     const uplinks = parseUplinks(state, b['edgeGatewayUplinks']);
     const edge = newEdge({
       id: urn('gateway'),
@@ -212,12 +222,18 @@ export function edgeRoutes(ctx: VcdContext): Route[] {
       pattern: `${API}/edgeGateways`,
       handler: ctx.api('34.0', (call) => {
         const filter = withoutTerms(readFilter(call.req), ['_context']);
-        const items = [...state.edges.values()].filter((e) => call.caller.provider || e.orgId === call.caller.orgId).map((e) => renderEdge(state, e, call.version));
+        const items = [...state.edges.values()]
+          .filter((e) => call.caller.provider || e.orgId === call.caller.orgId)
+          .map((e) => renderEdge(state, e, call.version));
         return pagedResponse(call.req, items, { model: 'EdgeGateway', base: call.base, filter });
       }),
     },
     { method: 'POST', pattern: `${API}/edgeGateways`, handler: ctx.api('34.0', create) },
-    { method: 'GET', pattern: `${API}/edgeGateways/{id}`, handler: ctx.api('34.0', (call) => ok(renderEdge(state, ctx.edge(call, call.req.params['id'] ?? ''), call.version))) },
+    {
+      method: 'GET',
+      pattern: `${API}/edgeGateways/{id}`,
+      handler: ctx.api('34.0', (call) => ok(renderEdge(state, ctx.edge(call, call.req.params['id'] ?? ''), call.version))),
+    },
     { method: 'PUT', pattern: `${API}/edgeGateways/{id}`, handler: ctx.api('34.0', update) },
     { method: 'DELETE', pattern: `${API}/edgeGateways/{id}`, handler: ctx.api('34.0', remove) },
     {
@@ -227,11 +243,13 @@ export function edgeRoutes(ctx: VcdContext): Route[] {
         const edge = ctx.edge(call, call.req.params['id'] ?? '');
         const items: object[] = [];
         for (const u of edge.uplinks) {
-          for (const s of u.subnets) if (s.primaryIp) items.push({ networkRef: state.ref('extnet', u.networkId), ipAddress: s.primaryIp, category: 'PRIMARY_IP' });
+          for (const s of u.subnets)
+            if (s.primaryIp) items.push({ networkRef: state.ref('extnet', u.networkId), ipAddress: s.primaryIp, category: 'PRIMARY_IP' });
         }
         for (const space of state.ipSpacesOfEdge(edge)) {
           for (const a of space.allocations.values()) {
-            if (a.type === 'FLOATING_IP' && a.usedByRef?.id === edge.id) items.push({ networkRef: state.ref('extnet', state.tier0Uplink(edge)?.networkId), ipAddress: a.value, category: 'SNAT' });
+            if (a.type === 'FLOATING_IP' && a.usedByRef?.id === edge.id)
+              items.push({ networkRef: state.ref('extnet', state.tier0Uplink(edge)?.networkId), ipAddress: a.value, category: 'SNAT' });
           }
         }
         return pagedResponse(call.req, items, { model: 'GatewayUsedIpAddress', base: call.base });

@@ -94,7 +94,8 @@ export function firewallRoutes(ctx: VcdContext): Route[] {
     for (const n of state.orgVdcNetworks.values()) if (n.edgeId === edge.id) scopes.set(n.id, n.name);
     const nextHops = hops.map((h, i) => {
       const ho = (h ?? {}) as Record<string, unknown>;
-      if (typeof ho['ipAddress'] !== 'string' || isIP(ho['ipAddress']) !== family) throw badRequest(`nextHops[${i}].ipAddress must be an IPv${family} address, like networkCidr`);
+      if (typeof ho['ipAddress'] !== 'string' || isIP(ho['ipAddress']) !== family)
+        throw badRequest(`nextHops[${i}].ipAddress must be an IPv${family} address, like networkCidr`);
       const ad = ho['adminDistance'] ?? 1;
       if (typeof ad !== 'number' || !Number.isInteger(ad) || ad < 1 || ad > 255) throw badRequest(`nextHops[${i}].adminDistance must be 1..255`);
       const out: Record<string, unknown> = { ipAddress: ho['ipAddress'], adminDistance: ad };
@@ -130,7 +131,11 @@ export function firewallRoutes(ctx: VcdContext): Route[] {
   };
 
   return [
-    { method: 'GET', pattern: `${API}/edgeGateways/{id}/firewall/rules`, handler: ctx.api('34.0', (call) => ok(container(ctx.edge(call, call.req.params['id'] ?? ''), call.version))) },
+    {
+      method: 'GET',
+      pattern: `${API}/edgeGateways/{id}/firewall/rules`,
+      handler: ctx.api('34.0', (call) => ok(container(ctx.edge(call, call.req.params['id'] ?? ''), call.version))),
+    },
     { method: 'PUT', pattern: `${API}/edgeGateways/{id}/firewall/rules`, handler: ctx.api('34.0', putAll) },
     {
       method: 'DELETE',

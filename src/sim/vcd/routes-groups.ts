@@ -54,9 +54,17 @@ export function groupRoutes(ctx: VcdContext): Route[] {
       throw badRequest('ipAddresses must list IPv4 or IPv6 addresses, CIDRs or ranges (a-b)');
     }
     for (const g of state.firewallGroups.values()) {
-      if (g !== existing && g.ownerId === edge.id && g.name === b['name']) throw badRequest(`A firewall group named ${b['name']} already exists on ${edge.name}.`);
+      if (g !== existing && g.ownerId === edge.id && g.name === b['name'])
+        throw badRequest(`A firewall group named ${b['name']} already exists on ${edge.name}.`);
     }
-    return { name: b['name'], description: typeof b['description'] === 'string' ? b['description'] : '', typeValue, ipAddresses: addrs as string[], ownerId: edge.id, orgId: edge.orgId };
+    return {
+      name: b['name'],
+      description: typeof b['description'] === 'string' ? b['description'] : '',
+      typeValue,
+      ipAddresses: addrs as string[],
+      ownerId: edge.id,
+      orgId: edge.orgId,
+    };
   };
 
   const profile = (p: PortProfileRec): Record<string, unknown> => {
@@ -90,14 +98,21 @@ export function groupRoutes(ctx: VcdContext): Route[] {
     const applicationPorts = ports.map((p, i) => {
       const po = (p ?? {}) as Record<string, unknown>;
       const protocol = po['protocol'];
-      if (!['TCP', 'UDP', 'ICMPv4', 'ICMPv6'].includes(protocol as string)) throw badRequest(`applicationPorts[${i}].protocol must be TCP, UDP, ICMPv4 or ICMPv6`);
+      if (!['TCP', 'UDP', 'ICMPv4', 'ICMPv6'].includes(protocol as string))
+        throw badRequest(`applicationPorts[${i}].protocol must be TCP, UDP, ICMPv4 or ICMPv6`);
       const dp = po['destinationPorts'] ?? [];
-      if (!Array.isArray(dp) || dp.some((d) => typeof d !== 'string' || !/^\d{1,5}(-\d{1,5})?$/.test(d))) throw badRequest(`applicationPorts[${i}].destinationPorts must list ports or ranges like "8080-8090"`);
+      if (!Array.isArray(dp) || dp.some((d) => typeof d !== 'string' || !/^\d{1,5}(-\d{1,5})?$/.test(d)))
+        throw badRequest(`applicationPorts[${i}].destinationPorts must list ports or ranges like "8080-8090"`);
       return { protocol: protocol as string, destinationPorts: dp as string[], ...(typeof po['name'] === 'string' ? { name: po['name'] } : {}) };
     });
     const orgId = scope === 'TENANT' ? ((b['orgRef'] as { id?: string } | undefined)?.id ?? call.caller.orgId) : undefined;
     if (orgId && !call.caller.provider && orgId !== call.caller.orgId) throw forbiddenUnknown(orgId);
-    const out: Omit<PortProfileRec, 'id'> = { name: b['name'], description: typeof b['description'] === 'string' ? b['description'] : '', scope, applicationPorts };
+    const out: Omit<PortProfileRec, 'id'> = {
+      name: b['name'],
+      description: typeof b['description'] === 'string' ? b['description'] : '',
+      scope,
+      applicationPorts,
+    };
     if (orgId) out.orgId = orgId;
     return out;
   };
@@ -179,7 +194,11 @@ export function groupRoutes(ctx: VcdContext): Route[] {
       pattern: `${API}/applicationPortProfiles`,
       handler: ctx.api('34.0', (call) => {
         const filter = withoutTerms(readFilter(call.req), ['_context']);
-        return pagedResponse(call.req, [...state.portProfiles.values()].filter((p) => profileVisible(call, p)).map(profile), { model: 'ApplicationPortProfile', base: call.base, filter });
+        return pagedResponse(call.req, [...state.portProfiles.values()].filter((p) => profileVisible(call, p)).map(profile), {
+          model: 'ApplicationPortProfile',
+          base: call.base,
+          filter,
+        });
       }),
     },
     {
@@ -195,7 +214,11 @@ export function groupRoutes(ctx: VcdContext): Route[] {
         });
       }),
     },
-    { method: 'GET', pattern: `${API}/applicationPortProfiles/{id}`, handler: ctx.api('34.0', (call) => ok(profile(profileOf(call, call.req.params['id'] ?? '')))) },
+    {
+      method: 'GET',
+      pattern: `${API}/applicationPortProfiles/{id}`,
+      handler: ctx.api('34.0', (call) => ok(profile(profileOf(call, call.req.params['id'] ?? '')))),
+    },
     {
       method: 'PUT',
       pattern: `${API}/applicationPortProfiles/{id}`,

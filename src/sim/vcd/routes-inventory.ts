@@ -155,7 +155,11 @@ export function inventoryRoutes(ctx: VcdContext): Route[] {
       method: 'GET',
       pattern: `${API}/orgs`,
       handler: ctx.api('33.0', (call) =>
-        pagedResponse(call.req, [...state.orgs.values()].filter((o) => visibleOrg(call, o.id)).map((o) => renderOrg(state, o)), { model: 'Org', base: call.base }),
+        pagedResponse(
+          call.req,
+          [...state.orgs.values()].filter((o) => visibleOrg(call, o.id)).map((o) => renderOrg(state, o)),
+          { model: 'Org', base: call.base },
+        ),
       ),
     },
     {
@@ -194,7 +198,11 @@ export function inventoryRoutes(ctx: VcdContext): Route[] {
       pattern: `${API}/externalNetworks`,
       handler: ctx.api('33.0', (call) => {
         ctx.requireProvider(call);
-        return pagedResponse(call.req, [...state.externalNetworks.values()].map((n) => renderExternalNetwork(n, call.version)), { model: 'ExternalNetwork', base: call.base });
+        return pagedResponse(
+          call.req,
+          [...state.externalNetworks.values()].map((n) => renderExternalNetwork(n, call.version)),
+          { model: 'ExternalNetwork', base: call.base },
+        );
       }),
     },
     {

@@ -67,7 +67,9 @@ export function ipSpaceRoutes(ctx: VcdContext): Route[] {
         const r = s.ranges.find((x) => a.first >= x.start && a.first <= x.end);
         if (r) perRange.set(r.id, (perRange.get(r.id) ?? 0) + 1);
       } else {
-        const q = s.prefixGroups.flatMap((g) => g.sequences).find((x) => x.prefixLength === a.prefixLength && a.first >= x.start && a.first < x.start + x.count * cidrSize(x.prefixLength));
+        const q = s.prefixGroups
+          .flatMap((g) => g.sequences)
+          .find((x) => x.prefixLength === a.prefixLength && a.first >= x.start && a.first < x.start + x.count * cidrSize(x.prefixLength));
         if (q) perSeq.set(q.id, (perSeq.get(q.id) ?? 0) + 1);
       }
     }
@@ -75,7 +77,14 @@ export function ipSpaceRoutes(ctx: VcdContext): Route[] {
     const ranges = s.ranges.map((r) => {
       const total = r.end - r.start + 1;
       const used = perRange.get(r.id) ?? 0;
-      return { id: r.id, startIpAddress: formatIPv4(r.start), endIpAddress: formatIPv4(r.end), totalIpCount: String(total), allocatedIpCount: String(used), allocatedIpPercentage: pct(used, total) };
+      return {
+        id: r.id,
+        startIpAddress: formatIPv4(r.start),
+        endIpAddress: formatIPv4(r.end),
+        totalIpCount: String(total),
+        allocatedIpCount: String(used),
+        allocatedIpPercentage: pct(used, total),
+      };
     });
     const out: Record<string, unknown> = {
       ...summary(call, s),
@@ -84,7 +93,14 @@ export function ipSpaceRoutes(ctx: VcdContext): Route[] {
       ipSpacePrefixes: s.prefixGroups.map((g) => ({
         ipPrefixSequence: g.sequences.map((q) => {
           const used = perSeq.get(q.id) ?? 0;
-          return { id: q.id, startingPrefixIpAddress: formatIPv4(q.start), prefixLength: q.prefixLength, totalPrefixCount: q.count, allocatedPrefixCount: used, allocatedPrefixPercentage: pct(used, q.count) };
+          return {
+            id: q.id,
+            startingPrefixIpAddress: formatIPv4(q.start),
+            prefixLength: q.prefixLength,
+            totalPrefixCount: q.count,
+            allocatedPrefixCount: used,
+            allocatedPrefixPercentage: pct(used, q.count),
+          };
         }),
         defaultQuotaForPrefixLength: g.defaultQuota,
       })),
@@ -92,7 +108,11 @@ export function ipSpaceRoutes(ctx: VcdContext): Route[] {
       routeAdvertisementEnabled: s.routeAdvertisementEnabled,
     };
     if (s.externalScope) out['ipSpaceExternalScope'] = s.externalScope;
-    out['defaultGatewayServiceConfig'] = s.defaultGatewayServiceConfig ?? { enableDefaultFirewallRuleCreation: false, enableDefaultNoSnatRuleCreation: false, enableDefaultSnatRuleCreation: false };
+    out['defaultGatewayServiceConfig'] = s.defaultGatewayServiceConfig ?? {
+      enableDefaultFirewallRuleCreation: false,
+      enableDefaultNoSnatRuleCreation: false,
+      enableDefaultSnatRuleCreation: false,
+    };
     return gate('IpSpace', out, call.version);
   };
 
@@ -176,7 +196,8 @@ export function ipSpaceRoutes(ctx: VcdContext): Route[] {
     if (typeof custom !== 'object') throw badRequest('customQuotas must be an object');
     const c = custom as { floatingIpQuota?: unknown; ipPrefixQuotas?: unknown };
     if (c.floatingIpQuota !== undefined && c.floatingIpQuota !== null) {
-      if (typeof c.floatingIpQuota !== 'number' || !Number.isInteger(c.floatingIpQuota) || c.floatingIpQuota < -1) throw badRequest('floatingIpQuota must be an integer ≥ -1');
+      if (typeof c.floatingIpQuota !== 'number' || !Number.isInteger(c.floatingIpQuota) || c.floatingIpQuota < -1)
+        throw badRequest('floatingIpQuota must be an integer ≥ -1');
       a.customFloatingIpQuota = c.floatingIpQuota;
     }
     if (Array.isArray(c.ipPrefixQuotas)) {
@@ -196,7 +217,11 @@ export function ipSpaceRoutes(ctx: VcdContext): Route[] {
       method: 'GET',
       pattern: `${API}/ipSpaces/summaries`,
       handler: ctx.api(IP_SPACE_MIN, (call) =>
-        pagedResponse(call.req, [...state.ipSpaces.values()].filter((s) => ctx.ipSpaceVisible(call.caller, s)).map((s) => summary(call, s)), { model: 'IpSpaceSummary', base: call.base }),
+        pagedResponse(
+          call.req,
+          [...state.ipSpaces.values()].filter((s) => ctx.ipSpaceVisible(call.caller, s)).map((s) => summary(call, s)),
+          { model: 'IpSpaceSummary', base: call.base },
+        ),
       ),
     },
     {
@@ -206,13 +231,23 @@ export function ipSpaceRoutes(ctx: VcdContext): Route[] {
         ctx.requireProvider(call);
         const fields = parseIpSpace(state, call.req.body, undefined, call.version);
         for (const s of state.ipSpaces.values()) {
-          if (s.name === fields.name && s.type === fields.type && s.orgId === fields.orgId) throw badRequest(`An IP Space named ${fields.name} already exists.`);
+          if (s.name === fields.name && s.type === fields.type && s.orgId === fields.orgId)
+            throw badRequest(`An IP Space named ${fields.name} already exists.`);
         }
         const s = newIpSpace(urn('ipSpace'), fields);
-        return ctx.accepted(call, { operation: 'IP_SPACE_CREATE', operationName: 'Creating IP Space', owner: spaceOwner(s), work: () => void state.ipSpaces.set(s.id, s) });
+        return ctx.accepted(call, {
+          operation: 'IP_SPACE_CREATE',
+          operationName: 'Creating IP Space',
+          owner: spaceOwner(s),
+          work: () => void state.ipSpaces.set(s.id, s),
+        });
       }),
     },
-    { method: 'GET', pattern: `${API}/ipSpaces/{id}`, handler: ctx.api(IP_SPACE_MIN, (call) => ok(full(call, ctx.ipSpace(call, call.req.params['id'] ?? '')))) },
+    {
+      method: 'GET',
+      pattern: `${API}/ipSpaces/{id}`,
+      handler: ctx.api(IP_SPACE_MIN, (call) => ok(full(call, ctx.ipSpace(call, call.req.params['id'] ?? '')))),
+    },
     {
       method: 'PUT',
       pattern: `${API}/ipSpaces/{id}`,
@@ -261,7 +296,9 @@ export function ipSpaceRoutes(ctx: VcdContext): Route[] {
           throw new VcdError(403, 'ACCESS_TO_RESOURCE_IS_FORBIDDEN', 'This operation is denied: only a provider allocates from a SHARED_SERVICES IP Space.');
         }
         if (s.type === 'PUBLIC' && !state.assignmentFor(s.id, orgId)) {
-          throw badRequest(`This operation is denied: the organization ${state.orgName(orgId)} has no edge gateway on a provider gateway of IP Space ${s.name}${call.caller.provider ? ' (a provider allocates for an org through the tenant-context header)' : ''}.`);
+          throw badRequest(
+            `This operation is denied: the organization ${state.orgName(orgId)} has no edge gateway on a provider gateway of IP Space ${s.name}${call.caller.provider ? ' (a provider allocates for an org through the tenant-context header)' : ''}.`,
+          );
         }
         return ctx.accepted(call, {
           operation: 'IP_SPACE_IP_ALLOCATE',
@@ -272,7 +309,8 @@ export function ipSpaceRoutes(ctx: VcdContext): Route[] {
             try {
               const picks = pickValues(s, request);
               const bypass = call.caller.provider && ctx.core.knobs.providerBypassesQuota;
-              if (!bypass) checkQuota(state, s, orgId, request, picks.length, request.type === 'IP_PREFIX' ? (picks[0]?.prefixLength ?? request.prefixLength) : undefined);
+              if (!bypass)
+                checkQuota(state, s, orgId, request, picks.length, request.type === 'IP_PREFIX' ? (picks[0]?.prefixLength ?? request.prefixLength) : undefined);
               const made = commitAllocations(s, orgId, request.type, picks, ctx.now());
               return { result: JSON.stringify(made.map((a) => ({ id: a.id, value: a.value, suggestedValue: a.value }))) };
             } catch (err) {
@@ -358,14 +396,17 @@ export function ipSpaceRoutes(ctx: VcdContext): Route[] {
         if (!gatewayId) throw badRequest('The filter must include gatewayId==<edge gateway id>.');
         const ipType = requiredTerm(filter, 'ipType');
         const edge = ctx.edge(call, gatewayId);
-        const items = ipType === 'IPV6' ? [] : state.ipSpacesOfEdge(edge).map((s) => {
-          const unusedValues: string[] = [];
-          for (const a of s.allocations.values()) {
-            if (unusedValues.length >= 5) break;
-            if (a.type === 'FLOATING_IP' && a.orgId === edge.orgId && a.usageState === 'UNUSED') unusedValues.push(a.value);
-          }
-          return { ipSpaceRef: { id: s.id, name: s.name }, unusedValues };
-        });
+        const items =
+          ipType === 'IPV6'
+            ? []
+            : state.ipSpacesOfEdge(edge).map((s) => {
+                const unusedValues: string[] = [];
+                for (const a of s.allocations.values()) {
+                  if (unusedValues.length >= 5) break;
+                  if (a.type === 'FLOATING_IP' && a.orgId === edge.orgId && a.usageState === 'UNUSED') unusedValues.push(a.value);
+                }
+                return { ipSpaceRef: { id: s.id, name: s.name }, unusedValues };
+              });
         return pagedResponse(call.req, items, { model: 'IpSpaceFloatingIpSuggestion', base: call.base, filter: withoutTerms(filter, ['gatewayId', 'ipType']) });
       }),
     },
@@ -459,7 +500,11 @@ export function ipSpaceRoutes(ctx: VcdContext): Route[] {
         ctx.requireProvider(call);
         const filter = readFilter(call.req);
         if (!requiredTerm(filter, 'externalNetworkRef.id')) throw badRequest('The filter must include externalNetworkRef.id.');
-        return pagedResponse(call.req, [...state.ipSpaceUplinks.values()].map((u) => renderUplink(u, call.version)), { model: 'IpSpaceUplink', base: call.base, filter });
+        return pagedResponse(
+          call.req,
+          [...state.ipSpaceUplinks.values()].map((u) => renderUplink(u, call.version)),
+          { model: 'IpSpaceUplink', base: call.base, filter },
+        );
       }),
     },
     {
@@ -478,7 +523,13 @@ export function ipSpaceRoutes(ctx: VcdContext): Route[] {
           if (u.name === b.name) throw badRequest(`An uplink named ${b.name} already exists on ${net.name}.`);
           if (u.ipSpaceId === s.id) throw badRequest(`IP Space ${s.name} is already an uplink of ${net.name}.`);
         }
-        const u: IpSpaceUplinkRec = { id: urn('ipSpaceUplink'), name: b.name, description: typeof b.description === 'string' ? b.description : '', externalNetworkId: net.id, ipSpaceId: s.id };
+        const u: IpSpaceUplinkRec = {
+          id: urn('ipSpaceUplink'),
+          name: b.name,
+          description: typeof b.description === 'string' ? b.description : '',
+          externalNetworkId: net.id,
+          ipSpaceId: s.id,
+        };
         const interfaces = parseInterfaces(call, (call.req.body as { interfaces?: unknown }).interfaces, undefined);
         if (interfaces) u.interfaces = interfaces;
         const res = ctx.accepted(call, {

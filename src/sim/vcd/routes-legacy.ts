@@ -99,7 +99,9 @@ export function legacyRoutes(ctx: VcdContext): Route[] {
       pattern: '/api/admin',
       handler: ctx.api('33.0', (call) => {
         if (!call.caller.provider) throw new VcdError(403, 'ACCESS_TO_RESOURCE_IS_FORBIDDEN', 'This operation requires the System Administrator role.');
-        const refs = [...state.orgs.values()].map((o) => `    <OrganizationReference ${attrs({ href: `${call.base}/api/admin/org/${uuidOf(o.id)}`, name: o.name, type: MT.adminOrg })}/>`);
+        const refs = [...state.orgs.values()].map(
+          (o) => `    <OrganizationReference ${attrs({ href: `${call.base}/api/admin/org/${uuidOf(o.id)}`, name: o.name, type: MT.adminOrg })}/>`,
+        );
         const body = [
           `<VCloud ${attrs({ xmlns: VCLOUD_NS, href: `${call.base}/api/admin`, name: 'VMware Cloud Director', type: MT.vcloud })}>`,
           `  <Description>${esc(VCD_PRODUCT_DESCRIPTION)}</Description>`,

@@ -66,8 +66,18 @@ export function queryRoutes(ctx: VcdContext): Route[] {
     orgVdc: { element: 'OrgVdcRecord', jsonType: 'QueryResultOrgVdcRecordType', providerOnly: false, records: (call) => vdcRecords(call, false) },
     adminOrgVdc: { element: 'AdminVdcRecord', jsonType: 'QueryResultAdminVdcRecordType', providerOnly: true, records: (call) => vdcRecords(call, true) },
     // A tenant sees its own org's tasks; a provider in its own context the System org's.
-    task: { element: 'TaskRecord', jsonType: 'QueryResultTaskRecordType', providerOnly: false, records: (call) => [...tasks.all()].filter((t) => t.org.id === call.caller.orgId).map((t) => taskRecord(call, t)) },
-    adminTask: { element: 'AdminTaskRecord', jsonType: 'QueryResultAdminTaskRecordType', providerOnly: true, records: (call) => [...tasks.all()].map((t) => taskRecord(call, t)) },
+    task: {
+      element: 'TaskRecord',
+      jsonType: 'QueryResultTaskRecordType',
+      providerOnly: false,
+      records: (call) => [...tasks.all()].filter((t) => t.org.id === call.caller.orgId).map((t) => taskRecord(call, t)),
+    },
+    adminTask: {
+      element: 'AdminTaskRecord',
+      jsonType: 'QueryResultAdminTaskRecordType',
+      providerOnly: true,
+      records: (call) => [...tasks.all()].map((t) => taskRecord(call, t)),
+    },
   };
 
   const query = (call: Call): SimResponse => {

@@ -20,7 +20,9 @@ export function sessionRoutes(ctx: VcdContext): Route[] {
         org: { name: s.user.orgName, id: s.user.orgId },
         location: `${base}${CLOUDAPI}/sessions/${s.id}`,
         roles: [s.user.provider ? 'System Administrator' : 'Organization Administrator'],
-        roleRefs: [{ name: s.user.provider ? 'System Administrator' : 'Organization Administrator', id: `urn:vcloud:role:${s.user.provider ? 'sysadmin' : 'orgadmin'}` }],
+        roleRefs: [
+          { name: s.user.provider ? 'System Administrator' : 'Organization Administrator', id: `urn:vcloud:role:${s.user.provider ? 'sysadmin' : 'orgadmin'}` },
+        ],
         sessionIdleTimeoutMinutes: SESSION_IDLE_MINUTES,
       },
       version,
@@ -75,7 +77,8 @@ export function sessionRoutes(ctx: VcdContext): Route[] {
     // The legacy task API answers XML (what govcd parses) unless JSON is asked for.
     const t = taskOf(req);
     const accept = req.headers['accept'] ?? '';
-    if (/json/i.test(accept)) return { status: 200, headers: { 'content-type': 'application/vnd.vmware.vcloud.task+json;version=37.2' }, body: taskJson(ctx.tasks, t, baseUrl(req)) };
+    if (/json/i.test(accept))
+      return { status: 200, headers: { 'content-type': 'application/vnd.vmware.vcloud.task+json;version=37.2' }, body: taskJson(ctx.tasks, t, baseUrl(req)) };
     return { status: 200, headers: { 'content-type': 'application/vnd.vmware.vcloud.task+xml;version=37.2' }, body: taskXml(ctx.tasks, t, baseUrl(req)) };
   };
 
@@ -131,7 +134,12 @@ function versions(req: SimRequest): SimResponse {
   const providerLoginUrl = (v: string): string | undefined => (atLeast(v, '36.0') ? `${base}${CLOUDAPI}/sessions/provider` : undefined);
   if (/json/i.test(req.headers['accept'] ?? '')) {
     return ok({
-      versionInfo: SUPPORTED_VERSIONS.map((v) => ({ version: v, loginUrl: loginUrl(v), ...(providerLoginUrl(v) ? { providerLoginUrl: providerLoginUrl(v) } : {}), deprecated: false })),
+      versionInfo: SUPPORTED_VERSIONS.map((v) => ({
+        version: v,
+        loginUrl: loginUrl(v),
+        ...(providerLoginUrl(v) ? { providerLoginUrl: providerLoginUrl(v) } : {}),
+        deprecated: false,
+      })),
     });
   }
   const infos = SUPPORTED_VERSIONS.map((v) => {

@@ -28,7 +28,15 @@ export function seedVcd(ctx: VcdContext, f: Fixture): void {
   const { state, auth } = ctx;
   const providerOrg = urn('org', stableUuid('org', f.provider.org));
   state.addOrg({ id: providerOrg, name: f.provider.org, displayName: f.provider.org, description: 'Provider', provider: true });
-  auth.addUser({ id: urn('user', stableUuid('user', `${f.provider.org}/${f.provider.username}`)), username: f.provider.username, password: f.provider.password, apiToken: f.provider.apiToken, orgId: providerOrg, orgName: f.provider.org, provider: true });
+  auth.addUser({
+    id: urn('user', stableUuid('user', `${f.provider.org}/${f.provider.username}`)),
+    username: f.provider.username,
+    password: f.provider.password,
+    apiToken: f.provider.apiToken,
+    orgId: providerOrg,
+    orgName: f.provider.org,
+    provider: true,
+  });
 
   const orgIds = new Map<string, string>();
   const vdcIds = new Map<string, string>();
@@ -42,7 +50,15 @@ export function seedVcd(ctx: VcdContext, f: Fixture): void {
       state.vdcs.set(vid, { id: vid, name: v, orgId: id });
     }
     for (const u of o.users) {
-      auth.addUser({ id: urn('user', stableUuid('user', `${o.name}/${u.username}`)), username: u.username, password: u.password, apiToken: u.apiToken, orgId: id, orgName: o.name, provider: false });
+      auth.addUser({
+        id: urn('user', stableUuid('user', `${o.name}/${u.username}`)),
+        username: u.username,
+        password: u.password,
+        apiToken: u.apiToken,
+        orgId: id,
+        orgName: o.name,
+        provider: false,
+      });
     }
   }
 
@@ -71,13 +87,22 @@ export function seedVcd(ctx: VcdContext, f: Fixture): void {
       ipSpaceInternalScope: s.internalScope,
       ipSpaceExternalScope: s.externalScope,
       routeAdvertisementEnabled: s.routeAdvertisementEnabled ?? false,
-      ipSpaceRanges: { ipRanges: (s.ranges ?? []).map((r) => ({ startIpAddress: r.start, endIpAddress: r.end })), defaultFloatingIpQuota: s.defaultFloatingIpQuota },
+      ipSpaceRanges: {
+        ipRanges: (s.ranges ?? []).map((r) => ({ startIpAddress: r.start, endIpAddress: r.end })),
+        defaultFloatingIpQuota: s.defaultFloatingIpQuota,
+      },
       ipSpacePrefixes: (s.prefixes ?? []).map((p) => ({ ipPrefixSequence: [p], defaultQuotaForPrefixLength: s.defaultPrefixQuota })),
     };
     const space = newIpSpace(urn('ipSpace', stableUuid('ipSpace', s.name)), parseIpSpace(state, body));
     state.ipSpaces.set(space.id, space);
     for (const u of s.uplinks ?? []) {
-      const rec: IpSpaceUplinkRec = { id: urn('ipSpaceUplink', stableUuid('ipSpaceUplink', u.name)), name: u.name, description: '', externalNetworkId: netIds.get(u.externalNetwork) as string, ipSpaceId: space.id };
+      const rec: IpSpaceUplinkRec = {
+        id: urn('ipSpaceUplink', stableUuid('ipSpaceUplink', u.name)),
+        name: u.name,
+        description: '',
+        externalNetworkId: netIds.get(u.externalNetwork) as string,
+        ipSpaceId: space.id,
+      };
       state.ipSpaceUplinks.set(rec.id, rec);
     }
   }
@@ -106,7 +131,11 @@ export function seedVcd(ctx: VcdContext, f: Fixture): void {
       nonDistributedRoutingEnabled: e.nonDistributedRoutingEnabled ?? false,
       backingId: stableUuid('tier1', e.name),
     });
-    edge.systemRules = (e.systemRules ?? []).map((r, i) => ({ id: randomUUID(), version: 0, fields: parseRule(state, edge, r, '39.0', `edges.${e.name}.systemRules[${i}]`) }));
+    edge.systemRules = (e.systemRules ?? []).map((r, i) => ({
+      id: randomUUID(),
+      version: 0,
+      fields: parseRule(state, edge, r, '39.0', `edges.${e.name}.systemRules[${i}]`),
+    }));
     addEdge(ctx, edge);
   }
 
@@ -127,7 +156,13 @@ export function seedVcd(ctx: VcdContext, f: Fixture): void {
   }
 
   for (const [name, protocol, ports] of SYSTEM_PROFILES) {
-    const p: PortProfileRec = { id: urn('applicationPortProfile', stableUuid('applicationPortProfile', name)), name, description: name, scope: 'SYSTEM', applicationPorts: [{ protocol, destinationPorts: ports }] };
+    const p: PortProfileRec = {
+      id: urn('applicationPortProfile', stableUuid('applicationPortProfile', name)),
+      name,
+      description: name,
+      scope: 'SYSTEM',
+      applicationPorts: [{ protocol, destinationPorts: ports }],
+    };
     state.portProfiles.set(p.id, p);
   }
 }

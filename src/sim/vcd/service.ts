@@ -67,7 +67,16 @@ export function createVcdService(opts: { core: SimCore; fixture: Fixture; hooks?
   const now = (): number => opts.core.clock.now();
   const ctx = new VcdContext({ state: new VcdState(), auth: new AuthStore(now), tasks: new TaskStore(now), core: opts.core, hooks: opts.hooks ?? {} });
   seedVcd(ctx, opts.fixture);
-  const routes = [...sessionRoutes(ctx), ...legacyRoutes(ctx), ...queryRoutes(ctx), ...inventoryRoutes(ctx), ...ipSpaceRoutes(ctx), ...edgeRoutes(ctx), ...firewallRoutes(ctx), ...groupRoutes(ctx)];
+  const routes = [
+    ...sessionRoutes(ctx),
+    ...legacyRoutes(ctx),
+    ...queryRoutes(ctx),
+    ...inventoryRoutes(ctx),
+    ...ipSpaceRoutes(ctx),
+    ...edgeRoutes(ctx),
+    ...firewallRoutes(ctx),
+    ...groupRoutes(ctx),
+  ];
 
   let bus: MessageBus | undefined;
   const publish = (e: VcdEvent, owners: string[]): void => {
@@ -84,7 +93,10 @@ export function createVcdService(opts: { core: SimCore; fixture: Fixture; hooks?
         const a = space.allocations.get(allocationId);
         if (!a) continue;
         releaseAllocation(space, a);
-        const e = eventOfWrite({ method: 'DELETE', pattern: '/cloudapi/1.0.0/ipSpaces/{id}/allocations/{allocationId}', params: { id: space.id, allocationId }, actor: uiActor() }, now());
+        const e = eventOfWrite(
+          { method: 'DELETE', pattern: '/cloudapi/1.0.0/ipSpaces/{id}/allocations/{allocationId}', params: { id: space.id, allocationId }, actor: uiActor() },
+          now(),
+        );
         if (e) publish(e, [a.orgId]);
         return a;
       }

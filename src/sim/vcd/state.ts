@@ -229,7 +229,19 @@ export class VcdState {
 
   /** Empties every map in place (route handlers keep their reference to this object). */
   clear(): void {
-    for (const m of [this.orgs, this.vdcs, this.externalNetworks, this.edges, this.orgVdcNetworks, this.ipSpaces, this.ipSpaceUplinks, this.orgAssignments, this.firewallGroups, this.portProfiles, this.orgByUuid]) {
+    for (const m of [
+      this.orgs,
+      this.vdcs,
+      this.externalNetworks,
+      this.edges,
+      this.orgVdcNetworks,
+      this.ipSpaces,
+      this.ipSpaceUplinks,
+      this.orgAssignments,
+      this.firewallGroups,
+      this.portProfiles,
+      this.orgByUuid,
+    ]) {
       (m as Map<string, unknown>).clear();
     }
   }

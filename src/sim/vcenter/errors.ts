@@ -2,14 +2,7 @@
 // {error_type, messages[]}, the deprecated /rest answers {type: 'com.vmware.vapi.std.errors.x', value: {messages}}.
 import type { SimResponse } from '../core/types.ts';
 
-export type VapiErrorType =
-  | 'ALREADY_EXISTS'
-  | 'ERROR'
-  | 'INVALID_ARGUMENT'
-  | 'NOT_FOUND'
-  | 'SERVICE_UNAVAILABLE'
-  | 'UNAUTHENTICATED'
-  | 'UNAUTHORIZED';
+export type VapiErrorType = 'ALREADY_EXISTS' | 'ERROR' | 'INVALID_ARGUMENT' | 'NOT_FOUND' | 'SERVICE_UNAVAILABLE' | 'UNAUTHENTICATED' | 'UNAUTHORIZED';
 
 const STATUS: Record<VapiErrorType, number> = {
   ALREADY_EXISTS: 400,

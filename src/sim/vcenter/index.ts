@@ -137,7 +137,9 @@ export async function createVCenterService(opts: VCenterServiceOptions): Promise
       } else {
         const keep = inspectCertificate(newest().certPem).sha256Fingerprint;
         for (const c of trust.list()) {
-          const retired = c.certPems.some((p) => vmcas.some((v) => v.certPem !== newest().certPem && inspectCertificate(v.certPem).sha256Fingerprint === inspectCertificate(p).sha256Fingerprint));
+          const retired = c.certPems.some((p) =>
+            vmcas.some((v) => v.certPem !== newest().certPem && inspectCertificate(v.certPem).sha256Fingerprint === inspectCertificate(p).sha256Fingerprint),
+          );
           if (retired && !c.certPems.some((p) => inspectCertificate(p).sha256Fingerprint === keep)) trust.delete(c.chain);
         }
       }

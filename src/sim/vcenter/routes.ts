@@ -88,18 +88,25 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     route('GET', '/certs/download.zip', () => downloadZip(deps, now()), false),
   ];
 
-  for (const [flavor, base] of [['api', API_CERTS], ['rest', REST_CERTS]] as const) {
+  for (const [flavor, base] of [
+    ['api', API_CERTS],
+    ['rest', REST_CERTS],
+  ] as const) {
     const chains = `${base}/trusted-root-chains`;
     routes.push(
-      route('GET', chains, () => reply(flavor, 200, deps.trust.list().map((c) => ({ chain: c.chain })))),
+      route('GET', chains, () =>
+        reply(
+          flavor,
+          200,
+          deps.trust.list().map((c) => ({ chain: c.chain })),
+        ),
+      ),
       route('POST', chains, (req) => {
         const spec = (flavor === 'rest' ? field(req.body, 'spec') : req.body) ?? {};
         const id = deps.trust.create(field(field(spec, 'cert_chain'), 'cert_chain'), field(spec, 'chain'), now());
         return reply(flavor, flavor === 'api' ? 201 : 200, id);
       }),
-      route('GET', `${chains}/{chain}`, (req) =>
-        reply(flavor, 200, { cert_chain: { cert_chain: deps.trust.get(req.params.chain ?? '').certPems } }),
-      ),
+      route('GET', `${chains}/{chain}`, (req) => reply(flavor, 200, { cert_chain: { cert_chain: deps.trust.get(req.params.chain ?? '').certPems } })),
       route('DELETE', `${chains}/{chain}`, (req) => {
         deps.trust.delete(req.params.chain ?? '');
         return { status: flavor === 'api' ? 204 : 200 };
@@ -112,9 +119,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
 
 function json(status: number, value: unknown): SimResponse {
   // A bare JSON string (the /api session token, a chain id) must still go out as JSON.
-  return typeof value === 'string'
-    ? { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) }
-    : { status, body: value };
+  return typeof value === 'string' ? { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) } : { status, body: value };
 }
 
 function reply(flavor: Flavor, status: number, value: unknown): SimResponse {
@@ -161,11 +166,7 @@ function downloadZip(deps: RouteDeps, now: Date): SimResponse {
     const n = used.get(hash) ?? 0;
     used.set(hash, n + 1);
     const data = Buffer.from(info.pem);
-    entries.push(
-      { name: `certs/lin/${hash}.${n}`, data },
-      { name: `certs/mac/${hash}.${n}`, data },
-      { name: `certs/win/${hash}.${n}.crt`, data },
-    );
+    entries.push({ name: `certs/lin/${hash}.${n}`, data }, { name: `certs/mac/${hash}.${n}`, data }, { name: `certs/win/${hash}.${n}.crt`, data });
   }
   return {
     status: 200,

@@ -60,7 +60,7 @@ function canonicalValue(der: Buffer, value: Tlv): Buffer {
   let to = bytes.length;
   while (from < to && space(bytes[from])) from++;
   while (to > from && space(bytes[to - 1])) to--;
-  for (let i = from; i < to; ) {
+  for (let i = from; i < to;) {
     const b = bytes[i] as number;
     if (b >= 0x80) {
       out.push(b);
@@ -97,7 +97,7 @@ function readTlv(buf: Buffer, offset: number): Tlv {
 
 function children(buf: Buffer, parent: Tlv): Tlv[] {
   const out: Tlv[] = [];
-  for (let pos = parent.start; pos < parent.end; ) {
+  for (let pos = parent.start; pos < parent.end;) {
     const child = readTlv(buf, pos);
     out.push(child);
     pos = child.end;

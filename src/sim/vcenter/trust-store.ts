@@ -54,7 +54,11 @@ export class TrustStore {
           );
         }
         if (info.validTo < now || info.validFrom > now) {
-          throw new VapiError('ERROR', 'com.vmware.certificatemanagement.error', `create trusted root chain failed : Certificate bearing subject ${subject} is not valid at this time`);
+          throw new VapiError(
+            'ERROR',
+            'com.vmware.certificatemanagement.error',
+            `create trusted root chain failed : Certificate bearing subject ${subject} is not valid at this time`,
+          );
         }
         certPems.push(info.pem);
       }
@@ -68,7 +72,9 @@ export class TrustStore {
     }
     const same = [...this.#chains.values()].find((c) => c.certPems.join('') === certPems.join(''));
     if (same) return same.chain;
-    const base = inspectCertificate(certPems[0] as string).sha1Fingerprint.replaceAll(':', '').toLowerCase();
+    const base = inspectCertificate(certPems[0] as string)
+      .sha1Fingerprint.replaceAll(':', '')
+      .toLowerCase();
     let id = base;
     // Same first certificate, different rest of chain: a distinct entry needs a distinct id.
     for (let n = 1; this.#chains.has(id); n++) id = `${base}-${n}`;

@@ -46,7 +46,17 @@ describe('HttpCore connection limits', () => {
     const agent = createAgent({ url, maxSockets: maxInFlight, logger: silentLogger, service: 'vcd' });
     return {
       agent,
-      core: new HttpCore({ service: 'vcd', baseUrl: url, agent, logger: silentLogger, metrics: new RequestMetrics('t_'), limiter: new Semaphore(maxInFlight), secrets: new SecretSet(), clock: systemClock, requestTimeoutMs: 5000 }),
+      core: new HttpCore({
+        service: 'vcd',
+        baseUrl: url,
+        agent,
+        logger: silentLogger,
+        metrics: new RequestMetrics('t_'),
+        limiter: new Semaphore(maxInFlight),
+        secrets: new SecretSet(),
+        clock: systemClock,
+        requestTimeoutMs: 5000,
+      }),
     };
   }
 
@@ -63,7 +73,10 @@ describe('HttpCore connection limits', () => {
 
   it('reports a reset connection as an outcome-unknown network error', async () => {
     const { core: c, agent } = core(1);
-    await assert.rejects(c.send({ operation: 'write', method: 'POST', path: '/reset', body: { a: 1 } }), (err: unknown) => err instanceof CloudNetworkError && err.outcomeUnknown && err.code === 'ECONNRESET');
+    await assert.rejects(
+      c.send({ operation: 'write', method: 'POST', path: '/reset', body: { a: 1 } }),
+      (err: unknown) => err instanceof CloudNetworkError && err.outcomeUnknown && err.code === 'ECONNRESET',
+    );
     agent.destroy();
   });
 });

@@ -52,7 +52,9 @@ describe('cloud clients never reveal credentials', function () {
     await expectFailure(tenant.ipSpaces.get('urn:vcloud:ipSpace:00000000-0000-0000-0000-000000000000'));
     await expectFailure(VcdClient.connect({ url: sim.vcd.url, org: 'acme', auth: { username: acme.username, password: `${acme.password}-wrong` }, ...common }));
     await expectFailure(VcdClient.connect({ url: sim.vcd.url, org: 'System', auth: { apiToken: `${sim.credentials.provider.apiToken}-wrong` }, ...common }));
-    await expectFailure(VcdClient.connect({ url: sim.vcd.url, org: 'System', auth: { apiToken: sim.credentials.provider.apiToken }, ...common, caPem: sim.vcenters[0]!.caPem }));
+    await expectFailure(
+      VcdClient.connect({ url: sim.vcd.url, org: 'System', auth: { apiToken: sim.credentials.provider.apiToken }, ...common, caPem: sim.vcenters[0]!.caPem }),
+    );
     // A password written into the URL itself (admission refuses it; the clients still never show it).
     const urlWithPassword = sim.vcd.url.replace('https://', `https://admin:${URL_PASSWORD}@`);
     const viaUrl = await VcdClient.connect({ url: urlWithPassword, org: 'acme', auth: { apiToken: acme.apiToken }, ...common });
@@ -74,7 +76,13 @@ describe('cloud clients never reveal credentials', function () {
     // vCenter: session, a 401 answered by a new login, trust ensure, a bad password.
     const [vcA, vcB] = sim.vcenters;
     const vc = await VCenterClient.connect({ url: vcA!.url, username: vcA!.username, password: vcA!.password, ...common, caPem: vcA!.caPem });
-    sim.admin.addFault({ route: 'GET /api/vcenter/certificate-management/vcenter/trusted-root-chains', service: 'vcenter', kind: 'status', status: 401, times: 1 });
+    sim.admin.addFault({
+      route: 'GET /api/vcenter/certificate-management/vcenter/trusted-root-chains',
+      service: 'vcenter',
+      kind: 'status',
+      status: 401,
+      times: 1,
+    });
     await vc.trustedRootChains.ensure('peer', [vcB!.caPem]);
     await vc.trustedRootChains.list();
     await vc.close();

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
-import { NsxClient, NsxAuthError, TlsVerificationError, NsxNotFoundError, type NsxConnectOptions, type PrefixEntry, type RedistributionRule } from '../../../src/clients/nsx/index.ts';
+import {
+  NsxClient,
+  NsxAuthError,
+  TlsVerificationError,
+  NsxNotFoundError,
+  type NsxConnectOptions,
+  type PrefixEntry,
+  type RedistributionRule,
+} from '../../../src/clients/nsx/index.ts';
 import { fastRetry } from './helpers.ts';
 
 const T0S = 'GET /policy/api/v1/infra/tier-0s';
@@ -77,11 +85,20 @@ describe('NSX client against the simulator', function () {
 
   it('keeps entries owned by others when two writers reconcile one prefix list at once (412 re-read)', async () => {
     const admin = await connect();
-    await admin.put(`/infra/tier-0s/${t0}/prefix-lists/shared`, { id: 'shared', prefixes: [{ network: '10.0.0.0/8', action: 'PERMIT' }, { network: 'ANY', action: 'DENY' }] });
+    await admin.put(`/infra/tier-0s/${t0}/prefix-lists/shared`, {
+      id: 'shared',
+      prefixes: [
+        { network: '10.0.0.0/8', action: 'PERMIT' },
+        { network: 'ANY', action: 'DENY' },
+      ],
+    });
     const a = await connect();
     const b = await connect();
     sim.admin.setKnobs({ latencyMs: 15 });
-    const mine = (net: string) => (e: PrefixEntry): boolean => e.network === net;
+    const mine =
+      (net: string) =>
+      (e: PrefixEntry): boolean =>
+        e.network === net;
     await Promise.all([
       a.reconcilePrefixList(t0, 'shared', { desired: [{ network: '203.0.113.0/24', action: 'PERMIT', le: 32 }], owns: mine('203.0.113.0/24') }),
       b.reconcilePrefixList(t0, 'shared', { desired: [{ network: '198.51.100.0/24', action: 'PERMIT', le: 28 }], owns: mine('198.51.100.0/24') }),
@@ -89,7 +106,10 @@ describe('NSX client against the simulator', function () {
     const list = await admin.get<{ prefixes: PrefixEntry[] }>(`/infra/tier-0s/${t0}/prefix-lists/shared`);
     assert.deepEqual(list.prefixes.map((p) => p.network).sort(), ['10.0.0.0/8', '198.51.100.0/24', '203.0.113.0/24', 'ANY']);
     assert.equal(list.prefixes.at(-1)?.network, 'ANY', 'the catch-all stays last');
-    const statuses = sim.admin.audit().filter((e) => e.route === PREFIX_PUT).map((e) => e.status);
+    const statuses = sim.admin
+      .audit()
+      .filter((e) => e.route === PREFIX_PUT)
+      .map((e) => e.status);
     assert.ok(statuses.includes(412), `one writer lost the race and re-read (PUT statuses ${statuses.join(',')})`);
   });
 
@@ -101,13 +121,25 @@ describe('NSX client against the simulator', function () {
     await c.patch(`/infra/tier-0s/${t0}/locale-services/${ls}`, { route_redistribution_config: { bgp_enabled: true, redistribution_rules: [vcdRule] } });
     await c.reconcilePrefixList(t0, 'ip-spaces', { desired: [{ network: '203.0.113.0/24', action: 'PERMIT' }], owns: () => true });
     const plPath = `/infra/tier-0s/${t0}/prefix-lists/ip-spaces`;
-    await c.reconcileRouteMap(t0, 'ip-spaces', { desired: [{ action: 'PERMIT', prefix_list_matches: [plPath] }], owns: (e) => e.prefix_list_matches?.includes(plPath) ?? false });
-    const ours: RedistributionRule = { name: 'vcd-operator-ip-spaces', route_redistribution_types: ['TIER1_CONNECTED'], route_map_path: `/infra/tier-0s/${t0}/route-maps/ip-spaces` };
+    await c.reconcileRouteMap(t0, 'ip-spaces', {
+      desired: [{ action: 'PERMIT', prefix_list_matches: [plPath] }],
+      owns: (e) => e.prefix_list_matches?.includes(plPath) ?? false,
+    });
+    const ours: RedistributionRule = {
+      name: 'vcd-operator-ip-spaces',
+      route_redistribution_types: ['TIER1_CONNECTED'],
+      route_map_path: `/infra/tier-0s/${t0}/route-maps/ip-spaces`,
+    };
     const owns = (r: RedistributionRule): boolean => r.name === 'vcd-operator-ip-spaces';
     assert.equal((await c.reconcileRedistribution(t0, ls, { desired: [ours], owns })).changed, true);
     assert.equal((await c.reconcileRedistribution(t0, ls, { desired: [ours], owns })).changed, false);
-    const stored = await c.get<{ route_redistribution_config?: { bgp_enabled?: boolean; redistribution_rules?: RedistributionRule[] } }>(`/infra/tier-0s/${t0}/locale-services/${ls}`);
-    assert.deepEqual(stored.route_redistribution_config?.redistribution_rules?.map((r) => r.name), ['vcd-managed', 'vcd-operator-ip-spaces']);
+    const stored = await c.get<{ route_redistribution_config?: { bgp_enabled?: boolean; redistribution_rules?: RedistributionRule[] } }>(
+      `/infra/tier-0s/${t0}/locale-services/${ls}`,
+    );
+    assert.deepEqual(
+      stored.route_redistribution_config?.redistribution_rules?.map((r) => r.name),
+      ['vcd-managed', 'vcd-operator-ip-spaces'],
+    );
     assert.equal(stored.route_redistribution_config?.bgp_enabled, true);
     await c.reconcileRedistribution(t0, ls, { desired: [], owns });
     await c.reconcileRouteMap(t0, 'ip-spaces', { desired: [], owns: () => true });

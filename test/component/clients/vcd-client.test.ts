@@ -39,7 +39,15 @@ describe('VCD client against the simulator', function () {
   const tenant = (org = 'acme'): VcdConnectOptions => {
     const t = sim.credentials.tenants.find((x) => x.org === org);
     if (!t) throw new Error(`no tenant ${org} in the fixture`);
-    return { url: sim.vcd.url, org, auth: { username: t.username, password: t.password }, caPem: sim.caPem, retry: fastRetry, busyRetry: fastBusyRetry, taskPoll: fastPoll };
+    return {
+      url: sim.vcd.url,
+      org,
+      auth: { username: t.username, password: t.password },
+      caPem: sim.caPem,
+      retry: fastRetry,
+      busyRetry: fastBusyRetry,
+      taskPoll: fastPoll,
+    };
   };
   async function connect(opts: VcdConnectOptions): Promise<VcdClient> {
     const c = await VcdClient.connect(opts);
@@ -124,7 +132,10 @@ describe('VCD client against the simulator', function () {
       const [result] = await acme.ipSpaces.allocate(id, { type: 'FLOATING_IP' });
       assert.match(result?.value ?? '', /^203\.0\.113\./);
       const allocates = sim.admin.audit().filter((a) => a.route === ALLOCATE);
-      assert.deepEqual(allocates.map((a) => a.status), [401, 202]);
+      assert.deepEqual(
+        allocates.map((a) => a.status),
+        [401, 202],
+      );
     });
 
     it('refuses wrong credentials with VcdAuthError', async () => {
@@ -137,7 +148,10 @@ describe('VCD client against the simulator', function () {
     it('fails fast, without a request, when a pinned version is too old for IP Spaces', async () => {
       const c = await connect({ ...provider(), apiVersion: '37.0' });
       assert.equal(c.apiVersion, '37.0');
-      await assert.rejects(c.ipSpaces.list(), (err: unknown) => err instanceof UnsupportedApiVersionError && err.requiredVersion === '37.1' && err.feature === 'IP Spaces');
+      await assert.rejects(
+        c.ipSpaces.list(),
+        (err: unknown) => err instanceof UnsupportedApiVersionError && err.requiredVersion === '37.1' && err.feature === 'IP Spaces',
+      );
       assert.equal(calls(SUMMARIES), 0);
     });
 
@@ -167,7 +181,10 @@ describe('VCD client against the simulator', function () {
       const c = await connect(provider());
       const state = sim.admin.state().vcd;
       assert.deepEqual(await c.orgs.findByName('globex'), { id: state.orgs.find((o) => o.name === 'globex')?.id, name: 'globex' });
-      assert.deepEqual(await c.externalNetworks.findByName('pg-public'), { id: state.externalNetworks.find((n) => n.name === 'pg-public')?.id, name: 'pg-public' });
+      assert.deepEqual(await c.externalNetworks.findByName('pg-public'), {
+        id: state.externalNetworks.find((n) => n.name === 'pg-public')?.id,
+        name: 'pg-public',
+      });
       assert.equal(await c.externalNetworks.findByName('no-such-gateway'), undefined);
       assert.equal(await c.orgs.findByName('no-such-org'), undefined);
     });
@@ -186,7 +203,10 @@ describe('VCD client against the simulator', function () {
       const marked = await acme.ipSpaces.allocations.update(id, a.id, { ...got, usageState: 'USED_MANUAL', description: 'vcd-operator:c1/ns/claim/uid' });
       assert.equal(marked.usageState, 'USED_MANUAL');
       const mine = await acme.ipSpaces.allocations.list(id, { type: 'FLOATING_IP', filter: 'usageState==USED_MANUAL' });
-      assert.deepEqual(mine.map((x) => x.description), ['vcd-operator:c1/ns/claim/uid']);
+      assert.deepEqual(
+        mine.map((x) => x.description),
+        ['vcd-operator:c1/ns/claim/uid'],
+      );
       const ONE = '/cloudapi/1.0.0/ipSpaces/{id}/allocations/{allocationId}';
       const [puts, reads] = [sim.admin.callCount(`PUT ${ONE}`), sim.admin.callCount(`GET ${ONE}`)];
       await acme.ipSpaces.allocations.put(id, a.id, { ...marked, usageState: 'UNUSED', description: '' });
@@ -225,7 +245,10 @@ describe('VCD client against the simulator', function () {
       const id = await publicIps(c);
       const space = await c.ipSpaces.get(id);
       assert.equal(space.ipSpaceRanges?.ipRanges[0]?.startIpAddress, '203.0.113.10');
-      const [assignment] = await c.ipSpaces.orgAssignments.list({ ipSpaceId: id, orgId: (await c.forOrg('acme').edgeGateways.get(await edgeId(c))).orgRef?.id });
+      const [assignment] = await c.ipSpaces.orgAssignments.list({
+        ipSpaceId: id,
+        orgId: (await c.forOrg('acme').edgeGateways.get(await edgeId(c))).orgRef?.id,
+      });
       assert.ok(assignment?.id);
       const updated = await c.ipSpaces.orgAssignments.update(assignment.id, { floatingIpQuota: 3 });
       assert.equal(updated.customQuotas?.floatingIpQuota, 3);
@@ -315,12 +338,21 @@ describe('VCD client against the simulator', function () {
       sim.admin.addFault({ route: FIREWALL_PUT, kind: 'drop-after-commit', times: 1 });
       sim.admin.addFault({ route: FIREWALL_PUT, kind: 'status', status: 502, times: 1 });
       const stored = await c.firewall.put(edge, rules);
-      assert.deepEqual(stored.userDefinedRules?.map((r) => r.name), ['foreign-keep', 'ours']);
+      assert.deepEqual(
+        stored.userDefinedRules?.map((r) => r.name),
+        ['foreign-keep', 'ours'],
+      );
       assert.equal(stored.userDefinedRules?.[0]?.id, current.userDefinedRules?.[0]?.id, 'the foreign rule kept its id');
       // setup PUT, the PUT whose answer was lost, the injected 502, the successful resend; a resend may
       // also meet the lost PUT's task still running and get BUSY_ENTITY (400), which is retried too.
-      const statuses = sim.admin.audit().filter((e) => e.route.startsWith(FIREWALL_PUT)).map((e) => e.status);
-      assert.deepEqual(statuses.filter((st) => st !== 400), [202, 202, 502, 202]);
+      const statuses = sim.admin
+        .audit()
+        .filter((e) => e.route.startsWith(FIREWALL_PUT))
+        .map((e) => e.status);
+      assert.deepEqual(
+        statuses.filter((st) => st !== 400),
+        [202, 202, 502, 202],
+      );
     });
 
     it('resolves BUSY_ENTITY contention between connections by backing off', async () => {
@@ -330,7 +362,10 @@ describe('VCD client against the simulator', function () {
       sim.admin.setKnobs({ taskDurationMs: 60 });
       await Promise.all([a.firewall.put(edge, [{ name: 'from-a', actionValue: 'ALLOW' }]), b.firewall.put(edge, [{ name: 'from-b', actionValue: 'ALLOW' }])]);
       const puts = sim.admin.audit().filter((e) => e.route === FIREWALL_PUT);
-      assert.ok(puts.some((e) => e.status === 400), 'one PUT met a busy edge');
+      assert.ok(
+        puts.some((e) => e.status === 400),
+        'one PUT met a busy edge',
+      );
       assert.equal(puts.filter((e) => e.status === 202).length, 2);
       const names = (await a.firewall.get(edge)).userDefinedRules?.map((r) => r.name);
       assert.equal(names?.length, 1);
@@ -341,7 +376,13 @@ describe('VCD client against the simulator', function () {
       const edge = await edgeId(c);
       sim.admin.setKnobs({ taskDurationMs: 40 });
       await Promise.all([1, 2, 3].map((n) => c.firewall.put(edge, [{ name: `r${n}`, actionValue: 'ALLOW' }])));
-      assert.deepEqual(sim.admin.audit().filter((e) => e.route === FIREWALL_PUT).map((e) => e.status), [202, 202, 202]);
+      assert.deepEqual(
+        sim.admin
+          .audit()
+          .filter((e) => e.route === FIREWALL_PUT)
+          .map((e) => e.status),
+        [202, 202, 202],
+      );
     });
 
     it('retries an allocate refused with BUSY_ENTITY (refused, so not done), allocating exactly once per call', async () => {
@@ -350,7 +391,10 @@ describe('VCD client against the simulator', function () {
       const b = await connect(tenant());
       const id = await publicIps(a);
       const [ra, rb] = await Promise.all([a.ipSpaces.allocate(id, { type: 'FLOATING_IP' }), b.ipSpaces.allocate(id, { type: 'FLOATING_IP' })]);
-      const statuses = sim.admin.audit().filter((e) => e.route === ALLOCATE).map((e) => e.status);
+      const statuses = sim.admin
+        .audit()
+        .filter((e) => e.route === ALLOCATE)
+        .map((e) => e.status);
       assert.ok(statuses.includes(400), `one allocate met a busy IP Space (statuses ${statuses.join(',')})`);
       assert.equal(statuses.filter((st) => st === 202).length, 2);
       const all = await a.ipSpaces.allocations.list(id, { type: 'FLOATING_IP' });
@@ -363,7 +407,13 @@ describe('VCD client against the simulator', function () {
       const id = await publicIps(c);
       const results = await Promise.all([1, 2, 3].map(() => c.ipSpaces.allocate(id, { type: 'FLOATING_IP' })));
       assert.equal(new Set(results.map((r) => r[0]?.value)).size, 3);
-      assert.deepEqual(sim.admin.audit().filter((e) => e.route === ALLOCATE).map((e) => e.status), [202, 202, 202]);
+      assert.deepEqual(
+        sim.admin
+          .audit()
+          .filter((e) => e.route === ALLOCATE)
+          .map((e) => e.status),
+        [202, 202, 202],
+      );
     });
     it('marks allocations side by side, and retries BUSY_ENTITY where VCD holds the IP Space for them', async () => {
       const c = await connect(tenant());
@@ -375,13 +425,20 @@ describe('VCD client against the simulator', function () {
       const seq = sim.admin.audit().length;
       await Promise.all(made.map((r) => mark(r, 'first')));
       // All three PUTs reached VCD while the first one's task still ran: none waited for another.
-      const puts = sim.admin.audit().slice(seq).filter((e) => e.method === 'PUT').map((e) => Date.parse(e.at));
+      const puts = sim.admin
+        .audit()
+        .slice(seq)
+        .filter((e) => e.method === 'PUT')
+        .map((e) => Date.parse(e.at));
       assert.equal(puts.length, 3);
       assert.ok(Math.max(...puts) - Math.min(...puts) < 1000, 'the marks were sent side by side');
       sim.admin.setKnobs({ allocationWritesLockIpSpace: true, taskDurationMs: 100 });
       const before = sim.admin.audit().length;
       await Promise.all([...made.map((r) => mark(r, 'second')), c.ipSpaces.allocate(id, { type: 'FLOATING_IP' })]);
-      const statuses = sim.admin.audit().slice(before).map((e) => e.status);
+      const statuses = sim.admin
+        .audit()
+        .slice(before)
+        .map((e) => e.status);
       assert.ok(statuses.includes(400), 'VCD answered BUSY_ENTITY at least once');
       const all = await c.ipSpaces.allocations.list(id, { type: 'FLOATING_IP' });
       assert.deepEqual(all.filter((a) => a.description === 'second').length, 3);
@@ -418,7 +475,10 @@ describe('VCD client against the simulator', function () {
       const c = await connect(tenant());
       const id = await publicIps(c);
       sim.admin.addFault({ route: ALLOCATE, kind: 'task-error', times: 1 });
-      await assert.rejects(c.ipSpaces.allocate(id, { type: 'FLOATING_IP' }), (err: unknown) => err instanceof VcdTaskError && err.taskStatus === 'error' && err.taskError.message.length > 0);
+      await assert.rejects(
+        c.ipSpaces.allocate(id, { type: 'FLOATING_IP' }),
+        (err: unknown) => err instanceof VcdTaskError && err.taskStatus === 'error' && err.taskError.message.length > 0,
+      );
     });
   });
 

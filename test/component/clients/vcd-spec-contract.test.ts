@@ -18,7 +18,15 @@ describe('VCD client request bodies match the 37.2 spec', function () {
   });
 
   it('sends spec-valid allocate, allocation PUT, IP Space create/update, org assignment, firewall, group, static route and edge bodies', async () => {
-    const provider = await VcdClient.connect({ url: sim.vcd.url, org: 'System', auth: { apiToken: sim.credentials.provider.apiToken }, caPem: sim.caPem, retry: fastRetry, busyRetry: fastBusyRetry, taskPoll: fastPoll });
+    const provider = await VcdClient.connect({
+      url: sim.vcd.url,
+      org: 'System',
+      auth: { apiToken: sim.credentials.provider.apiToken },
+      caPem: sim.caPem,
+      retry: fastRetry,
+      busyRetry: fastBusyRetry,
+      taskPoll: fastPoll,
+    });
     try {
       const acme = provider.forOrg('acme');
       const space = (await provider.ipSpaces.findByName('public-ips'))!;
@@ -39,12 +47,19 @@ describe('VCD client request bodies match the 37.2 spec', function () {
         ipSpaceExternalScope: '0.0.0.0/0',
         routeAdvertisementEnabled: false,
         ipSpaceRanges: { ipRanges: [{ startIpAddress: '192.0.2.10', endIpAddress: '192.0.2.20' }], defaultFloatingIpQuota: 2 },
-        ipSpacePrefixes: [{ ipPrefixSequence: [{ startingPrefixIpAddress: '192.0.2.128', prefixLength: 28, totalPrefixCount: 4 }], defaultQuotaForPrefixLength: 1 }],
+        ipSpacePrefixes: [
+          { ipPrefixSequence: [{ startingPrefixIpAddress: '192.0.2.128', prefixLength: 28, totalPrefixCount: 4 }], defaultQuotaForPrefixLength: 1 },
+        ],
       });
       await provider.ipSpaces.update(created.id!, { ...(await provider.ipSpaces.get(created.id!)), description: 'updated' });
 
       // Firewall: an IP set, a port profile, appliedTo on the segment-backed service interface.
-      const group = await acme.firewallGroups.create({ name: 'web-servers', typeValue: 'IP_SET', ipAddresses: ['10.0.0.10', '10.0.1.0/24'], ownerRef: { id: edge.id! } });
+      const group = await acme.firewallGroups.create({
+        name: 'web-servers',
+        typeValue: 'IP_SET',
+        ipAddresses: ['10.0.0.10', '10.0.1.0/24'],
+        ownerRef: { id: edge.id! },
+      });
       await acme.firewallGroups.update(group.id!, { ...group, ipAddresses: ['10.0.0.11'] });
       const https = (await acme.applicationPortProfiles.list({ filter: 'name==HTTPS' }))[0];
       const segment = edge.edgeGatewayUplinks.find((u) => u.backingType === 'IMPORTED_T_LOGICAL_SWITCH');
@@ -83,7 +98,10 @@ describe('VCD client request bodies match the 37.2 spec', function () {
       // A segment-backed uplink attached and detached by a whole-edge read-modify-write.
       const colo = (await provider.externalNetworks.findByName('seg-colo'))!;
       const subnet = { gateway: '172.16.60.1', prefixLength: 24, primaryIp: '172.16.60.10', enabled: true, autoAllocateIpRanges: true, totalIpCount: 2 };
-      await provider.edgeGateways.modify(edge.id!, (e) => ({ ...e, edgeGatewayUplinks: [...e.edgeGatewayUplinks, { uplinkId: colo.id, uplinkName: colo.name, subnets: { values: [subnet] }, connected: true }] }));
+      await provider.edgeGateways.modify(edge.id!, (e) => ({
+        ...e,
+        edgeGatewayUplinks: [...e.edgeGatewayUplinks, { uplinkId: colo.id, uplinkName: colo.name, subnets: { values: [subnet] }, connected: true }],
+      }));
       await provider.edgeGateways.modify(edge.id!, (e) => ({ ...e, edgeGatewayUplinks: e.edgeGatewayUplinks.filter((u) => u.uplinkId !== colo.id) }));
 
       const writes = sim.admin.audit().filter((e) => e.service === 'vcd' && e.path.startsWith('/cloudapi/') && e.body !== undefined);

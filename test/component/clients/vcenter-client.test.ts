@@ -74,9 +74,17 @@ describe('vCenter client against the simulator', function () {
     const [bPem, cPem] = [sim.vcenters[1]!.caPem, sim.vcenters[2]!.caPem];
     await a.trustedRootChains.ensure('peer-root', [bPem]);
     assert.equal(await a.trustedRootChains.ensure('peer-root', [cPem]), 'replaced');
-    assert.deepEqual((await a.trustedRootChains.get('peer-root')).map((p) => fingerprints(p).sha256), [fingerprints(cPem).sha256]);
+    assert.deepEqual(
+      (await a.trustedRootChains.get('peer-root')).map((p) => fingerprints(p).sha256),
+      [fingerprints(cPem).sha256],
+    );
     await a.trustedRootChains.delete('peer-root');
-    sim.admin.addFault({ route: 'POST /api/vcenter/certificate-management/vcenter/trusted-root-chains', service: 'vcenter', kind: 'drop-after-commit', times: 1 });
+    sim.admin.addFault({
+      route: 'POST /api/vcenter/certificate-management/vcenter/trusted-root-chains',
+      service: 'vcenter',
+      kind: 'drop-after-commit',
+      times: 1,
+    });
     assert.equal(await a.trustedRootChains.ensure('peer-root', [bPem]), 'created');
     assert.equal(sim.admin.vcenterTrust('vc-a', 'vc-b').trusted, true);
   });

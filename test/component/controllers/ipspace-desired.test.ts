@@ -28,7 +28,9 @@ function stored(body: IpSpace): IpSpace {
   s.id = 'urn:vcloud:ipSpace:11111111-1111-1111-1111-111111111111';
   s.status = 'REALIZED';
   s.ipSpaceRanges?.ipRanges.forEach((r, i) => Object.assign(r, { id: `range-${i}`, totalIpCount: '241', allocatedIpCount: '0', allocatedIpPercentage: 0 }));
-  s.ipSpacePrefixes?.forEach((g, gi) => g.ipPrefixSequence.forEach((q, i) => Object.assign(q, { id: `seq-${gi}-${i}`, allocatedPrefixCount: 0, allocatedPrefixPercentage: 0 })));
+  s.ipSpacePrefixes?.forEach((g, gi) =>
+    g.ipPrefixSequence.forEach((q, i) => Object.assign(q, { id: `seq-${gi}-${i}`, allocatedPrefixCount: 0, allocatedPrefixPercentage: 0 })),
+  );
   return s;
 }
 
@@ -58,18 +60,34 @@ describe('IPSpace desired state', function () {
   it('spells out VCD defaults for unset quotas, so a change made in the VCD UI shows up as drift', function () {
     const pub = desiredIpSpace({ ...base, defaultQuotas: undefined }, inputs);
     assert.equal(pub.ipSpaceRanges?.defaultFloatingIpQuota, 1);
-    assert.deepEqual(pub.ipSpacePrefixes?.map((g) => g.defaultQuotaForPrefixLength), [0, 0]);
-    const priv = desiredIpSpace({ ...base, type: 'Private', org: { name: 'acme' }, defaultQuotas: undefined }, { ...inputs, orgId: 'urn:vcloud:org:22222222-2222-2222-2222-222222222222' });
+    assert.deepEqual(
+      pub.ipSpacePrefixes?.map((g) => g.defaultQuotaForPrefixLength),
+      [0, 0],
+    );
+    const priv = desiredIpSpace(
+      { ...base, type: 'Private', org: { name: 'acme' }, defaultQuotas: undefined },
+      { ...inputs, orgId: 'urn:vcloud:org:22222222-2222-2222-2222-222222222222' },
+    );
     assertMatchesSpec('IpSpace', priv);
     assert.equal(priv.type, 'PRIVATE');
     assert.deepEqual(priv.orgRef, { id: 'urn:vcloud:org:22222222-2222-2222-2222-222222222222' });
     assert.equal(priv.ipSpaceRanges?.defaultFloatingIpQuota, -1);
-    assert.deepEqual(priv.ipSpacePrefixes?.map((g) => g.defaultQuotaForPrefixLength), [-1, -1]);
+    assert.deepEqual(
+      priv.ipSpacePrefixes?.map((g) => g.defaultQuotaForPrefixLength),
+      [-1, -1],
+    );
     assert.deepEqual(defaultQuotas('SharedServices'), { floatingIPs: 1, prefixes: 0 });
   });
 
   it('sends no ranges (VCD wants at least one when present) and no prefixes when the spec has none, and no external scope when unset', function () {
-    const spec = { ...base, ipRanges: undefined, prefixSequences: undefined, externalScope: undefined, defaultQuotas: { floatingIPs: 4 }, routeAdvertisementEnabled: undefined };
+    const spec = {
+      ...base,
+      ipRanges: undefined,
+      prefixSequences: undefined,
+      externalScope: undefined,
+      defaultQuotas: { floatingIPs: 4 },
+      routeAdvertisementEnabled: undefined,
+    };
     const body = desiredIpSpace(spec, inputs);
     assertMatchesSpec('IpSpace', body);
     assert.equal('ipSpaceRanges' in body, false);
@@ -153,13 +171,25 @@ describe('IPSpace diff against VCD', function () {
   it('puts the whole object, keeping the ids of ranges and sequences that stay', function () {
     const current = stored(desired);
     const grown = desiredIpSpace(
-      { ...base, ipRanges: [{ start: '203.0.113.10', end: '203.0.113.250' }, { start: '203.0.113.251', end: '203.0.113.254' }] },
+      {
+        ...base,
+        ipRanges: [
+          { start: '203.0.113.10', end: '203.0.113.250' },
+          { start: '203.0.113.251', end: '203.0.113.254' },
+        ],
+      },
       inputs,
     );
     const body = updateBody(grown, current);
     assertMatchesSpec('IpSpace', body);
-    assert.deepEqual(body.ipSpaceRanges?.ipRanges.map((r) => r.id), ['range-0', undefined]);
-    assert.deepEqual(body.ipSpacePrefixes?.flatMap((g) => g.ipPrefixSequence.map((q) => q.id)), ['seq-0-0', 'seq-0-1', 'seq-1-0']);
+    assert.deepEqual(
+      body.ipSpaceRanges?.ipRanges.map((r) => r.id),
+      ['range-0', undefined],
+    );
+    assert.deepEqual(
+      body.ipSpacePrefixes?.flatMap((g) => g.ipPrefixSequence.map((q) => q.id)),
+      ['seq-0-0', 'seq-0-1', 'seq-1-0'],
+    );
     assert.equal(grown.ipSpaceRanges?.ipRanges[0]?.id, undefined, 'the desired body itself is not changed');
     assert.equal(body.ipSpaceRanges?.ipRanges[0]?.totalIpCount, undefined, 'read-only counters are not sent back');
   });

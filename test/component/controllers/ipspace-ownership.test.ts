@@ -4,10 +4,27 @@
 import assert from 'node:assert/strict';
 import { CloudNetworkError, VcdApiError, VcdTaskError, VcdTaskTimeoutError, type IpSpaceOrgAssignment } from '../../../src/clients/vcd/index.ts';
 import { IPSpaceReasons } from '../../../src/controllers/ipspace/problems.ts';
-import { certainlyNotWritten as certainlyNotCreated, formatMarker, isOwnedBy, joinDescription, parseMarker, pendingDecision, pendingSince, problemOf, splitDescription } from '../../../src/reconcile/index.ts';
+import {
+  certainlyNotWritten as certainlyNotCreated,
+  formatMarker,
+  isOwnedBy,
+  joinDescription,
+  parseMarker,
+  pendingDecision,
+  pendingSince,
+  problemOf,
+  splitDescription,
+} from '../../../src/reconcile/index.ts';
 import { planQuotas } from '../../../src/controllers/ipspace/quotas.ts';
 
-const me = { clusterId: '4f1c0e2a-1111-2222-3333-444455556666', kind: 'IPSpace', namespace: 'team-a', name: 'public', uid: 'a1b2c3d4-0000-1111-2222-333344445555', retained: false };
+const me = {
+  clusterId: '4f1c0e2a-1111-2222-3333-444455556666',
+  kind: 'IPSpace',
+  namespace: 'team-a',
+  name: 'public',
+  uid: 'a1b2c3d4-0000-1111-2222-333344445555',
+  retained: false,
+};
 const annotated = (at: string) => pendingSince({ metadata: { annotations: { 'vcd-operator.io/create-pending': at } } });
 
 describe('IPSpace ownership marker', function () {
@@ -30,7 +47,11 @@ describe('IPSpace ownership marker', function () {
   it('is ours only for the same cluster and the same object UID', function () {
     assert.equal(isOwnedBy(me, me), true);
     assert.equal(isOwnedBy({ ...me, clusterId: 'other-cluster' }, me), false);
-    assert.equal(isOwnedBy({ ...me, uid: 'recreated-object' }, me), false, 'an IPSpace deleted with Orphan and recreated does not silently take the old one over');
+    assert.equal(
+      isOwnedBy({ ...me, uid: 'recreated-object' }, me),
+      false,
+      'an IPSpace deleted with Orphan and recreated does not silently take the old one over',
+    );
     assert.equal(isOwnedBy(undefined, me), false);
   });
 });
@@ -52,7 +73,8 @@ describe('IPSpace create-pending window', function () {
 });
 
 describe('IPSpace failed-create classification', function () {
-  const api = (status: number) => new VcdApiError({ operation: 'ipSpaces.create', status, minorErrorCode: 'BAD_REQUEST', serverMessage: 'name taken', requestId: 'r-1' });
+  const api = (status: number) =>
+    new VcdApiError({ operation: 'ipSpaces.create', status, minorErrorCode: 'BAD_REQUEST', serverMessage: 'name taken', requestId: 'r-1' });
 
   it('knows nothing was created only when VCD refused the request or the task failed', function () {
     assert.equal(certainlyNotCreated(api(400)), true);
@@ -60,7 +82,12 @@ describe('IPSpace failed-create classification', function () {
     assert.equal(certainlyNotCreated(new CloudNetworkError('vcd', 'ipSpaces.create', 'ECONNRESET', 'socket hang up', true)), false);
     assert.equal(certainlyNotCreated(new CloudNetworkError('vcd', 'ipSpaces.create', 'ECONNREFUSED', '', false)), true);
     assert.equal(certainlyNotCreated(new VcdTaskTimeoutError('ipSpaces.create', 'https://vcd/api/task/1', 'running', 600_000)), false);
-    assert.equal(certainlyNotCreated(new VcdTaskError('ipSpaces.create', 'https://vcd/api/task/1', 'error', { majorErrorCode: '400', minorErrorCode: 'BAD_REQUEST', message: 'overlap' })), true);
+    assert.equal(
+      certainlyNotCreated(
+        new VcdTaskError('ipSpaces.create', 'https://vcd/api/task/1', 'error', { majorErrorCode: '400', minorErrorCode: 'BAD_REQUEST', message: 'overlap' }),
+      ),
+      true,
+    );
   });
 
   it('maps client errors to reasons: refusals wait for a change, outages back off', function () {
@@ -100,7 +127,10 @@ describe('IPSpace per-org quota plan', function () {
   it('reports orgs VCD has not assigned yet, and resets orgs no longer listed', function () {
     const plan = planQuotas([{ org: { name: 'initech' }, floatingIPs: 3 }], [assignment('acme', { floatingIpQuota: 9 }), assignment('globex')]);
     assert.deepEqual(plan.waiting, ['initech']);
-    assert.deepEqual(plan.updates.map((u) => [u.org, u.customQuotas]), [['acme', null]]);
+    assert.deepEqual(
+      plan.updates.map((u) => [u.org, u.customQuotas]),
+      [['acme', null]],
+    );
   });
 
   it('leaves quotas alone when orgQuotas is not set at all', function () {
@@ -109,7 +139,10 @@ describe('IPSpace per-org quota plan', function () {
 
   it('treats an entry without values as "use the defaults"', function () {
     const plan = planQuotas([{ org: { name: 'acme' } }], [assignment('acme', { floatingIpQuota: 9 })]);
-    assert.deepEqual(plan.updates.map((u) => [u.org, u.customQuotas]), [['acme', null]]);
+    assert.deepEqual(
+      plan.updates.map((u) => [u.org, u.customQuotas]),
+      [['acme', null]],
+    );
     assert.deepEqual(planQuotas([{ org: { name: 'acme' } }], [assignment('acme')]).updates, []);
   });
 });

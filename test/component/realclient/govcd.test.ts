@@ -105,7 +105,20 @@ function runClient(bin: string, sim: RunningSim, prefix: string): Promise<Run> {
     RC_TENANT_PASSWORD: tenant.password,
     RC_TENANT_TOKEN: tenant.apiToken,
   };
-  const args = ['-url', sim.vcd.url, '-ca', sim.caFile, '-provider-user', 'administrator', '-tenant-org', 'acme', '-tenant-user', tenant.username, '-prefix', prefix];
+  const args = [
+    '-url',
+    sim.vcd.url,
+    '-ca',
+    sim.caFile,
+    '-provider-user',
+    'administrator',
+    '-tenant-org',
+    'acme',
+    '-tenant-user',
+    tenant.username,
+    '-prefix',
+    prefix,
+  ];
   return new Promise((resolve) => {
     execFile(bin, args, { env, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       const steps = new Map<string, StepLine>();
@@ -118,7 +131,7 @@ function runClient(bin: string, sim: RunningSim, prefix: string): Promise<Run> {
           order.push(m[2] as string);
         } else if (line.startsWith('INFO ')) info.push(line.slice(5));
       }
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
       resolve({ steps, order, info, exitCode: code, stderr });
     });
   });

@@ -19,28 +19,61 @@ describe('simulator: startSimulator, fixture and admin API', () => {
   beforeEach(() => sim.admin.reset());
 
   const admin = (method: string, path: string, body?: unknown, token = sim.adminToken) =>
-    http.send(method, path, { accept: 'application/json', headers: token ? { authorization: `Bearer ${token}` } : {}, ...(body === undefined ? {} : { body }) });
+    http.send(method, path, {
+      accept: 'application/json',
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      ...(body === undefined ? {} : { body }),
+    });
 
   it('returns the URLs, CA, credentials and names the default fixture promises', async () => {
     assert.match(sim.vcd.url, /^https:\/\/127\.0\.0\.1:\d+$/);
     assert.match(sim.nsx.url, /^https:\/\/127\.0\.0\.1:\d+$/);
-    assert.deepEqual(sim.vcenters.map((v) => v.name), ['vc-a', 'vc-b', 'vc-c']);
+    assert.deepEqual(
+      sim.vcenters.map((v) => v.name),
+      ['vc-a', 'vc-b', 'vc-c'],
+    );
     assert.equal(await readFile(sim.caFile, 'utf8'), sim.caPem);
     assert.equal(sim.credentials.provider.org, 'System');
     assert.equal(sim.credentials.provider.username, 'administrator');
-    assert.deepEqual(sim.credentials.tenants.map((t) => `${t.username}@${t.org}`), ['acme-admin@acme', 'globex-admin@globex']);
+    assert.deepEqual(
+      sim.credentials.tenants.map((t) => `${t.username}@${t.org}`),
+      ['acme-admin@acme', 'globex-admin@globex'],
+    );
     const state = sim.admin.state().vcd;
-    assert.deepEqual(state.orgs.map((o) => o.name), ['System', 'acme', 'globex']);
-    assert.deepEqual(state.vdcs.map((v) => v.name), ['acme-vdc', 'globex-vdc']);
-    assert.deepEqual(state.edges.map((e) => [e.name, e.uplinks]), [['acme-edge', ['pg-public', 'seg-transit']], ['globex-edge', ['pg-public']]]);
-    assert.deepEqual(state.ipSpaces.map((s) => [s.name, s.type, s.ranges]), [['public-ips', 'PUBLIC', ['203.0.113.10-203.0.113.250']]]);
+    assert.deepEqual(
+      state.orgs.map((o) => o.name),
+      ['System', 'acme', 'globex'],
+    );
+    assert.deepEqual(
+      state.vdcs.map((v) => v.name),
+      ['acme-vdc', 'globex-vdc'],
+    );
+    assert.deepEqual(
+      state.edges.map((e) => [e.name, e.uplinks]),
+      [
+        ['acme-edge', ['pg-public', 'seg-transit']],
+        ['globex-edge', ['pg-public']],
+      ],
+    );
+    assert.deepEqual(
+      state.ipSpaces.map((s) => [s.name, s.type, s.ranges]),
+      [['public-ips', 'PUBLIC', ['203.0.113.10-203.0.113.250']]],
+    );
     assert.deepEqual(state.orgAssignments.map((a) => a.org).sort(), ['acme', 'globex'], 'edges on pg-public made org assignments');
     const space = await http.send('GET', `${API}/ipSpaces/${state.ipSpaces[0]?.id ?? ''}`, { token: await http.login('provider') });
-    const body = space.body as { ipSpaceExternalScope: string; ipSpaceInternalScope: string[]; ipSpaceRanges: { defaultFloatingIpQuota: number }; ipSpacePrefixes: Array<{ defaultQuotaForPrefixLength: number; ipPrefixSequence: Array<{ prefixLength: number; totalPrefixCount: number }> }> };
+    const body = space.body as {
+      ipSpaceExternalScope: string;
+      ipSpaceInternalScope: string[];
+      ipSpaceRanges: { defaultFloatingIpQuota: number };
+      ipSpacePrefixes: Array<{ defaultQuotaForPrefixLength: number; ipPrefixSequence: Array<{ prefixLength: number; totalPrefixCount: number }> }>;
+    };
     assert.equal(body.ipSpaceExternalScope, '0.0.0.0/0');
     assert.ok(body.ipSpaceInternalScope.includes('203.0.113.0/24'));
     assert.equal(body.ipSpaceRanges.defaultFloatingIpQuota, 10);
-    assert.deepEqual(body.ipSpacePrefixes.map((p) => [p.defaultQuotaForPrefixLength, p.ipPrefixSequence[0]?.prefixLength, p.ipPrefixSequence[0]?.totalPrefixCount]), [[2, 28, 16]]);
+    assert.deepEqual(
+      body.ipSpacePrefixes.map((p) => [p.defaultQuotaForPrefixLength, p.ipPrefixSequence[0]?.prefixLength, p.ipPrefixSequence[0]?.totalPrefixCount]),
+      [[2, 28, 16]],
+    );
   });
 
   it('backs provider gateways and edges with NSX tier-0 / tier-1 gateways, the segment as a tier-1 interface', () => {
@@ -57,7 +90,10 @@ describe('simulator: startSimulator, fixture and admin API', () => {
   it('keeps ids stable across restarts with the same fixture', async () => {
     const other = await startSimulator();
     try {
-      assert.deepEqual(other.admin.state().vcd.edges.map((e) => e.id), sim.admin.state().vcd.edges.map((e) => e.id));
+      assert.deepEqual(
+        other.admin.state().vcd.edges.map((e) => e.id),
+        sim.admin.state().vcd.edges.map((e) => e.id),
+      );
     } finally {
       await other.stop();
     }
@@ -73,15 +109,31 @@ describe('simulator: startSimulator, fixture and admin API', () => {
 
   it('dumps state, audit and counters without any credential, and counts only API calls', async () => {
     const acme = await http.login('acme');
-    await http.send('POST', '/oauth/tenant/acme/token', { accept: '', form: { grant_type: 'refresh_token', refresh_token: sim.credentials.tenants[0]?.apiToken ?? '' } });
+    await http.send('POST', '/oauth/tenant/acme/token', {
+      accept: '',
+      form: { grant_type: 'refresh_token', refresh_token: sim.credentials.tenants[0]?.apiToken ?? '' },
+    });
     const edge = await idByName(http, acme, `${API}/edgeGateways`, 'acme-edge');
     await http.write('POST', `${API}/firewallGroups`, acme, { name: 'audited', typeValue: 'IP_SET', ipAddresses: ['10.1.1.1'], ownerRef: { id: edge } });
-    const everything = JSON.stringify([(await admin('GET', '/admin/state')).body, (await admin('GET', '/admin/audit')).body, (await admin('GET', '/admin/counters')).body]);
-    for (const secret of [sim.credentials.provider.password, sim.credentials.provider.apiToken, ...sim.credentials.tenants.flatMap((t) => [t.password, t.apiToken]), sim.nsx.password, acme]) {
+    const everything = JSON.stringify([
+      (await admin('GET', '/admin/state')).body,
+      (await admin('GET', '/admin/audit')).body,
+      (await admin('GET', '/admin/counters')).body,
+    ]);
+    for (const secret of [
+      sim.credentials.provider.password,
+      sim.credentials.provider.apiToken,
+      ...sim.credentials.tenants.flatMap((t) => [t.password, t.apiToken]),
+      sim.nsx.password,
+      acme,
+    ]) {
       assert.ok(!everything.includes(secret), 'no password, API token or session token leaks through the admin API');
     }
     const audit = sim.admin.audit();
-    assert.deepEqual(audit.map((e) => e.route), ['POST /cloudapi/1.0.0/sessions', 'POST /oauth/tenant/{org}/token', 'POST /cloudapi/1.0.0/firewallGroups']);
+    assert.deepEqual(
+      audit.map((e) => e.route),
+      ['POST /cloudapi/1.0.0/sessions', 'POST /oauth/tenant/{org}/token', 'POST /cloudapi/1.0.0/firewallGroups'],
+    );
     assert.deepEqual(audit[1]?.body, { grant_type: 'refresh_token', refresh_token: '***' });
     assert.equal(sim.admin.callCount('POST /cloudapi/1.0.0/firewallGroups'), 1);
     assert.equal(sim.admin.callCount('GET /admin/state'), 0, 'admin calls are not counted');
@@ -169,9 +221,15 @@ vcenters: []
 `;
     const s = await startSimulator({ fixture: small });
     try {
-      assert.deepEqual(s.credentials.tenants.map((t) => t.org), ['solo']);
+      assert.deepEqual(
+        s.credentials.tenants.map((t) => t.org),
+        ['solo'],
+      );
       assert.deepEqual(s.vcenters, []);
-      assert.deepEqual(s.admin.state().vcd.orgAssignments.map((a) => `${a.org}/${a.ipSpace}`), ['solo/tiny']);
+      assert.deepEqual(
+        s.admin.state().vcd.orgAssignments.map((a) => `${a.org}/${a.ipSpace}`),
+        ['solo/tiny'],
+      );
     } finally {
       await s.stop();
     }
@@ -183,11 +241,15 @@ vcenters: []
     try {
       const state = s.admin.state().vcd;
       assert.equal(state.ipSpaces.length, 11);
-      assert.deepEqual(state.edges.map((e) => e.name), ['acme-edge', 'globex-edge']);
+      assert.deepEqual(
+        state.edges.map((e) => e.name),
+        ['acme-edge', 'globex-edge'],
+      );
       const h = new VcdHttp(s);
       const token = await h.login('acme');
       const space = await idByName(h, token, `${API}/ipSpaces/summaries`, 'scale-ips-9');
-      for (let i = 0; i < 3; i++) assert.equal((await h.write('POST', `${API}/ipSpaces/${space}/allocate`, token, { type: 'FLOATING_IP', quantity: 5 })).status, 'success', 'no quota');
+      for (let i = 0; i < 3; i++)
+        assert.equal((await h.write('POST', `${API}/ipSpaces/${space}/allocate`, token, { type: 'FLOATING_IP', quantity: 5 })).status, 'success', 'no quota');
     } finally {
       await s.stop();
     }

@@ -120,14 +120,19 @@ describe('simulator core: serveRoutes', () => {
 
   it('audits writes only, with secrets removed from JSON and form bodies', async () => {
     await call('GET', '/things/1');
-    await call('POST', '/things', JSON.stringify({ name: 'x', password: 'p4ss', nested: { apiToken: 't0k', keep: 1 } }), { 'content-type': 'application/json' });
+    await call('POST', '/things', JSON.stringify({ name: 'x', password: 'p4ss', nested: { apiToken: 't0k', keep: 1 } }), {
+      'content-type': 'application/json',
+    });
     await call('POST', '/things', 'grant_type=refresh_token&refresh_token=s3cret', { 'content-type': 'application/x-www-form-urlencoded' });
     const audit = core.audit();
     assert.equal(audit.length, 2);
     assert.deepEqual(audit[0]?.body, { name: 'x', password: '***', nested: { apiToken: '***', keep: 1 } });
     assert.deepEqual(audit[1]?.body, { grant_type: 'refresh_token', refresh_token: '***' });
     assert.ok(!JSON.stringify(audit).includes('s3cret') && !JSON.stringify(audit).includes('p4ss'));
-    assert.deepEqual(core.audit(audit[0]?.seq).map((e) => e.seq), [audit[1]?.seq]);
+    assert.deepEqual(
+      core.audit(audit[0]?.seq).map((e) => e.seq),
+      [audit[1]?.seq],
+    );
     assert.equal(audit[0]?.route, 'POST /things');
   });
 

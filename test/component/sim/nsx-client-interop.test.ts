@@ -7,7 +7,12 @@ import { createNsxService, type NsxService } from '../../../src/sim/nsx/index.ts
 import { createCA } from '../../../src/sim/pki.ts';
 
 describe('NSX client against the simulated NSX', () => {
-  const clock = { t: Date.now(), now(): number { return this.t; } };
+  const clock = {
+    t: Date.now(),
+    now(): number {
+      return this.t;
+    },
+  };
   let caPem: string;
   let nsx: NsxService;
   let core: SimCore;

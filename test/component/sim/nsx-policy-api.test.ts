@@ -19,7 +19,12 @@ describe('sim NSX Policy API over HTTPS', () => {
   let served: ServedRoutes;
   let nsx: NsxService;
   let core: SimCore;
-  const clock = { t: Date.parse('2026-06-01T00:00:00Z'), now(): number { return this.t; } };
+  const clock = {
+    t: Date.parse('2026-06-01T00:00:00Z'),
+    now(): number {
+      return this.t;
+    },
+  };
 
   function call(method: string, path: string, opts: { body?: unknown; headers?: Record<string, string>; form?: string } = {}): Promise<Reply> {
     const payload = opts.form ?? (opts.body === undefined ? '' : JSON.stringify(opts.body));
@@ -98,7 +103,10 @@ describe('sim NSX Policy API over HTTPS', () => {
       assert.equal(bad.headers['x-xsrf-token'], undefined);
 
       const login = await call('POST', '/api/session/create', { form: 'j_username=admin&j_password=s3cret-pass' });
-      const headers = { cookie: ((login.headers['set-cookie'] as string[])[0] ?? '').split(';')[0] as string, 'x-xsrf-token': login.headers['x-xsrf-token'] as string };
+      const headers = {
+        cookie: ((login.headers['set-cookie'] as string[])[0] ?? '').split(';')[0] as string,
+        'x-xsrf-token': login.headers['x-xsrf-token'] as string,
+      };
       clock.t += 29 * 60_000;
       assert.equal((await call('GET', T1, { headers })).status, 200);
       clock.t += 31 * 60_000;
@@ -169,7 +177,10 @@ describe('sim NSX Policy API over HTTPS', () => {
       assert.equal(r.status, 200);
       const policy = obj(await basic('GET', `${POLICY}/edge-1-fw`));
       const rules = policy.rules as Array<Record<string, unknown>>;
-      assert.deepEqual(rules.map((x) => x.id), ['a', 'b']);
+      assert.deepEqual(
+        rules.map((x) => x.id),
+        ['a', 'b'],
+      );
       assert.equal(policy.rule_count, 2);
       assert.ok(rules.every((x) => typeof x.rule_id === 'number' && x.direction === 'IN_OUT' && x.ip_protocol === 'IPV4_IPV6'));
       const listed = obj(await basic('GET', `${POLICY}/edge-1-fw/rules`));
@@ -201,7 +212,10 @@ describe('sim NSX Policy API over HTTPS', () => {
       const current = obj(await basic('GET', `${POLICY}/p`));
       const put = await basic('PUT', `${POLICY}/p`, { ...current, rules: [rule('c', 1), rule('a', 2)] });
       assert.equal(put.status, 200);
-      assert.deepEqual((obj(put).rules as Array<{ id: string }>).map((x) => x.id), ['c', 'a']);
+      assert.deepEqual(
+        (obj(put).rules as Array<{ id: string }>).map((x) => x.id),
+        ['c', 'a'],
+      );
       assert.equal((await basic('GET', `${POLICY}/p/rules/b`)).status, 404);
     });
 
@@ -229,7 +243,8 @@ describe('sim NSX Policy API over HTTPS', () => {
       const badPrefix = await basic('PATCH', `${T0}/prefix-lists/IP-SPACES`, { prefixes: [{ network: '203.0.113.0/33', action: 'PERMIT' }] });
       assert.equal(badPrefix.status, 400);
       assert.equal(
-        (await basic('PATCH', `${T0}/prefix-lists/IP-SPACES`, { prefixes: [{ network: '203.0.113.0/24', action: 'PERMIT', le: 32 }, { action: 'DENY' }] })).status,
+        (await basic('PATCH', `${T0}/prefix-lists/IP-SPACES`, { prefixes: [{ network: '203.0.113.0/24', action: 'PERMIT', le: 32 }, { action: 'DENY' }] }))
+          .status,
         200,
       );
       assert.deepEqual((obj(await basic('GET', `${T0}/prefix-lists/IP-SPACES`)).prefixes as Array<{ network: string }>)[1]?.network, 'ANY');
@@ -268,7 +283,14 @@ describe('sim NSX Policy API over HTTPS', () => {
       assert.ok(node0);
       clock.t += 10_000;
       const second = obj(await basic('GET', url));
-      const node1 = (second.per_node_statistics as Array<{ rx: { total_bytes: number; total_packets: number }; tx: { total_bytes: number }; last_update_timestamp: number; transport_node_id: string }>)[0];
+      const node1 = (
+        second.per_node_statistics as Array<{
+          rx: { total_bytes: number; total_packets: number };
+          tx: { total_bytes: number };
+          last_update_timestamp: number;
+          transport_node_id: string;
+        }>
+      )[0];
       assert.ok(node1);
       assert.equal(node1.rx.total_bytes - node0.rx.total_bytes, 10_000);
       assert.equal(node1.last_update_timestamp - node0.last_update_timestamp, 10_000);
@@ -293,7 +315,10 @@ describe('sim NSX Policy API over HTTPS', () => {
       const t1 = obj(await basic('GET', `${T1}/edge-1`));
       assert.deepEqual([t1._revision, t1.tier0_path], [0, '/infra/tier-0s/provider-t0']);
       const list = obj(await basic('GET', `${T1}/edge-1/locale-services`));
-      assert.deepEqual((list.results as Array<{ id: string }>).map((x) => x.id), ['default']);
+      assert.deepEqual(
+        (list.results as Array<{ id: string }>).map((x) => x.id),
+        ['default'],
+      );
     });
 
     it('pages lists with a cursor until result_count', async () => {

@@ -1,14 +1,7 @@
 import assert from 'node:assert/strict';
 import { request, type Server, createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import {
-  CertificateParseError,
-  chainsTo,
-  createCA,
-  createSelfSignedLeaf,
-  inspectCertificate,
-  splitPemCertificates,
-} from '../../../src/sim/pki.ts';
+import { CertificateParseError, chainsTo, createCA, createSelfSignedLeaf, inspectCertificate, splitPemCertificates } from '../../../src/sim/pki.ts';
 
 function get(port: number, host: string, ca: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -79,10 +72,7 @@ describe('sim PKI', () => {
 
   it('rejects garbage and bundles as typed parse errors', async () => {
     assert.throws(() => inspectCertificate('not a certificate'), CertificateParseError);
-    assert.throws(
-      () => inspectCertificate('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'),
-      CertificateParseError,
-    );
+    assert.throws(() => inspectCertificate('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'), CertificateParseError);
     const a = await createCA('a');
     const b = await createCA('b');
     assert.throws(() => inspectCertificate(a.certPem + b.certPem), /expected one certificate, found 2/);

@@ -49,7 +49,13 @@ function load(): NonNullable<typeof loaded> {
       const body = op.parameters?.find((x) => x.in === 'body')?.schema;
       const responses: Record<string, Schema | undefined> = {};
       for (const [code, r] of Object.entries(op.responses)) responses[code] = r.schema ? convert(r.schema) : undefined;
-      operations.push({ method: method.toUpperCase(), path: `${raw.basePath}${p}`, operationId: op.operationId, ...(body ? { bodySchema: convert(body) } : {}), responses });
+      operations.push({
+        method: method.toUpperCase(),
+        path: `${raw.basePath}${p}`,
+        operationId: op.operationId,
+        ...(body ? { bodySchema: convert(body) } : {}),
+        responses,
+      });
     }
   }
   // Some patterns need unicode mode (\p{..}), others are invalid in it (needless escapes).
@@ -85,7 +91,10 @@ function convert(s: unknown): Schema {
   // The spec declares its string enums (NetworkingObjectStatusType ...) as type "object".
   if (out['type'] === 'object' && Array.isArray(out['enum']) && (out['enum'] as unknown[]).every((e) => typeof e === 'string')) out['type'] = 'string';
   // Draft-04 booleans (Swagger 2.0) become draft-07 numbers.
-  for (const [flag, bound] of [['exclusiveMaximum', 'maximum'], ['exclusiveMinimum', 'minimum']] as const) {
+  for (const [flag, bound] of [
+    ['exclusiveMaximum', 'maximum'],
+    ['exclusiveMinimum', 'minimum'],
+  ] as const) {
     if (typeof out[flag] !== 'boolean') continue;
     if (out[flag] === true && typeof out[bound] === 'number') {
       out[flag] = out[bound];

@@ -46,7 +46,9 @@ describe('simulated VCD: authentication, versions and tasks', () => {
       const res = await http.send('GET', `${API}/sessions/current`, { headers: { authorization: `${scheme} ${token}` } });
       assert.equal(res.status, 200, scheme);
     }
-    const viaHeader = await http.send('GET', `${API}/sessions/current`, { headers: { 'x-vmware-vcloud-access-token': token, 'x-vmware-vcloud-token-type': 'Bearer' } });
+    const viaHeader = await http.send('GET', `${API}/sessions/current`, {
+      headers: { 'x-vmware-vcloud-access-token': token, 'x-vmware-vcloud-token-type': 'Bearer' },
+    });
     assert.equal(viaHeader.status, 200);
     assert.equal((await http.send('GET', `${API}/sessions/current`)).status, 401);
   });
@@ -60,7 +62,10 @@ describe('simulated VCD: authentication, versions and tasks', () => {
   });
 
   it('exchanges API tokens for access tokens at /oauth/provider/token and /oauth/tenant/{org}/token without an Accept header', async () => {
-    const tenant = await http.send('POST', '/oauth/tenant/acme/token', { accept: '', form: { grant_type: 'refresh_token', refresh_token: sim.credentials.tenants[0]?.apiToken ?? '' } });
+    const tenant = await http.send('POST', '/oauth/tenant/acme/token', {
+      accept: '',
+      form: { grant_type: 'refresh_token', refresh_token: sim.credentials.tenants[0]?.apiToken ?? '' },
+    });
     assert.equal(tenant.status, 200, tenant.text);
     const body = tenant.body as { access_token: string; token_type: string; expires_in: number };
     assert.equal(body.token_type, 'Bearer');
@@ -68,18 +73,30 @@ describe('simulated VCD: authentication, versions and tasks', () => {
     const me = await http.send('GET', `${API}/sessions/current`, { token: body.access_token });
     assert.equal((me.body as { user: { name: string } }).user.name, 'acme-admin');
 
-    const provider = await http.send('POST', '/oauth/provider/token', { accept: '', form: { grant_type: 'refresh_token', refresh_token: sim.credentials.provider.apiToken } });
+    const provider = await http.send('POST', '/oauth/provider/token', {
+      accept: '',
+      form: { grant_type: 'refresh_token', refresh_token: sim.credentials.provider.apiToken },
+    });
     assert.equal(provider.status, 200);
     // A tenant token is not valid at another org's endpoint, nor at the provider's.
-    const wrongOrg = await http.send('POST', '/oauth/tenant/globex/token', { accept: '', form: { grant_type: 'refresh_token', refresh_token: sim.credentials.tenants[0]?.apiToken ?? '' } });
+    const wrongOrg = await http.send('POST', '/oauth/tenant/globex/token', {
+      accept: '',
+      form: { grant_type: 'refresh_token', refresh_token: sim.credentials.tenants[0]?.apiToken ?? '' },
+    });
     assert.equal(wrongOrg.status, 400);
     assert.equal((wrongOrg.body as { error: string }).error, 'invalid_grant');
-    const wrongEndpoint = await http.send('POST', '/oauth/provider/token', { accept: '', form: { grant_type: 'refresh_token', refresh_token: sim.credentials.tenants[0]?.apiToken ?? '' } });
+    const wrongEndpoint = await http.send('POST', '/oauth/provider/token', {
+      accept: '',
+      form: { grant_type: 'refresh_token', refresh_token: sim.credentials.tenants[0]?.apiToken ?? '' },
+    });
     assert.equal(wrongEndpoint.status, 400);
   });
 
   it('expires access tokens after expires_in and sessions after 30 idle minutes', async () => {
-    const grant = await http.send('POST', '/oauth/tenant/acme/token', { accept: '', form: { grant_type: 'refresh_token', refresh_token: sim.credentials.tenants[0]?.apiToken ?? '' } });
+    const grant = await http.send('POST', '/oauth/tenant/acme/token', {
+      accept: '',
+      form: { grant_type: 'refresh_token', refresh_token: sim.credentials.tenants[0]?.apiToken ?? '' },
+    });
     const access = (grant.body as { access_token: string }).access_token;
     const session = await http.login('acme');
     now += 29 * 60_000;
@@ -111,7 +128,10 @@ describe('simulated VCD: authentication, versions and tasks', () => {
     const orgs = (await http.send('GET', `${API}/orgs`, { token: provider })).body as { values: Array<{ id: string; name: string }> };
     const globexId = orgs.values.find((o) => o.name === 'globex')?.id ?? '';
     const uuid = globexId.split(':').pop() ?? '';
-    const edges = await http.send('GET', `${API}/edgeGateways`, { token: provider, headers: { 'x-vmware-vcloud-tenant-context': uuid, 'x-vmware-vcloud-auth-context': 'globex' } });
+    const edges = await http.send('GET', `${API}/edgeGateways`, {
+      token: provider,
+      headers: { 'x-vmware-vcloud-tenant-context': uuid, 'x-vmware-vcloud-auth-context': 'globex' },
+    });
     assert.equal(edges.status, 200);
     const denied = await http.send('GET', `${API}/edgeGateways`, { token: acme, headers: { 'x-vmware-vcloud-tenant-context': uuid } });
     assert.equal(denied.status, 403);
@@ -121,7 +141,10 @@ describe('simulated VCD: authentication, versions and tasks', () => {
     const provider = await http.login('provider');
     const acme = await http.login('acme');
     const edgeId = await idByName(http, acme, `${API}/edgeGateways`, 'acme-edge');
-    const res = await http.send('POST', `${API}/firewallGroups`, { token: acme, body: { name: 'task-probe', typeValue: 'IP_SET', ipAddresses: ['10.0.0.1'], ownerRef: { id: edgeId } } });
+    const res = await http.send('POST', `${API}/firewallGroups`, {
+      token: acme,
+      body: { name: 'task-probe', typeValue: 'IP_SET', ipAddresses: ['10.0.0.1'], ownerRef: { id: edgeId } },
+    });
     assert.equal(res.status, 202);
     assert.equal(res.body, undefined, 'the 202 has an empty body');
     const location = res.headers['location'] ?? '';
@@ -139,7 +162,11 @@ describe('simulated VCD: authentication, versions and tasks', () => {
     assert.equal(created.status, 200);
 
     const globex = await http.login('globex');
-    assert.equal((await http.send('GET', new URL(location).pathname, { token: globex, accept: 'application/*+xml;version=37.2' })).status, 403, 'another org’s task');
+    assert.equal(
+      (await http.send('GET', new URL(location).pathname, { token: globex, accept: 'application/*+xml;version=37.2' })).status,
+      403,
+      'another org’s task',
+    );
     const json = await http.send('GET', new URL(location).pathname, { token: provider, accept: 'application/*+json;version=37.2' });
     const body = json.body as { status: string; owner: { id: string } };
     assert.equal(body.status, 'success');
@@ -154,7 +181,10 @@ describe('simulated VCD: authentication, versions and tasks', () => {
     assert.equal((unknown.body as { minorErrorCode: string }).minorErrorCode, 'ACCESS_TO_RESOURCE_IS_FORBIDDEN');
     const globexEdge = await idByName(http, globex, `${API}/edgeGateways`, 'globex-edge');
     assert.equal((await http.send('GET', `${API}/edgeGateways/${globexEdge}`, { token: acme })).status, 403);
-    assert.equal((await http.send('GET', '/api/task/00000000-0000-0000-0000-000000000000', { token: acme, accept: 'application/*+xml;version=37.2' })).status, 403);
+    assert.equal(
+      (await http.send('GET', '/api/task/00000000-0000-0000-0000-000000000000', { token: acme, accept: 'application/*+xml;version=37.2' })).status,
+      403,
+    );
   });
 
   it('stretches a task by a slow-task fault', async () => {

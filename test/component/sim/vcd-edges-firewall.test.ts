@@ -48,7 +48,15 @@ describe('simulated VCD: edge gateways, firewall and static routes', () => {
     assert.equal(res.status, 200, res.text);
     return res.body as Rules;
   };
-  const rule = (name: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ name, actionValue: 'ALLOW', direction: 'IN_OUT', ipProtocol: 'IPV4', enabled: true, logging: false, ...extra });
+  const rule = (name: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+    name,
+    actionValue: 'ALLOW',
+    direction: 'IN_OUT',
+    ipProtocol: 'IPV4',
+    enabled: true,
+    logging: false,
+    ...extra,
+  });
 
   it('shows the Tier-0 and segment-backed uplinks with their backing types, gated by version', async () => {
     const res = await http.send('GET', `${API}/edgeGateways/${edge}`, { token: acme });
@@ -64,7 +72,10 @@ describe('simulated VCD: edge gateways, firewall and static routes', () => {
   it('replaces the whole user-defined list: ids kept, missing rules deleted, payload order kept, versions bumped on change', async () => {
     await http.write('PUT', rulesPath, acme, { userDefinedRules: [rule('a'), rule('b'), rule('c')] });
     const first = await rules();
-    assert.deepEqual(first.userDefinedRules.map((r) => r.name), ['a', 'b', 'c']);
+    assert.deepEqual(
+      first.userDefinedRules.map((r) => r.name),
+      ['a', 'b', 'c'],
+    );
     assert.equal(first.defaultRules.length, 1, 'the default rule stays');
     const [a, b, c] = first.userDefinedRules as [Rule, Rule, Rule];
 
@@ -72,7 +83,10 @@ describe('simulated VCD: edge gateways, firewall and static routes', () => {
       userDefinedRules: [rule('new'), { ...b }, { ...rule('a', { actionValue: 'DROP' }), id: a.id, version: a.version }],
     });
     const second = await rules();
-    assert.deepEqual(second.userDefinedRules.map((r) => r.name), ['new', 'b', 'a']);
+    assert.deepEqual(
+      second.userDefinedRules.map((r) => r.name),
+      ['new', 'b', 'a'],
+    );
     const byName = new Map(second.userDefinedRules.map((r) => [r.name, r]));
     assert.equal(byName.get('a')?.id, a.id);
     assert.equal(byName.get('b')?.id, b.id);
@@ -107,7 +121,10 @@ describe('simulated VCD: edge gateways, firewall and static routes', () => {
     assert.equal(edited.comments, 'edited');
     assert.equal(edited.version.version, got.version.version + 1);
     await http.write('DELETE', path, acme);
-    assert.deepEqual((await rules()).userDefinedRules.map((r) => r.name), ['two']);
+    assert.deepEqual(
+      (await rules()).userDefinedRules.map((r) => r.name),
+      ['two'],
+    );
     assert.equal((await http.send('GET', path, { token: acme })).status, 403);
   });
 
@@ -119,7 +136,10 @@ describe('simulated VCD: edge gateways, firewall and static routes', () => {
       userDefinedRules: [rule('seg', { appliedTo: { id: segId } }), rule('web', { appliedTo: { id: nonDistributed } })],
     });
     const scoped = await rules();
-    assert.deepEqual(scoped.userDefinedRules.map((r) => r.appliedTo?.name), ['seg-transit', 'acme-web']);
+    assert.deepEqual(
+      scoped.userDefinedRules.map((r) => r.appliedTo?.name),
+      ['seg-transit', 'acme-web'],
+    );
     for (const bad of [pgId, distributed, 'urn:vcloud:network:00000000-0000-0000-0000-000000000000']) {
       const res = await http.send('PUT', rulesPath, { token: acme, body: { userDefinedRules: [rule('x', { appliedTo: { id: bad } })] } });
       assert.equal(res.status, 400, bad);
@@ -141,46 +161,110 @@ describe('simulated VCD: edge gateways, firewall and static routes', () => {
     const err = second.body as { minorErrorCode: string; message: string };
     assert.equal(err.minorErrorCode, 'BUSY_ENTITY');
     assert.match(err.message, /com\.vmware\.vcloud\.entity\.gateway:[0-9a-f-]{36} is busy completing an operation EDGE_GATEWAY_FIREWALL_UPDATE/);
-    const route = await http.send('POST', `${API}/edgeGateways/${edge}/routing/staticRoutes`, { token: acme, body: { name: 'r', networkCidr: '10.99.0.0/16', nextHops: [{ ipAddress: '172.16.50.254', adminDistance: 1 }] } });
+    const route = await http.send('POST', `${API}/edgeGateways/${edge}/routing/staticRoutes`, {
+      token: acme,
+      body: { name: 'r', networkCidr: '10.99.0.0/16', nextHops: [{ ipAddress: '172.16.50.254', adminDistance: 1 }] },
+    });
     assert.equal(route.status, 400);
     const globexEdge = await idByName(http, provider, `${API}/edgeGateways`, 'globex-edge');
-    assert.equal((await http.send('PUT', `${API}/edgeGateways/${globexEdge}/firewall/rules`, { token: provider, body: { userDefinedRules: [] } })).status, 202, 'other edges are not locked');
+    assert.equal(
+      (await http.send('PUT', `${API}/edgeGateways/${globexEdge}/firewall/rules`, { token: provider, body: { userDefinedRules: [] } })).status,
+      202,
+      'other edges are not locked',
+    );
     now += 1000;
     assert.equal((await http.send('PUT', rulesPath, { token: acme, body: { userDefinedRules: [rule('b')] } })).status, 202);
   });
 
   it('checks group and port-profile references and refuses to delete what a rule uses', async () => {
-    const group = await http.write('POST', `${API}/firewallGroups`, acme, { name: 'web-servers', typeValue: 'IP_SET', ipAddresses: ['10.10.1.0/24', '10.10.1.5', '10.10.1.10-10.10.1.20'], ownerRef: { id: edge } });
-    const profiles = (await http.send('GET', `${API}/applicationPortProfiles?filter=${encodeURIComponent('scope==SYSTEM')}&pageSize=128`, { token: acme })).body as { values: Array<{ id: string; name: string }> };
+    const group = await http.write('POST', `${API}/firewallGroups`, acme, {
+      name: 'web-servers',
+      typeValue: 'IP_SET',
+      ipAddresses: ['10.10.1.0/24', '10.10.1.5', '10.10.1.10-10.10.1.20'],
+      ownerRef: { id: edge },
+    });
+    const profiles = (await http.send('GET', `${API}/applicationPortProfiles?filter=${encodeURIComponent('scope==SYSTEM')}&pageSize=128`, { token: acme }))
+      .body as { values: Array<{ id: string; name: string }> };
     const https = profiles.values.find((p) => p.name === 'HTTPS');
     assert.ok(https);
-    const custom = await http.write('POST', `${API}/applicationPortProfiles`, acme, { name: 'app-8443', scope: 'TENANT', applicationPorts: [{ protocol: 'TCP', destinationPorts: ['8443', '9000-9010'] }] });
-    await http.write('PUT', rulesPath, acme, {
-      userDefinedRules: [rule('to-web', { destinationFirewallGroups: [{ id: group.owner.id }], applicationPortProfiles: [{ id: https.id }, { id: custom.owner.id }] })],
+    const custom = await http.write('POST', `${API}/applicationPortProfiles`, acme, {
+      name: 'app-8443',
+      scope: 'TENANT',
+      applicationPorts: [{ protocol: 'TCP', destinationPorts: ['8443', '9000-9010'] }],
     });
-    const stored = (await rules()).userDefinedRules[0] as unknown as { destinationFirewallGroups: Array<{ name: string }>; applicationPortProfiles: Array<{ name: string }> };
-    assert.deepEqual(stored.destinationFirewallGroups.map((g) => g.name), ['web-servers']);
-    assert.deepEqual(stored.applicationPortProfiles.map((p) => p.name), ['HTTPS', 'app-8443']);
+    await http.write('PUT', rulesPath, acme, {
+      userDefinedRules: [
+        rule('to-web', { destinationFirewallGroups: [{ id: group.owner.id }], applicationPortProfiles: [{ id: https.id }, { id: custom.owner.id }] }),
+      ],
+    });
+    const stored = (await rules()).userDefinedRules[0] as unknown as {
+      destinationFirewallGroups: Array<{ name: string }>;
+      applicationPortProfiles: Array<{ name: string }>;
+    };
+    assert.deepEqual(
+      stored.destinationFirewallGroups.map((g) => g.name),
+      ['web-servers'],
+    );
+    assert.deepEqual(
+      stored.applicationPortProfiles.map((p) => p.name),
+      ['HTTPS', 'app-8443'],
+    );
 
-    const unknownGroup = await http.send('PUT', rulesPath, { token: acme, body: { userDefinedRules: [rule('x', { sourceFirewallGroups: [{ id: 'urn:vcloud:firewallGroup:00000000-0000-0000-0000-000000000000' }] })] } });
+    const unknownGroup = await http.send('PUT', rulesPath, {
+      token: acme,
+      body: { userDefinedRules: [rule('x', { sourceFirewallGroups: [{ id: 'urn:vcloud:firewallGroup:00000000-0000-0000-0000-000000000000' }] })] },
+    });
     assert.equal(unknownGroup.status, 400);
     assert.equal((await http.send('DELETE', `${API}/firewallGroups/${group.owner.id}`, { token: acme })).status, 400);
-    const listed = await http.send('GET', `${API}/firewallGroups/summaries?filter=${encodeURIComponent(`_context==${edge};typeValue==IP_SET`)}`, { token: acme });
-    assert.deepEqual((listed.body as { values: Array<{ name: string }> }).values.map((g) => g.name), ['web-servers']);
-    assert.equal((await http.send('POST', `${API}/firewallGroups`, { token: acme, body: { name: 'bad', typeValue: 'IP_SET', ipAddresses: ['not-an-ip'], ownerRef: { id: edge } } })).status, 400);
+    const listed = await http.send('GET', `${API}/firewallGroups/summaries?filter=${encodeURIComponent(`_context==${edge};typeValue==IP_SET`)}`, {
+      token: acme,
+    });
+    assert.deepEqual(
+      (listed.body as { values: Array<{ name: string }> }).values.map((g) => g.name),
+      ['web-servers'],
+    );
+    assert.equal(
+      (
+        await http.send('POST', `${API}/firewallGroups`, {
+          token: acme,
+          body: { name: 'bad', typeValue: 'IP_SET', ipAddresses: ['not-an-ip'], ownerRef: { id: edge } },
+        })
+      ).status,
+      400,
+    );
   });
 
   it('creates static routes with the edge as task Owner and the route id in Details, and pages them by cursor', async () => {
-    const body = { name: 'default-low', description: 'half of 0/0', networkCidr: '0.0.0.0/1', nextHops: [{ ipAddress: '172.16.50.254', adminDistance: 1, scope: { id: segId, scopeType: 'NETWORK' } }] };
+    const body = {
+      name: 'default-low',
+      description: 'half of 0/0',
+      networkCidr: '0.0.0.0/1',
+      nextHops: [{ ipAddress: '172.16.50.254', adminDistance: 1, scope: { id: segId, scopeType: 'NETWORK' } }],
+    };
     const task = await http.write('POST', `${API}/edgeGateways/${edge}/routing/staticRoutes`, acme, body);
     assert.equal(task.owner.id, edge);
     assert.match(task.details ?? '', /^[0-9a-f-]{36}$/);
-    const route = (await http.send('GET', `${API}/edgeGateways/${edge}/routing/staticRoutes/${task.details ?? ''}`, { token: acme })).body as { name: string; version: { version: number }; nextHops: Array<{ scope: { name: string } }> };
+    const route = (await http.send('GET', `${API}/edgeGateways/${edge}/routing/staticRoutes/${task.details ?? ''}`, { token: acme })).body as {
+      name: string;
+      version: { version: number };
+      nextHops: Array<{ scope: { name: string } }>;
+    };
     assert.equal(route.name, 'default-low');
     assert.equal(route.nextHops[0]?.scope.name, 'seg-transit');
-    await http.write('PUT', `${API}/edgeGateways/${edge}/routing/staticRoutes/${task.details ?? ''}`, acme, { ...body, id: task.details, version: route.version, description: 'changed' });
+    await http.write('PUT', `${API}/edgeGateways/${edge}/routing/staticRoutes/${task.details ?? ''}`, acme, {
+      ...body,
+      id: task.details,
+      version: route.version,
+      description: 'changed',
+    });
 
-    for (let i = 0; i < 29; i++) await http.write('POST', `${API}/edgeGateways/${edge}/routing/staticRoutes`, acme, { ...body, name: `r${i}`, networkCidr: `10.${i}.0.0/16`, nextHops: [{ ipAddress: '172.16.50.254', adminDistance: 1 }] });
+    for (let i = 0; i < 29; i++)
+      await http.write('POST', `${API}/edgeGateways/${edge}/routing/staticRoutes`, acme, {
+        ...body,
+        name: `r${i}`,
+        networkCidr: `10.${i}.0.0/16`,
+        nextHops: [{ ipAddress: '172.16.50.254', adminDistance: 1 }],
+      });
     const first = await http.send('GET', `${API}/edgeGateways/${edge}/routing/staticRoutes?pageSize=25`, { token: acme });
     const page1 = first.body as Record<string, unknown> & { values: unknown[] };
     assert.deepEqual(Object.keys(page1), ['values'], 'cursor paging has no page envelope');
@@ -196,7 +280,11 @@ describe('simulated VCD: edge gateways, firewall and static routes', () => {
   it('commits a write whose response is dropped, and answers injected 503s with Retry-After in VCD’s error shape', async () => {
     sim.admin.addFault({ route: 'PUT /cloudapi/1.0.0/edgeGateways/{id}/firewall/rules', kind: 'drop-after-commit', times: 1 });
     await assert.rejects(http.send('PUT', rulesPath, { token: acme, body: { userDefinedRules: [rule('committed')] } }));
-    assert.deepEqual((await rules()).userDefinedRules.map((r) => r.name), ['committed'], 'the write happened although the client saw no answer');
+    assert.deepEqual(
+      (await rules()).userDefinedRules.map((r) => r.name),
+      ['committed'],
+      'the write happened although the client saw no answer',
+    );
 
     sim.admin.addFault({ route: 'GET /cloudapi/1.0.0/edgeGateways/{id}', kind: 'status', status: 503, retryAfterSeconds: 2, times: 1 });
     const failed = await http.send('GET', `${API}/edgeGateways/${edge}`, { token: acme });
@@ -214,26 +302,46 @@ describe('simulated VCD: edge gateways, firewall and static routes', () => {
     assert.equal((await http.send('POST', `${API}/edgeGateways`, { token: globex, body })).status, 403);
     const created = await http.write('POST', `${API}/edgeGateways`, provider, body);
     assert.match(created.owner.id, /^urn:vcloud:gateway:/);
-    const backing = ((await http.send('GET', `${API}/edgeGateways/${created.owner.id}`, { token: provider })).body as { gatewayBacking: { backingId: string } }).gatewayBacking.backingId;
+    const backing = ((await http.send('GET', `${API}/edgeGateways/${created.owner.id}`, { token: provider })).body as { gatewayBacking: { backingId: string } })
+      .gatewayBacking.backingId;
     const tier1 = (): Record<string, unknown> | undefined => sim.admin.state().nsx.objects.find((o) => o.path === `/infra/tier-1s/${backing}`);
     assert.equal(tier1()?.['display_name'], 'globex-edge-2', 'the edge has a tier-1 in NSX');
     assert.equal(tier1()?.['tier0_path'], '/infra/tier-0s/pg-public-t0', 'linked to the provider gateway’s tier-0');
     await http.write('DELETE', `${API}/edgeGateways/${created.owner.id}`, provider);
     assert.equal(tier1(), undefined, 'deleting the edge removes its tier-1');
-    const noTier0 = await http.send('POST', `${API}/edgeGateways`, { token: provider, body: { ...body, edgeGatewayUplinks: [{ uplinkId: segId, subnets: { values: [{ gateway: '172.16.50.1', prefixLength: 24 }] } }] } });
+    const noTier0 = await http.send('POST', `${API}/edgeGateways`, {
+      token: provider,
+      body: { ...body, edgeGatewayUplinks: [{ uplinkId: segId, subnets: { values: [{ gateway: '172.16.50.1', prefixLength: 24 }] } }] },
+    });
     assert.equal(noTier0.status, 400);
   });
 
   it('adds a segment-backed uplink to an edge (provider), backing it in NSX and making it a valid appliedTo', async () => {
     const globexEdge = await idByName(http, provider, `${API}/edgeGateways`, 'globex-edge');
-    const current = (await http.send('GET', `${API}/edgeGateways/${globexEdge}`, { token: provider })).body as Record<string, unknown> & { edgeGatewayUplinks: unknown[]; gatewayBacking: { backingId: string } };
+    const current = (await http.send('GET', `${API}/edgeGateways/${globexEdge}`, { token: provider })).body as Record<string, unknown> & {
+      edgeGatewayUplinks: unknown[];
+      gatewayBacking: { backingId: string };
+    };
     const globex = await http.login('globex');
-    const body = { ...current, edgeGatewayUplinks: [...current.edgeGatewayUplinks, { uplinkId: segId, subnets: { values: [{ gateway: '172.16.50.1', prefixLength: 24, primaryIp: '172.16.50.20', enabled: true }] }, connected: true }] };
+    const body = {
+      ...current,
+      edgeGatewayUplinks: [
+        ...current.edgeGatewayUplinks,
+        { uplinkId: segId, subnets: { values: [{ gateway: '172.16.50.1', prefixLength: 24, primaryIp: '172.16.50.20', enabled: true }] }, connected: true },
+      ],
+    };
     assert.equal((await http.send('PUT', `${API}/edgeGateways/${globexEdge}`, { token: globex, body })).status, 403, 'tenants cannot change uplinks');
     await http.write('PUT', `${API}/edgeGateways/${globexEdge}`, provider, body);
-    const iface = sim.admin.state().nsx.objects.find((o) => o.path.startsWith(`/infra/tier-1s/${current.gatewayBacking.backingId}/locale-services/`) && o.resource_type === 'Tier1Interface');
+    const iface = sim.admin
+      .state()
+      .nsx.objects.find(
+        (o) => o.path.startsWith(`/infra/tier-1s/${current.gatewayBacking.backingId}/locale-services/`) && o.resource_type === 'Tier1Interface',
+      );
     assert.equal(iface?.['segment_path'], '/infra/segments/seg-transit');
-    const res = await http.send('PUT', `${API}/edgeGateways/${globexEdge}/firewall/rules`, { token: globex, body: { userDefinedRules: [rule('scoped', { appliedTo: { id: segId } })] } });
+    const res = await http.send('PUT', `${API}/edgeGateways/${globexEdge}/firewall/rules`, {
+      token: globex,
+      body: { userDefinedRules: [rule('scoped', { appliedTo: { id: segId } })] },
+    });
     assert.equal(res.status, 202);
   });
 
@@ -263,7 +371,10 @@ vcenters: []
       await h.write('PUT', path, token, { userDefinedRules: [rule('mine')] });
       await h.write('DELETE', path, token);
       const after = (await h.send('GET', path, { token })).body as Rules;
-      assert.deepEqual(after.systemRules.map((r) => r.name), ['ipsec-vpn']);
+      assert.deepEqual(
+        after.systemRules.map((r) => r.name),
+        ['ipsec-vpn'],
+      );
       assert.deepEqual(after.userDefinedRules, []);
     } finally {
       await small.stop();
@@ -280,7 +391,10 @@ vcenters: []
       subnets: { values: [{ gateway: '10.30.0.1', prefixLength: 24 }] },
       connection: { routerRef: { id: router }, connectionTypeValue: type },
     });
-    assert.equal((await http.send('POST', `${API}/orgVdcNetworks`, { token: globex, body: net('g-nd', 'globex-vdc', globexEdge, 'NON_DISTRIBUTED') })).status, 400);
+    assert.equal(
+      (await http.send('POST', `${API}/orgVdcNetworks`, { token: globex, body: net('g-nd', 'globex-vdc', globexEdge, 'NON_DISTRIBUTED') })).status,
+      400,
+    );
     const ok = await http.write('POST', `${API}/orgVdcNetworks`, acme, net('a-nd', 'acme-vdc', edge, 'NON_DISTRIBUTED'));
     await http.write('PUT', rulesPath, acme, { userDefinedRules: [rule('on-new-net', { appliedTo: { id: ok.owner.id } })] });
     assert.equal((await rules()).userDefinedRules[0]?.appliedTo?.name, 'a-nd');

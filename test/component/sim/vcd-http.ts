@@ -67,7 +67,12 @@ export class VcdHttp {
           const text = Buffer.concat(chunks).toString('utf8');
           let body: unknown = text;
           if ((res.headers['content-type'] ?? '').includes('json') && text !== '') body = JSON.parse(text) as unknown;
-          const out: HttpResult = { status: res.statusCode ?? 0, headers: res.headers as Record<string, string | undefined>, text, body: text === '' ? undefined : body };
+          const out: HttpResult = {
+            status: res.statusCode ?? 0,
+            headers: res.headers as Record<string, string | undefined>,
+            text,
+            body: text === '' ? undefined : body,
+          };
           try {
             if (checked && url.pathname.startsWith('/cloudapi/')) {
               const op = findOperation(method, url.pathname);

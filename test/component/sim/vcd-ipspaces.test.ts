@@ -30,7 +30,13 @@ describe('simulated VCD: IP Spaces and allocations', () => {
   after(() => sim.stop());
   beforeEach(async () => {
     sim.admin.reset();
-    sim.admin.setKnobs({ taskDurationMs: 0, providerBypassesQuota: false, rejectDeleteOfUsedAllocation: false, serializeIpSpaces: false, allocationWritesLockIpSpace: false });
+    sim.admin.setKnobs({
+      taskDurationMs: 0,
+      providerBypassesQuota: false,
+      rejectDeleteOfUsedAllocation: false,
+      serializeIpSpaces: false,
+      allocationWritesLockIpSpace: false,
+    });
     [acme, globex, provider] = await Promise.all([http.login('acme'), http.login('globex'), http.login('provider')]);
     spaceId = await idByName(http, acme, `${API}/ipSpaces/summaries`, 'public-ips');
     acmeEdge = await idByName(http, acme, `${API}/edgeGateways`, 'acme-edge');
@@ -72,18 +78,35 @@ describe('simulated VCD: IP Spaces and allocations', () => {
   });
 
   it('takes a specific value or range from 37.2 on, and refuses value below 37.2', async () => {
-    const old = await http.send('POST', `${API}/ipSpaces/${spaceId}/allocate`, { token: acme, version: '37.1', body: { type: 'FLOATING_IP', value: '203.0.113.50' } });
+    const old = await http.send('POST', `${API}/ipSpaces/${spaceId}/allocate`, {
+      token: acme,
+      version: '37.1',
+      body: { type: 'FLOATING_IP', value: '203.0.113.50' },
+    });
     assert.equal(old.status, 400);
     const one = await allocate(acme, { type: 'FLOATING_IP', value: '203.0.113.50' });
-    assert.deepEqual((JSON.parse(one.resultContent ?? '[]') as Array<{ value: string }>).map((r) => r.value), ['203.0.113.50']);
+    assert.deepEqual(
+      (JSON.parse(one.resultContent ?? '[]') as Array<{ value: string }>).map((r) => r.value),
+      ['203.0.113.50'],
+    );
     const range = await allocate(acme, { type: 'FLOATING_IP', value: '203.0.113.60-203.0.113.62' });
-    assert.deepEqual((JSON.parse(range.resultContent ?? '[]') as Array<{ value: string }>).map((r) => r.value), ['203.0.113.60', '203.0.113.61', '203.0.113.62']);
+    assert.deepEqual(
+      (JSON.parse(range.resultContent ?? '[]') as Array<{ value: string }>).map((r) => r.value),
+      ['203.0.113.60', '203.0.113.61', '203.0.113.62'],
+    );
     const taken = await allocate(globex, { type: 'FLOATING_IP', value: '203.0.113.50' });
     assert.equal(taken.status, 'error');
     assert.match(taken.error?.message ?? '', /already allocated/);
-    const both = await http.send('POST', `${API}/ipSpaces/${spaceId}/allocate`, { token: acme, body: { type: 'FLOATING_IP', value: '203.0.113.70', quantity: 1 } });
+    const both = await http.send('POST', `${API}/ipSpaces/${spaceId}/allocate`, {
+      token: acme,
+      body: { type: 'FLOATING_IP', value: '203.0.113.70', quantity: 1 },
+    });
     assert.equal(both.status, 400, 'value and quantity are exclusive');
-    const tooMany = await http.send('POST', `${API}/ipSpaces/${spaceId}/allocate`, { token: acme, body: { type: 'FLOATING_IP', quantity: 6 }, invalidBody: true });
+    const tooMany = await http.send('POST', `${API}/ipSpaces/${spaceId}/allocate`, {
+      token: acme,
+      body: { type: 'FLOATING_IP', quantity: 6 },
+      invalidBody: true,
+    });
     assert.equal(tooMany.status, 400, 'quantity is at most 5');
   });
 
@@ -108,7 +131,11 @@ describe('simulated VCD: IP Spaces and allocations', () => {
       customQuotas: { floatingIpQuota: 12, ipPrefixQuotas: [{ prefixLength: 28, quota: 3 }] },
     });
     assert.equal(put.status, 'success');
-    const zero = await http.write('PUT', `${API}/ipSpaces/orgAssignments/${acmeAssignment.id}`, provider, { ipSpaceRef: { id: spaceId }, orgRef: acmeAssignment.orgRef, customQuotas: { floatingIpQuota: 0 } });
+    const zero = await http.write('PUT', `${API}/ipSpaces/orgAssignments/${acmeAssignment.id}`, provider, {
+      ipSpaceRef: { id: spaceId },
+      orgRef: acmeAssignment.orgRef,
+      customQuotas: { floatingIpQuota: 0 },
+    });
     assert.equal(zero.status, 'success');
     assert.equal((await allocate(globex, { type: 'FLOATING_IP', quantity: 1 })).status, 'success', 'globex keeps the default');
     const none = await allocate(acme, { type: 'FLOATING_IP', quantity: 1 });
@@ -145,9 +172,16 @@ describe('simulated VCD: IP Spaces and allocations', () => {
     const marker = 'vcd-operator/cluster=c1/ns=team-a/name=web/uid=u1';
     await http.write('PUT', path, acme, { id: r?.id, type: 'FLOATING_IP', value: r?.value, usageState: 'USED_MANUAL', description: marker });
     const found = await list(acme, 'type==FLOATING_IP;usageState==USED_MANUAL');
-    assert.deepEqual(found.map((a) => a.description), [marker]);
+    assert.deepEqual(
+      found.map((a) => a.description),
+      [marker],
+    );
     assert.equal((await http.send('PUT', path, { token: acme, body: { usageState: 'USED' } })).status, 400, 'USED is set by the system');
-    assert.equal((await http.send('PUT', path, { token: acme, body: { usageState: 'USED_MANUAL', value: '203.0.113.99' } })).status, 400, 'the value is immutable');
+    assert.equal(
+      (await http.send('PUT', path, { token: acme, body: { usageState: 'USED_MANUAL', value: '203.0.113.99' } })).status,
+      400,
+      'the value is immutable',
+    );
 
     sim.admin.setKnobs({ rejectDeleteOfUsedAllocation: true });
     assert.equal((await http.send('DELETE', path, { token: acme })).status, 400);
@@ -177,18 +211,26 @@ describe('simulated VCD: IP Spaces and allocations', () => {
   });
 
   it('suggests the org’s unused floating IPs per IP Space of an edge (403 for unknown edges)', async () => {
-    const values = (JSON.parse((await allocate(acme, { type: 'FLOATING_IP', quantity: 3 })).resultContent ?? '[]') as Array<{ value: string }>).map((r) => r.value);
+    const values = (JSON.parse((await allocate(acme, { type: 'FLOATING_IP', quantity: 3 })).resultContent ?? '[]') as Array<{ value: string }>).map(
+      (r) => r.value,
+    );
     const res = await http.send('GET', `${API}/ipSpaces/floatingIpSuggestions?filter=${encodeURIComponent(`gatewayId==${acmeEdge}`)}`, { token: acme });
     assert.equal(res.status, 200);
     const [s] = (res.body as { values: Array<{ ipSpaceRef: { id: string }; unusedValues: string[] }> }).values;
     assert.equal(s?.ipSpaceRef.id, spaceId);
     assert.deepEqual(s?.unusedValues.sort(), values.sort());
-    const unknown = await http.send('GET', `${API}/ipSpaces/floatingIpSuggestions?filter=${encodeURIComponent('gatewayId==urn:vcloud:gateway:00000000-0000-0000-0000-000000000000')}`, { token: acme });
+    const unknown = await http.send(
+      'GET',
+      `${API}/ipSpaces/floatingIpSuggestions?filter=${encodeURIComponent('gatewayId==urn:vcloud:gateway:00000000-0000-0000-0000-000000000000')}`,
+      { token: acme },
+    );
     assert.equal(unknown.status, 403);
   });
 
   it('lists uplinks of a provider gateway and creates IP Spaces, uplinks and assignments for providers only', async () => {
-    const nets = (await http.send('GET', `${API}/externalNetworks?filter=${encodeURIComponent('name==pg-public')}`, { token: provider })).body as { values: Array<{ id: string; usingIpSpace: boolean }> };
+    const nets = (await http.send('GET', `${API}/externalNetworks?filter=${encodeURIComponent('name==pg-public')}`, { token: provider })).body as {
+      values: Array<{ id: string; usingIpSpace: boolean }>;
+    };
     const pg = nets.values[0];
     assert.equal(pg?.usingIpSpace, true);
     const uplinks = await http.send('GET', `${API}/ipSpaceUplinks?filter=${encodeURIComponent(`externalNetworkRef.id==${pg?.id ?? ''}`)}`, { token: provider });
@@ -206,9 +248,16 @@ describe('simulated VCD: IP Spaces and allocations', () => {
     assert.equal((await http.send('POST', `${API}/ipSpaces`, { token: acme, body })).status, 403);
     const created = await http.write('POST', `${API}/ipSpaces`, provider, body);
     assert.match(created.owner.id, /^urn:vcloud:ipSpace:/);
-    const outside = await http.send('POST', `${API}/ipSpaces`, { token: provider, body: { ...body, name: 'bad', ipSpaceRanges: { ipRanges: [{ startIpAddress: '10.0.0.1', endIpAddress: '10.0.0.5' }] } } });
+    const outside = await http.send('POST', `${API}/ipSpaces`, {
+      token: provider,
+      body: { ...body, name: 'bad', ipSpaceRanges: { ipRanges: [{ startIpAddress: '10.0.0.1', endIpAddress: '10.0.0.5' }] } },
+    });
     assert.equal(outside.status, 400, 'ranges must lie in the internal scope');
-    const uplink = await http.write('POST', `${API}/ipSpaceUplinks`, provider, { name: 'team-uplink', externalNetworkRef: { id: pg?.id }, ipSpaceRef: { id: created.owner.id } });
+    const uplink = await http.write('POST', `${API}/ipSpaceUplinks`, provider, {
+      name: 'team-uplink',
+      externalNetworkRef: { id: pg?.id },
+      ipSpaceRef: { id: created.owner.id },
+    });
     assert.equal(uplink.status, 'success');
     // The uplink makes the space usable by orgs with an edge on pg-public.
     const got = await http.send('GET', `${API}/ipSpaces/${created.owner.id}`, { token: acme });
@@ -217,7 +266,12 @@ describe('simulated VCD: IP Spaces and allocations', () => {
   });
 
   it('keeps defaultGatewayServiceConfig for 38.0 clients, hidden from older ones and untouched by their writes', async () => {
-    const body = { name: 'gsc', type: 'PUBLIC', ipSpaceInternalScope: ['192.0.2.0/24'], defaultGatewayServiceConfig: { enableDefaultFirewallRuleCreation: true, enableDefaultNoSnatRuleCreation: false, enableDefaultSnatRuleCreation: true } };
+    const body = {
+      name: 'gsc',
+      type: 'PUBLIC',
+      ipSpaceInternalScope: ['192.0.2.0/24'],
+      defaultGatewayServiceConfig: { enableDefaultFirewallRuleCreation: true, enableDefaultNoSnatRuleCreation: false, enableDefaultSnatRuleCreation: true },
+    };
     const created = await http.write('POST', `${API}/ipSpaces`, provider, body, { version: '38.0' });
     const path = `${API}/ipSpaces/${created.owner.id}`;
     const at38 = (await http.send('GET', path, { token: provider, version: '38.0' })).body as Record<string, unknown>;

@@ -7,7 +7,13 @@ import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
 import { API, VcdHttp, idByName } from './vcd-http.ts';
 
 const XML = 'application/*+xml;version=37.2';
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', parseAttributeValue: false, parseTagValue: false, isArray: (name) => ['Org', 'Link', 'Vdc', 'TaskRecord', 'AdminTaskRecord', 'OrgVdcRecord', 'AdminVdcRecord'].includes(name) });
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  parseAttributeValue: false,
+  parseTagValue: false,
+  isArray: (name) => ['Org', 'Link', 'Vdc', 'TaskRecord', 'AdminTaskRecord', 'OrgVdcRecord', 'AdminVdcRecord'].includes(name),
+});
 const parse = (text: string): Record<string, Record<string, unknown>> => parser.parse(text) as Record<string, Record<string, unknown>>;
 
 describe('simulated VCD: legacy API, query service and undocumented behaviour', () => {
@@ -27,7 +33,13 @@ describe('simulated VCD: legacy API, query service and undocumented behaviour', 
   });
   after(() => sim.stop());
   afterEach(() => {
-    sim.admin.setKnobs({ taskDurationMs: 0, staticRouteVersionObjects: false, routeAdvertisementSyncMs: 50, routeAdvertisementSyncBusy: false, uplinkAssignsExistingEdgeOrgs: true });
+    sim.admin.setKnobs({
+      taskDurationMs: 0,
+      staticRouteVersionObjects: false,
+      routeAdvertisementSyncMs: 50,
+      routeAdvertisementSyncBusy: false,
+      uplinkAssignsExistingEdgeOrgs: true,
+    });
     sim.admin.clearFaults();
     now += 60_000;
   });
@@ -38,7 +50,10 @@ describe('simulated VCD: legacy API, query service and undocumented behaviour', 
     const mine = await http.send('GET', '/api/org', { token: acme, accept: XML });
     assert.match(mine.headers['content-type'] ?? '', /^application\/vnd\.vmware\.vcloud\.orgList\+xml;version=37\.2/);
     const own = (parse(mine.text)['OrgList'] as { Org: Array<{ name: string; href: string }> }).Org;
-    assert.deepEqual(own.map((o) => o.name), ['acme']);
+    assert.deepEqual(
+      own.map((o) => o.name),
+      ['acme'],
+    );
 
     const globexHref = all.Org.find((o) => o.name === 'globex')?.href ?? '';
     const denied = await http.send('GET', new URL(globexHref).pathname, { token: acme, accept: XML });
@@ -52,7 +67,11 @@ describe('simulated VCD: legacy API, query service and undocumented behaviour', 
   it('serves an org with links to its VDCs, the admin org with its VDC list, and the VDC', async () => {
     const list = parse((await http.send('GET', '/api/org', { token: acme, accept: XML })).text)['OrgList'] as { Org: Array<{ href: string }> };
     const orgPath = new URL(list.Org[0]?.href ?? '').pathname;
-    const org = (parse((await http.send('GET', orgPath, { token: acme, accept: XML })).text)['Org'] as unknown as Array<Record<string, unknown> & { Link: Array<{ rel: string; name: string; href: string }> }>)[0];
+    const org = (
+      parse((await http.send('GET', orgPath, { token: acme, accept: XML })).text)['Org'] as unknown as Array<
+        Record<string, unknown> & { Link: Array<{ rel: string; name: string; href: string }> }
+      >
+    )[0];
     assert.ok(org);
     assert.equal(org['name'], 'acme');
     assert.match(String(org['id']), /^urn:vcloud:org:/);
@@ -60,10 +79,18 @@ describe('simulated VCD: legacy API, query service and undocumented behaviour', 
     const vdcLink = org.Link.find((l) => l.rel === 'down' && l.name === 'acme-vdc');
     assert.ok(vdcLink);
 
-    const admin = parse((await http.send('GET', orgPath.replace('/api/org/', '/api/admin/org/'), { token: provider, accept: XML })).text)['AdminOrg'] as { Vdcs: { Vdc: Array<{ name: string; id: string }> } };
-    assert.deepEqual(admin.Vdcs.Vdc.map((v) => v.name), ['acme-vdc']);
+    const admin = parse((await http.send('GET', orgPath.replace('/api/org/', '/api/admin/org/'), { token: provider, accept: XML })).text)['AdminOrg'] as {
+      Vdcs: { Vdc: Array<{ name: string; id: string }> };
+    };
+    assert.deepEqual(
+      admin.Vdcs.Vdc.map((v) => v.name),
+      ['acme-vdc'],
+    );
 
-    const vdc = (parse((await http.send('GET', new URL(vdcLink.href).pathname, { token: acme, accept: XML })).text)['Vdc'] as unknown as Array<Record<string, unknown>>)[0] ?? {};
+    const vdc =
+      (
+        parse((await http.send('GET', new URL(vdcLink.href).pathname, { token: acme, accept: XML })).text)['Vdc'] as unknown as Array<Record<string, unknown>>
+      )[0] ?? {};
     assert.equal(vdc['name'], 'acme-vdc');
     assert.equal(vdc['id'], admin.Vdcs.Vdc[0]?.id);
     const globexVdc = await http.send('GET', new URL(vdcLink.href).pathname, { token: await http.login('globex'), accept: XML });
@@ -94,15 +121,25 @@ describe('simulated VCD: legacy API, query service and undocumented behaviour', 
   });
 
   it('queries VDCs by org and name, as govcd finds a VDC', async () => {
-    const orgHref = ((parse((await http.send('GET', '/api/org', { token: acme, accept: XML })).text)['OrgList'] as { Org: Array<{ href: string }> }).Org[0]?.href ?? '');
+    const orgHref =
+      (parse((await http.send('GET', '/api/org', { token: acme, accept: XML })).text)['OrgList'] as { Org: Array<{ href: string }> }).Org[0]?.href ?? '';
     // govcd escapes the value once and sends the filter otherwise raw, so the server reads the plain href.
     const filter = `org==${orgHref};orgName==acme;name==acme-vdc`;
-    const admin = parse((await http.send('GET', `/api/query?type=adminOrgVdc&filter=${encodeURIComponent(filter)}&filterEncoded=true`, { token: provider, accept: XML })).text)['QueryResultRecords'] as Record<string, unknown> & { AdminVdcRecord: Array<{ href: string; name: string }> };
+    const admin = parse(
+      (await http.send('GET', `/api/query?type=adminOrgVdc&filter=${encodeURIComponent(filter)}&filterEncoded=true`, { token: provider, accept: XML })).text,
+    )['QueryResultRecords'] as Record<string, unknown> & { AdminVdcRecord: Array<{ href: string; name: string }> };
     assert.equal(admin['total'], '1');
     assert.match(admin.AdminVdcRecord[0]?.href ?? '', /\/api\/admin\/vdc\/[0-9a-f-]{36}$/);
-    const tenant = parse((await http.send('GET', `/api/query?type=orgVdc&filter=${encodeURIComponent('name==acme-vdc')}`, { token: acme, accept: XML })).text)['QueryResultRecords'] as { OrgVdcRecord?: Array<{ name: string }> };
-    assert.deepEqual(tenant.OrgVdcRecord?.map((r) => r.name), ['acme-vdc']);
-    const other = parse((await http.send('GET', `/api/query?type=orgVdc&filter=${encodeURIComponent('name==globex-vdc')}`, { token: acme, accept: XML })).text)['QueryResultRecords'] as Record<string, unknown>;
+    const tenant = parse((await http.send('GET', `/api/query?type=orgVdc&filter=${encodeURIComponent('name==acme-vdc')}`, { token: acme, accept: XML })).text)[
+      'QueryResultRecords'
+    ] as { OrgVdcRecord?: Array<{ name: string }> };
+    assert.deepEqual(
+      tenant.OrgVdcRecord?.map((r) => r.name),
+      ['acme-vdc'],
+    );
+    const other = parse((await http.send('GET', `/api/query?type=orgVdc&filter=${encodeURIComponent('name==globex-vdc')}`, { token: acme, accept: XML })).text)[
+      'QueryResultRecords'
+    ] as Record<string, unknown>;
     assert.equal(other['total'], '0', 'a tenant does not see other orgs’ VDCs');
     assert.equal((await http.send('GET', '/api/query?type=adminOrgVdc', { token: acme, accept: XML })).status, 403);
     assert.equal((await http.send('GET', '/api/query?type=nope', { token: acme, accept: XML })).status, 400);
@@ -110,44 +147,93 @@ describe('simulated VCD: legacy API, query service and undocumented behaviour', 
 
   it('queries tasks: a tenant its own org’s, a provider all, in XML or JSON, paged', async () => {
     const edge = await idByName(http, acme, `${API}/edgeGateways`, 'acme-edge');
-    for (let i = 0; i < 3; i++) await http.write('POST', `${API}/firewallGroups`, acme, { name: `q${i}`, typeValue: 'IP_SET', ipAddresses: ['10.0.0.1'], ownerRef: { id: edge } });
-    const json = await http.send('GET', `/api/query?type=task&filter=${encodeURIComponent('name==firewallGroupCreate')}&pageSize=2`, { token: acme, accept: 'application/*+json;version=37.2' });
-    const body = json.body as { total: number; pageSize: number; record: Array<{ _type: string; name: string; status: string; orgName: string; href: string; object: string }>; link: Array<{ rel: string; href: string }> };
+    for (let i = 0; i < 3; i++)
+      await http.write('POST', `${API}/firewallGroups`, acme, { name: `q${i}`, typeValue: 'IP_SET', ipAddresses: ['10.0.0.1'], ownerRef: { id: edge } });
+    const json = await http.send('GET', `/api/query?type=task&filter=${encodeURIComponent('name==firewallGroupCreate')}&pageSize=2`, {
+      token: acme,
+      accept: 'application/*+json;version=37.2',
+    });
+    const body = json.body as {
+      total: number;
+      pageSize: number;
+      record: Array<{ _type: string; name: string; status: string; orgName: string; href: string; object: string }>;
+      link: Array<{ rel: string; href: string }>;
+    };
     assert.equal(body.total, 3);
     assert.equal(body.record.length, 2);
-    assert.ok(body.record.every((r) => r._type === 'QueryResultTaskRecordType' && r.status === 'success' && r.orgName === 'acme' && r.object.startsWith('urn:vcloud:firewallGroup:')));
+    assert.ok(
+      body.record.every(
+        (r) => r._type === 'QueryResultTaskRecordType' && r.status === 'success' && r.orgName === 'acme' && r.object.startsWith('urn:vcloud:firewallGroup:'),
+      ),
+    );
     assert.ok(body.link.some((l) => l.rel === 'nextPage' && l.href.includes('page=2')));
     const task = await http.task(body.record[0]?.href ?? '', acme);
     assert.equal(task.status, 'success', 'a record’s href is the task itself');
     // How a client finds the outcome of a write whose response it lost: by name, object and time.
     const since = async (iso: string): Promise<number> =>
-      ((await http.send('GET', `/api/query?type=task&filter=${encodeURIComponent(`name==firewallGroupCreate;startDate=ge=${iso}`)}`, { token: acme, accept: 'application/*+json;version=37.2' })).body as { total: number }).total;
+      (
+        (
+          await http.send('GET', `/api/query?type=task&filter=${encodeURIComponent(`name==firewallGroupCreate;startDate=ge=${iso}`)}`, {
+            token: acme,
+            accept: 'application/*+json;version=37.2',
+          })
+        ).body as { total: number }
+      ).total;
     assert.equal(await since(new Date(now - 1000).toISOString()), 3);
     assert.equal(await since(new Date(now + 1000).toISOString()), 0);
 
     const globex = await http.login('globex');
-    const none = parse((await http.send('GET', `/api/query?type=task&filter=${encodeURIComponent('name==firewallGroupCreate')}`, { token: globex, accept: XML })).text)['QueryResultRecords'] as Record<string, unknown>;
+    const none = parse(
+      (await http.send('GET', `/api/query?type=task&filter=${encodeURIComponent('name==firewallGroupCreate')}`, { token: globex, accept: XML })).text,
+    )['QueryResultRecords'] as Record<string, unknown>;
     assert.equal(none['total'], '0');
-    const adminXml = parse((await http.send('GET', `/api/query?type=adminTask&filter=${encodeURIComponent('name==firewallGroupCreate;status==success')}`, { token: provider, accept: XML })).text)['QueryResultRecords'] as { AdminTaskRecord: unknown[] };
+    const adminXml = parse(
+      (
+        await http.send('GET', `/api/query?type=adminTask&filter=${encodeURIComponent('name==firewallGroupCreate;status==success')}`, {
+          token: provider,
+          accept: XML,
+        })
+      ).text,
+    )['QueryResultRecords'] as { AdminTaskRecord: unknown[] };
     assert.equal(adminXml.AdminTaskRecord.length, 3);
     assert.equal((await http.send('GET', '/api/query?type=adminTask', { token: acme, accept: XML })).status, 403);
   });
 
   it('runs ipSpaceUplinkRouteAdvertisementSync after uplink writes, visible to providers only; BUSY only when the knob says', async () => {
     sim.admin.setKnobs({ routeAdvertisementSyncMs: 5000 });
-    const space = await http.write('POST', `${API}/ipSpaces`, provider, { name: 'sync-space', type: 'PUBLIC', ipSpaceInternalScope: ['192.0.2.0/24'], ipSpaceRanges: { ipRanges: [{ startIpAddress: '192.0.2.10', endIpAddress: '192.0.2.20' }], defaultFloatingIpQuota: 5 } });
+    const space = await http.write('POST', `${API}/ipSpaces`, provider, {
+      name: 'sync-space',
+      type: 'PUBLIC',
+      ipSpaceInternalScope: ['192.0.2.0/24'],
+      ipSpaceRanges: { ipRanges: [{ startIpAddress: '192.0.2.10', endIpAddress: '192.0.2.20' }], defaultFloatingIpQuota: 5 },
+    });
     await http.write('POST', `${API}/ipSpaceUplinks`, provider, { name: 'sync-uplink', externalNetworkRef: { id: pg }, ipSpaceRef: { id: space.owner.id } });
     const running = `/api/query?type=adminTask&filter=${encodeURIComponent('name==ipSpaceUplinkRouteAdvertisementSync;status==running,status==queued')}`;
-    const listed = (await http.send('GET', running, { token: provider, accept: 'application/*+json;version=37.2' })).body as { record: Array<{ object: string; orgName: string }> };
-    assert.deepEqual(listed.record.map((r) => [r.object, r.orgName]), [[space.owner.id, 'System']]);
-    const tenantView = (await http.send('GET', `/api/query?type=task&filter=${encodeURIComponent('name==ipSpaceUplinkRouteAdvertisementSync')}`, { token: acme, accept: 'application/*+json;version=37.2' })).body as { total: number };
+    const listed = (await http.send('GET', running, { token: provider, accept: 'application/*+json;version=37.2' })).body as {
+      record: Array<{ object: string; orgName: string }>;
+    };
+    assert.deepEqual(
+      listed.record.map((r) => [r.object, r.orgName]),
+      [[space.owner.id, 'System']],
+    );
+    const tenantView = (
+      await http.send('GET', `/api/query?type=task&filter=${encodeURIComponent('name==ipSpaceUplinkRouteAdvertisementSync')}`, {
+        token: acme,
+        accept: 'application/*+json;version=37.2',
+      })
+    ).body as { total: number };
     assert.equal(tenantView.total, 0);
 
     // Off (the default): the running sync does not hold the IP Space.
     await http.write('POST', `${API}/ipSpaces/${space.owner.id}/allocate`, acme, { type: 'FLOATING_IP', quantity: 1 });
 
     sim.admin.setKnobs({ routeAdvertisementSyncBusy: true });
-    await http.write('PUT', `${API}/ipSpaceUplinks/${(await idByName(http, provider, `${API}/ipSpaceUplinks?filter=${encodeURIComponent(`externalNetworkRef.id==${pg}`)}`, 'sync-uplink'))}`, provider, { name: 'sync-uplink', description: 'again', externalNetworkRef: { id: pg }, ipSpaceRef: { id: space.owner.id } });
+    await http.write(
+      'PUT',
+      `${API}/ipSpaceUplinks/${await idByName(http, provider, `${API}/ipSpaceUplinks?filter=${encodeURIComponent(`externalNetworkRef.id==${pg}`)}`, 'sync-uplink')}`,
+      provider,
+      { name: 'sync-uplink', description: 'again', externalNetworkRef: { id: pg }, ipSpaceRef: { id: space.owner.id } },
+    );
     const busy = await http.send('POST', `${API}/ipSpaces/${space.owner.id}/allocate`, { token: acme, body: { type: 'FLOATING_IP', quantity: 1 } });
     assert.equal(busy.status, 400);
     assert.equal((busy.body as { minorErrorCode: string }).minorErrorCode, 'BUSY_ENTITY');
@@ -181,8 +267,15 @@ describe('simulated VCD: legacy API, query service and undocumented behaviour', 
     assert.deepEqual(at38['interfaces'], [{ id: 't0-interface-1' }]);
     const at372 = (await http.send('GET', path, { token: provider })).body as Record<string, unknown>;
     assert.ok(!('interfaces' in at372));
-    await http.write('PUT', path, provider, { name: 'if-uplink', description: 'renamed by an old client', externalNetworkRef: { id: pg }, ipSpaceRef: { id: space.owner.id } });
-    assert.deepEqual(((await http.send('GET', path, { token: provider, version: '38.0' })).body as Record<string, unknown>)['interfaces'], [{ id: 't0-interface-1' }]);
+    await http.write('PUT', path, provider, {
+      name: 'if-uplink',
+      description: 'renamed by an old client',
+      externalNetworkRef: { id: pg },
+      ipSpaceRef: { id: space.owner.id },
+    });
+    assert.deepEqual(((await http.send('GET', path, { token: provider, version: '38.0' })).body as Record<string, unknown>)['interfaces'], [
+      { id: 't0-interface-1' },
+    ]);
   });
 
   it('serves static routes without a version by default, and the spec’s version object on request', async () => {

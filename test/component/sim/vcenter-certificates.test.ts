@@ -22,7 +22,12 @@ const REST_CHAINS = '/rest/vcenter/certificate-management/vcenter/trusted-root-c
 const BASIC = `Basic ${Buffer.from('administrator@vsphere.local:VMware1!').toString('base64')}`;
 
 describe('sim vCenter over HTTPS', () => {
-  const clock = { t: Date.now(), now(): number { return this.t; } };
+  const clock = {
+    t: Date.now(),
+    now(): number {
+      return this.t;
+    },
+  };
   const core = new SimCore({ clock });
   let a: VCenterService;
   let b: VCenterService;
@@ -44,9 +49,7 @@ describe('sim vCenter over HTTPS', () => {
         const peerDer = (res.socket as TLSSocket).getPeerCertificate().raw;
         let text = '';
         res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text ? (JSON.parse(text) as unknown) : undefined, peerDer }),
-        );
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text ? (JSON.parse(text) as unknown) : undefined, peerDer }));
       });
       req.on('error', reject);
       req.end(payload);
@@ -79,7 +82,9 @@ describe('sim vCenter over HTTPS', () => {
 
   describe('sessions', () => {
     it('creates /api sessions from Basic credentials and refuses calls without one', async () => {
-      const denied = await callA('POST', '/api/session', { headers: { authorization: `Basic ${Buffer.from('administrator@vsphere.local:nope').toString('base64')}` } });
+      const denied = await callA('POST', '/api/session', {
+        headers: { authorization: `Basic ${Buffer.from('administrator@vsphere.local:nope').toString('base64')}` },
+      });
       assert.equal(denied.status, 401);
       assert.equal(obj(denied).error_type, 'UNAUTHENTICATED');
       assert.match(String(denied.headers['www-authenticate']), /^Basic realm=/);
@@ -137,7 +142,10 @@ describe('sim vCenter over HTTPS', () => {
       assert.equal(obj(leaf).error_type, 'ERROR');
       const message = (obj(leaf).messages as Array<{ default_message: string }>)[0]?.default_message ?? '';
       assert.equal(message, 'create trusted root chain failed : Certificate bearing subject CN=vc-b, O=vc-b is not a valid CA certificate');
-      const garbage = await callA('POST', CHAINS, { headers, body: { cert_chain: { cert_chain: ['-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----'] } } });
+      const garbage = await callA('POST', CHAINS, {
+        headers,
+        body: { cert_chain: { cert_chain: ['-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----'] } },
+      });
       assert.equal(garbage.status, 400);
       assert.equal(obj(garbage).error_type, 'INVALID_ARGUMENT');
       const mixed = await callA('POST', CHAINS, { headers, body: { cert_chain: { cert_chain: [(await createCA('other')).certPem, b.tls.certPem] } } });
@@ -212,7 +220,15 @@ describe('sim vCenter over HTTPS', () => {
       a.addTrustedRoot(b.vmca.certPem);
       const route = a.routes.find((r) => r.method === 'GET' && r.pattern === '/certs/download.zip');
       assert.ok(route);
-      const req: SimRequest = { method: 'GET', path: '/certs/download.zip', params: {}, query: new URLSearchParams(), headers: {}, rawBody: '', body: undefined };
+      const req: SimRequest = {
+        method: 'GET',
+        path: '/certs/download.zip',
+        params: {},
+        query: new URLSearchParams(),
+        headers: {},
+        rawBody: '',
+        body: undefined,
+      };
       const res = await route.handler(req);
       assert.equal(res.status, 200);
       assert.equal(res.headers?.['content-type'], 'application/zip');

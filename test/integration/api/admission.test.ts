@@ -138,7 +138,10 @@ describe('admission of vcd-operator.io objects', function () {
         assert.deepEqual(r.categories, ['vcd']);
         assert.equal(r.namespaced, def.namespaced);
       }
-      assert.ok(list.resources.some((r) => r.name === 'floatingipclaims/status'), 'status subresource is served');
+      assert.ok(
+        list.resources.some((r) => r.name === 'floatingipclaims/status'),
+        'status subresource is served',
+      );
     });
 
     it('kubectl explain teaches the fields', async function () {
@@ -158,37 +161,55 @@ describe('admission of vcd-operator.io objects', function () {
         version: VERSION,
         namespace: ns,
         plural: 'floatingipclaims',
-        body: { apiVersion: API_VERSION, kind: 'FloatingIPClaim', metadata: { name }, spec: { connectionRef: { kind: 'VCDConnection', name: 'acme' }, ipSpace: { name: 'public-ips' } } },
-      });
-      await api.patchNamespacedCustomObjectStatus(
-        {
-          group: GROUP,
-          version: VERSION,
-          namespace: ns,
-          plural: 'floatingipclaims',
-          name,
-          body: [
-            {
-              op: 'add',
-              path: '/status',
-              value: {
-                observedGeneration: 1,
-                conditions: [{ type: 'Ready', status: 'True', reason: 'Allocated', message: 'Allocated 203.0.113.10', lastTransitionTime: new Date().toISOString(), observedGeneration: 1 }],
-                address: '203.0.113.10',
-                ipSpaceName: 'public-ips',
-                allocationId: 'urn:vcloud:ipSpaceIpAllocation:1',
-                org: 'acme',
-              },
-            },
-          ],
+        body: {
+          apiVersion: API_VERSION,
+          kind: 'FloatingIPClaim',
+          metadata: { name },
+          spec: { connectionRef: { kind: 'VCDConnection', name: 'acme' }, ipSpace: { name: 'public-ips' } },
         },
-      );
+      });
+      await api.patchNamespacedCustomObjectStatus({
+        group: GROUP,
+        version: VERSION,
+        namespace: ns,
+        plural: 'floatingipclaims',
+        name,
+        body: [
+          {
+            op: 'add',
+            path: '/status',
+            value: {
+              observedGeneration: 1,
+              conditions: [
+                {
+                  type: 'Ready',
+                  status: 'True',
+                  reason: 'Allocated',
+                  message: 'Allocated 203.0.113.10',
+                  lastTransitionTime: new Date().toISOString(),
+                  observedGeneration: 1,
+                },
+              ],
+              address: '203.0.113.10',
+              ipSpaceName: 'public-ips',
+              allocationId: 'urn:vcloud:ipSpaceIpAllocation:1',
+              org: 'acme',
+            },
+          },
+        ],
+      });
       const short = await kubectl('get', 'fip', name, '-n', ns);
       const [header, row] = short.trim().split('\n');
       assert.deepEqual(header?.split(/\s{2,}/), ['NAME', 'READY', 'ADDRESS', 'IP SPACE', 'AGE']);
       assert.match(row ?? '', new RegExp(`^${name}\\s+True\\s+203\\.0\\.113\\.10\\s+public-ips\\s+`));
       const wide = await kubectl('get', 'fip', name, '-n', ns, '-o', 'wide');
-      assert.deepEqual(wide.trim().split('\n')[0]?.split(/\s{2,}/), ['NAME', 'READY', 'ADDRESS', 'IP SPACE', 'ORG', 'ALLOCATION', 'REASON', 'MESSAGE', 'AGE']);
+      assert.deepEqual(
+        wide
+          .trim()
+          .split('\n')[0]
+          ?.split(/\s{2,}/),
+        ['NAME', 'READY', 'ADDRESS', 'IP SPACE', 'ORG', 'ALLOCATION', 'REASON', 'MESSAGE', 'AGE'],
+      );
       assert.match(wide, /Allocated\s+Allocated 203\.0\.113\.10/);
       const conn = await create('VCDConnection', { url: 'https://vcd.example.com', org: 'acme', credentialsSecretRef: { name: 'acme' } });
       const all = await kubectl('get', 'vcd', '-n', ns);

@@ -24,7 +24,11 @@ describe('examples/ on the apiserver', function () {
         const created = await client.create(copy);
         assert.equal(created.metadata?.name, obj.metadata.name);
         // What was stored is what the file says: no field was pruned as unknown.
-        const stored = (await client.read({ apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name: obj.metadata.name, namespace: ns } })) as unknown as Record<string, unknown>;
+        const stored = (await client.read({
+          apiVersion: obj.apiVersion,
+          kind: obj.kind,
+          metadata: { name: obj.metadata.name, namespace: ns },
+        })) as unknown as Record<string, unknown>;
         if ('spec' in obj) assert.deepEqual(pickKeys(stored.spec, obj.spec), obj.spec);
       } else {
         await client.create(copy, undefined, 'All');

@@ -26,7 +26,13 @@ const ALLOCATE = 'POST /cloudapi/1.0.0/ipSpaces/{id}/allocate';
 const ALLOCATION = 'PUT /cloudapi/1.0.0/ipSpaces/{id}/allocations/{allocationId}';
 
 interface ClaimObj extends KubeObject {
-  status?: { address?: string; prefix?: string; allocationId?: string; ipSpaceId?: string; conditions?: Array<{ type: string; status: string; reason: string; message: string }> };
+  status?: {
+    address?: string;
+    prefix?: string;
+    allocationId?: string;
+    ipSpaceId?: string;
+    conditions?: Array<{ type: string; status: string; reason: string; message: string }>;
+  };
 }
 
 function allocations(sim: RunningSim, type = 'FLOATING_IP') {
@@ -97,11 +103,21 @@ describe('IP claims end to end', function () {
     assert.equal(inVcd.length, 1);
     assert.equal(inVcd[0]?.usageState, 'USED_MANUAL');
     assert.equal(inVcd[0]?.id, ready?.status?.allocationId);
-    assert.deepEqual(parseMarker(inVcd[0]?.description), { clusterId, kind: 'FloatingIPClaim', namespace: ns, name: 'web', uid: created.metadata?.uid, retained: false });
+    assert.deepEqual(parseMarker(inVcd[0]?.description), {
+      clusterId,
+      kind: 'FloatingIPClaim',
+      namespace: ns,
+      name: 'web',
+      uid: created.metadata?.uid,
+      retained: false,
+    });
 
     await kube.delete(resources.fip, 'web', ns);
     await waitFor(kube, resources.fip, ns, 'web', (o) => o === undefined);
-    assert.deepEqual(allocations(sim).filter((a) => a.value === address), []);
+    assert.deepEqual(
+      allocations(sim).filter((a) => a.value === address),
+      [],
+    );
   });
 
   it('allocates a prefix of the requested length and a specific address', async function () {
@@ -197,7 +213,13 @@ describe('IP claims end to end', function () {
     assert.match(readyOf(blocked)?.message ?? '', /quota/i);
     assert.equal(allocations(sim).filter((a) => a.org === 'globex').length, 2);
     // No allocation was left behind by the refused request.
-    assert.equal(sim.admin.audit(0).slice(writesBefore).filter((e) => e.route === ALLOCATION).length, 0);
+    assert.equal(
+      sim.admin
+        .audit(0)
+        .slice(writesBefore)
+        .filter((e) => e.route === ALLOCATION).length,
+      0,
+    );
 
     await kube.delete(resources.fip, 'q1', ns);
     const freed = await waitFor<ClaimObj>(kube, resources.fip, ns, 'q3', isReady, 60_000);
@@ -222,7 +244,10 @@ describe('IP claims end to end', function () {
       const ready = await waitFor<ClaimObj>(kube, resources.fip, ns, 'picky', isReady);
       await kube.delete(resources.fip, 'picky', ns);
       await waitFor(kube, resources.fip, ns, 'picky', (o) => o === undefined);
-      assert.equal(allocations(sim).some((a) => a.id === ready?.status?.allocationId), false);
+      assert.equal(
+        allocations(sim).some((a) => a.id === ready?.status?.allocationId),
+        false,
+      );
     } finally {
       sim.admin.setKnobs({ rejectDeleteOfUsedAllocation: false });
     }
@@ -246,7 +271,11 @@ describe('IP claims end to end', function () {
     // The group's last claim is gone; its sweep finds the orphan by its marker.
     const deadline = Date.now() + 60_000;
     while (allocations(sim).some((a) => a.id === id) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    assert.equal(allocations(sim).some((a) => a.id === id), false, 'the orphaned allocation was released');
+    assert.equal(
+      allocations(sim).some((a) => a.id === id),
+      false,
+      'the orphaned allocation was released',
+    );
   });
 
   it('uses a rotated Secret without a restart', async function () {
@@ -294,7 +323,13 @@ describe('IP claims end to end', function () {
     // Every mark fails, so the operator is left holding an unmarked allocation and a pending guard.
     sim.admin.addFault({ route: ALLOCATION, kind: 'status', status: 500 });
     await kube.create(resources.fip, floatingIPClaim(ns, 'crash', {}));
-    await waitFor<ClaimObj>(kube, resources.fip, ns, 'crash', (o) => !!o?.metadata?.annotations?.[PENDING_ANNOTATION] && allocations(sim).some((a) => a.usageState === 'UNUSED'));
+    await waitFor<ClaimObj>(
+      kube,
+      resources.fip,
+      ns,
+      'crash',
+      (o) => !!o?.metadata?.annotations?.[PENDING_ANNOTATION] && allocations(sim).some((a) => a.usageState === 'UNUSED'),
+    );
     await op.stop();
     sim.admin.clearFaults();
     const unmarked = allocations(sim).filter((a) => a.usageState === 'UNUSED');

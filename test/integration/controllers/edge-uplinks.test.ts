@@ -66,13 +66,19 @@ describe('EdgeGatewayUplink', function () {
     const { edgeGatewayUplinks: sentUplinks, ...sentRest } = sent;
     const { edgeGatewayUplinks: _u, ...readRest } = before;
     assert.deepEqual(sentRest, readRest, 'every other field of the edge went back as read');
-    assert.deepEqual(sentUplinks.filter((u) => u.uplinkId !== segId), before.edgeGatewayUplinks, 'every other uplink went back as read, in the order read');
+    assert.deepEqual(
+      sentUplinks.filter((u) => u.uplinkId !== segId),
+      before.edgeGatewayUplinks,
+      'every other uplink went back as read, in the order read',
+    );
 
     // More addresses: the entry is rewritten in place.
     await kube.patch(EdgeGatewayUplinkResource, 'colo', opNs, { spec: { subnet: { extraAddresses: 3 } } });
     await waitFor<EdgeGatewayUplink>(kube, EdgeGatewayUplinkResource, opNs, 'colo', (o) => isReady(o) && o?.status?.observedGeneration === 2);
     const resized = byId(await provider.edgeGateways.get(edgeId)).get(segId) as VcdUplink;
-    assert.deepEqual((resized.subnets?.values?.[0] as { ipRanges?: unknown }).ipRanges, { values: [{ startAddress: '172.16.60.10', endAddress: '172.16.60.13' }] });
+    assert.deepEqual((resized.subnets?.values?.[0] as { ipRanges?: unknown }).ipRanges, {
+      values: [{ startAddress: '172.16.60.10', endAddress: '172.16.60.13' }],
+    });
 
     await kube.delete(EdgeGatewayUplinkResource, 'colo', opNs);
     await waitFor(kube, EdgeGatewayUplinkResource, opNs, 'colo', (o) => o === undefined);

@@ -6,7 +6,17 @@ import { parseMarker } from '../../../src/reconcile/index.ts';
 import type { KubeClient, KubeObject } from '../../../src/runtime/index.ts';
 import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
 import { VcdClient } from '../../../src/clients/vcd/index.ts';
-import { createTenantConnection, edgeFirewallRule, floatingIPClaim, isReady, resources, startTestOperator, userClient, waitFor, type TestOperator } from '../../harness/operator.ts';
+import {
+  createTenantConnection,
+  edgeFirewallRule,
+  floatingIPClaim,
+  isReady,
+  resources,
+  startTestOperator,
+  userClient,
+  waitFor,
+  type TestOperator,
+} from '../../harness/operator.ts';
 import { freshNamespace } from '../../harness/shared.ts';
 
 interface ClaimObj extends KubeObject {
@@ -17,7 +27,10 @@ interface ConnObj extends KubeObject {
 }
 
 const eventBusOf = (c: ConnObj | undefined) => c?.status?.conditions?.find((x) => x.type === 'EventBus');
-const busIs = (status: string) => (c: ConnObj | undefined): boolean => eventBusOf(c)?.status === status;
+const busIs =
+  (status: string) =>
+  (c: ConnObj | undefined): boolean =>
+    eventBusOf(c)?.status === status;
 const fast = { scanMs: 200, backoff: { initialDelayMs: 100, maxDelayMs: 500, multiplier: 2, jitter: 0.2 } };
 
 function allocationsOf(sim: RunningSim, ns: string, name: string) {

@@ -39,10 +39,17 @@ describe('examples/', function () {
     const acme = sim.admin.state().vcd.ipSpaces.find((s) => s.name === 'acme-private');
     assert.ok(acme, 'the Private IP Space exists in VCD');
     const rules = sim.admin.state().vcd.edges.find((e) => e.name === 'acme-edge')?.firewallRules ?? [];
-    assert.deepEqual(rules.map((r) => r['name']), ['team-b/ssh-from-transit', 'team-a/allow-https-to-web']);
+    assert.deepEqual(
+      rules.map((r) => r['name']),
+      ['team-b/ssh-from-transit', 'team-a/allow-https-to-web'],
+    );
     assert.equal((rules[0]?.['appliedTo'] as { name?: string } | undefined)?.name, 'seg-transit');
-    const advertised = await waitFor<IPSpace>(kube, IPSpaceResource, 'team-a', 'transit-public', (o) =>
-      o?.status?.tier0Advertisement?.conditions?.some((c) => c.type === 'Advertised' && c.status === 'True') === true,
+    const advertised = await waitFor<IPSpace>(
+      kube,
+      IPSpaceResource,
+      'team-a',
+      'transit-public',
+      (o) => o?.status?.tier0Advertisement?.conditions?.some((c) => c.type === 'Advertised' && c.status === 'True') === true,
     );
     assert.match(advertised?.status?.tier0Advertisement?.prefixListPath ?? '', /^\/infra\/tier-0s\/pg-public-t0\/prefix-lists\//);
     const route = await kube.get<EdgeStaticRoute>(EdgeStaticRouteResource, 'default-via-colo', 'team-a');

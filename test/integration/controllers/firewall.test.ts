@@ -26,7 +26,13 @@ const PUT_RULES = 'PUT /cloudapi/1.0.0/edgeGateways/{id}/firewall/rules';
 type Raw = Record<string, unknown>;
 
 interface RuleObj extends KubeObject {
-  status?: { ruleId?: string; position?: number; edgeGateway?: string; edgeGatewayId?: string; conditions?: Array<{ type: string; status: string; reason: string; message: string }> };
+  status?: {
+    ruleId?: string;
+    position?: number;
+    edgeGateway?: string;
+    edgeGatewayId?: string;
+    conditions?: Array<{ type: string; status: string; reason: string; message: string }>;
+  };
 }
 
 describe('edge firewall rules end to end', function () {
@@ -123,8 +129,18 @@ describe('edge firewall rules end to end', function () {
   it('merges rules from two namespaces above the foreign rule, with inline sets and appliedTo, and leaves the foreign rule byte for byte', async function () {
     const ns2 = await freshNamespace('fw2');
     await createTenantConnection(kube, sim, ns2, { org: 'acme' });
-    await kube.create(resources.efw, edgeFirewallRule(ns, 'web', { priority: 20, sources: { addresses: ['203.0.113.0/24', '198.51.100.7', '2001:db8::10'] }, services: { ports: [{ protocol: 'TCP', destinationPorts: ['443', '8080-8090'] }] } }));
-    await kube.create(resources.efw, edgeFirewallRule(ns2, 'transit-ssh', { priority: 10, action: 'Drop', appliedTo: 'seg-transit', services: { profiles: [{ name: 'SSH' }] } }));
+    await kube.create(
+      resources.efw,
+      edgeFirewallRule(ns, 'web', {
+        priority: 20,
+        sources: { addresses: ['203.0.113.0/24', '198.51.100.7', '2001:db8::10'] },
+        services: { ports: [{ protocol: 'TCP', destinationPorts: ['443', '8080-8090'] }] },
+      }),
+    );
+    await kube.create(
+      resources.efw,
+      edgeFirewallRule(ns2, 'transit-ssh', { priority: 10, action: 'Drop', appliedTo: 'seg-transit', services: { profiles: [{ name: 'SSH' }] } }),
+    );
     // Two connections, two keys on one edge: each key's positions settle once both are written.
     const ssh = await waitFor<RuleObj>(kube, resources.efw, ns2, 'transit-ssh', (o) => isReady(o) && o?.status?.position === 1);
     const web = await waitFor<RuleObj>(kube, resources.efw, ns, 'web', (o) => isReady(o) && o?.status?.position === 2);
@@ -135,7 +151,10 @@ describe('edge firewall rules end to end', function () {
     assert.deepEqual([ssh?.status?.position, web?.status?.position], [1, 2]);
 
     const rules = await userRules();
-    assert.deepEqual(rules.map((r) => r['name']), [`${ns2}/transit-ssh`, `${ns}/web`, 'ui-allow-dns']);
+    assert.deepEqual(
+      rules.map((r) => r['name']),
+      [`${ns2}/transit-ssh`, `${ns}/web`, 'ui-allow-dns'],
+    );
     assert.equal(rules[0]?.['id'], ssh?.status?.ruleId);
     assert.deepEqual(rules[0]?.['appliedTo'], segTransit);
     assert.equal(rules[0]?.['actionValue'], 'DROP');
@@ -170,7 +189,10 @@ describe('edge firewall rules end to end', function () {
     await waitFor<RuleObj>(kube, resources.efw, ns, 'top', isReady);
     await waitFor<RuleObj>(kube, resources.efw, ns, 'b', (o) => o?.status?.position === 3);
     const rules = await userRules();
-    assert.deepEqual(rules.map((r) => r['name']), [`${ns}/top`, `${ns}/a`, `${ns}/b`, 'ui-allow-dns']);
+    assert.deepEqual(
+      rules.map((r) => r['name']),
+      [`${ns}/top`, `${ns}/a`, `${ns}/b`, 'ui-allow-dns'],
+    );
     assert.equal(rules[1]?.['id'], idA);
     assert.equal(rules[2]?.['id'], idB);
     assert.equal(rules[2]?.['actionValue'], 'REJECT');
@@ -181,9 +203,15 @@ describe('edge firewall rules end to end', function () {
     await kube.create(resources.efw, edgeFirewallRule(ns, 'bad', { appliedTo: 'acme-app' }));
     await kube.create(resources.efw, edgeFirewallRule(ns, 'good', { priority: 5 }));
     const bad = await waitFor<RuleObj>(kube, resources.efw, ns, 'bad', hasReason('InterfaceNotFound'));
-    assert.match(readyOf(bad)?.message ?? '', /acme-app is not a service interface of edge gateway acme-edge; its service interfaces are acme-web, seg-transit/);
+    assert.match(
+      readyOf(bad)?.message ?? '',
+      /acme-app is not a service interface of edge gateway acme-edge; its service interfaces are acme-web, seg-transit/,
+    );
     await waitFor(kube, resources.efw, ns, 'good', isReady);
-    assert.deepEqual((await managed()).map((r) => r['name']), [`${ns}/good`]);
+    assert.deepEqual(
+      (await managed()).map((r) => r['name']),
+      [`${ns}/good`],
+    );
     await assertForeignUnchanged();
   });
 
@@ -211,8 +239,14 @@ describe('edge firewall rules end to end', function () {
     assert.equal(ourSets().groups.length, 2, 'identical source sets share one IP set');
     await kube.delete(resources.efw, 'one', ns);
     await waitFor(kube, resources.efw, ns, 'one', (o) => o === undefined);
-    assert.deepEqual((await managed()).map((r) => r['name']), [`${ns}/two`]);
-    assert.deepEqual(ourSets().groups.map((g) => g.ipAddresses), [['10.1.1.0/24']]);
+    assert.deepEqual(
+      (await managed()).map((r) => r['name']),
+      [`${ns}/two`],
+    );
+    assert.deepEqual(
+      ourSets().groups.map((g) => g.ipAddresses),
+      [['10.1.1.0/24']],
+    );
     await kube.delete(resources.efw, 'two', ns);
     await waitFor(kube, resources.efw, ns, 'two', (o) => o === undefined);
     assert.deepEqual(await managed(), []);
@@ -256,17 +290,29 @@ describe('edge firewall rules end to end', function () {
     });
     const viaProvider = { connectionRef: { kind: 'ClusterVCDConnection' as const, name: provider }, org: { name: 'acme' } };
     const seq = lastSeq();
-    const callsBefore = sim.admin.counters().filter((c) => c.route.includes('/edgeGateways')).reduce((n, c) => n + c.count, 0);
+    const callsBefore = sim.admin
+      .counters()
+      .filter((c) => c.route.includes('/edgeGateways'))
+      .reduce((n, c) => n + c.count, 0);
     await kube.create(resources.efw, edgeFirewallRule(ns, 'not-mine', viaProvider));
     const refused = await waitFor<RuleObj>(kube, resources.efw, ns, 'not-mine', hasReason('OrgNotAllowed'));
     assert.match(readyOf(refused)?.message ?? '', /not to org acme/);
     assert.equal(writesSince(seq), 0);
     // Not even a read of the edge: the binding is checked before any call.
-    assert.equal(sim.admin.counters().filter((c) => c.route.includes('/edgeGateways')).reduce((n, c) => n + c.count, 0), callsBefore);
+    assert.equal(
+      sim.admin
+        .counters()
+        .filter((c) => c.route.includes('/edgeGateways'))
+        .reduce((n, c) => n + c.count, 0),
+      callsBefore,
+    );
 
     await kube.create(resources.efw, edgeFirewallRule(bound, 'mine', viaProvider));
     await waitFor(kube, resources.efw, bound, 'mine', isReady);
-    assert.deepEqual((await managed()).map((r) => r['name']), [`${bound}/mine`]);
+    assert.deepEqual(
+      (await managed()).map((r) => r['name']),
+      [`${bound}/mine`],
+    );
     await assertForeignUnchanged();
     await kube.delete(resources.efw, 'mine', bound);
     await waitFor(kube, resources.efw, bound, 'mine', (o) => o === undefined);
@@ -275,7 +321,12 @@ describe('edge firewall rules end to end', function () {
   it('waits out BUSY_ENTITY while another writer holds the edge, and survives a lost response to its PUT', async function () {
     // Another writer's PUT holds the edge for two seconds.
     sim.admin.addFault({ route: PUT_RULES, kind: 'slow-task', delayMs: 2000, times: 1 });
-    const other = await VcdClient.connect({ url: sim.vcd.url, org: 'acme', auth: { apiToken: sim.credentials.tenants.find((t) => t.org === 'acme')?.apiToken ?? '' }, caPem: sim.caPem });
+    const other = await VcdClient.connect({
+      url: sim.vcd.url,
+      org: 'acme',
+      auth: { apiToken: sim.credentials.tenants.find((t) => t.org === 'acme')?.apiToken ?? '' },
+      caPem: sim.caPem,
+    });
     const seq = lastSeq();
     const holding = other.firewall.put(edgeId, (await userRules()) as never);
     await new Promise((r) => setTimeout(r, 200));
@@ -283,7 +334,10 @@ describe('edge firewall rules end to end', function () {
     await waitFor(kube, resources.efw, ns, 'patient', isReady, 30_000);
     await holding;
     await other.close();
-    assert.ok(sim.admin.audit(seq).some((e) => e.route === PUT_RULES && e.status === 400), 'the operator met BUSY_ENTITY');
+    assert.ok(
+      sim.admin.audit(seq).some((e) => e.route === PUT_RULES && e.status === 400),
+      'the operator met BUSY_ENTITY',
+    );
 
     // The next PUT commits but its answer is lost: the rule is there exactly once.
     sim.admin.addFault({ route: PUT_RULES, kind: 'drop-after-commit', times: 1 });
@@ -301,15 +355,26 @@ describe('edge firewall rules end to end', function () {
     // What a crash can leave: an IP set created but never used, a duplicate of a live rule, and
     // the rule of an object deleted while the operator was down.
     const marker = formatObjectMarker({ clusterId, edgeId });
-    await vcd.firewallGroups.create({ name: 'vcdop-ips-0000000000000000', description: marker, typeValue: 'IP_SET', ipAddresses: ['10.3.3.3'], ownerRef: { id: edgeId } });
+    await vcd.firewallGroups.create({
+      name: 'vcdop-ips-0000000000000000',
+      description: marker,
+      typeValue: 'IP_SET',
+      ipAddresses: ['10.3.3.3'],
+      ownerRef: { id: edgeId },
+    });
     const rules = await userRules();
     const live = rules.find((r) => r['name'] === `${ns}/live`) ?? {};
     const ghost = { name: `${ns}/ghost`, description: formatRuleMarker({ clusterId, namespace: ns, name: 'ghost', uid: 'no-such-uid' }), actionValue: 'ALLOW' };
     const dup = { ...live, id: undefined, version: undefined };
     await vcd.firewall.put(edgeId, [...rules, dup, ghost] as never);
     await startOperator();
-    const converged = await waitForRules((rs) => rs.filter((r) => parseRuleMarker(r['description'])?.clusterId === clusterId).length === 1 && !rs.some((r) => r['name'] === `${ns}/ghost`));
-    assert.deepEqual(converged.filter((r) => parseRuleMarker(r['description'])).map((r) => r['name']), [`${ns}/live`]);
+    const converged = await waitForRules(
+      (rs) => rs.filter((r) => parseRuleMarker(r['description'])?.clusterId === clusterId).length === 1 && !rs.some((r) => r['name'] === `${ns}/ghost`),
+    );
+    assert.deepEqual(
+      converged.filter((r) => parseRuleMarker(r['description'])).map((r) => r['name']),
+      [`${ns}/live`],
+    );
     await waitForCondition(() => !ourSets().groups.some((g) => g.name === 'vcdop-ips-0000000000000000'));
     await assertForeignUnchanged();
   });

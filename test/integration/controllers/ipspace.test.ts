@@ -6,7 +6,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { controlPlane, freshNamespace } from '../../harness/shared.ts';
-import { ClusterVCDConnectionResource, crdOf, IPSpaceResource, kinds, NSXConnectionResource, VCDConnectionResource, type IPSpace } from '../../../src/api/index.ts';
+import {
+  ClusterVCDConnectionResource,
+  crdOf,
+  IPSpaceResource,
+  kinds,
+  NSXConnectionResource,
+  VCDConnectionResource,
+  type IPSpace,
+} from '../../../src/api/index.ts';
 import { VcdClient, type IpSpace } from '../../../src/clients/vcd/index.ts';
 import { NsxClient } from '../../../src/clients/nsx/index.ts';
 import { connectionController, NamespaceResource, SecretResource } from '../../../src/controllers/connections/controller.ts';
@@ -99,7 +107,13 @@ describe('IPSpace controller against kube-apiserver and the VCD simulator', func
     manager.addController(connectionController('ClusterVCDConnection', { ...deps, operatorNamespace: opsNs }));
     manager.addController(ipSpaceController(deps, { retryMs: 300 }));
     await manager.start();
-    provider = await VcdClient.connect({ url: sim.vcd.url, org: 'System', auth: { apiToken: sim.credentials.provider.apiToken }, caPem: sim.caPem, ...fastClient });
+    provider = await VcdClient.connect({
+      url: sim.vcd.url,
+      org: 'System',
+      auth: { apiToken: sim.credentials.provider.apiToken },
+      caPem: sim.caPem,
+      ...fastClient,
+    });
   });
 
   after(async function () {
@@ -200,7 +214,10 @@ describe('IPSpace controller against kube-apiserver and the VCD simulator', func
     assert.equal(vcd.type, 'PUBLIC');
     assert.equal(vcd.ipSpaceRanges?.defaultFloatingIpQuota, 3);
     assert.deepEqual(
-      vcd.ipSpacePrefixes?.map((g) => [g.ipPrefixSequence.map((s) => `${s.startingPrefixIpAddress}/${s.prefixLength}x${s.totalPrefixCount}`), g.defaultQuotaForPrefixLength]),
+      vcd.ipSpacePrefixes?.map((g) => [
+        g.ipPrefixSequence.map((s) => `${s.startingPrefixIpAddress}/${s.prefixLength}x${s.totalPrefixCount}`),
+        g.defaultQuotaForPrefixLength,
+      ]),
       [[['192.0.2.128/28x4'], 1]],
     );
     const lines = (vcd.description ?? '').split('\n');
@@ -208,7 +225,10 @@ describe('IPSpace controller against kube-apiserver and the VCD simulator', func
     assert.match(lines[1] ?? '', new RegExp(`^vcd-operator\\.io cluster=\\S+ IPSpace=${ns}/web uid=${o.metadata?.uid}$`));
 
     const uplinks = sim.admin.state().vcd.ipSpaceUplinks.filter((u) => u.ipSpace === 'web');
-    assert.deepEqual(uplinks.map((u) => [u.name, u.externalNetwork]), [['web-uplink', 'pg-public']]);
+    assert.deepEqual(
+      uplinks.map((u) => [u.name, u.externalNetwork]),
+      [['web-uplink', 'pg-public']],
+    );
     assert.deepEqual(o.status?.uplinks, [{ name: 'web-uplink', id: uplinks[0]?.id }]);
     const acme = sim.admin.state().vcd.orgAssignments.find((a) => a.ipSpace === 'web' && a.org === 'acme');
     assert.equal(acme?.customFloatingIpQuota, 7);
@@ -216,7 +236,10 @@ describe('IPSpace controller against kube-apiserver and the VCD simulator', func
     assert.equal(globex?.customFloatingIpQuota, undefined, 'orgs not listed keep the defaults');
 
     const writes = ipSpaceWrites(seq).map((e) => e.route);
-    assert.deepEqual(writes.filter((w) => w.startsWith('POST /cloudapi/1.0.0/ipSpaces') && !w.includes('orgAssignments')), ['POST /cloudapi/1.0.0/ipSpaces']);
+    assert.deepEqual(
+      writes.filter((w) => w.startsWith('POST /cloudapi/1.0.0/ipSpaces') && !w.includes('orgAssignments')),
+      ['POST /cloudapi/1.0.0/ipSpaces'],
+    );
     assert.equal(writes.filter((w) => w === 'POST /cloudapi/1.0.0/ipSpaceUplinks').length, 1);
     assert.equal(writes.filter((w) => w.startsWith('PUT /cloudapi/1.0.0/ipSpaces/orgAssignments')).length, 1);
     assert.equal(writes.filter((w) => w === 'PUT /cloudapi/1.0.0/ipSpaces/{id}').length, 0, 'a fresh IP Space needs no update');
@@ -283,7 +306,10 @@ describe('IPSpace controller against kube-apiserver and the VCD simulator', func
     await kube.delete(IPSpaceResource, 'keep', ns);
     await until('keep gone', async () => (await get('keep')) === undefined);
     assert.deepEqual(ipSpaceWrites(seq), []);
-    assert.deepEqual(spaceNamed('keep').map((s) => s.id), [o.status?.id]);
+    assert.deepEqual(
+      spaceNamed('keep').map((s) => s.id),
+      [o.status?.id],
+    );
   });
 
   it('adopts an existing IP Space only through spec.id, never by its name', async function () {
@@ -350,8 +376,14 @@ describe('IPSpace controller against kube-apiserver and the VCD simulator', func
       return x?.status?.observedGeneration === 2 && condition(x, 'Synced')?.status === 'True' ? x : undefined;
     });
     assert.equal(o.status?.uplinks, undefined);
-    assert.equal(sim.admin.state().vcd.ipSpaceUplinks.some((u) => u.id === uplinkId), false);
-    assert.deepEqual(ipSpaceWrites(seq).map((e) => e.route), ['DELETE /cloudapi/1.0.0/ipSpaceUplinks/{id}']);
+    assert.equal(
+      sim.admin.state().vcd.ipSpaceUplinks.some((u) => u.id === uplinkId),
+      false,
+    );
+    assert.deepEqual(
+      ipSpaceWrites(seq).map((e) => e.route),
+      ['DELETE /cloudapi/1.0.0/ipSpaceUplinks/{id}'],
+    );
 
     // A gateway named nowhere in VCD: Ready=False with what to do, nothing written.
     const seq2 = auditSeq();
@@ -385,7 +417,10 @@ describe('IPSpace controller against kube-apiserver and the VCD simulator', func
   });
 
   it('deletes at once an IPSpace whose connection never existed: nothing was created, so nothing holds it', async function () {
-    await kube.create(IPSpaceResource, { ...ipSpace('orphan-conn'), spec: { ...ipSpace('orphan-conn').spec, connectionRef: { kind: 'ClusterVCDConnection', name: 'no-such-connection' } } });
+    await kube.create(IPSpaceResource, {
+      ...ipSpace('orphan-conn'),
+      spec: { ...ipSpace('orphan-conn').spec, connectionRef: { kind: 'ClusterVCDConnection', name: 'no-such-connection' } },
+    });
     const stuck = await readyWith('orphan-conn', 'ConnectionNotFound');
     assert.ok(stuck.metadata?.finalizers?.length, 'it took the finalizer before it knew the connection was missing');
     await kube.delete(IPSpaceResource, 'orphan-conn', ns);

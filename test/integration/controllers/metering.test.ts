@@ -6,7 +6,15 @@ import { readFileSync } from 'node:fs';
 import { TrafficMeterResource } from '../../../src/api/index.ts';
 import type { KubeClient, KubeObject } from '../../../src/runtime/index.ts';
 import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
-import { createNsxConnection, createProviderConnection, startTestOperator, uniqueName, userClient, waitFor, type TestOperator } from '../../harness/operator.ts';
+import {
+  createNsxConnection,
+  createProviderConnection,
+  startTestOperator,
+  uniqueName,
+  userClient,
+  waitFor,
+  type TestOperator,
+} from '../../harness/operator.ts';
 import { freshNamespace } from '../../harness/shared.ts';
 
 interface Meter extends KubeObject {
@@ -45,17 +53,25 @@ describe('TrafficMeter', function () {
     const seen = (await kube.get<Meter>(TrafficMeterResource, meter)).status?.lastPollTime ?? '';
     let polls = 0;
     let last = seen;
-    return waitFor<Meter>(kube, TrafficMeterResource, undefined, meter, (m) => {
-      const t = m?.status?.lastPollTime ?? '';
-      if (t && t !== last) {
-        polls++;
-        last = t;
-      }
-      return polls >= 2;
-    }, 20_000);
+    return waitFor<Meter>(
+      kube,
+      TrafficMeterResource,
+      undefined,
+      meter,
+      (m) => {
+        const t = m?.status?.lastPollTime ?? '';
+        if (t && t !== last) {
+          polls++;
+          last = t;
+        }
+        return polls >= 2;
+      },
+      20_000,
+    );
   }
 
-  const acmeDownlink = (direction: string) => counter(op, 'vcd_operator_traffic_bytes_total', { org: 'acme', edge_gateway: 'acme-edge', meter_point: 'Tier0Downlink', direction });
+  const acmeDownlink = (direction: string) =>
+    counter(op, 'vcd_operator_traffic_bytes_total', { org: 'acme', edge_gateway: 'acme-edge', meter_point: 'Tier0Downlink', direction });
 
   before(async function () {
     sim = await startSimulator({ knobs: { taskDurationMs: 30 } });
@@ -90,9 +106,15 @@ describe('TrafficMeter', function () {
     const m = await twoPolls();
     assert.equal(await acmeDownlink('rx'), 1000);
     assert.equal(await acmeDownlink('tx'), 400);
-    assert.equal(await counter(op, 'vcd_operator_traffic_dropped_packets_total', { edge_gateway: 'acme-edge', meter_point: 'Tier0Downlink', direction: 'rx' }), 3);
+    assert.equal(
+      await counter(op, 'vcd_operator_traffic_dropped_packets_total', { edge_gateway: 'acme-edge', meter_point: 'Tier0Downlink', direction: 'rx' }),
+      3,
+    );
     // Both tenant edges are metered; globex saw no traffic but is exported at zero.
-    assert.equal(await counter(op, 'vcd_operator_traffic_bytes_total', { org: 'globex', edge_gateway: 'globex-edge', meter_point: 'Tier0Downlink', direction: 'rx' }), 0);
+    assert.equal(
+      await counter(op, 'vcd_operator_traffic_bytes_total', { org: 'globex', edge_gateway: 'globex-edge', meter_point: 'Tier0Downlink', direction: 'rx' }),
+      0,
+    );
     const acme = m?.status?.edges?.find((e) => e.edgeGateway === 'acme-edge');
     assert.equal(acme?.org, 'acme');
     assert.equal(acme?.rxBytes, 1000);
@@ -138,7 +160,11 @@ describe('TrafficMeter', function () {
     };
     assert.ok(dash.uid && dash.title);
     assert.equal(new Set(dash.panels.map((p) => p.id)).size, dash.panels.length, 'panel ids are unique');
-    for (const p of ['Traffic per tenant', 'Top talkers', 'Dropped packets']) assert.ok(dash.panels.some((x) => x.title.startsWith(p)), `a panel "${p}"`);
+    for (const p of ['Traffic per tenant', 'Top talkers', 'Dropped packets'])
+      assert.ok(
+        dash.panels.some((x) => x.title.startsWith(p)),
+        `a panel "${p}"`,
+      );
     const exprs: string[] = [];
     for (const p of dash.panels) {
       assert.ok(p.type && p.gridPos.w > 0 && p.gridPos.h > 0, `panel ${p.title} is laid out`);
@@ -159,7 +185,11 @@ describe('TrafficMeter', function () {
         assert.ok(declared.has(name), `${name} (in ${expr}) is exported on /metrics`);
         const lines = samples(name);
         for (const label of labels.filter((l) => /^[a-z_]+$/.test(l) && !names.includes(l))) {
-          if (lines.length) assert.ok(lines.some((l) => l.includes(`${label}="`)), `${name} has the label ${label} used by ${expr}`);
+          if (lines.length)
+            assert.ok(
+              lines.some((l) => l.includes(`${label}="`)),
+              `${name} has the label ${label} used by ${expr}`,
+            );
         }
         checked++;
       }

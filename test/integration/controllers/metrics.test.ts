@@ -19,7 +19,16 @@ describe('operator binary /metrics', function () {
   function startOperator(opNs: string, ns: string): Promise<number> {
     const child = spawn(
       process.execPath,
-      ['src/main.ts', `--kubeconfig=${controlPlane().kubeconfigPath}`, `--operator-namespace=${opNs}`, `--namespace=${ns}`, '--probe-port=0', '--leader-elect=false', '--task-timeout=5', '--log-level=info'],
+      [
+        'src/main.ts',
+        `--kubeconfig=${controlPlane().kubeconfigPath}`,
+        `--operator-namespace=${opNs}`,
+        `--namespace=${ns}`,
+        '--probe-port=0',
+        '--leader-elect=false',
+        '--task-timeout=5',
+        '--log-level=info',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     proc = child;
@@ -60,12 +69,27 @@ describe('operator binary /metrics', function () {
     const text = await res.text();
     const connection = `VCDConnection/${ns}/${conn}`;
     const series = (operation: string, status: string): number => {
-      const line = text.split('\n').find((l) => l.startsWith(`vcd_client_requests_total{connection="${connection}",operation="${operation}",status="${status}"} `));
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith(`vcd_client_requests_total{connection="${connection}",operation="${operation}",status="${status}"} `));
       return line ? Number(line.split(' ').pop()) : 0;
     };
-    assert.equal(series('ipSpaces.allocate', '202'), sim.admin.callCount('POST /cloudapi/1.0.0/ipSpaces/{id}/allocate'), 'one series sample per allocate the simulator saw');
-    assert.ok(series('ipSpaces.allocate', '202') >= 1, text.split('\n').filter((l) => l.startsWith('vcd_client_')).join('\n'));
-    assert.match(text, new RegExp(`vcd_client_request_duration_seconds_count\\{connection="${connection.replace(/\//g, '\\/')}",operation="task\\.get",status="200"\\} [1-9]`));
+    assert.equal(
+      series('ipSpaces.allocate', '202'),
+      sim.admin.callCount('POST /cloudapi/1.0.0/ipSpaces/{id}/allocate'),
+      'one series sample per allocate the simulator saw',
+    );
+    assert.ok(
+      series('ipSpaces.allocate', '202') >= 1,
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('vcd_client_'))
+        .join('\n'),
+    );
+    assert.match(
+      text,
+      new RegExp(`vcd_client_request_duration_seconds_count\\{connection="${connection.replace(/\//g, '\\/')}",operation="task\\.get",status="200"\\} [1-9]`),
+    );
     // The controller metrics share the registry.
     assert.match(text, /controller_runtime_reconcile_total\{controller="floatingipclaim",result="(success|requeue_after)"\} [1-9]/);
 

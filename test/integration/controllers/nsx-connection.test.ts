@@ -4,7 +4,18 @@ import assert from 'node:assert/strict';
 import { SecretResource } from '../../../src/controllers/connections/controller.ts';
 import { isKubeApiError, type KubeClient, type KubeObject } from '../../../src/runtime/index.ts';
 import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
-import { createNsxConnection, hasReason, isReady, readyOf, resources, startTestOperator, uniqueName, userClient, waitFor, type TestOperator } from '../../harness/operator.ts';
+import {
+  createNsxConnection,
+  hasReason,
+  isReady,
+  readyOf,
+  resources,
+  startTestOperator,
+  uniqueName,
+  userClient,
+  waitFor,
+  type TestOperator,
+} from '../../harness/operator.ts';
 import { freshNamespace } from '../../harness/shared.ts';
 
 describe('NSXConnection', function () {
@@ -31,7 +42,10 @@ describe('NSXConnection', function () {
     assert.equal(readyOf(refused)?.status, 'False');
     assert.doesNotMatch(readyOf(refused)?.message ?? '', /wrong-password/);
     const secret = await kube.get<KubeObject & { data?: Record<string, string> }>(SecretResource, `${name}-creds`, opNs);
-    await kube.replace(SecretResource, { ...secret, data: { username: Buffer.from(sim.nsx.username).toString('base64'), password: Buffer.from(sim.nsx.password).toString('base64') } } as KubeObject);
+    await kube.replace(SecretResource, {
+      ...secret,
+      data: { username: Buffer.from(sim.nsx.username).toString('base64'), password: Buffer.from(sim.nsx.password).toString('base64') },
+    } as KubeObject);
     const ready = await waitFor(kube, resources.nsx, undefined, name, isReady);
     assert.equal(readyOf(ready)?.reason, 'LoggedIn');
     await kube.delete(resources.nsx, name);

@@ -86,7 +86,11 @@ describe('operator processes with leader election', function () {
     sim.admin.addFault({ route: MARK, kind: 'status', status: 503 });
     const names = ['k1', 'k2', 'k3'];
     for (const n of names) await kube.create(resources.fip, floatingIPClaim(ns, n, {}));
-    const spaceAllocs = () => sim.admin.state().vcd.ipSpaces.find((s) => s.name === 'public-ips')?.allocations.filter((a) => a.type === 'FLOATING_IP') ?? [];
+    const spaceAllocs = () =>
+      sim.admin
+        .state()
+        .vcd.ipSpaces.find((s) => s.name === 'public-ips')
+        ?.allocations.filter((a) => a.type === 'FLOATING_IP') ?? [];
     const waitUntil = Date.now() + 30_000;
     while (spaceAllocs().filter((a) => a.usageState === 'UNUSED').length < names.length && Date.now() < waitUntil) await new Promise((r) => setTimeout(r, 50));
     assert.equal(spaceAllocs().filter((a) => a.usageState === 'UNUSED').length, names.length, 'the leader allocated and is marking');
@@ -97,15 +101,14 @@ describe('operator processes with leader election', function () {
     const took = Date.now();
     while ((await leader()) !== standby && Date.now() - took < 15_000) await new Promise((r) => setTimeout(r, 200));
     assert.equal(await leader(), standby);
-    const ready = await Promise.all(names.map((n) => waitFor<KubeObject & { status?: { allocationId?: string } }>(kube, resources.fip, ns, n, isReady, 60_000)));
+    const ready = await Promise.all(
+      names.map((n) => waitFor<KubeObject & { status?: { allocationId?: string } }>(kube, resources.fip, ns, n, isReady, 60_000)),
+    );
     const ids = ready.map((c) => c?.status?.allocationId);
     assert.equal(new Set(ids).size, names.length);
     const mine = spaceAllocs().filter((a) => parseMarker(a.description)?.namespace === ns);
     assert.equal(mine.length, names.length, 'exactly one allocation per claim');
-    assert.deepEqual(
-      mine.map((a) => a.id).sort(),
-      [...ids].sort(),
-    );
+    assert.deepEqual(mine.map((a) => a.id).sort(), [...ids].sort());
     assert.equal(sim.admin.callCount(ALLOCATE) >= 1, true);
     assert.equal(spaceAllocs().filter((a) => a.usageState === 'UNUSED').length, 0, 'no unmarked allocation is left');
   });

@@ -28,7 +28,16 @@ describe('recovery with default flags', function () {
     // No --task-timeout and no pending window: the defaults users get.
     const child = spawn(
       process.execPath,
-      ['src/main.ts', `--kubeconfig=${controlPlane().kubeconfigPath}`, `--operator-namespace=${opNs}`, `--identity=${identity}`, '--probe-port=0', '--lease-duration=2', '--renew-deadline=1.5', '--retry-period=0.2'],
+      [
+        'src/main.ts',
+        `--kubeconfig=${controlPlane().kubeconfigPath}`,
+        `--operator-namespace=${opNs}`,
+        `--identity=${identity}`,
+        '--probe-port=0',
+        '--lease-duration=2',
+        '--renew-deadline=1.5',
+        '--retry-period=0.2',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const log = createWriteStream(join(logDir, `${identity}.log`));
@@ -38,7 +47,11 @@ describe('recovery with default flags', function () {
     return child;
   }
 
-  const spaceAllocs = () => sim.admin.state().vcd.ipSpaces.find((s) => s.name === 'public-ips')?.allocations.filter((a) => a.type === 'FLOATING_IP') ?? [];
+  const spaceAllocs = () =>
+    sim.admin
+      .state()
+      .vcd.ipSpaces.find((s) => s.name === 'public-ips')
+      ?.allocations.filter((a) => a.type === 'FLOATING_IP') ?? [];
 
   async function assertOneEach(names: string[]): Promise<void> {
     const ready = await Promise.all(names.map((n) => kube.get<KubeObject & { status?: { allocationId?: string } }>(resources.fip, n, ns)));
@@ -93,7 +106,9 @@ describe('recovery with default flags', function () {
     while (sim.admin.callCount(ALLOCATE) === calls && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
-    const guarded = (await kube.list<KubeObject>(resources.fip, { namespace: ns })).items.filter((c) => c.metadata?.annotations?.['vcd-operator.io/create-pending']);
+    const guarded = (await kube.list<KubeObject>(resources.fip, { namespace: ns })).items.filter(
+      (c) => c.metadata?.annotations?.['vcd-operator.io/create-pending'],
+    );
     assert.ok(guarded.length > 0, 'claims were left with a pending guard');
 
     const restarted = Date.now();

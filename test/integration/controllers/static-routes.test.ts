@@ -60,10 +60,13 @@ describe('EdgeStaticRoute', function () {
     assert.ok(foreignBefore);
 
     const start = sim.admin.audit().at(-1)?.seq ?? 0;
-    await kube.create(EdgeStaticRouteResource, route('default-via-transit', {
-      destination: '0.0.0.0/0',
-      nextHops: [{ ipAddress: '172.16.50.254', scope: { externalNetwork: 'seg-transit' } }],
-    }));
+    await kube.create(
+      EdgeStaticRouteResource,
+      route('default-via-transit', {
+        destination: '0.0.0.0/0',
+        nextHops: [{ ipAddress: '172.16.50.254', scope: { externalNetwork: 'seg-transit' } }],
+      }),
+    );
     const done = await waitFor<EdgeStaticRoute>(kube, EdgeStaticRouteResource, ns, 'default-via-transit', isReady);
     assert.deepEqual(done?.status?.writtenAs, ['0.0.0.0/1', '128.0.0.0/1']);
     const ids = done?.status?.routeIds ?? [];
@@ -76,14 +79,29 @@ describe('EdgeStaticRoute', function () {
       { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true },
       { namespace: ns },
     );
-    assert.ok(events.items.some((e) => e.reason === 'DefaultRouteSplit' && /Tier-1 keeps its own default route/.test(e.message ?? '')), 'an Event explains the split');
+    assert.ok(
+      events.items.some((e) => e.reason === 'DefaultRouteSplit' && /Tier-1 keeps its own default route/.test(e.message ?? '')),
+      'an Event explains the split',
+    );
 
     // A second edit: same routes, updated in place.
     const beforeEdit = sim.admin.audit().at(-1)?.seq ?? 0;
-    await kube.patch(EdgeStaticRouteResource, 'default-via-transit', ns, { spec: { nextHops: [{ ipAddress: '172.16.50.254', adminDistance: 5, scope: { externalNetwork: 'seg-transit' } }] } });
-    const edited = await waitFor<EdgeStaticRoute>(kube, EdgeStaticRouteResource, ns, 'default-via-transit', (o) => isReady(o) && readyOf(o) !== undefined && o?.status?.observedGeneration === 2);
+    await kube.patch(EdgeStaticRouteResource, 'default-via-transit', ns, {
+      spec: { nextHops: [{ ipAddress: '172.16.50.254', adminDistance: 5, scope: { externalNetwork: 'seg-transit' } }] },
+    });
+    const edited = await waitFor<EdgeStaticRoute>(
+      kube,
+      EdgeStaticRouteResource,
+      ns,
+      'default-via-transit',
+      (o) => isReady(o) && readyOf(o) !== undefined && o?.status?.observedGeneration === 2,
+    );
     assert.deepEqual(edited?.status?.routeIds, ids, 'the same route ids');
-    await waitFor(kube, EdgeStaticRouteResource, ns, 'default-via-transit', () => routesOnEdge().filter((r) => ids.includes(r.id)).every((r) => r.version === 1));
+    await waitFor(kube, EdgeStaticRouteResource, ns, 'default-via-transit', () =>
+      routesOnEdge()
+        .filter((r) => ids.includes(r.id))
+        .every((r) => r.version === 1),
+    );
     assert.equal(writes('POST', beforeEdit), 0, 'no route was recreated');
     assert.equal(writes('DELETE', beforeEdit), 0, 'no route was deleted');
     assert.equal(writes('PUT', beforeEdit), 2, 'both halves updated in place');
@@ -93,15 +111,24 @@ describe('EdgeStaticRoute', function () {
     // Delete: ours go, the foreign route stays exactly as it was.
     await kube.delete(EdgeStaticRouteResource, 'default-via-transit', ns);
     await waitFor(kube, EdgeStaticRouteResource, ns, 'default-via-transit', (o) => o === undefined);
-    assert.deepEqual(routesOnEdge().map((r) => r.id), [foreignId]);
+    assert.deepEqual(
+      routesOnEdge().map((r) => r.id),
+      [foreignId],
+    );
     assert.deepEqual(routesOnEdge()[0], foreignBefore, 'the foreign route is unchanged');
   });
 
   it('writes an ordinary route once, and refuses a scope that is not on the edge', async function () {
-    await kube.create(EdgeStaticRouteResource, route('to-dc', { destination: '10.99.0.0/16', nextHops: [{ ipAddress: '10.10.1.254', scope: { network: 'acme-web' } }] }));
+    await kube.create(
+      EdgeStaticRouteResource,
+      route('to-dc', { destination: '10.99.0.0/16', nextHops: [{ ipAddress: '10.10.1.254', scope: { network: 'acme-web' } }] }),
+    );
     const done = await waitFor<EdgeStaticRoute>(kube, EdgeStaticRouteResource, ns, 'to-dc', isReady);
     assert.deepEqual(done?.status?.writtenAs, ['10.99.0.0/16']);
-    await kube.create(EdgeStaticRouteResource, route('bad-scope', { destination: '10.98.0.0/16', nextHops: [{ ipAddress: '10.10.1.254', scope: { network: 'globex-web' } }] }));
+    await kube.create(
+      EdgeStaticRouteResource,
+      route('bad-scope', { destination: '10.98.0.0/16', nextHops: [{ ipAddress: '10.10.1.254', scope: { network: 'globex-web' } }] }),
+    );
     const bad = await waitFor<EdgeStaticRoute>(kube, EdgeStaticRouteResource, ns, 'bad-scope', (o) => readyOf(o)?.reason === 'NetworkNotFound');
     assert.match(readyOf(bad)?.message ?? '', /no org VDC network globex-web is connected to edge gateway acme-edge/);
     for (const n of ['to-dc', 'bad-scope']) await kube.delete(EdgeStaticRouteResource, n, ns);

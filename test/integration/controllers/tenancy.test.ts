@@ -70,7 +70,10 @@ describe('connection tenancy', function () {
     await kube.patch(NamespaceResource, team, undefined, { metadata: { labels: { 'vcd-operator.io/tenant': 'acme' } } });
     const ready = await waitFor<KubeObject & { status?: { address?: string; org?: string } }>(kube, resources.fip, team, 'via-provider', isReady, 60_000);
     assert.equal(ready?.status?.org, 'acme');
-    const held = sim.admin.state().vcd.ipSpaces.find((s) => s.name === 'public-ips')?.allocations.find((a) => a.value === ready?.status?.address);
+    const held = sim.admin
+      .state()
+      .vcd.ipSpaces.find((s) => s.name === 'public-ips')
+      ?.allocations.find((a) => a.value === ready?.status?.address);
     assert.equal(held?.org, 'acme', 'the provider allocated on behalf of acme');
     await kube.delete(resources.fip, 'via-provider', team);
     await waitFor(kube, resources.fip, team, 'via-provider', (o) => o === undefined);
@@ -83,7 +86,13 @@ describe('connection tenancy', function () {
     await kube.create(resources.fip, byId);
     const viaId = await waitFor<KubeObject & { status?: { address?: string; org?: string } }>(kube, resources.fip, team, 'by-org-id', isReady, 60_000);
     assert.equal(viaId?.status?.org, 'globex');
-    assert.equal(sim.admin.state().vcd.ipSpaces.find((s) => s.name === 'public-ips')?.allocations.find((a) => a.value === viaId?.status?.address)?.org, 'globex');
+    assert.equal(
+      sim.admin
+        .state()
+        .vcd.ipSpaces.find((s) => s.name === 'public-ips')
+        ?.allocations.find((a) => a.value === viaId?.status?.address)?.org,
+      'globex',
+    );
     await kube.delete(resources.fip, 'by-org-id', team);
     await waitFor(kube, resources.fip, team, 'by-org-id', (o) => o === undefined);
   });
@@ -120,12 +129,15 @@ describe('connection tenancy', function () {
   it('a ClusterVCDConnection reads its Secret only from the operator namespace', async function () {
     const elsewhere = await freshNamespace('elsewhere');
     // The Secret the connection names exists, but in the wrong namespace.
-    await kube.create({ group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true }, {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'misplaced-creds', namespace: elsewhere },
-      stringData: { apiToken: sim.credentials.provider.apiToken },
-    });
+    await kube.create(
+      { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true },
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'misplaced-creds', namespace: elsewhere },
+        stringData: { apiToken: sim.credentials.provider.apiToken },
+      },
+    );
     await kube.create(resources.cconn, {
       apiVersion: 'vcd-operator.io/v1alpha1',
       kind: 'ClusterVCDConnection',

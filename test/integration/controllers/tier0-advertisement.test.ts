@@ -7,7 +7,16 @@ import { IPSpaceResource, type IPSpace } from '../../../src/api/index.ts';
 import { NsxClient, type LocaleServices, type PrefixList, type RouteMap } from '../../../src/clients/nsx/index.ts';
 import type { KubeClient, KubeObject } from '../../../src/runtime/index.ts';
 import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
-import { createNsxConnection, createProviderConnection, isReady, resources, startTestOperator, userClient, waitFor, type TestOperator } from '../../harness/operator.ts';
+import {
+  createNsxConnection,
+  createProviderConnection,
+  isReady,
+  resources,
+  startTestOperator,
+  userClient,
+  waitFor,
+  type TestOperator,
+} from '../../harness/operator.ts';
 import { freshNamespace } from '../../harness/shared.ts';
 
 const T0 = '/infra/tier-0s/pg-public-t0';
@@ -25,8 +34,7 @@ describe('Tier-0 advertisement of IP Spaces', function () {
   let opNs: string;
   let interfered = 0;
 
-  const advertised = (o: IPSpace | undefined) =>
-    o?.status?.tier0Advertisement?.conditions?.find((c) => c.type === 'Advertised')?.status === 'True';
+  const advertised = (o: IPSpace | undefined) => o?.status?.tier0Advertisement?.conditions?.find((c) => c.type === 'Advertised')?.status === 'True';
 
   before(async function () {
     sim = await startSimulator({ knobs: { taskDurationMs: 20 } });
@@ -92,13 +100,24 @@ describe('Tier-0 advertisement of IP Spaces', function () {
 
     const ls = await nsx.get<LocaleServices>(LS);
     const rules = ls.route_redistribution_config?.redistribution_rules ?? [];
-    assert.deepEqual(rules.find((r) => r.name === VCD_RULE.name), VCD_RULE, "VCD's rule unchanged");
-    assert.deepEqual(rules.find((r) => r.name === ADMIN_RULE.name), ADMIN_RULE, "the concurrent admin write survived the operator's retry");
+    assert.deepEqual(
+      rules.find((r) => r.name === VCD_RULE.name),
+      VCD_RULE,
+      "VCD's rule unchanged",
+    );
+    assert.deepEqual(
+      rules.find((r) => r.name === ADMIN_RULE.name),
+      ADMIN_RULE,
+      "the concurrent admin write survived the operator's retry",
+    );
     const ours = rules.find((r) => r.name?.startsWith('vcd-operator-ip-spaces-'));
     assert.ok(ours?.route_map_path, 'our rule points at our route map');
     assert.equal(rules.length, 3);
     assert.equal(interfered, 1);
-    assert.ok(sim.admin.audit().some((e) => e.service === 'nsx' && e.method === 'PUT' && e.path.endsWith(LS) && e.status === 412), 'the race cost a 412');
+    assert.ok(
+      sim.admin.audit().some((e) => e.service === 'nsx' && e.method === 'PUT' && e.path.endsWith(LS) && e.status === 412),
+      'the race cost a 412',
+    );
     const map = await nsx.get<RouteMap>(ours.route_map_path);
     assert.deepEqual(map.entries.map((e) => e.prefix_list_matches).sort(), [[listA], [listB]].sort());
 
@@ -106,14 +125,36 @@ describe('Tier-0 advertisement of IP Spaces', function () {
     await waitFor(kube, IPSpaceResource, opNs, 'adv-b', (o) => isReady(o) && advertised(o as IPSpace));
     const before = sim.admin.audit().at(-1)?.seq ?? 0;
     await kube.patch(IPSpaceResource, 'adv-a', opNs, { spec: { tier0Advertisement: null } });
-    await waitFor<IPSpace>(kube, IPSpaceResource, opNs, 'adv-a', (o) => o?.status?.tier0Advertisement === undefined && !(o?.metadata?.finalizers ?? []).includes('vcd-operator.io/tier0-advertisement'));
+    await waitFor<IPSpace>(
+      kube,
+      IPSpaceResource,
+      opNs,
+      'adv-a',
+      (o) => o?.status?.tier0Advertisement === undefined && !(o?.metadata?.finalizers ?? []).includes('vcd-operator.io/tier0-advertisement'),
+    );
     assert.equal(await nsx.find(listA), undefined, "a's prefix list is gone");
-    assert.deepEqual((await nsx.get<RouteMap>(ours.route_map_path)).entries.map((e) => e.prefix_list_matches), [[listB]], 'b is still advertised');
+    assert.deepEqual(
+      (await nsx.get<RouteMap>(ours.route_map_path)).entries.map((e) => e.prefix_list_matches),
+      [[listB]],
+      'b is still advertised',
+    );
     const after = (await nsx.get<LocaleServices>(LS)).route_redistribution_config?.redistribution_rules ?? [];
-    assert.deepEqual(after.find((r) => r.name === VCD_RULE.name), VCD_RULE);
-    assert.deepEqual(after.find((r) => r.name === ADMIN_RULE.name), ADMIN_RULE);
-    assert.ok(after.some((r) => r.name === ours.name), 'our rule stays while b is advertised');
-    assert.ok(sim.admin.audit(before).every((e) => !e.path.includes(listB.split('/').pop() ?? '?')), "b's prefix list was not written again");
+    assert.deepEqual(
+      after.find((r) => r.name === VCD_RULE.name),
+      VCD_RULE,
+    );
+    assert.deepEqual(
+      after.find((r) => r.name === ADMIN_RULE.name),
+      ADMIN_RULE,
+    );
+    assert.ok(
+      after.some((r) => r.name === ours.name),
+      'our rule stays while b is advertised',
+    );
+    assert.ok(
+      sim.admin.audit(before).every((e) => !e.path.includes(listB.split('/').pop() ?? '?')),
+      "b's prefix list was not written again",
+    );
 
     await kube.delete(IPSpaceResource, 'adv-b', opNs);
     await waitFor(kube, IPSpaceResource, opNs, 'adv-b', (o) => o === undefined);
@@ -124,7 +165,7 @@ describe('Tier-0 advertisement of IP Spaces', function () {
     await kube.delete(IPSpaceResource, 'adv-a', opNs);
   });
 
-  it('advertises from a VRF through the VRF\'s own locale service, leaving its parent Tier-0 alone', async function () {
+  it("advertises from a VRF through the VRF's own locale service, leaving its parent Tier-0 alone", async function () {
     const VRF = '/infra/tier-0s/tenant-vrf';
     await nsx.put(VRF, { id: 'tenant-vrf', display_name: 'Tenant VRF', resource_type: 'Tier0', vrf_config: { tier0_path: T0 } });
     await nsx.put(`${VRF}/locale-services/vrf-ls`, { id: 'vrf-ls', resource_type: 'LocaleServices' });
@@ -148,7 +189,7 @@ describe('Tier-0 advertisement of IP Spaces', function () {
     assert.match(done?.status?.tier0Advertisement?.conditions?.[0]?.message ?? '', /from VRF Tenant VRF/);
     const rules = (await nsx.get<LocaleServices>(`${VRF}/locale-services/vrf-ls`)).route_redistribution_config?.redistribution_rules ?? [];
     assert.equal(rules.length, 1);
-    assert.ok(rules[0]?.route_map_path?.startsWith(`${VRF}/route-maps/`), 'the rule names the VRF\'s own route map');
+    assert.ok(rules[0]?.route_map_path?.startsWith(`${VRF}/route-maps/`), "the rule names the VRF's own route map");
     assert.deepEqual(await nsx.get<LocaleServices>(LS), parentBefore, 'the parent Tier-0 locale service is untouched');
     await kube.delete(IPSpaceResource, 'adv-vrf', opNs);
     await waitFor(kube, IPSpaceResource, opNs, 'adv-vrf', (o) => o === undefined);

@@ -49,7 +49,12 @@ describe('VCenterTrust controller against kube-apiserver and the vCenter simulat
     kube = userClient();
     opNs = await freshNamespace('trust-op');
     for (const v of sim.vcenters) {
-      await kube.create(SecretResource, { apiVersion: 'v1', kind: 'Secret', metadata: { name: `${v.name}-creds`, namespace: opNs }, stringData: { username: v.username, password: v.password } } as KubeObject);
+      await kube.create(SecretResource, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: `${v.name}-creds`, namespace: opNs },
+        stringData: { username: v.username, password: v.password },
+      } as KubeObject);
     }
   });
 
@@ -204,7 +209,11 @@ describe('VCenterTrust controller against kube-apiserver and the vCenter simulat
     }
     const writes = chainWrites(since);
     assert.deepEqual(writes.map((w) => `${w.method} ${w.instance}`).sort(), ['DELETE vc-a', 'DELETE vc-c']);
-    assert.deepEqual(chainsOf('vc-a').filter((c) => !isOperatorChain(c.chain)), foreignBefore, 'roots the operator did not add are untouched');
+    assert.deepEqual(
+      chainsOf('vc-a').filter((c) => !isOperatorChain(c.chain)),
+      foreignBefore,
+      'roots the operator did not add are untouched',
+    );
     assert.ok(meshHolds(['vc-a', 'vc-c']));
   });
 
@@ -220,10 +229,15 @@ describe('VCenterTrust controller against kube-apiserver and the vCenter simulat
     const newRoot = sha256(newPem);
     // The admin adds the new root to vc-b's CA bundle, as the switch will need it.
     const cur = await kube.get<VCenterTrust>(VCenterTrustResource, name);
-    await kube.patch(VCenterTrustResource, name, undefined, { spec: { members: cur.spec.members.map((m) => (m.name === 'vc-b' ? { ...m, caBundle: sim.vcenters[1]?.caPem } : m)) } });
+    await kube.patch(VCenterTrustResource, name, undefined, {
+      spec: { members: cur.spec.members.map((m) => (m.name === 'vc-b' ? { ...m, caBundle: sim.vcenters[1]?.caPem } : m)) },
+    });
     const spread = await waitTrust(name, (o) => isReady(o) && (o?.status?.members?.find((m) => m.name === 'vc-b')?.ownRoots?.length ?? 0) === 2);
     const bStatus = spread?.status?.members?.find((m) => m.name === 'vc-b');
-    assert.deepEqual(bStatus?.ownRoots?.map((r) => r.serving), [true, false]);
+    assert.deepEqual(
+      bStatus?.ownRoots?.map((r) => r.serving),
+      [true, false],
+    );
     for (const vc of ['vc-a', 'vc-c']) {
       const ids = chainsOf(vc).map((c) => c.chain);
       assert.ok(ids.includes(chainIdOf(newRoot)) && ids.includes(chainIdOf(oldRoot)), `${vc} holds both of vc-b's roots`);
@@ -233,7 +247,11 @@ describe('VCenterTrust controller against kube-apiserver and the vCenter simulat
     await sim.admin.rotateVmca('vc-b', 'switch');
     assert.ok(meshHolds(names), 'no SSLVerifyFault at any moment after the switch');
     await sleep(2500);
-    for (const vc of ['vc-a', 'vc-c']) assert.ok(chainsOf(vc).some((c) => c.chain === chainIdOf(oldRoot)), `the old root stays on ${vc} while vc-b still holds it`);
+    for (const vc of ['vc-a', 'vc-c'])
+      assert.ok(
+        chainsOf(vc).some((c) => c.chain === chainIdOf(oldRoot)),
+        `the old root stays on ${vc} while vc-b still holds it`,
+      );
 
     // Step 3: vc-b retires the old root; with prune on, it leaves the peers.
     await sim.admin.rotateVmca('vc-b', 'retire');
@@ -253,9 +271,20 @@ describe('VCenterTrust controller against kube-apiserver and the vCenter simulat
     const names = ['vc-a', 'vc-b', 'vc-c'];
     const name = await createTrust({ members: names.map((n) => member(n)) });
     const since = lastSeq();
-    const child = spawn(process.execPath, ['src/main.ts', `--kubeconfig=${controlPlane().kubeconfigPath}`, `--operator-namespace=${opNs}`, '--leader-elect=false', '--probe-port=0', '--log-level=warn'], {
-      stdio: 'ignore',
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        'src/main.ts',
+        `--kubeconfig=${controlPlane().kubeconfigPath}`,
+        `--operator-namespace=${opNs}`,
+        '--leader-elect=false',
+        '--probe-port=0',
+        '--log-level=warn',
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
     try {
       const deadline = Date.now() + 30_000;
       while (!chainWrites(since).some((w) => w.method === 'POST' && w.status < 300)) {
@@ -280,10 +309,18 @@ describe('VCenterTrust controller against kube-apiserver and the vCenter simulat
   });
 
   it('isolates a member with wrong credentials: Ready=False naming it, the pairs among the others converge, fixed by a new Secret', async function () {
-    await kube.create(SecretResource, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'vc-c-wrong', namespace: opNs }, stringData: { username: 'administrator@vsphere.local', password: 'not-it' } } as KubeObject);
+    await kube.create(SecretResource, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'vc-c-wrong', namespace: opNs },
+      stringData: { username: 'administrator@vsphere.local', password: 'not-it' },
+    } as KubeObject);
     await startOperator();
     const name = await createTrust({ members: [member('vc-a'), member('vc-b'), member('vc-c', { credentialsSecretRef: { name: 'vc-c-wrong' } })] });
-    const failed = await waitTrust(name, (o) => readyOf(o)?.reason === 'CredentialsInvalid' && o?.status?.members?.find((m) => m.name === 'vc-a')?.trusts?.includes('vc-b') === true);
+    const failed = await waitTrust(
+      name,
+      (o) => readyOf(o)?.reason === 'CredentialsInvalid' && o?.status?.members?.find((m) => m.name === 'vc-a')?.trusts?.includes('vc-b') === true,
+    );
     assert.equal(readyOf(failed)?.status, 'False');
     assert.match(readyOf(failed)?.message ?? '', /vc-c refused the login/);
     assert.match(readyOf(failed)?.message ?? '', /2\/2 of the pairs not involving vc-c hold/);
@@ -300,18 +337,33 @@ describe('VCenterTrust controller against kube-apiserver and the vCenter simulat
 
   it('names an unreachable member and one whose account may not add roots, while the other pairs converge', async function () {
     // vc-c's account may log in and read, but adding a root is refused (403), as without CertificateManagement privileges.
-    sim.admin.addFault({ route: 'POST /api/vcenter/certificate-management/vcenter/trusted-root-chains', service: 'vcenter', instance: 'vc-c', kind: 'status', status: 403 });
+    sim.admin.addFault({
+      route: 'POST /api/vcenter/certificate-management/vcenter/trusted-root-chains',
+      service: 'vcenter',
+      instance: 'vc-c',
+      kind: 'status',
+      status: 403,
+    });
     await startOperator();
     const gone = { name: 'vc-gone', url: 'https://127.0.0.1:1', credentialsSecretRef: { name: 'vc-a-creds' }, caBundle: sim.vcenters[0]?.caPem };
     const name = await createTrust({ members: [member('vc-a'), member('vc-b'), member('vc-c'), gone] });
-    const failed = await waitTrust(name, (o) => readyOf(o)?.status === 'False' && (o?.status?.members?.find((m) => m.name === 'vc-a')?.trusts ?? []).includes('vc-b'));
+    const failed = await waitTrust(
+      name,
+      (o) => readyOf(o)?.status === 'False' && (o?.status?.members?.find((m) => m.name === 'vc-a')?.trusts ?? []).includes('vc-b'),
+    );
     const byName = new Map((failed?.status?.members ?? []).map((m) => [m.name, m]));
     assert.match(byName.get('vc-gone')?.problem ?? '', /^Unreachable: vc-gone is unreachable/);
     assert.match(byName.get('vc-c')?.problem ?? '', /^NotAuthorized: vc-c refused/);
     assert.match(readyOf(failed)?.message ?? '', /vc-gone is unreachable/);
     assert.match(readyOf(failed)?.message ?? '', /of the pairs not involving vc-gone, vc-c hold/);
     // vc-a and vc-b trust each other and vc-c (whose root they could read); vc-c trusts nobody yet.
-    for (const [a, b] of [['vc-a', 'vc-b'], ['vc-b', 'vc-a'], ['vc-a', 'vc-c'], ['vc-b', 'vc-c']] as const) assert.ok(sim.admin.vcenterTrust(a, b).trusted, `${a} trusts ${b}`);
+    for (const [a, b] of [
+      ['vc-a', 'vc-b'],
+      ['vc-b', 'vc-a'],
+      ['vc-a', 'vc-c'],
+      ['vc-b', 'vc-c'],
+    ] as const)
+      assert.ok(sim.admin.vcenterTrust(a, b).trusted, `${a} trusts ${b}`);
     assert.equal(sim.admin.vcenterTrust('vc-c', 'vc-a').trusted, false);
   });
 
@@ -321,7 +373,10 @@ describe('VCenterTrust controller against kube-apiserver and the vCenter simulat
     const name = await createTrust({ members: [member('vc-a'), member('vc-b', { caBundle: sim.vcenters[0]?.caPem })] });
     const failed = await waitTrust(name, (o) => readyOf(o)?.reason === 'CABundleMismatch');
     assert.match(readyOf(failed)?.message ?? '', /vc-b's TLS certificate does not verify against its caBundle/);
-    assert.deepEqual(chainWrites(since).filter((w) => w.instance === 'vc-b'), []);
+    assert.deepEqual(
+      chainWrites(since).filter((w) => w.instance === 'vc-b'),
+      [],
+    );
   });
 
   it('refuses a non-CA or malformed extra root before any write', async function () {
@@ -331,7 +386,10 @@ describe('VCenterTrust controller against kube-apiserver and the vCenter simulat
     const name = await createTrust({ members: [member('vc-a'), member('vc-b')], extraRoots: leaf.certPem });
     const failed = await waitTrust(name, (o) => readyOf(o)?.reason === 'InvalidSpec');
     assert.match(readyOf(failed)?.message ?? '', /certificate #1 \(CN=not-a-ca\.example\.com\) is not a CA certificate/);
-    const broken = await createTrust({ members: [member('vc-a'), member('vc-b')], extraRoots: '-----BEGIN CERTIFICATE-----\nMIIBbroken\n-----END CERTIFICATE-----\n' });
+    const broken = await createTrust({
+      members: [member('vc-a'), member('vc-b')],
+      extraRoots: '-----BEGIN CERTIFICATE-----\nMIIBbroken\n-----END CERTIFICATE-----\n',
+    });
     const failed2 = await waitTrust(broken, (o) => readyOf(o)?.reason === 'InvalidSpec');
     assert.match(readyOf(failed2)?.message ?? '', /certificate #1 is not a well-formed certificate/);
     await sleep(500);
@@ -349,7 +407,11 @@ describe('VCenterTrust controller against kube-apiserver and the vCenter simulat
     assert.equal(ready?.status?.members?.find((m) => m.name === 'vc-c')?.apiFamily, 'rest');
     assert.equal(ready?.status?.members?.find((m) => m.name === 'vc-a')?.apiFamily, 'api');
     const extraId = chainIdOf(sha256(enterprise.certPem));
-    for (const vc of ['vc-a', 'vc-b', 'vc-c']) assert.ok(chainsOf(vc).some((c) => c.chain === extraId), `${vc} trusts the extra root`);
+    for (const vc of ['vc-a', 'vc-b', 'vc-c'])
+      assert.ok(
+        chainsOf(vc).some((c) => c.chain === extraId),
+        `${vc} trusts the extra root`,
+      );
     assert.ok(sim.admin.audit().some((e) => e.instance === 'vc-c' && e.path.startsWith('/rest/vcenter/certificate-management/vcenter/trusted-root-chains')));
   });
 });

@@ -3,7 +3,17 @@
 import assert from 'node:assert/strict';
 import type { KubeClient, KubeObject } from '../../../src/runtime/index.ts';
 import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
-import { createProviderConnection, floatingIPClaim, isReady, readyOf, resources, startTestOperator, userClient, waitFor, type TestOperator } from '../../harness/operator.ts';
+import {
+  createProviderConnection,
+  floatingIPClaim,
+  isReady,
+  readyOf,
+  resources,
+  startTestOperator,
+  userClient,
+  waitFor,
+  type TestOperator,
+} from '../../harness/operator.ts';
 import { freshNamespace } from '../../harness/shared.ts';
 
 describe('--namespace: one watched tenant namespace', function () {

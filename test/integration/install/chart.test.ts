@@ -47,7 +47,8 @@ const find = (objs: K8sObject[], kind: string, name?: string): K8sObject => {
   assert.ok(o, `rendered ${kind} ${name ?? ''}`);
   return o;
 };
-const podSpec = (objs: K8sObject[]) => (find(objs, 'Deployment').spec as { template: { spec: { securityContext: Record<string, unknown>; containers: Container[] } } }).template.spec;
+const podSpec = (objs: K8sObject[]) =>
+  (find(objs, 'Deployment').spec as { template: { spec: { securityContext: Record<string, unknown>; containers: Container[] } } }).template.spec;
 
 function plurals(): string[] {
   return template()
@@ -61,7 +62,11 @@ describe('charts/vcd-operator', function () {
 
   it('passes helm lint --strict, with the default values and with granted Secret access', function () {
     execFileSync(helm(), ['lint', '--strict', chart], { encoding: 'utf8' });
-    execFileSync(helm(), ['lint', '--strict', chart, '--set', 'rbac.secretAccess=granted', '--set', 'rbac.secretNamespaces={team-a}', '--set', 'crds.install=false'], { encoding: 'utf8' });
+    execFileSync(
+      helm(),
+      ['lint', '--strict', chart, '--set', 'rbac.secretAccess=granted', '--set', 'rbac.secretNamespaces={team-a}', '--set', 'crds.install=false'],
+      { encoding: 'utf8' },
+    );
   });
 
   it('sets every flag of the binary from values (the operator namespace and identity from the pod)', function () {
@@ -70,7 +75,11 @@ describe('charts/vcd-operator', function () {
     assert.ok(flags.length >= 10, 'flags read from --help');
     const container = podSpec(template(['--set', 'operator.watchNamespace=team-a'])).containers[0];
     assert.ok(container);
-    const fromPod: Record<string, [string, string]> = { 'operator-namespace': ['POD_NAMESPACE', 'metadata.namespace'], identity: ['POD_NAME', 'metadata.name'], 'service-account': ['SERVICE_ACCOUNT', 'spec.serviceAccountName'] };
+    const fromPod: Record<string, [string, string]> = {
+      'operator-namespace': ['POD_NAMESPACE', 'metadata.namespace'],
+      identity: ['POD_NAME', 'metadata.name'],
+      'service-account': ['SERVICE_ACCOUNT', 'spec.serviceAccountName'],
+    };
     for (const flag of flags) {
       if (flag === 'help' || flag === 'kubeconfig') continue; // in-cluster config
       const pod = fromPod[flag];
@@ -78,7 +87,10 @@ describe('charts/vcd-operator', function () {
         const env: Container['env'][number] | undefined = container.env.find((e) => e.name === pod[0]);
         assert.equal(env?.valueFrom?.fieldRef?.fieldPath, pod[1], `--${flag} comes from ${pod[0]}`);
       } else {
-        assert.ok(container.args.some((a) => a.startsWith(`--${flag}=`)), `--${flag} has a value in the chart (values.yaml operator.* or leaderElection.*)`);
+        assert.ok(
+          container.args.some((a) => a.startsWith(`--${flag}=`)),
+          `--${flag} has a value in the chart (values.yaml operator.* or leaderElection.*)`,
+        );
       }
     }
   });
@@ -200,10 +212,18 @@ describe('deploy/', function () {
     const cp = controlPlane();
     // A dry run does not create the namespace the namespaced objects go to.
     spawnSync(cp.assets.kubectl, ['--kubeconfig', cp.kubeconfigPath, 'create', 'namespace', 'vcd-operator-system'], { encoding: 'utf8' });
-    const out = execFileSync(cp.assets.kubectl, ['--kubeconfig', cp.kubeconfigPath, 'apply', '-k', DEPLOY_DIR, '--dry-run=server', '--server-side', '--force-conflicts'], {
-      encoding: 'utf8',
-    });
-    for (const what of ['deployment.apps/vcd-operator', 'clusterrole.rbac.authorization.k8s.io/vcd-operator', 'customresourcedefinition.apiextensions.k8s.io/floatingipclaims.vcd-operator.io']) {
+    const out = execFileSync(
+      cp.assets.kubectl,
+      ['--kubeconfig', cp.kubeconfigPath, 'apply', '-k', DEPLOY_DIR, '--dry-run=server', '--server-side', '--force-conflicts'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    for (const what of [
+      'deployment.apps/vcd-operator',
+      'clusterrole.rbac.authorization.k8s.io/vcd-operator',
+      'customresourcedefinition.apiextensions.k8s.io/floatingipclaims.vcd-operator.io',
+    ]) {
       assert.match(out, new RegExp(what.replaceAll('.', '\\.')));
     }
   });

@@ -116,7 +116,8 @@ describe('helm install, the operator as its Deployment runs it, upgrade, uninsta
    */
   const runOperator = async (): Promise<{ port: number; podName: string; exited: Promise<number | null> }> => {
     const docs = parseAllDocuments(helm('get', 'manifest', RELEASE, '--namespace', NS)).map((d) => d.toJS() as KubeObject & { spec?: unknown });
-    const deployment = docs.find((d) => d.kind === 'Deployment') as { spec: { template: { spec: { serviceAccountName: string; containers: Container[] } } } } | undefined;
+    const deployment = docs.find((d) => d.kind === 'Deployment') as
+      { spec: { template: { spec: { serviceAccountName: string; containers: Container[] } } } } | undefined;
     assert.ok(deployment);
     const pod = deployment.spec.template.spec;
     const container = pod.containers[0];
@@ -154,7 +155,11 @@ describe('helm install, the operator as its Deployment runs it, upgrade, uninsta
     const log = createWriteStream(join(work, 'operator.log'), { flags: 'a' });
     operatorLog = '';
     // KUBECONFIG stands in for the in-cluster config (same server, same token); nothing else is added.
-    const proc = spawn(process.execPath, [...entry, ...args], { cwd: image.dir, env: { PATH: process.env.PATH ?? '', ...env, KUBECONFIG: saKubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [...entry, ...args], {
+      cwd: image.dir,
+      env: { PATH: process.env.PATH ?? '', ...env, KUBECONFIG: saKubeconfig },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     operator = proc;
     const onData = (c: Buffer): void => {
       operatorLog += c.toString();
@@ -231,7 +236,10 @@ describe('helm install, the operator as its Deployment runs it, upgrade, uninsta
       ['list', 'pods', '-n', NS],
       ['create', 'events', '-n', 'team-a'],
     ];
-    const wrong = [...allowed.filter((a) => !can(...a)).map((a) => `denied: ${a.join(' ')}`), ...denied.filter((d) => can(...d)).map((d) => `allowed: ${d.join(' ')}`)];
+    const wrong = [
+      ...allowed.filter((a) => !can(...a)).map((a) => `denied: ${a.join(' ')}`),
+      ...denied.filter((d) => can(...d)).map((d) => `allowed: ${d.join(' ')}`),
+    ];
     assert.deepEqual(wrong, []);
   });
 
@@ -239,7 +247,19 @@ describe('helm install, the operator as its Deployment runs it, upgrade, uninsta
     const before = crdNames();
     kubectl('create', 'namespace', 'team-d');
     kubectl('create', 'namespace', 'team-c');
-    const notes = helm('upgrade', RELEASE, chart, '--namespace', NS, '--set', 'rbac.secretAccess=granted', '--set', 'rbac.secretNamespaces={team-a}', '--set', 'crds.install=false');
+    const notes = helm(
+      'upgrade',
+      RELEASE,
+      chart,
+      '--namespace',
+      NS,
+      '--set',
+      'rbac.secretAccess=granted',
+      '--set',
+      'rbac.secretNamespaces={team-a}',
+      '--set',
+      'crds.install=false',
+    );
     assert.deepEqual(crdNames(), before, 'CRDs dropped from the release are kept');
     assert.ok(can('list', 'secrets', '-n', 'team-a'), 'granted by the release');
     assert.ok(can('watch', 'secrets', '-n', NS), 'the operator namespace is always readable');

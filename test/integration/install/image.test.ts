@@ -31,7 +31,10 @@ describe('Dockerfile (replayed without Docker)', function () {
 
   it('every COPY source exists and the ENTRYPOINT file is produced by the build', function () {
     const image = imageTree();
-    assert.ok(image.copies.some((c) => c.from === 'build' && c.src === '/app/dist'), 'the compiled operator comes from the build stage');
+    assert.ok(
+      image.copies.some((c) => c.from === 'build' && c.src === '/app/dist'),
+      'the compiled operator comes from the build stage',
+    );
     assert.deepEqual(image.entrypoint, ['node', 'dist/main.js']);
     assert.ok(existsSync(join(image.dir, 'dist', 'main.js')));
   });
@@ -43,7 +46,10 @@ describe('Dockerfile (replayed without Docker)', function () {
     // package-lock marks what only development needs (devDependencies and what only they pull in).
     const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
     const devOnly = Object.entries(lock.packages).filter(([path, p]) => p.dev && path.startsWith('node_modules/'));
-    assert.ok(devOnly.some(([path]) => path === 'node_modules/mocha'), 'the lock file marks dev-only packages');
+    assert.ok(
+      devOnly.some(([path]) => path === 'node_modules/mocha'),
+      'the lock file marks dev-only packages',
+    );
     for (const [path] of devOnly) assert.ok(!existsSync(join(image.dir, path)), `${path} (development only) is not in the image`);
     assert.match(image.user, /^[1-9]\d*:[1-9]\d*$/);
     for (const l of ['title', 'description', 'licenses', 'version', 'revision']) assert.ok(image.labels[`org.opencontainers.image.${l}`], `label ${l}`);

@@ -85,7 +85,10 @@ describe('SupervisedInformer against kube-apiserver', function () {
     // The cache equals the server.
     const server = await client.list<Gadget>(gadgets, { namespace: ns });
     assert.deepEqual(
-      inf.list().map((o) => `${o.metadata?.name}@${o.metadata?.resourceVersion}`).sort(),
+      inf
+        .list()
+        .map((o) => `${o.metadata?.name}@${o.metadata?.resourceVersion}`)
+        .sort(),
       server.items.map((o) => `${o.metadata?.name}@${o.metadata?.resourceVersion}`).sort(),
     );
   });
@@ -128,9 +131,18 @@ describe('SupervisedInformer against kube-apiserver', function () {
     const raw = await client.get<Gadget>(gadgets, 'r1', ns);
     assert.ok(raw.metadata?.managedFields?.length, 'the server does send managedFields');
     assert.equal(inf.get(`${ns}/r1`)?.metadata?.managedFields, undefined);
-    assert.deepEqual(inf.byIndex('byEdge', 'e1').map((o) => o.metadata?.name).sort(), ['r1', 'r2']);
+    assert.deepEqual(
+      inf
+        .byIndex('byEdge', 'e1')
+        .map((o) => o.metadata?.name)
+        .sort(),
+      ['r1', 'r2'],
+    );
     await client.patch(gadgets, 'r2', ns, { spec: { edge: 'e2' } });
     await until(() => inf.byIndex('byEdge', 'e2').length === 2, 10_000, 'the index to follow the update');
-    assert.deepEqual(inf.byIndex('byEdge', 'e1').map((o) => o.metadata?.name), ['r1']);
+    assert.deepEqual(
+      inf.byIndex('byEdge', 'e1').map((o) => o.metadata?.name),
+      ['r1'],
+    );
   });
 });

@@ -92,7 +92,11 @@ describe('leader election across processes', function () {
     await client.create(configMaps, { metadata: { name: 'cm2', namespace: ns } });
     await a.waitFor(`reconcile ${ns}/cm2`, 10_000);
     await new Promise((r) => setTimeout(r, 1000));
-    assert.deepEqual(b.lines.filter((l) => l.text.startsWith('reconcile')), [], 'the standby reconciled nothing');
+    assert.deepEqual(
+      b.lines.filter((l) => l.text.startsWith('reconcile')),
+      [],
+      'the standby reconciled nothing',
+    );
     assert.deepEqual(await readyz(a), { status: 200, body: 'leader' });
     assert.deepEqual(await readyz(b), { status: 200, body: 'standby' }, 'a hot standby is ready');
 

@@ -106,7 +106,13 @@ describe('Manager against kube-apiserver', function () {
         const secret = manager?.informer<KubeObject>(secrets).get(`${ns}/creds`);
         if (!secret) throw new Error('credentials Secret creds not found');
         await ctx.status.patchStatus(obj, (s: NonNullable<Gadget['status']>) => {
-          ctx.status.setCondition((s.conditions ??= []), { type: 'Ready', status: 'True', reason: 'Connected', message: 'ok', observedGeneration: obj.metadata?.generation });
+          ctx.status.setCondition((s.conditions ??= []), {
+            type: 'Ready',
+            status: 'True',
+            reason: 'Connected',
+            message: 'ok',
+            observedGeneration: obj.metadata?.generation,
+          });
         });
       },
     });
@@ -141,11 +147,25 @@ describe('Manager against kube-apiserver', function () {
         if (!obj) return;
         await ctx.status.patchStatus(obj, (s: NonNullable<Gadget['status']>) => {
           s.seen = obj.spec?.n;
-          ctx.status.setCondition((s.conditions ??= []), { type: 'Ready', status: 'True', reason: 'InSync', message: 'in sync', observedGeneration: obj.metadata?.generation });
+          ctx.status.setCondition((s.conditions ??= []), {
+            type: 'Ready',
+            status: 'True',
+            reason: 'InSync',
+            message: 'in sync',
+            observedGeneration: obj.metadata?.generation,
+          });
         });
       },
     });
-    await until(() => manager?.informer<Gadget>(gadgets).list().filter((g) => findCondition(g.status?.conditions, 'Ready')?.status === 'True').length === count, 30_000, 'all Ready');
+    await until(
+      () =>
+        manager
+          ?.informer<Gadget>(gadgets)
+          .list()
+          .filter((g) => findCondition(g.status?.conditions, 'Ready')?.status === 'True').length === count,
+      30_000,
+      'all Ready',
+    );
     const writesToReady = statusWrites();
     assert.ok(writesToReady >= count, `${writesToReady} status writes to make ${count} objects Ready`);
     // Let the last writes and their watch echoes settle before counting.
@@ -182,14 +202,18 @@ describe('Manager against kube-apiserver', function () {
       true,
     );
     await until(() => done.length === 1, 10_000, 'the reconcile');
-    await until(async () => {
-      const list = await client.list<KubeObject & { reason?: string; series?: { count?: number } }>(
-        { group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event', namespaced: true },
-        { namespace: ns },
-      );
-      const warn = list.items.filter((e) => e.reason === 'QuotaExceeded');
-      return list.items.length === 2 && warn.length === 1 && warn[0]?.series?.count === 3;
-    }, 10_000, 'two Events, the repeated one with series.count 3');
+    await until(
+      async () => {
+        const list = await client.list<KubeObject & { reason?: string; series?: { count?: number } }>(
+          { group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event', namespaced: true },
+          { namespace: ns },
+        );
+        const warn = list.items.filter((e) => e.reason === 'QuotaExceeded');
+        return list.items.length === 2 && warn.length === 1 && warn[0]?.series?.count === 3;
+      },
+      10_000,
+      'two Events, the repeated one with series.count 3',
+    );
     const obj = await client.get<Gadget>(gadgets, 'f', ns);
     assert.equal(obj.metadata?.finalizers, undefined);
 
@@ -280,7 +304,16 @@ describe('Manager against kube-apiserver', function () {
       namespace: ns,
       registry: new Registry(),
       gracefulShutdownTimeoutMs: 5_000,
-      leaderElection: { enabled: true, leaseName: 'runnables', leaseNamespace: ns, leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 200, onStarted: () => (leading = true), onLost: () => undefined },
+      leaderElection: {
+        enabled: true,
+        leaseName: 'runnables',
+        leaseNamespace: ns,
+        leaseDurationMs: 3000,
+        renewDeadlineMs: 2000,
+        retryPeriodMs: 200,
+        onStarted: () => (leading = true),
+        onLost: () => undefined,
+      },
     });
     const mgr = manager;
     mgr.addController<Gadget>({

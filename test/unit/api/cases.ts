@@ -84,7 +84,12 @@ const egu = (extra: Record<string, unknown> = {}) => ({
 });
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUY29mZmVl\n-----END CERTIFICATE-----\n';
 
-const member = (name: string, extra: Record<string, unknown> = {}) => ({ name, url: `https://${name}.example.com`, credentialsSecretRef: { name: `${name}-credentials` }, ...extra });
+const member = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  url: `https://${name}.example.com`,
+  credentialsSecretRef: { name: `${name}-credentials` },
+  ...extra,
+});
 const trust = (extra: Record<string, unknown> = {}) => ({ members: [member('vc-a'), member('vc-b')], ...extra });
 const MEMBER_URL_MESSAGE = 'must be an https URL such as https://vc.example.com, without user:password@ (credentials go in the Secret), query or fragment';
 
@@ -97,14 +102,56 @@ const USERINFO_MESSAGE = 'must not contain a user name or password (user:passwor
 
 export const rejected: RejectCase[] = [
   // --- VCenterTrust ---
-  { name: 'two members with one name', kind: 'VCenterTrust', spec: trust({ members: [member('vc-a'), member('vc-a', { url: 'https://other.example.com' })] }), message: 'member names must be unique', field: 'spec.members' },
-  { name: 'one vCenter listed twice', kind: 'VCenterTrust', spec: trust({ members: [member('vc-a'), member('vc-b', { url: 'https://vc-a.example.com' })] }), message: 'member URLs must be unique: list each vCenter once', field: 'spec.members' },
-  { name: 'member URL with credentials', kind: 'VCenterTrust', spec: trust({ members: [member('vc-a', { url: 'https://admin:secret@vc-a.example.com' }), member('vc-b')] }), message: MEMBER_URL_MESSAGE, field: 'spec.members[0].url' },
-  { name: 'member URL over plain http', kind: 'VCenterTrust', spec: trust({ members: [member('vc-a', { url: 'http://vc-a.example.com' }), member('vc-b')] }), message: MEMBER_URL_MESSAGE, field: 'spec.members[0].url' },
-  { name: 'extra roots without a PEM certificate', kind: 'VCenterTrust', spec: trust({ extraRoots: 'MIIB...' }), message: 'must hold one or more PEM certificates (-----BEGIN CERTIFICATE----- ...)', field: 'spec.extraRoots' },
-  { name: 'member CA bundle without a PEM certificate', kind: 'VCenterTrust', spec: trust({ members: [member('vc-a', { caBundle: 'not a pem' }), member('vc-b')] }), message: 'must hold one or more PEM certificates (-----BEGIN CERTIFICATE----- ...)', field: 'spec.members[0].caBundle' },
+  {
+    name: 'two members with one name',
+    kind: 'VCenterTrust',
+    spec: trust({ members: [member('vc-a'), member('vc-a', { url: 'https://other.example.com' })] }),
+    message: 'member names must be unique',
+    field: 'spec.members',
+  },
+  {
+    name: 'one vCenter listed twice',
+    kind: 'VCenterTrust',
+    spec: trust({ members: [member('vc-a'), member('vc-b', { url: 'https://vc-a.example.com' })] }),
+    message: 'member URLs must be unique: list each vCenter once',
+    field: 'spec.members',
+  },
+  {
+    name: 'member URL with credentials',
+    kind: 'VCenterTrust',
+    spec: trust({ members: [member('vc-a', { url: 'https://admin:secret@vc-a.example.com' }), member('vc-b')] }),
+    message: MEMBER_URL_MESSAGE,
+    field: 'spec.members[0].url',
+  },
+  {
+    name: 'member URL over plain http',
+    kind: 'VCenterTrust',
+    spec: trust({ members: [member('vc-a', { url: 'http://vc-a.example.com' }), member('vc-b')] }),
+    message: MEMBER_URL_MESSAGE,
+    field: 'spec.members[0].url',
+  },
+  {
+    name: 'extra roots without a PEM certificate',
+    kind: 'VCenterTrust',
+    spec: trust({ extraRoots: 'MIIB...' }),
+    message: 'must hold one or more PEM certificates (-----BEGIN CERTIFICATE----- ...)',
+    field: 'spec.extraRoots',
+  },
+  {
+    name: 'member CA bundle without a PEM certificate',
+    kind: 'VCenterTrust',
+    spec: trust({ members: [member('vc-a', { caBundle: 'not a pem' }), member('vc-b')] }),
+    message: 'must hold one or more PEM certificates (-----BEGIN CERTIFICATE----- ...)',
+    field: 'spec.members[0].caBundle',
+  },
   // --- EdgeFirewallRule ---
-  { name: 'edge gateway by both name and id', kind: 'EdgeFirewallRule', spec: efw({ edgeGateway: { name: 'acme-edge', id: `urn:vcloud:gateway:${UUID}` } }), message: 'set exactly one of name or id of the edge gateway', field: 'spec.edgeGateway' },
+  {
+    name: 'edge gateway by both name and id',
+    kind: 'EdgeFirewallRule',
+    spec: efw({ edgeGateway: { name: 'acme-edge', id: `urn:vcloud:gateway:${UUID}` } }),
+    message: 'set exactly one of name or id of the edge gateway',
+    field: 'spec.edgeGateway',
+  },
   {
     name: 'unknown action',
     kind: 'EdgeFirewallRule',
@@ -112,11 +159,41 @@ export const rejected: RejectCase[] = [
     message: { apiserver: 'supported values: "Allow", "Drop", "Reject"', operator: 'must be one of Allow, Drop, Reject' },
     field: 'spec.action',
   },
-  { name: 'source address with an octet out of range', kind: 'EdgeFirewallRule', spec: efw({ sources: { addresses: ['10.0.0.256'] } }), message: ADDRESS_MESSAGE, field: 'spec.sources.addresses[0]' },
-  { name: 'destination CIDR of length 33', kind: 'EdgeFirewallRule', spec: efw({ destinations: { addresses: ['10.0.0.0/33'] } }), message: ADDRESS_MESSAGE, field: 'spec.destinations.addresses[0]' },
-  { name: 'reversed IPv4 range', kind: 'EdgeFirewallRule', spec: efw({ sources: { addresses: ['10.0.0.20-10.0.0.10'] } }), message: ADDRESS_MESSAGE, field: 'spec.sources.addresses[0]' },
-  { name: 'range of two families', kind: 'EdgeFirewallRule', spec: efw({ sources: { addresses: ['10.0.0.1-2001:db8::1'] } }), message: ADDRESS_MESSAGE, field: 'spec.sources.addresses[0]' },
-  { name: 'range of three ends', kind: 'EdgeFirewallRule', spec: efw({ sources: { addresses: ['10.0.0.1-10.0.0.2-10.0.0.3'] } }), message: ADDRESS_MESSAGE, field: 'spec.sources.addresses[0]' },
+  {
+    name: 'source address with an octet out of range',
+    kind: 'EdgeFirewallRule',
+    spec: efw({ sources: { addresses: ['10.0.0.256'] } }),
+    message: ADDRESS_MESSAGE,
+    field: 'spec.sources.addresses[0]',
+  },
+  {
+    name: 'destination CIDR of length 33',
+    kind: 'EdgeFirewallRule',
+    spec: efw({ destinations: { addresses: ['10.0.0.0/33'] } }),
+    message: ADDRESS_MESSAGE,
+    field: 'spec.destinations.addresses[0]',
+  },
+  {
+    name: 'reversed IPv4 range',
+    kind: 'EdgeFirewallRule',
+    spec: efw({ sources: { addresses: ['10.0.0.20-10.0.0.10'] } }),
+    message: ADDRESS_MESSAGE,
+    field: 'spec.sources.addresses[0]',
+  },
+  {
+    name: 'range of two families',
+    kind: 'EdgeFirewallRule',
+    spec: efw({ sources: { addresses: ['10.0.0.1-2001:db8::1'] } }),
+    message: ADDRESS_MESSAGE,
+    field: 'spec.sources.addresses[0]',
+  },
+  {
+    name: 'range of three ends',
+    kind: 'EdgeFirewallRule',
+    spec: efw({ sources: { addresses: ['10.0.0.1-10.0.0.2-10.0.0.3'] } }),
+    message: ADDRESS_MESSAGE,
+    field: 'spec.sources.addresses[0]',
+  },
   {
     name: '129 source addresses',
     kind: 'EdgeFirewallRule',
@@ -131,10 +208,34 @@ export const rejected: RejectCase[] = [
     message: 'with addresses, at most 127 groups',
     field: 'spec.destinations.groups',
   },
-  { name: 'group by both name and id', kind: 'EdgeFirewallRule', spec: efw({ sources: { groups: [{ name: 'web', id: GROUP_ID }] } }), message: 'set exactly one of name or id of the firewall group', field: 'spec.sources.groups[0]' },
-  { name: 'port above 65535', kind: 'EdgeFirewallRule', spec: efw({ services: { ports: [{ protocol: 'TCP', destinationPorts: ['65536'] }] } }), message: PORT_MESSAGE, field: 'spec.services.ports[0].destinationPorts[0]' },
-  { name: 'port 0', kind: 'EdgeFirewallRule', spec: efw({ services: { ports: [{ protocol: 'UDP', destinationPorts: ['0'] }] } }), message: PORT_MESSAGE, field: 'spec.services.ports[0].destinationPorts[0]' },
-  { name: 'reversed port range', kind: 'EdgeFirewallRule', spec: efw({ services: { ports: [{ protocol: 'TCP', destinationPorts: ['9000-8000'] }] } }), message: PORT_MESSAGE, field: 'spec.services.ports[0].destinationPorts[0]' },
+  {
+    name: 'group by both name and id',
+    kind: 'EdgeFirewallRule',
+    spec: efw({ sources: { groups: [{ name: 'web', id: GROUP_ID }] } }),
+    message: 'set exactly one of name or id of the firewall group',
+    field: 'spec.sources.groups[0]',
+  },
+  {
+    name: 'port above 65535',
+    kind: 'EdgeFirewallRule',
+    spec: efw({ services: { ports: [{ protocol: 'TCP', destinationPorts: ['65536'] }] } }),
+    message: PORT_MESSAGE,
+    field: 'spec.services.ports[0].destinationPorts[0]',
+  },
+  {
+    name: 'port 0',
+    kind: 'EdgeFirewallRule',
+    spec: efw({ services: { ports: [{ protocol: 'UDP', destinationPorts: ['0'] }] } }),
+    message: PORT_MESSAGE,
+    field: 'spec.services.ports[0].destinationPorts[0]',
+  },
+  {
+    name: 'reversed port range',
+    kind: 'EdgeFirewallRule',
+    spec: efw({ services: { ports: [{ protocol: 'TCP', destinationPorts: ['9000-8000'] }] } }),
+    message: PORT_MESSAGE,
+    field: 'spec.services.ports[0].destinationPorts[0]',
+  },
   {
     name: 'port that is not a number',
     kind: 'EdgeFirewallRule',
@@ -196,7 +297,13 @@ export const rejected: RejectCase[] = [
   },
 
   // --- FloatingIPClaim ---
-  { name: 'IP Space by both name and id', kind: 'FloatingIPClaim', spec: fip({ ipSpace: { name: 'public-ips', id: IP_SPACE_ID } }), message: IP_SPACE_REF, field: 'spec.ipSpace' },
+  {
+    name: 'IP Space by both name and id',
+    kind: 'FloatingIPClaim',
+    spec: fip({ ipSpace: { name: 'public-ips', id: IP_SPACE_ID } }),
+    message: IP_SPACE_REF,
+    field: 'spec.ipSpace',
+  },
   { name: 'IP Space by neither name nor id', kind: 'FloatingIPClaim', spec: fip({ ipSpace: {} }), message: IP_SPACE_REF, field: 'spec.ipSpace' },
   { name: 'address with an octet out of range', kind: 'FloatingIPClaim', spec: fip({ address: '203.0.113.300' }), message: IP_MESSAGE, field: 'spec.address' },
   { name: 'address with a leading zero', kind: 'FloatingIPClaim', spec: fip({ address: '203.0.113.010' }), message: IP_MESSAGE, field: 'spec.address' },
@@ -220,7 +327,7 @@ export const rejected: RejectCase[] = [
     name: 'IP Space id that is not an IP Space URN',
     kind: 'FloatingIPClaim',
     spec: fip({ ipSpace: { id: `urn:vcloud:org:${UUID}` } }),
-    message: { apiserver: "spec.ipSpace.id: Invalid value: \"urn:vcloud:org:", operator: 'must match pattern "^urn:vcloud:ipSpace:' },
+    message: { apiserver: 'spec.ipSpace.id: Invalid value: "urn:vcloud:org:', operator: 'must match pattern "^urn:vcloud:ipSpace:' },
     field: 'spec.ipSpace.id',
   },
   {
@@ -300,7 +407,13 @@ export const rejected: RejectCase[] = [
     message: { apiserver: 'spec.prefixLength in body should be less than or equal to 128', operator: 'must be <= 128' },
     field: 'spec.prefixLength',
   },
-  { name: 'IPv4 CIDR longer than /32', kind: 'IPPrefixClaim', spec: ipp({ prefixLength: undefined, cidr: '198.51.100.0/33' }), message: CIDR_MESSAGE, field: 'spec.cidr' },
+  {
+    name: 'IPv4 CIDR longer than /32',
+    kind: 'IPPrefixClaim',
+    spec: ipp({ prefixLength: undefined, cidr: '198.51.100.0/33' }),
+    message: CIDR_MESSAGE,
+    field: 'spec.cidr',
+  },
   { name: 'malformed CIDR', kind: 'IPPrefixClaim', spec: ipp({ prefixLength: undefined, cidr: '198.51.100/28' }), message: CIDR_MESSAGE, field: 'spec.cidr' },
   {
     name: 'CIDR with host bits set',
@@ -309,7 +422,13 @@ export const rejected: RejectCase[] = [
     message: 'must be a network address with the host bits zero, e.g. 198.51.100.16/28 rather than 198.51.100.17/28',
     field: 'spec.cidr',
   },
-  { name: 'CIDR of length 0', kind: 'IPPrefixClaim', spec: ipp({ prefixLength: undefined, cidr: '0.0.0.0/0' }), message: 'prefix length must be at least 1', field: 'spec.cidr' },
+  {
+    name: 'CIDR of length 0',
+    kind: 'IPPrefixClaim',
+    spec: ipp({ prefixLength: undefined, cidr: '0.0.0.0/0' }),
+    message: 'prefix length must be at least 1',
+    field: 'spec.cidr',
+  },
   {
     name: 'prefixLength that contradicts cidr',
     kind: 'IPPrefixClaim',
@@ -380,7 +499,13 @@ export const rejected: RejectCase[] = [
     message: { apiserver: 'supported values: "Public", "Private", "SharedServices"', operator: 'must be one of Public, Private, SharedServices' },
     field: 'spec.type',
   },
-  { name: 'malformed internal scope', kind: 'IPSpace', spec: space({ internalScope: ['203.0.113.0/33'] }), message: CIDR_MESSAGE, field: 'spec.internalScope[0]' },
+  {
+    name: 'malformed internal scope',
+    kind: 'IPSpace',
+    spec: space({ internalScope: ['203.0.113.0/33'] }),
+    message: CIDR_MESSAGE,
+    field: 'spec.internalScope[0]',
+  },
   {
     name: 'internal scope of two IP families',
     kind: 'IPSpace',
@@ -416,8 +541,20 @@ export const rejected: RejectCase[] = [
     message: 'every IP range must lie inside one internalScope CIDR',
     field: 'spec.ipRanges',
   },
-  { name: 'range start after end', kind: 'IPSpace', spec: space({ ipRanges: [{ start: '203.0.113.200', end: '203.0.113.20' }] }), message: 'start must not come after end', field: 'spec.ipRanges[0]' },
-  { name: 'malformed range start', kind: 'IPSpace', spec: space({ ipRanges: [{ start: '203.0.113', end: '203.0.113.20' }] }), message: IP_MESSAGE, field: 'spec.ipRanges[0].start' },
+  {
+    name: 'range start after end',
+    kind: 'IPSpace',
+    spec: space({ ipRanges: [{ start: '203.0.113.200', end: '203.0.113.20' }] }),
+    message: 'start must not come after end',
+    field: 'spec.ipRanges[0]',
+  },
+  {
+    name: 'malformed range start',
+    kind: 'IPSpace',
+    spec: space({ ipRanges: [{ start: '203.0.113', end: '203.0.113.20' }] }),
+    message: IP_MESSAGE,
+    field: 'spec.ipRanges[0].start',
+  },
   {
     name: 'range ends of two families',
     kind: 'IPSpace',
@@ -463,14 +600,24 @@ export const rejected: RejectCase[] = [
   {
     name: 'one org twice in orgQuotas',
     kind: 'IPSpace',
-    spec: space({ orgQuotas: [{ org: { name: 'acme' }, floatingIPs: 3 }, { org: { name: 'acme' }, floatingIPs: 4 }] }),
+    spec: space({
+      orgQuotas: [
+        { org: { name: 'acme' }, floatingIPs: 3 },
+        { org: { name: 'acme' }, floatingIPs: 4 },
+      ],
+    }),
     message: 'orgQuotas must name each organization once',
     field: 'spec.orgQuotas',
   },
   {
     name: 'two uplinks with one name',
     kind: 'IPSpace',
-    spec: space({ uplinks: [{ name: 'up', providerGateway: { name: 'pg-public' } }, { name: 'up', providerGateway: { name: 'pg-other' } }] }),
+    spec: space({
+      uplinks: [
+        { name: 'up', providerGateway: { name: 'pg-public' } },
+        { name: 'up', providerGateway: { name: 'pg-other' } },
+      ],
+    }),
     message: { apiserver: 'spec.uplinks[1]: Duplicate value: {"name":"up"}', operator: 'duplicate entry for name ["up"]' },
     field: 'spec.uplinks[1]',
   },
@@ -596,7 +743,10 @@ export const rejected: RejectCase[] = [
     name: 'tenant binding without orgs',
     kind: 'ClusterVCDConnection',
     spec: conn({ org: 'System', tenants: [{ namespaceSelector: { matchLabels: { team: 'a' } }, orgs: [] }] }),
-    message: { apiserver: 'spec.tenants[0].orgs: Invalid value: 0: spec.tenants[0].orgs in body should have at least 1 items', operator: 'must NOT have fewer than 1 items' },
+    message: {
+      apiserver: 'spec.tenants[0].orgs: Invalid value: 0: spec.tenants[0].orgs in body should have at least 1 items',
+      operator: 'must NOT have fewer than 1 items',
+    },
     field: 'spec.tenants[0].orgs',
   },
   {
@@ -651,7 +801,12 @@ export const rejected: RejectCase[] = [
   {
     name: 'allowedNamespaces expression key with a prefix over 253 characters',
     kind: 'ClusterVCDConnection',
-    spec: conn({ org: 'System', allowedNamespaces: { matchExpressions: [{ key: `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.example.com/team`, operator: 'Exists' }] } }),
+    spec: conn({
+      org: 'System',
+      allowedNamespaces: {
+        matchExpressions: [{ key: `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.example.com/team`, operator: 'Exists' }],
+      },
+    }),
     message: LABEL_KEY,
     field: 'spec.allowedNamespaces.matchExpressions[0].key',
   },
@@ -798,14 +953,32 @@ export const rejected: RejectCase[] = [
 ];
 
 export const accepted: AcceptCase[] = [
-  { name: 'traffic meter of every edge, default points', kind: 'TrafficMeter', spec: { nsxConnectionRef: { name: 'nsx' }, vcdConnectionRef: { name: 'provider' } } },
+  {
+    name: 'traffic meter of every edge, default points',
+    kind: 'TrafficMeter',
+    spec: { nsxConnectionRef: { name: 'nsx' }, vcdConnectionRef: { name: 'provider' } },
+  },
   {
     name: 'traffic meter of two orgs at every point, every 30 s',
     kind: 'TrafficMeter',
-    spec: { nsxConnectionRef: { name: 'nsx' }, vcdConnectionRef: { name: 'provider' }, orgs: ['acme', 'globex'], meterPoints: ['Tier0Uplink', 'Tier0Downlink', 'Tier1ServiceInterface'], intervalSeconds: 30 },
+    spec: {
+      nsxConnectionRef: { name: 'nsx' },
+      vcdConnectionRef: { name: 'provider' },
+      orgs: ['acme', 'globex'],
+      meterPoints: ['Tier0Uplink', 'Tier0Downlink', 'Tier1ServiceInterface'],
+      intervalSeconds: 30,
+    },
   },
   { name: 'two-vCenter mesh', kind: 'VCenterTrust', spec: trust() },
-  { name: 'mesh with CA bundles, extra roots and pruning', kind: 'VCenterTrust', spec: trust({ members: [member('vc-a', { caBundle: PEM }), member('vc-b', { url: 'https://vc-b.example.com:8443/' }), member('vc-c')], extraRoots: PEM, prune: true }) },
+  {
+    name: 'mesh with CA bundles, extra roots and pruning',
+    kind: 'VCenterTrust',
+    spec: trust({
+      members: [member('vc-a', { caBundle: PEM }), member('vc-b', { url: 'https://vc-b.example.com:8443/' }), member('vc-c')],
+      extraRoots: PEM,
+      prune: true,
+    }),
+  },
   { name: 'minimal firewall rule (any to any)', kind: 'EdgeFirewallRule', spec: efw() },
   {
     name: 'firewall rule with every field',
@@ -816,7 +989,10 @@ export const accepted: AcceptCase[] = [
       action: 'Reject',
       direction: 'In',
       ipProtocol: 'IPv4',
-      sources: { addresses: ['203.0.113.10', '198.51.100.0/24', '10.0.0.10-10.0.0.20', '2001:db8::1-2001:db8::9'], groups: [{ name: 'web' }, { id: GROUP_ID }] },
+      sources: {
+        addresses: ['203.0.113.10', '198.51.100.0/24', '10.0.0.10-10.0.0.20', '2001:db8::1-2001:db8::9'],
+        groups: [{ name: 'web' }, { id: GROUP_ID }],
+      },
       destinations: { addresses: Array.from({ length: 128 }, (_, i) => `10.1.0.${i}`), groups: Array.from({ length: 127 }, (_, i) => ({ name: `g${i}` })) },
       services: { ports: [{ protocol: 'TCP', destinationPorts: ['443', '8080-8090', '1-65535'] }, { protocol: 'ICMPv4' }], profiles: [{ name: 'HTTPS' }] },
       appliedTo: 'seg-transit',
@@ -827,18 +1003,44 @@ export const accepted: AcceptCase[] = [
       reclaimPolicy: 'Retain',
     }),
   },
-  { name: 'firewall rule priority and action changed', kind: 'EdgeFirewallRule', from: efw(), spec: efw({ action: 'Drop', priority: 5, appliedTo: 'acme-web' }) },
-  { name: 'segment uplink with extra addresses', kind: 'EdgeGatewayUplink', spec: egu({ subnet: { gateway: '172.16.60.1', prefixLength: 24, extraAddresses: 4 }, connected: false }) },
-  { name: 'IP Space advertised from a Tier-0 by name', kind: 'IPSpace', spec: space({ tier0Advertisement: { nsxConnectionRef: { name: 'nsx' }, tier0: 'pg-public-t0' } }) },
+  {
+    name: 'firewall rule priority and action changed',
+    kind: 'EdgeFirewallRule',
+    from: efw(),
+    spec: efw({ action: 'Drop', priority: 5, appliedTo: 'acme-web' }),
+  },
+  {
+    name: 'segment uplink with extra addresses',
+    kind: 'EdgeGatewayUplink',
+    spec: egu({ subnet: { gateway: '172.16.60.1', prefixLength: 24, extraAddresses: 4 }, connected: false }),
+  },
+  {
+    name: 'IP Space advertised from a Tier-0 by name',
+    kind: 'IPSpace',
+    spec: space({ tier0Advertisement: { nsxConnectionRef: { name: 'nsx' }, tier0: 'pg-public-t0' } }),
+  },
   { name: 'default route through a segment', kind: 'EdgeStaticRoute', spec: esr() },
-  { name: 'IPv6 default route, no scope, admin distance 10', kind: 'EdgeStaticRoute', spec: esr({ destination: '::/0', nextHops: [{ ipAddress: '2001:db8::1', adminDistance: 10 }] }) },
+  {
+    name: 'IPv6 default route, no scope, admin distance 10',
+    kind: 'EdgeStaticRoute',
+    spec: esr({ destination: '::/0', nextHops: [{ ipAddress: '2001:db8::1', adminDistance: 10 }] }),
+  },
   { name: 'NSX connection with a CA bundle', kind: 'NSXConnection', spec: nsx({ caBundle: PEM }) },
   { name: 'minimal floating IP claim', kind: 'FloatingIPClaim', spec: fip() },
-  { name: 'specific IPv4 address, IP Space by id, Retain', kind: 'FloatingIPClaim', spec: fip({ ipSpace: { id: IP_SPACE_ID }, address: '203.0.113.10', reclaimPolicy: 'Retain' }) },
+  {
+    name: 'specific IPv4 address, IP Space by id, Retain',
+    kind: 'FloatingIPClaim',
+    spec: fip({ ipSpace: { id: IP_SPACE_ID }, address: '203.0.113.10', reclaimPolicy: 'Retain' }),
+  },
   { name: 'specific IPv6 address', kind: 'FloatingIPClaim', spec: fip({ address: '2001:db8::10' }) },
   { name: 'provider claiming for an org by id', kind: 'FloatingIPClaim', spec: fip({ connectionRef: provider, org: { id: ORG_ID } }) },
   { name: 'reclaimPolicy changed (it is mutable)', kind: 'FloatingIPClaim', from: fip(), spec: fip({ reclaimPolicy: 'Retain' }) },
-  { name: 'unchanged update of a claim with address and org', kind: 'FloatingIPClaim', from: fip({ connectionRef: provider, address: '203.0.113.10', org: { name: 'acme' } }), spec: fip({ connectionRef: provider, address: '203.0.113.10', org: { name: 'acme' } }) },
+  {
+    name: 'unchanged update of a claim with address and org',
+    kind: 'FloatingIPClaim',
+    from: fip({ connectionRef: provider, address: '203.0.113.10', org: { name: 'acme' } }),
+    spec: fip({ connectionRef: provider, address: '203.0.113.10', org: { name: 'acme' } }),
+  },
   { name: 'prefix by length', kind: 'IPPrefixClaim', spec: ipp() },
   { name: 'prefix by CIDR', kind: 'IPPrefixClaim', spec: ipp({ prefixLength: undefined, cidr: '198.51.100.16/28' }) },
   { name: 'prefix by CIDR with the matching length', kind: 'IPPrefixClaim', spec: ipp({ cidr: '198.51.100.16/28' }) },
@@ -861,18 +1063,43 @@ export const accepted: AcceptCase[] = [
       deletionPolicy: 'Orphan',
     }),
   },
-  { name: 'Private IP Space', kind: 'IPSpace', spec: space({ type: 'Private', org: { name: 'acme' }, internalScope: ['10.20.0.0/16'], ipRanges: [{ start: '10.20.0.10', end: '10.20.0.250' }], prefixSequences: [{ startCIDR: '10.20.8.0/24', count: 4 }] }) },
+  {
+    name: 'Private IP Space',
+    kind: 'IPSpace',
+    spec: space({
+      type: 'Private',
+      org: { name: 'acme' },
+      internalScope: ['10.20.0.0/16'],
+      ipRanges: [{ start: '10.20.0.10', end: '10.20.0.250' }],
+      prefixSequences: [{ startCIDR: '10.20.8.0/24', count: 4 }],
+    }),
+  },
   {
     name: 'Private IPv6 IP Space',
     kind: 'IPSpace',
-    spec: space({ type: 'Private', org: { name: 'acme' }, internalScope: ['2001:db8::/48'], ipRanges: [{ start: '2001:db8::10', end: '2001:db8::ff' }], prefixSequences: [{ startCIDR: '2001:db8:0:100::/64', count: 16 }] }),
+    spec: space({
+      type: 'Private',
+      org: { name: 'acme' },
+      internalScope: ['2001:db8::/48'],
+      ipRanges: [{ start: '2001:db8::10', end: '2001:db8::ff' }],
+      prefixSequences: [{ startCIDR: '2001:db8:0:100::/64', count: 16 }],
+    }),
   },
   { name: 'single-address range', kind: 'IPSpace', spec: space({ ipRanges: [{ start: '203.0.113.10', end: '203.0.113.10' }] }) },
   { name: 'adopting by id', kind: 'IPSpace', spec: space({ id: IP_SPACE_ID }) },
   { name: 'SharedServices changed to Public', kind: 'IPSpace', from: space({ type: 'SharedServices' }), spec: space() },
-  { name: 'ranges, name and quotas changed', kind: 'IPSpace', from: space(), spec: space({ name: 'renamed', ipRanges: [{ start: '203.0.113.20', end: '203.0.113.30' }], defaultQuotas: { floatingIPs: 5 } }) },
+  {
+    name: 'ranges, name and quotas changed',
+    kind: 'IPSpace',
+    from: space(),
+    spec: space({ name: 'renamed', ipRanges: [{ start: '203.0.113.20', end: '203.0.113.30' }], defaultQuotas: { floatingIPs: 5 } }),
+  },
   { name: 'minimal connection', kind: 'VCDConnection', spec: conn() },
-  { name: 'connection with CA bundle and API version pin', kind: 'VCDConnection', spec: conn({ url: 'https://127.0.0.1:8443/', caBundle: PEM, apiVersion: '37.2' }) },
+  {
+    name: 'connection with CA bundle and API version pin',
+    kind: 'VCDConnection',
+    spec: conn({ url: 'https://127.0.0.1:8443/', caBundle: PEM, apiVersion: '37.2' }),
+  },
   {
     name: 'cluster connection with qualified keys, 63-character names and an empty value',
     kind: 'ClusterVCDConnection',
@@ -889,7 +1116,16 @@ export const accepted: AcceptCase[] = [
   {
     name: 'cluster connection with expressions',
     kind: 'ClusterVCDConnection',
-    spec: conn({ org: 'System', allowedNamespaces: { matchLabels: { tier: 'tenant' }, matchExpressions: [{ key: 'team', operator: 'In', values: ['a', 'b'] }, { key: 'frozen', operator: 'DoesNotExist' }] } }),
+    spec: conn({
+      org: 'System',
+      allowedNamespaces: {
+        matchLabels: { tier: 'tenant' },
+        matchExpressions: [
+          { key: 'team', operator: 'In', values: ['a', 'b'] },
+          { key: 'frozen', operator: 'DoesNotExist' },
+        ],
+      },
+    }),
   },
   {
     name: 'cluster connection binding namespaces to orgs',
@@ -903,7 +1139,11 @@ export const accepted: AcceptCase[] = [
       ],
     }),
   },
-  { name: 'cluster connection binding no namespace to any org', kind: 'ClusterVCDConnection', spec: conn({ org: 'System', allowedNamespaces: {}, tenants: [] }) },
+  {
+    name: 'cluster connection binding no namespace to any org',
+    kind: 'ClusterVCDConnection',
+    spec: conn({ org: 'System', allowedNamespaces: {}, tenants: [] }),
+  },
 ];
 
 /**
@@ -911,7 +1151,13 @@ export const accepted: AcceptCase[] = [
  * the operator refuses as InvalidSpec before writing anything to VCD.
  */
 export const operatorOnly: RejectCase[] = [
-  { name: 'reversed IPv6 range', kind: 'EdgeFirewallRule', spec: efw({ sources: { addresses: ['2001:db8::9-2001:db8::1'] } }), message: ADDRESS_MESSAGE_FULL, field: 'spec.sources.addresses[0]' },
+  {
+    name: 'reversed IPv6 range',
+    kind: 'EdgeFirewallRule',
+    spec: efw({ sources: { addresses: ['2001:db8::9-2001:db8::1'] } }),
+    message: ADDRESS_MESSAGE_FULL,
+    field: 'spec.sources.addresses[0]',
+  },
   {
     name: 'uplink primary IP outside its subnet',
     kind: 'EdgeGatewayUplink',
@@ -922,7 +1168,13 @@ export const operatorOnly: RejectCase[] = [
   {
     name: 'IPv6 range start after end',
     kind: 'IPSpace',
-    spec: space({ type: 'Private', org: { name: 'acme' }, internalScope: ['2001:db8::/48'], ipRanges: [{ start: '2001:db8::ff', end: '2001:db8::10' }], prefixSequences: undefined }),
+    spec: space({
+      type: 'Private',
+      org: { name: 'acme' },
+      internalScope: ['2001:db8::/48'],
+      ipRanges: [{ start: '2001:db8::ff', end: '2001:db8::10' }],
+      prefixSequences: undefined,
+    }),
     message: 'start must not come after end',
     field: 'spec.ipRanges[0]',
   },
@@ -936,7 +1188,12 @@ export const operatorOnly: RejectCase[] = [
   {
     name: 'overlapping ranges',
     kind: 'IPSpace',
-    spec: space({ ipRanges: [{ start: '203.0.113.10', end: '203.0.113.50' }, { start: '203.0.113.50', end: '203.0.113.60' }] }),
+    spec: space({
+      ipRanges: [
+        { start: '203.0.113.10', end: '203.0.113.50' },
+        { start: '203.0.113.50', end: '203.0.113.60' },
+      ],
+    }),
     message: 'IP ranges must not overlap each other',
     field: 'spec.ipRanges',
   },

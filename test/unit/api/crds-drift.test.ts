@@ -15,7 +15,9 @@ describe('CRD drift', function () {
   for (const dir of ['crds', 'charts/vcd-operator/files/crds']) {
     describe(`${dir}/`, function () {
       it('holds exactly one file per kind', function () {
-        const onDisk = readdirSync(join(root, dir)).filter((f) => f.endsWith('.vcd-operator.io.yaml')).sort();
+        const onDisk = readdirSync(join(root, dir))
+          .filter((f) => f.endsWith('.vcd-operator.io.yaml'))
+          .sort();
         assert.deepEqual(onDisk, [...generated.keys()].sort(), `${dir}/ ${FIX}`);
       });
 

@@ -58,7 +58,8 @@ describe('generated CRDs', function () {
       it('is structural: every node typed, no keywords the apiserver rejects', function () {
         for (const [p, n] of nodes(schema, def.kind)) {
           assert.ok(typeof n.type === 'string', `${p} has no type`);
-          for (const k of ['$ref', '$id', 'anyOf', 'oneOf', 'allOf', 'not', 'const', 'patternProperties', 'definitions']) assert.ok(!(k in n), `${p} uses ${k}`);
+          for (const k of ['$ref', '$id', 'anyOf', 'oneOf', 'allOf', 'not', 'const', 'patternProperties', 'definitions'])
+            assert.ok(!(k in n), `${p} uses ${k}`);
           if (n.additionalProperties !== undefined) assert.ok(!n.properties, `${p} has both properties and additionalProperties`);
         }
       });
@@ -92,7 +93,12 @@ describe('generated CRDs', function () {
 
       it('prints Ready first, identity in between, Reason and Message in -o wide, Age last', function () {
         const cols = version?.additionalPrinterColumns ?? [];
-        assert.deepEqual(cols[0], { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'Whether the object is usable (the Ready condition).' });
+        assert.deepEqual(cols[0], {
+          name: 'Ready',
+          type: 'string',
+          jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+          description: 'Whether the object is usable (the Ready condition).',
+        });
         assert.equal(cols.at(-1)?.name, 'Age');
         const message = cols.find((c) => c.name === 'Message');
         assert.equal(message?.priority, 1);
@@ -114,7 +120,12 @@ describe('generated CRDs', function () {
   it('keeps transition rules (oldSelf) out of lists, where the operator cannot pair old and new items', function () {
     const misplaced: string[] = [];
     const walk = (s: Node, path: string, inList: boolean) => {
-      if (inList) misplaced.push(...rulesOf(s).filter(isTransitionRule).map((r) => `${path}: ${r.message}`));
+      if (inList)
+        misplaced.push(
+          ...rulesOf(s)
+            .filter(isTransitionRule)
+            .map((r) => `${path}: ${r.message}`),
+        );
       for (const [k, v] of Object.entries((s.properties as Record<string, Node> | undefined) ?? {})) walk(v, `${path}.${k}`, inList);
       if (s.items) walk(s.items as Node, `${path}[]`, true);
     };

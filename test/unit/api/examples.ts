@@ -13,7 +13,9 @@ export interface ExampleDoc {
 
 export function loadExamples(): ExampleDoc[] {
   const out: ExampleDoc[] = [];
-  for (const file of readdirSync(examplesDir).filter((f) => f.endsWith('.yaml')).sort()) {
+  for (const file of readdirSync(examplesDir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()) {
     for (const doc of parseAllDocuments(readFileSync(join(examplesDir, file), 'utf8'))) {
       if (doc.errors.length) throw new Error(`${file}: ${doc.errors.map((e) => e.message).join('; ')}`);
       out.push({ file, obj: doc.toJS() as ExampleDoc['obj'] });

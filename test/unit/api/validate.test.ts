@@ -99,7 +99,10 @@ describe('api validators', function () {
         connectionRef: { kind: 'ClusterVCDConnection', name: 'provider' },
         type: 'Private',
         internalScope: ['10.0.0.0/24'],
-        ipRanges: [{ start: '10.0.0.9', end: '10.0.0.1' }, { start: '10.1.0.1', end: '10.1.0.2' }],
+        ipRanges: [
+          { start: '10.0.0.9', end: '10.0.0.1' },
+          { start: '10.1.0.1', end: '10.1.0.2' },
+        ],
       }),
     );
     assert.equal(r.valid, false);
@@ -109,7 +112,9 @@ describe('api validators', function () {
   });
 
   it('reports unknown fields, which the apiserver would drop silently', function () {
-    const r = validateFloatingIPClaim.validate(object('FloatingIPClaim', { connectionRef: { kind: 'VCDConnection', name: 'a' }, ipSpace: { name: 'p' }, adress: '203.0.113.10' }));
+    const r = validateFloatingIPClaim.validate(
+      object('FloatingIPClaim', { connectionRef: { kind: 'VCDConnection', name: 'a' }, ipSpace: { name: 'p' }, adress: '203.0.113.10' }),
+    );
     assert.equal(r.valid, false);
     if (r.valid) return;
     assert.deepEqual(r.problems, [{ field: 'spec.adress', message: 'unknown field; check its spelling with kubectl explain' }]);
@@ -124,8 +129,26 @@ describe('api validators', function () {
 
   it('accepts a status written by the operator, and refuses a malformed condition', function () {
     const base = object('FloatingIPClaim', { connectionRef: { kind: 'VCDConnection', name: 'a' }, ipSpace: { name: 'p' } });
-    const condition = { type: 'Ready', status: 'True', reason: 'Allocated', message: 'allocated 203.0.113.10', lastTransitionTime: '2026-11-21T05:00:00Z', observedGeneration: 1 };
-    const good = { ...base, status: { observedGeneration: 1, conditions: [condition], address: '203.0.113.10', allocationId: 'urn:vcloud:ipSpaceIpAllocation:1', ipSpaceId: 'urn:vcloud:ipSpace:1', ipSpaceName: 'p', org: 'acme' } };
+    const condition = {
+      type: 'Ready',
+      status: 'True',
+      reason: 'Allocated',
+      message: 'allocated 203.0.113.10',
+      lastTransitionTime: '2026-11-21T05:00:00Z',
+      observedGeneration: 1,
+    };
+    const good = {
+      ...base,
+      status: {
+        observedGeneration: 1,
+        conditions: [condition],
+        address: '203.0.113.10',
+        allocationId: 'urn:vcloud:ipSpaceIpAllocation:1',
+        ipSpaceId: 'urn:vcloud:ipSpace:1',
+        ipSpaceName: 'p',
+        org: 'acme',
+      },
+    };
     assert.ok(validateFloatingIPClaim.validate(good).valid);
     const bad = { ...base, status: { conditions: [{ ...condition, reason: 'not camel case' }] } };
     const r = validateFloatingIPClaim.validate(bad);
@@ -140,7 +163,9 @@ describe('api validators', function () {
   });
 
   it('assert returns the typed object or throws InvalidSpecError with the problems', function () {
-    const ok = validateIPPrefixClaim.assert(object('IPPrefixClaim', { connectionRef: { kind: 'VCDConnection', name: 'a' }, ipSpace: { name: 'p' }, prefixLength: 28 }));
+    const ok = validateIPPrefixClaim.assert(
+      object('IPPrefixClaim', { connectionRef: { kind: 'VCDConnection', name: 'a' }, ipSpace: { name: 'p' }, prefixLength: 28 }),
+    );
     assert.equal(ok.spec.prefixLength, 28);
     assert.throws(
       () => validateIPPrefixClaim.assert(object('IPPrefixClaim', { connectionRef: { kind: 'VCDConnection', name: 'a' }, ipSpace: { name: 'p' } })),

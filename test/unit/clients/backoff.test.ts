@@ -6,25 +6,49 @@ const policy: BackoffPolicy = { initialDelayMs: 100, maxDelayMs: 1000, multiplie
 describe('backoff', () => {
   it('grows exponentially and is capped at maxDelayMs', () => {
     const noJitter = { ...policy, jitter: 0 };
-    assert.deepEqual([0, 1, 2, 3, 4, 5].map((n) => backoffDelay(noJitter, n, () => 0.7)), [100, 200, 400, 800, 1000, 1000]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5].map((n) => backoffDelay(noJitter, n, () => 0.7)),
+      [100, 200, 400, 800, 1000, 1000],
+    );
   });
 
   it('randomises only the jitter fraction of the delay', () => {
     // retry 2: exponential delay 400, half of it jittered -> [200, 400)
-    assert.equal(backoffDelay(policy, 2, () => 0), 200);
-    assert.equal(backoffDelay(policy, 2, () => 0.5), 300);
-    assert.equal(backoffDelay(policy, 2, () => 0.999), 400);
+    assert.equal(
+      backoffDelay(policy, 2, () => 0),
+      200,
+    );
+    assert.equal(
+      backoffDelay(policy, 2, () => 0.5),
+      300,
+    );
+    assert.equal(
+      backoffDelay(policy, 2, () => 0.999),
+      400,
+    );
   });
 
   it('full jitter spans zero to the exponential delay', () => {
     const full = { ...policy, jitter: 1 };
-    assert.equal(backoffDelay(full, 1, () => 0), 0);
-    assert.equal(backoffDelay(full, 1, () => 0.25), 50);
+    assert.equal(
+      backoffDelay(full, 1, () => 0),
+      0,
+    );
+    assert.equal(
+      backoffDelay(full, 1, () => 0.25),
+      50,
+    );
   });
 
   it('never comes back sooner than a server Retry-After', () => {
-    assert.equal(backoffDelay(policy, 0, () => 0, 3000), 3000);
-    assert.equal(backoffDelay(policy, 3, () => 0.999, 10), 800);
+    assert.equal(
+      backoffDelay(policy, 0, () => 0, 3000),
+      3000,
+    );
+    assert.equal(
+      backoffDelay(policy, 3, () => 0.999, 10),
+      800,
+    );
   });
 
   it('parses Retry-After in seconds and as an HTTP date', () => {

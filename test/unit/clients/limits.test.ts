@@ -38,7 +38,10 @@ describe('Semaphore', () => {
 
   it('frees the slot when the task throws', async () => {
     const sem = new Semaphore(1);
-    await assert.rejects(sem.run(() => Promise.reject(new Error('boom'))), /boom/);
+    await assert.rejects(
+      sem.run(() => Promise.reject(new Error('boom'))),
+      /boom/,
+    );
     assert.equal(await sem.run(() => Promise.resolve(7)), 7);
   });
 });

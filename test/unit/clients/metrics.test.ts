@@ -15,7 +15,10 @@ describe('client request metrics', function () {
     assert.match(text, /^vcd_client_requests_total\{connection="VCDConnection\/team-a\/acme",operation="ipSpaces\.allocate",status="202"\} 2$/m);
     assert.match(text, /^vcd_client_requests_total\{connection="ClusterVCDConnection\/provider",operation="ipSpaces\.allocate",status="202"\} 1$/m);
     assert.match(text, /^vcd_client_requests_total\{connection="ClusterVCDConnection\/provider",operation="task\.get",status="network_error"\} 1$/m);
-    assert.match(text, /^vcd_client_request_duration_seconds_count\{connection="VCDConnection\/team-a\/acme",operation="ipSpaces\.allocate",status="202"\} 2$/m);
+    assert.match(
+      text,
+      /^vcd_client_request_duration_seconds_count\{connection="VCDConnection\/team-a\/acme",operation="ipSpaces\.allocate",status="202"\} 2$/m,
+    );
   });
 
   it('a client without a connection name counts by operation and status only', async function () {

@@ -12,7 +12,19 @@ const names = (l: E[]): string[] => l.map((e) => e.n);
 describe('NSX mergeOwned', () => {
   it('replaces our entries where they were and keeps foreign ones in order', () => {
     const current: E[] = [{ n: 'vcd-1' }, { n: 'ours-old', mine: true }, { n: 'admin' }, { n: 'ours-old2', mine: true }];
-    assert.deepEqual(names(mergeOwned(current, [{ n: 'ours-a', mine: true }, { n: 'ours-b', mine: true }], mine)), ['vcd-1', 'ours-a', 'ours-b', 'admin']);
+    assert.deepEqual(
+      names(
+        mergeOwned(
+          current,
+          [
+            { n: 'ours-a', mine: true },
+            { n: 'ours-b', mine: true },
+          ],
+          mine,
+        ),
+      ),
+      ['vcd-1', 'ours-a', 'ours-b', 'admin'],
+    );
   });
 
   it('adds our entries before a trailing catch-all when we had none', () => {

@@ -11,7 +11,15 @@ describe('VCD error mapping', () => {
   });
 
   it('maps 403 ACCESS_TO_RESOURCE_IS_FORBIDDEN and 404 to VcdNotFoundError', () => {
-    const e = toVcdApiError('ipSpaces.get', { status: 403, headers: {}, data: { minorErrorCode: 'ACCESS_TO_RESOURCE_IS_FORBIDDEN', message: '[ r-1 ] Either you need some or all of the following rights' } }, noScrub);
+    const e = toVcdApiError(
+      'ipSpaces.get',
+      {
+        status: 403,
+        headers: {},
+        data: { minorErrorCode: 'ACCESS_TO_RESOURCE_IS_FORBIDDEN', message: '[ r-1 ] Either you need some or all of the following rights' },
+      },
+      noScrub,
+    );
     assert.ok(e instanceof VcdNotFoundError);
     assert.equal(e.status, 403);
     assert.equal(e.requestId, 'r-1');
@@ -27,7 +35,10 @@ describe('VCD error mapping', () => {
       {
         status: 400,
         headers: { 'x-vmware-vcloud-request-id': 'req-9' },
-        data: { minorErrorCode: 'BUSY_ENTITY', message: '[ req-9 ] The entity Ref: com.vmware.vcloud.entity.gateway:1 is busy completing an operation NAT_RULE_CREATE.' },
+        data: {
+          minorErrorCode: 'BUSY_ENTITY',
+          message: '[ req-9 ] The entity Ref: com.vmware.vcloud.entity.gateway:1 is busy completing an operation NAT_RULE_CREATE.',
+        },
       },
       noScrub,
     );
@@ -39,7 +50,9 @@ describe('VCD error mapping', () => {
   });
 
   it('keeps other errors generic and scrubs their message', () => {
-    const e = toVcdApiError('x', { status: 500, headers: {}, data: { minorErrorCode: 'INTERNAL_SERVER_ERROR', message: 'leaked sekret-token here' } }, (s) => s.replace('sekret-token', '[REDACTED]'));
+    const e = toVcdApiError('x', { status: 500, headers: {}, data: { minorErrorCode: 'INTERNAL_SERVER_ERROR', message: 'leaked sekret-token here' } }, (s) =>
+      s.replace('sekret-token', '[REDACTED]'),
+    );
     assert.equal(e.constructor, VcdApiError);
     assert.equal(e.serverMessage, 'leaked [REDACTED] here');
     assert.ok(!e.message.includes('sekret-token'));
@@ -47,14 +60,28 @@ describe('VCD error mapping', () => {
 
   it('serialises to JSON with only its own fields', () => {
     const e = toVcdApiError('x', { status: 400, headers: {}, data: { minorErrorCode: 'BAD_REQUEST', message: 'bad' } }, noScrub);
-    assert.deepEqual(Object.keys(JSON.parse(JSON.stringify(e)) as object).sort(), ['minorErrorCode', 'name', 'operation', 'serverMessage', 'service', 'status']);
+    assert.deepEqual(Object.keys(JSON.parse(JSON.stringify(e)) as object).sort(), [
+      'minorErrorCode',
+      'name',
+      'operation',
+      'serverMessage',
+      'service',
+      'status',
+    ]);
   });
 
   it('recognises quota refusals and says which quota in the error', () => {
     assert.ok(isQuotaMessage(undefined, 'Floating IP quota of 1 for organization acme exceeded'));
     assert.ok(isQuotaMessage('IP_SPACE_QUOTA_EXCEEDED', 'x'));
     assert.ok(!isQuotaMessage('BAD_REQUEST', 'invalid value'));
-    const q = new VcdQuotaExceededError({ operation: 'ipSpaces.allocate', ipSpaceId: 'urn:vcloud:ipSpace:1', allocationType: 'FLOATING_IP', minorErrorCode: undefined, serverMessage: 'quota 1 exceeded', requestId: undefined });
+    const q = new VcdQuotaExceededError({
+      operation: 'ipSpaces.allocate',
+      ipSpaceId: 'urn:vcloud:ipSpace:1',
+      allocationType: 'FLOATING_IP',
+      minorErrorCode: undefined,
+      serverMessage: 'quota 1 exceeded',
+      requestId: undefined,
+    });
     assert.match(q.message, /FLOATING_IP quota .* IP Space urn:vcloud:ipSpace:1 is exhausted: quota 1 exceeded/);
   });
 });

@@ -8,7 +8,10 @@ const alloc = 'urn:vcloud:ipSpaceIpAllocation:44444444-4444-4444-4444-4444444444
 
 describe('VCD message bus events', () => {
   it('names the IP Space and the allocation of a release, on the org and user topic, in the documented envelope', () => {
-    const e = eventOfWrite({ method: 'DELETE', pattern: '/cloudapi/1.0.0/ipSpaces/{id}/allocations/{allocationId}', params: { id: space, allocationId: alloc }, actor }, 0);
+    const e = eventOfWrite(
+      { method: 'DELETE', pattern: '/cloudapi/1.0.0/ipSpaces/{id}/allocations/{allocationId}', params: { id: space, allocationId: alloc }, actor },
+      0,
+    );
     assert.equal(e?.type, 'com/vmware/vcloud/event/ipSpace/allocation/delete');
     assert.equal(e?.entity, space);
     assert.equal(e?.subEntity, alloc);

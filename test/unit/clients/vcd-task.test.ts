@@ -18,7 +18,17 @@ const ERROR_XML = `<Task xmlns="http://www.vmware.com/vcloud/v1.5" status="error
 </Task>`;
 
 function task(status: string, durationMs?: number): VcdTask {
-  return { href: HREF, id: undefined, status, operationName: undefined, owner: undefined, error: undefined, resultContent: undefined, details: undefined, durationMs };
+  return {
+    href: HREF,
+    id: undefined,
+    status,
+    operationName: undefined,
+    owner: undefined,
+    error: undefined,
+    resultContent: undefined,
+    details: undefined,
+    durationMs,
+  };
 }
 
 describe('VCD tasks', () => {
@@ -27,7 +37,12 @@ describe('VCD tasks', () => {
     assert.equal(t.status, 'success');
     assert.equal(t.href, HREF);
     assert.equal(t.id, 'urn:vcloud:task:7c0');
-    assert.deepEqual(t.owner, { id: 'urn:vcloud:ipSpace:1', href: 'https://vcd/cloudapi/1.0.0/ipSpaces/urn:vcloud:ipSpace:1', name: 'public-ips', type: 'application/json' });
+    assert.deepEqual(t.owner, {
+      id: 'urn:vcloud:ipSpace:1',
+      href: 'https://vcd/cloudapi/1.0.0/ipSpaces/urn:vcloud:ipSpace:1',
+      name: 'public-ips',
+      type: 'application/json',
+    });
     assert.equal(t.details, 'done');
     assert.deepEqual(parseAllocationResults('allocate', t.resultContent), [{ id: 'urn:vcloud:ipSpaceIpAllocation:a1', value: '203.0.113.10' }]);
   });
@@ -91,11 +106,28 @@ describe('VCD tasks', () => {
   it('throws VcdTaskError carrying the task Error when the task fails', async () => {
     const clock = new FakeClock();
     await assert.rejects(
-      waitForTask({ operation: 'ipSpaces.allocate', href: HREF, fetch: () => Promise.resolve(parseTask(ERROR_XML, HREF)), clock, random: () => 0, poll: { initialDelayMs: 10, maxDelayMs: 10, multiplier: 1, jitter: 0 }, timeoutMs: 1000 }),
-      (err: unknown) => err instanceof VcdTaskError && err.taskStatus === 'error' && err.taskError.minorErrorCode === 'BAD_REQUEST' && /quota exceeded/.test(err.message),
+      waitForTask({
+        operation: 'ipSpaces.allocate',
+        href: HREF,
+        fetch: () => Promise.resolve(parseTask(ERROR_XML, HREF)),
+        clock,
+        random: () => 0,
+        poll: { initialDelayMs: 10, maxDelayMs: 10, multiplier: 1, jitter: 0 },
+        timeoutMs: 1000,
+      }),
+      (err: unknown) =>
+        err instanceof VcdTaskError && err.taskStatus === 'error' && err.taskError.minorErrorCode === 'BAD_REQUEST' && /quota exceeded/.test(err.message),
     );
     await assert.rejects(
-      waitForTask({ operation: 'x', href: HREF, fetch: () => Promise.resolve(task('aborted')), clock, random: () => 0, poll: { initialDelayMs: 10, maxDelayMs: 10, multiplier: 1, jitter: 0 }, timeoutMs: 1000 }),
+      waitForTask({
+        operation: 'x',
+        href: HREF,
+        fetch: () => Promise.resolve(task('aborted')),
+        clock,
+        random: () => 0,
+        poll: { initialDelayMs: 10, maxDelayMs: 10, multiplier: 1, jitter: 0 },
+        timeoutMs: 1000,
+      }),
       (err: unknown) => err instanceof VcdTaskError && err.taskStatus === 'aborted',
     );
   });
@@ -148,7 +180,15 @@ describe('VCD tasks', () => {
     );
     assert.equal(deadlineSeen, 1_000_000 + 500);
     await assert.rejects(
-      waitForTask({ operation: 'x', href: HREF, fetch: () => Promise.reject(new Error('HTTP 500')), clock: new FakeClock(), random: () => 0, poll, timeoutMs: 500 }),
+      waitForTask({
+        operation: 'x',
+        href: HREF,
+        fetch: () => Promise.reject(new Error('HTTP 500')),
+        clock: new FakeClock(),
+        random: () => 0,
+        poll,
+        timeoutMs: 500,
+      }),
       /HTTP 500/,
     );
   });

@@ -34,12 +34,15 @@ describe('VCD version negotiation', () => {
 
   it('honours a pin the server offers and refuses one it does not', () => {
     assert.equal(negotiateVersion(v('37.0', '37.1', '37.2'), '37.0').apiVersion, '37.0');
-    assert.throws(() => negotiateVersion(v('37.0', '37.1'), '37.2'), (err: unknown) => {
-      assert.ok(err instanceof UnsupportedApiVersionError);
-      assert.equal(err.requiredVersion, '37.2');
-      assert.equal(err.actualVersion, '37.1');
-      return true;
-    });
+    assert.throws(
+      () => negotiateVersion(v('37.0', '37.1'), '37.2'),
+      (err: unknown) => {
+        assert.ok(err instanceof UnsupportedApiVersionError);
+        assert.equal(err.requiredVersion, '37.2');
+        assert.equal(err.actualVersion, '37.1');
+        return true;
+      },
+    );
   });
 
   it('refuses a server older than anything we speak, naming the version needed', () => {

@@ -63,10 +63,20 @@ describe('vCenter certificates', () => {
 
 describe('vCenter error mapping', () => {
   it('reads /api and /rest error bodies', () => {
-    const api = toVCenterApiError('trustedRootChains.get', 404, { error_type: 'NOT_FOUND', messages: [{ id: 'x', default_message: 'No chain abc', args: [] }] }, (s) => s);
+    const api = toVCenterApiError(
+      'trustedRootChains.get',
+      404,
+      { error_type: 'NOT_FOUND', messages: [{ id: 'x', default_message: 'No chain abc', args: [] }] },
+      (s) => s,
+    );
     assert.ok(api instanceof VCenterNotFoundError);
     assert.equal(api.serverMessage, 'No chain abc');
-    const rest = toVCenterApiError('trustedRootChains.create', 400, { type: 'com.vmware.vapi.std.errors.already_exists', value: { messages: [{ default_message: 'exists' }] } }, (s) => s);
+    const rest = toVCenterApiError(
+      'trustedRootChains.create',
+      400,
+      { type: 'com.vmware.vapi.std.errors.already_exists', value: { messages: [{ default_message: 'exists' }] } },
+      (s) => s,
+    );
     assert.ok(rest instanceof VCenterAlreadyExistsError);
     assert.equal(rest.errorType, 'ALREADY_EXISTS');
     assert.ok(toVCenterApiError('session.create', 401, { error_type: 'UNAUTHENTICATED', messages: [] }, (s) => s) instanceof VCenterAuthError);
@@ -75,6 +85,9 @@ describe('vCenter error mapping', () => {
 
 describe('vCenter download.zip errors', () => {
   it('reports an unreadable archive as a typed error', () => {
-    assert.throws(() => rootsFromDownloadZip(Buffer.from('{"type":"Buffer","data":[80,75]}')), (err: unknown) => err instanceof VCenterError && /not a readable zip/.test(err.message));
+    assert.throws(
+      () => rootsFromDownloadZip(Buffer.from('{"type":"Buffer","data":[80,75]}')),
+      (err: unknown) => err instanceof VCenterError && /not a readable zip/.test(err.message),
+    );
   });
 });

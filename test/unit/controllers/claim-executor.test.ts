@@ -40,7 +40,9 @@ class FakeAllocations {
       put: (_space: string, id: string, body: { usageState: string; description: string }) => {
         if (this.failMarks > 0) {
           this.failMarks--;
-          return Promise.reject(new VcdApiError({ operation: 'allocations.put', status: 503, minorErrorCode: undefined, serverMessage: 'unavailable', requestId: undefined }));
+          return Promise.reject(
+            new VcdApiError({ operation: 'allocations.put', status: 503, minorErrorCode: undefined, serverMessage: 'unavailable', requestId: undefined }),
+          );
         }
         const h = this.held.find((x) => x.id === id);
         if (h) Object.assign(h, { usageState: body.usageState, description: body.description });
@@ -54,7 +56,16 @@ class FakeAllocations {
     };
     const allocate = (_space: string, req: { quantity?: number; value?: string }): Promise<AllocationResult[]> => {
       this.allocateCalls++;
-      if (this.allocateFault === 'refuse') return Promise.reject(new VcdApiError({ operation: 'ipSpaces.allocate', status: 400, minorErrorCode: 'BAD_REQUEST', serverMessage: 'not in any range', requestId: undefined }));
+      if (this.allocateFault === 'refuse')
+        return Promise.reject(
+          new VcdApiError({
+            operation: 'ipSpaces.allocate',
+            status: 400,
+            minorErrorCode: 'BAD_REQUEST',
+            serverMessage: 'not in any range',
+            requestId: undefined,
+          }),
+        );
       const made: AllocationResult[] = [];
       for (let i = 0; i < (req.quantity ?? 1); i++) {
         const n = this.#next++;
@@ -103,8 +114,20 @@ describe('claim executor', function () {
   }
 
   function definition() {
-    const opts: EngineOptions = { clock: kube.clock, namespaceInScope: () => true, pendingWindowMs: 600_000, driftCheckMs: 600_000, retryMs: 30_000, pollPendingMs: 1000 };
-    const deps = { clusterId, manager: { clock: kube.clock }, pendingWindowMs: opts.pendingWindowMs, namespaceInScope: () => true } as unknown as ControllerDeps;
+    const opts: EngineOptions = {
+      clock: kube.clock,
+      namespaceInScope: () => true,
+      pendingWindowMs: 600_000,
+      driftCheckMs: 600_000,
+      retryMs: 30_000,
+      pollPendingMs: 1000,
+    };
+    const deps = {
+      clusterId,
+      manager: { clock: kube.clock },
+      pendingWindowMs: opts.pendingWindowMs,
+      namespaceInScope: () => true,
+    } as unknown as ControllerDeps;
     const view = (c: Claim): ClaimView => {
       const since = pendingSince(c);
       return {
@@ -137,9 +160,27 @@ describe('claim executor', function () {
             ...(a.description ? { description: a.description } : {}),
             ...(a.allocationDate ? { allocationDate: new Date(a.allocationDate) } : {}),
           }));
-          const actions = plan({ clusterId, kind: 'FloatingIPClaim', claims, allocations, liveClaimUids: new Set(group.members.map((m) => m.metadata?.uid ?? '')), namespaceInScope: () => true, now: new Date(kube.clock.now()), pendingWindowMs: 600_000, outcomesKnown: true });
+          const actions = plan({
+            clusterId,
+            kind: 'FloatingIPClaim',
+            claims,
+            allocations,
+            liveClaimUids: new Set(group.members.map((m) => m.metadata?.uid ?? '')),
+            namespaceInScope: () => true,
+            now: new Date(kube.clock.now()),
+            pendingWindowMs: 600_000,
+            outcomesKnown: true,
+          });
           const target = { client: vcd.client(), space: { id: 's', name: 'public-ips' }, org: 'acme' };
-          await new ClaimExecutor({ group, deps, info, target, firstSeen: new Map([...group.members].map((m) => [m.metadata?.uid ?? '', 0])), view, admittedNamespaces: new Set(['ns']) }).execute(actions);
+          await new ClaimExecutor({
+            group,
+            deps,
+            info,
+            target,
+            firstSeen: new Map([...group.members].map((m) => [m.metadata?.uid ?? '', 0])),
+            view,
+            admittedNamespaces: new Set(['ns']),
+          }).execute(actions);
         },
       },
       opts,
@@ -176,7 +217,10 @@ describe('claim executor', function () {
         const c = claimOf(n);
         assert.equal(c.status?.conditions?.find((x) => x.type === 'Ready')?.status, 'True', n);
         assert.equal(pendingSince(c), undefined, `${n}: the guard is cleared`);
-        assert.ok(marked().some((h) => h.id === c.status?.allocationId), `${n}: status names its marked allocation`);
+        assert.ok(
+          marked().some((h) => h.id === c.status?.allocationId),
+          `${n}: status names its marked allocation`,
+        );
       }
     });
   }

@@ -43,7 +43,10 @@ describe('firewall markers', function () {
   it('round-trip and ignore foreign descriptions', function () {
     const m = { clusterId: cluster, namespace: 'team-a', name: 'web', uid: 'u-1' };
     assert.deepEqual(parseRuleMarker(formatRuleMarker(m)), m);
-    assert.deepEqual(parseObjectMarker(formatObjectMarker({ clusterId: cluster, edgeId: 'urn:vcloud:gateway:1' })), { clusterId: cluster, edgeId: 'urn:vcloud:gateway:1' });
+    assert.deepEqual(parseObjectMarker(formatObjectMarker({ clusterId: cluster, edgeId: 'urn:vcloud:gateway:1' })), {
+      clusterId: cluster,
+      edgeId: 'urn:vcloud:gateway:1',
+    });
     for (const d of [undefined, '', 'allow web', 42, 'vcd-operator.io cluster=x FloatingIPClaim=a/b uid=c']) assert.equal(parseRuleMarker(d), undefined);
   });
 });
@@ -53,17 +56,25 @@ describe('inline sets', function () {
     assert.deepEqual(canonicalAddresses(['10.0.0.2', ' 10.0.0.1', '10.0.0.2', '2001:DB8::1']), ['10.0.0.1', '10.0.0.2', '2001:db8::1']);
     assert.equal(ipSetName('e', canonicalAddresses(['10.0.0.1', '10.0.0.2'])), ipSetName('e', canonicalAddresses(['10.0.0.2', '10.0.0.1'])));
     assert.notEqual(ipSetName('e1', ['10.0.0.1']), ipSetName('e2', ['10.0.0.1']));
-    assert.deepEqual(canonicalPorts([{ protocol: 'TCP', destinationPorts: ['443', '80'] }, { protocol: 'TCP', destinationPorts: ['80'] }, { protocol: 'ICMPv4' }]), [
-      { protocol: 'ICMPv4', destinationPorts: [] },
-      { protocol: 'TCP', destinationPorts: ['80', '443'] },
-    ]);
+    assert.deepEqual(
+      canonicalPorts([{ protocol: 'TCP', destinationPorts: ['443', '80'] }, { protocol: 'TCP', destinationPorts: ['80'] }, { protocol: 'ICMPv4' }]),
+      [
+        { protocol: 'ICMPv4', destinationPorts: [] },
+        { protocol: 'TCP', destinationPorts: ['80', '443'] },
+      ],
+    );
   });
 });
 
 describe('firewall list planning', function () {
   const cases: Array<{ name: string; input: Partial<ListPlanInput>; names: unknown[]; changed: boolean; dropped?: number }> = [
     { name: 'empty edge, no rules: nothing to write', input: {}, names: [], changed: false },
-    { name: 'new rules go before the foreign ones by default', input: { current: [foreign('f1'), foreign('f2')], desired: [want('b'), want('a')] }, names: ['team-a/a', 'team-a/b', 'ui-f1', 'ui-f2'], changed: true },
+    {
+      name: 'new rules go before the foreign ones by default',
+      input: { current: [foreign('f1'), foreign('f2')], desired: [want('b'), want('a')] },
+      names: ['team-a/a', 'team-a/b', 'ui-f1', 'ui-f2'],
+      changed: true,
+    },
     {
       name: 'placement bottom puts them after',
       input: { current: [foreign('f1'), foreign('f2')], desired: [want('b'), want('a')], placement: 'bottom' },
@@ -94,7 +105,12 @@ describe('firewall list planning', function () {
       names: ['team-a/a'],
       changed: true,
     },
-    { name: 'a hand-deleted managed rule is recreated', input: { current: [foreign('f1')], desired: [want('a')] }, names: ['team-a/a', 'ui-f1'], changed: true },
+    {
+      name: 'a hand-deleted managed rule is recreated',
+      input: { current: [foreign('f1')], desired: [want('a')] },
+      names: ['team-a/a', 'ui-f1'],
+      changed: true,
+    },
     {
       name: 'duplicates collapse to the first',
       input: { current: [stored(want('a'), 'r1'), stored(want('a'), 'r2'), foreign('f1')], desired: [want('a')] },
@@ -117,7 +133,11 @@ describe('firewall list planning', function () {
     },
     {
       name: 'held rules stay as VCD has them, in block order',
-      input: { current: [stored(want('a', 5), 'r1', { actionValue: 'DROP' }), foreign('f1')], desired: [want('b', 1)], held: [{ uid: 'uid-team-a-a', namespace: 'team-a', name: 'a', priority: 5 }] },
+      input: {
+        current: [stored(want('a', 5), 'r1', { actionValue: 'DROP' }), foreign('f1')],
+        desired: [want('b', 1)],
+        held: [{ uid: 'uid-team-a-a', namespace: 'team-a', name: 'a', priority: 5 }],
+      },
       names: ['team-a/b', 'team-a/a', 'ui-f1'],
       changed: true,
     },
@@ -144,18 +164,27 @@ describe('firewall list planning', function () {
     const p = run({ current: [foreign('f0'), stored(want('a'), 'r1'), f1], desired: [want('a', 1000, 'team-a', { action: 'Drop' }), want('b')] });
     const out = p.rules.find((r) => r['id'] === 'f1');
     assert.equal(JSON.stringify(out), before);
-    assert.deepEqual(p.rules.filter((r) => String(r['id']).startsWith('f')).map((r) => r['id']), ['f0', 'f1']);
+    assert.deepEqual(
+      p.rules.filter((r) => String(r['id']).startsWith('f')).map((r) => r['id']),
+      ['f0', 'f1'],
+    );
   });
 
   it('keeps ids and versions of managed rules; a new rule above does not recreate them', function () {
     const p = run({ current: [stored(want('b', 2), 'r2')], desired: [want('a', 1), want('b', 2)] });
-    assert.deepEqual(p.rules.map((r) => r['id']), [undefined, 'r2']);
+    assert.deepEqual(
+      p.rules.map((r) => r['id']),
+      [undefined, 'r2'],
+    );
     assert.deepEqual(p.rules[1]?.['version'], { version: 3 });
   });
 
   it('unmarks a retained rule and keeps it where it was', function () {
     const p = run({ current: [foreign('f0'), stored(want('a'), 'r1'), foreign('f1')], released: new Map([['uid-team-a-a', 'Retain' as const]]) });
-    assert.deepEqual(p.rules.map((r) => r['id']), ['f0', 'r1', 'f1']);
+    assert.deepEqual(
+      p.rules.map((r) => r['id']),
+      ['f0', 'r1', 'f1'],
+    );
     assert.equal(p.changed, true);
     assert.deepEqual(p.unmarked, ['uid-team-a-a']);
     assert.equal(parseRuleMarker(p.rules[1]?.['description']), undefined);
@@ -165,7 +194,17 @@ describe('firewall list planning', function () {
   it('ignores what VCD adds on read when comparing (names in refs, action, version)', function () {
     const d = want('a');
     d.body['sourceFirewallGroups'] = [{ id: 'g2' }, { id: 'g1' }];
-    const p = run({ current: [stored(d, 'r1', { sourceFirewallGroups: [{ id: 'g1', name: 'one' }, { id: 'g2', name: 'two' }] })], desired: [d] });
+    const p = run({
+      current: [
+        stored(d, 'r1', {
+          sourceFirewallGroups: [
+            { id: 'g1', name: 'one' },
+            { id: 'g2', name: 'two' },
+          ],
+        }),
+      ],
+      desired: [d],
+    });
     assert.equal(p.changed, false);
     assert.equal(projection(d.body), projection({ ...d.body, sourceFirewallGroups: [{ id: 'g1' }, { id: 'g2' }] }));
   });
@@ -179,7 +218,10 @@ describe('firewall list planning', function () {
       { id: 'g3', description: 'someone else' },
       { id: 'p1', description: ours },
     ];
-    assert.deepEqual(unusedOwned(owned, rules, (d) => d === ours).map((o) => o.id), ['g2']);
+    assert.deepEqual(
+      unusedOwned(owned, rules, (d) => d === ours).map((o) => o.id),
+      ['g2'],
+    );
   });
 });
 

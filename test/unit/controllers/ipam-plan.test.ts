@@ -66,7 +66,12 @@ describe('IP allocation planning', function () {
   });
 
   it('batches prefix claims by prefix length and specific values one by one', function () {
-    const claims = [claim(1, { prefixLength: 28 }), claim(2, { prefixLength: 29 }), claim(3, { prefixLength: 28 }), claim(4, { requestedValue: '198.51.100.32/28' })];
+    const claims = [
+      claim(1, { prefixLength: 28 }),
+      claim(2, { prefixLength: 29 }),
+      claim(3, { prefixLength: 28 }),
+      claim(4, { requestedValue: '198.51.100.32/28' }),
+    ];
     const actions = run({ claims, kind: 'IPPrefixClaim' });
     assert.deepEqual(kinds(actions), ['allocateValue', 'allocate', 'allocate']);
     const batches = actions.flatMap((a) => (a.kind === 'allocate' ? [[a.prefixLength, a.claims.map((c) => c.name)]] : []));
@@ -137,7 +142,12 @@ describe('IP allocation planning', function () {
     const pendingSince = new Date(now.getTime() - 5_000);
     const ours = unmarkedAt('ours', '203.0.113.60', new Date(now.getTime() - 4_000));
     const foreign = unmarkedAt('foreign', '203.0.113.61', new Date(now.getTime() - 3_000));
-    const actions = run({ claims: [claim(1, { pendingSince }), claim(2, { pendingSince })], allocations: [foreign, ours], outcomesKnown: true, adoptable: new Set(['ours']) });
+    const actions = run({
+      claims: [claim(1, { pendingSince }), claim(2, { pendingSince })],
+      allocations: [foreign, ours],
+      outcomesKnown: true,
+      adoptable: new Set(['ours']),
+    });
     assert.deepEqual(kinds(actions), ['adopt', 'allocate']);
     assert.deepEqual(
       actions.flatMap((a) => (a.kind === 'adopt' ? [a.allocation.id] : [])),
@@ -211,8 +221,16 @@ describe('allocation group keys', function () {
       claim({ connectionRef: { kind: 'ClusterVCDConnection', name: 'provider' }, org: { name: 'acme' }, ipSpace: { id: 'urn:vcloud:ipSpace:1a' } }),
       claim({ connectionRef: { kind: 'ClusterVCDConnection', name: 'provider' }, org: { id: 'urn:vcloud:org:9' }, ipSpace: { name: 'odd|name with spaces' } }),
     ];
-    assert.deepEqual(parseGroupKey(encoded(cases[0]!)), { connectionRef: { kind: 'VCDConnection', name: 'acme' }, namespace: 'team-a', ipSpace: { name: 'public-ips' } });
-    assert.deepEqual(parseGroupKey(encoded(cases[1]!)), { connectionRef: { kind: 'ClusterVCDConnection', name: 'provider' }, org: { name: 'acme' }, ipSpace: { id: 'urn:vcloud:ipSpace:1a' } });
+    assert.deepEqual(parseGroupKey(encoded(cases[0]!)), {
+      connectionRef: { kind: 'VCDConnection', name: 'acme' },
+      namespace: 'team-a',
+      ipSpace: { name: 'public-ips' },
+    });
+    assert.deepEqual(parseGroupKey(encoded(cases[1]!)), {
+      connectionRef: { kind: 'ClusterVCDConnection', name: 'provider' },
+      org: { name: 'acme' },
+      ipSpace: { id: 'urn:vcloud:ipSpace:1a' },
+    });
     assert.deepEqual(parseGroupKey(encoded(cases[2]!)), {
       connectionRef: { kind: 'ClusterVCDConnection', name: 'provider' },
       org: { id: 'urn:vcloud:org:9' },
@@ -221,7 +239,14 @@ describe('allocation group keys', function () {
   });
 
   it('rejects keys it did not make', function () {
-    for (const k of ['team-a/web', '', 'VCDConnection/a/b|ipSpace:name=x', 'Foo/x|org:|ipSpace:name=y', 'allocation-group:{"ipSpace":{}}', 'edge:{"ipSpace":{"name":"x"}}'])
+    for (const k of [
+      'team-a/web',
+      '',
+      'VCDConnection/a/b|ipSpace:name=x',
+      'Foo/x|org:|ipSpace:name=y',
+      'allocation-group:{"ipSpace":{}}',
+      'edge:{"ipSpace":{"name":"x"}}',
+    ])
       assert.equal(parseGroupKey(k), undefined, k);
   });
 

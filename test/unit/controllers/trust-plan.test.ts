@@ -19,7 +19,12 @@ const B2 = root('b2'); // b's renewed VMCA root
 const X = root('f1'); // an extra (enterprise) root
 const ADMIN = root('d1'); // a root an admin added by hand
 
-const member = (name: string, ownRoots: OwnRoot[], chains: Chain[]): MemberView => ({ name, ok: true, ownRoots, chains: [...ownRoots.map((r) => foreign(`${name}-vmca-${r.sha256.slice(0, 4)}`, r)), ...chains] });
+const member = (name: string, ownRoots: OwnRoot[], chains: Chain[]): MemberView => ({
+  name,
+  ok: true,
+  ownRoots,
+  chains: [...ownRoots.map((r) => foreign(`${name}-vmca-${r.sha256.slice(0, 4)}`, r)), ...chains],
+});
 const down = (name: string): MemberView => ({ name, ok: false, reason: 'Unreachable', message: `${name} is unreachable` });
 
 interface Row {
@@ -34,7 +39,7 @@ const short = (r: Root): string => r.sha256.slice(0, 2);
 
 const rows: Row[] = [
   {
-    name: 'mesh from empty: each member gets the others\' roots, nothing else',
+    name: "mesh from empty: each member gets the others' roots, nothing else",
     input: { members: [member('a', [own(A)], []), member('b', [own(B)], []), member('c', [own(C)], [])], extraRoots: [], prune: false },
     adds: ['a+b1', 'a+c1', 'b+a1', 'b+c1', 'c+a1', 'c+b1'],
   },
@@ -60,7 +65,11 @@ const rows: Row[] = [
   },
   {
     name: 'prune removes only operator chains nobody wants, never foreign ones',
-    input: { members: [member('a', [own(A)], [ours(B), ours(C), foreign('admin-added', ADMIN)]), member('b', [own(B)], [ours(A)])], extraRoots: [], prune: true },
+    input: {
+      members: [member('a', [own(A)], [ours(B), ours(C), foreign('admin-added', ADMIN)]), member('b', [own(B)], [ours(A)])],
+      extraRoots: [],
+      prune: true,
+    },
     adds: [],
     removes: ['a-c1'],
   },
@@ -194,7 +203,13 @@ describe('own root of a vCenter', function () {
     const [o, r, p] = [old, renewed, peer].map((ca) => parseRoot(ca.certPem)) as [Root, Root, Root];
     const chains: Chain[] = [foreign('old', o), foreign('new', r), ours(p)];
     const found = findOwnRoots(chains, issuerRefOf(leaf.certPem), new Date());
-    assert.deepEqual(found?.map((x) => [x.sha256, x.serving]), [[r.sha256, true], [o.sha256, false]]);
+    assert.deepEqual(
+      found?.map((x) => [x.sha256, x.serving]),
+      [
+        [r.sha256, true],
+        [o.sha256, false],
+      ],
+    );
     // The peer's root (added by the operator) is never taken for this vCenter's own.
     assert.equal(findOwnRoots([ours(r)], issuerRefOf(leaf.certPem), new Date()), undefined);
     // Only the old root present: same subject, but its key did not sign the leaf.
@@ -229,7 +244,10 @@ describe('reading a member', function () {
     };
     const cache = new Map<string, Root[]>();
     const seen = await observeMember('vc-z', client, cache, new Date());
-    assert.deepEqual(seen.ownRoots.map((r) => [r.sha256, r.serving]), [[parseRoot(vmca.certPem).sha256, true]]);
+    assert.deepEqual(
+      seen.ownRoots.map((r) => [r.sha256, r.serving]),
+      [[parseRoot(vmca.certPem).sha256, true]],
+    );
     await observeMember('vc-z', client, cache, new Date());
     assert.equal(gets, 1, 'a chain id is read once, then served from the cache');
     assert.equal(zips, 2);

@@ -40,7 +40,12 @@ function ns(name: string, labels: Record<string, string> = {}): KubeObject {
 
 describe('VcdConnectionPool', function () {
   let clock: ManualClock;
-  let lws: { vcd: FakeListWatcher<VCDConnection>; cluster: FakeListWatcher<ClusterVCDConnection>; secrets: FakeListWatcher<Secret>; namespaces: FakeListWatcher<KubeObject> };
+  let lws: {
+    vcd: FakeListWatcher<VCDConnection>;
+    cluster: FakeListWatcher<ClusterVCDConnection>;
+    secrets: FakeListWatcher<Secret>;
+    namespaces: FakeListWatcher<KubeObject>;
+  };
   let informers: SupervisedInformer<KubeObject>[];
   let clients: FakeClient[];
   let failLogin: Error | undefined;

@@ -56,7 +56,15 @@ export class FakeKube implements KubeTransport {
     const obj: Widget = {
       apiVersion: 'x.io/v1',
       kind: 'Widget',
-      metadata: { name, namespace: 'ns', uid: `uid-${this.#uid++}`, generation: 1, resourceVersion: String(this.#rv++), creationTimestamp: new Date(this.clock.now() + this.#uid * 1000).toISOString(), ...extra },
+      metadata: {
+        name,
+        namespace: 'ns',
+        uid: `uid-${this.#uid++}`,
+        generation: 1,
+        resourceVersion: String(this.#rv++),
+        creationTimestamp: new Date(this.clock.now() + this.#uid * 1000).toISOString(),
+        ...extra,
+      },
       spec,
     };
     this.objects.set(objectKey(obj), obj);

@@ -19,7 +19,14 @@ describe('grouped engine', function () {
   let seen: string[][];
   let behaviour: (g: Group<Widget, Status>) => Promise<void>;
   let def: ControllerDefinition<Widget>;
-  const opts = (k: FakeKube): EngineOptions => ({ clock: k.clock, namespaceInScope: () => true, pendingWindowMs: 60_000, driftCheckMs: 600_000, retryMs: 30_000, pollPendingMs: 1000 });
+  const opts = (k: FakeKube): EngineOptions => ({
+    clock: k.clock,
+    namespaceInScope: () => true,
+    pendingWindowMs: 60_000,
+    driftCheckMs: 600_000,
+    retryMs: 30_000,
+    pollPendingMs: 1000,
+  });
   const key = codec.encode({ group: 'g' });
 
   beforeEach(function () {

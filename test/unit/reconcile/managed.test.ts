@@ -46,7 +46,10 @@ class FakeCloud {
       },
       delete: (id) => {
         this.calls.push(`delete:${id}`);
-        if (this.refuseDelete) return Promise.reject(new VcdApiError({ operation: 'delete', status: 400, minorErrorCode: 'BAD_REQUEST', serverMessage: 'in use', requestId: undefined }));
+        if (this.refuseDelete)
+          return Promise.reject(
+            new VcdApiError({ operation: 'delete', status: 400, minorErrorCode: 'BAD_REQUEST', serverMessage: 'in use', requestId: undefined }),
+          );
         this.objects.delete(id);
         return Promise.resolve();
       },
@@ -58,7 +61,14 @@ describe('managed engine', function () {
   let kube: FakeKube;
   let cloud: FakeCloud;
   let def: ControllerDefinition<Widget>;
-  const opts = (k: FakeKube): EngineOptions => ({ clock: k.clock, namespaceInScope: () => true, pendingWindowMs: 60_000, driftCheckMs: 600_000, retryMs: 30_000, pollPendingMs: 1000 });
+  const opts = (k: FakeKube): EngineOptions => ({
+    clock: k.clock,
+    namespaceInScope: () => true,
+    pendingWindowMs: 60_000,
+    driftCheckMs: 600_000,
+    retryMs: 30_000,
+    pollPendingMs: 1000,
+  });
 
   beforeEach(function () {
     kube = new FakeKube();
@@ -98,7 +108,11 @@ describe('managed engine', function () {
     await assert.rejects(run('a'), (err: unknown) => err instanceof Problem && err.transient);
     assert.ok(kube.get('a').metadata?.annotations?.['vcd-operator.io/create-pending'], 'the guard stays while the outcome is unknown');
     await run('a');
-    assert.deepEqual(cloud.calls.filter((c) => c === 'create'), ['create'], 'one create');
+    assert.deepEqual(
+      cloud.calls.filter((c) => c === 'create'),
+      ['create'],
+      'one create',
+    );
     assert.equal(kube.get('a').status?.id, 'obj-1');
     assert.equal(kube.get('a').metadata?.annotations?.['vcd-operator.io/create-pending'], undefined);
   });
@@ -134,7 +148,15 @@ describe('managed engine', function () {
   });
 
   it('keeps the finalizer of an object that may hold something while its connection is missing', async function () {
-    kube.add('a', {}, { deletionTimestamp: new Date().toISOString(), finalizers: ['x.io/widget'], annotations: { 'vcd-operator.io/create-pending': new Date(0).toISOString() } });
+    kube.add(
+      'a',
+      {},
+      {
+        deletionTimestamp: new Date().toISOString(),
+        finalizers: ['x.io/widget'],
+        annotations: { 'vcd-operator.io/create-pending': new Date(0).toISOString() },
+      },
+    );
     cloud.connectError = new Problem(Reasons.ConnectionNotFound, 'no such connection');
     const r = await run('a');
     assert.ok(kube.objects.has('ns/a'));

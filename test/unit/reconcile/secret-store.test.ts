@@ -37,7 +37,10 @@ class FakeHost implements SecretInformerHost {
     const ns = opts.namespace ?? '*';
     let e = this.informers.get(ns);
     if (!e) {
-      e = { inf: new SupervisedInformer(this.lw(ns), { clock: this.clock, backoff: { initialMs: 1000, maxMs: 30_000, jitter: 0 } }), optional: !!opts.optional };
+      e = {
+        inf: new SupervisedInformer(this.lw(ns), { clock: this.clock, backoff: { initialMs: 1000, maxMs: 30_000, jitter: 0 } }),
+        optional: !!opts.optional,
+      };
       this.informers.set(ns, e);
       e.inf.start();
     }
@@ -61,7 +64,13 @@ describe('SecretStore (credentials Secrets by access mode)', function () {
   let connInformer: SupervisedInformer<VCDConnection>;
 
   function store(access: SecretAccess, watchNamespace?: string): SecretStore {
-    const s = new SecretStore({ host, access, operatorNamespace: OPS, ...(watchNamespace ? { watchNamespace } : {}), grant: { clusterRole: 'ops-secret-reader', serviceAccount: 'ops' } });
+    const s = new SecretStore({
+      host,
+      access,
+      operatorNamespace: OPS,
+      ...(watchNamespace ? { watchNamespace } : {}),
+      grant: { clusterRole: 'ops-secret-reader', serviceAccount: 'ops' },
+    });
     s.track(connInformer);
     return s;
   }
@@ -106,7 +115,10 @@ describe('SecretStore (credentials Secrets by access mode)', function () {
     assert.deepEqual([...host.informers.keys()].sort(), ['team-a', OPS]);
     assert.ok(s.get(`${OPS}/p-creds`));
     assert.ok(s.get('team-a/a-creds'));
-    assert.ok([...host.informers.values()].every((e) => !e.optional), 'both count for readiness');
+    assert.ok(
+      [...host.informers.values()].every((e) => !e.optional),
+      'both count for readiness',
+    );
   });
 
   it('granted mode: the operator namespace always, a tenant namespace while it holds a VCDConnection', async function () {
@@ -150,7 +162,7 @@ describe('SecretStore (credentials Secrets by access mode)', function () {
     assert.equal(
       f.message,
       'The operator may not read Secrets in namespace team-b (Secret access is granted per namespace). ' +
-        'The namespace\'s owner grants it once with: kubectl -n team-b create rolebinding ops-secret-reader --clusterrole=ops-secret-reader --serviceaccount=vcd-operator-system:ops',
+        "The namespace's owner grants it once with: kubectl -n team-b create rolebinding ops-secret-reader --clusterrole=ops-secret-reader --serviceaccount=vcd-operator-system:ops",
     );
     lw.current = { items: [secret('team-b', 'b-creds')], resourceVersion: '9' };
     await clock.advance(1000);

@@ -164,7 +164,10 @@ describe('Controller', function () {
     assert.equal(maxParallel, 2);
     assert.deepEqual([...seen].sort(), ['edge:ns/e1', 'edge:ns/e1', 'edge:ns/e2', 'edge:ns/e3']);
     assert.deepEqual(
-      primary.byIndex('byEdge', 'edge:ns/e1').map((o) => o.metadata?.name).sort(),
+      primary
+        .byIndex('byEdge', 'edge:ns/e1')
+        .map((o) => o.metadata?.name)
+        .sort(),
       ['r1', 'r2'],
     );
   });
@@ -207,13 +210,22 @@ describe('Controller', function () {
     lw.lastWatch.emit({ type: 'MODIFIED', object: withStatus });
     await clock.advance(0);
     assert.equal(seen.length, 1, 'a status-only update is skipped');
-    lw.lastWatch.emit({ type: 'MODIFIED', object: { ...thing('a', '4', { n: 1 }), status: { ready: true }, metadata: { name: 'a', namespace: 'ns', resourceVersion: '4', labels: { x: 'y' } } } });
-    await clock.advance(0);
-    lw.lastWatch.emit({ type: 'MODIFIED', object: { ...thing('a', '5', { n: 2 }), status: { ready: true }, metadata: { name: 'a', namespace: 'ns', resourceVersion: '5', labels: { x: 'y' } } } });
+    lw.lastWatch.emit({
+      type: 'MODIFIED',
+      object: { ...thing('a', '4', { n: 1 }), status: { ready: true }, metadata: { name: 'a', namespace: 'ns', resourceVersion: '4', labels: { x: 'y' } } },
+    });
     await clock.advance(0);
     lw.lastWatch.emit({
       type: 'MODIFIED',
-      object: { ...thing('a', '6', { n: 2 }), metadata: { name: 'a', namespace: 'ns', resourceVersion: '6', labels: { x: 'y' }, deletionTimestamp: '2026-01-01T00:00:00Z' } },
+      object: { ...thing('a', '5', { n: 2 }), status: { ready: true }, metadata: { name: 'a', namespace: 'ns', resourceVersion: '5', labels: { x: 'y' } } },
+    });
+    await clock.advance(0);
+    lw.lastWatch.emit({
+      type: 'MODIFIED',
+      object: {
+        ...thing('a', '6', { n: 2 }),
+        metadata: { name: 'a', namespace: 'ns', resourceVersion: '6', labels: { x: 'y' }, deletionTimestamp: '2026-01-01T00:00:00Z' },
+      },
     });
     await clock.advance(0);
     assert.equal(seen.length, 4, 'label, spec and deletion changes each reconcile');
@@ -290,7 +302,7 @@ describe('Controller', function () {
       ['ns/r2', ['r1']],
     ]);
     assert.deepEqual(names(b.byIndex('byEdge', 'other-e2')), ['r2']);
-    assert.deepEqual(names(a.byIndex('byEdge', 'other-e2')), [], "each controller sees its own index");
+    assert.deepEqual(names(a.byIndex('byEdge', 'other-e2')), [], 'each controller sees its own index');
     assert.deepEqual(names(primary.byIndex('things/byEdge', 'e2')), ['r2'], 'stored under <controller>/<index>');
     assert.throws(() => primary.byIndex('byEdge', 'e1'), /declared by several controllers/, 'a plain name two controllers declared is refused, not guessed');
     assert.throws(() => a.byIndex('byColour', 'x'), /declares no index byColour/);

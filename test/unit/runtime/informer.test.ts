@@ -195,7 +195,11 @@ describe('SupervisedInformer', function () {
     await clock.advance(0);
     // Added after sync: built from the cache.
     inf.addIndexer('byEdge', (o) => (o.spec?.edge ? [o.spec.edge] : []));
-    const names = (edge: string): string[] => inf.byIndex('byEdge', edge).map((o) => o.metadata?.name ?? '').sort();
+    const names = (edge: string): string[] =>
+      inf
+        .byIndex('byEdge', edge)
+        .map((o) => o.metadata?.name ?? '')
+        .sort();
     assert.deepEqual(names('e1'), ['r1', 'r2']);
     lw.lastWatch.emit({ type: 'MODIFIED', object: thing('r2', '4', { edge: 'e2' }) });
     lw.lastWatch.emit({ type: 'ADDED', object: thing('r3', '5', { edge: 'e2' }) });

@@ -15,7 +15,10 @@ writeFileSync(join(dir, 'token'), 'file-token-1\n');
 function kubeconfig(user: Record<string, unknown>, cluster: Record<string, unknown> = {}) {
   return {
     'current-context': 'x',
-    contexts: [{ name: 'other', context: { cluster: 'c2', user: 'u2' } }, { name: 'x', context: { cluster: 'c', user: 'u' } }],
+    contexts: [
+      { name: 'other', context: { cluster: 'c2', user: 'u2' } },
+      { name: 'x', context: { cluster: 'c', user: 'u' } },
+    ],
     clusters: [{ name: 'c', cluster: { server: 'https://10.0.0.1:6443', 'certificate-authority': 'ca.crt', ...cluster } }],
     users: [{ name: 'u', user }],
   };
@@ -44,7 +47,10 @@ describe('kubeconfig loading', function () {
   it('supports inline client certificates, basic auth and skipping verification', async function () {
     const cert = Buffer.from('CERT').toString('base64');
     const key = Buffer.from('KEY').toString('base64');
-    const m = materialFromKubeconfig(kubeconfig({ 'client-certificate-data': cert, 'client-key-data': key, username: 'a', password: 'b' }, { 'insecure-skip-tls-verify': true }), dir);
+    const m = materialFromKubeconfig(
+      kubeconfig({ 'client-certificate-data': cert, 'client-key-data': key, username: 'a', password: 'b' }, { 'insecure-skip-tls-verify': true }),
+      dir,
+    );
     const opts = await applied(new StaticKubeAuth(m!));
     assert.equal(String(opts.cert), 'CERT');
     assert.equal(Buffer.isBuffer(opts.key) ? opts.key.toString() : opts.key, 'KEY');

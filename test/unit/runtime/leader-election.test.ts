@@ -151,7 +151,17 @@ describe('LeaderElector', function () {
 
   it('rejects inconsistent timings', function () {
     assert.throws(
-      () => new LeaderElector({ store, leaseName: 'x', leaseNamespace: 'y', identity: 'i', leaseDurationMs: 5000, renewDeadlineMs: 6000, onStartedLeading: () => {}, onStoppedLeading: () => {} }),
+      () =>
+        new LeaderElector({
+          store,
+          leaseName: 'x',
+          leaseNamespace: 'y',
+          identity: 'i',
+          leaseDurationMs: 5000,
+          renewDeadlineMs: 6000,
+          onStartedLeading: () => {},
+          onStoppedLeading: () => {},
+        }),
       /leaseDurationMs must exceed renewDeadlineMs/,
     );
   });

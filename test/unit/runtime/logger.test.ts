@@ -11,7 +11,15 @@ function capture(): { stream: Writable; lines: () => Array<Record<string, unknow
     },
   });
   const text = (): string => chunks.join('');
-  return { stream, text, lines: () => text().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    stream,
+    text,
+    lines: () =>
+      text()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 describe('createLogger', function () {

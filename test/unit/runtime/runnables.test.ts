@@ -15,7 +15,12 @@ describe('RunnableGroup', function () {
 
   beforeEach(function () {
     clock = new ManualClock();
-    group = new RunnableGroup({ clock, logger: createLogger({ level: 'silent' }), backoff: { initialMs: 1000, maxMs: 8000, jitter: 0 }, healthyAfterMs: 60_000 });
+    group = new RunnableGroup({
+      clock,
+      logger: createLogger({ level: 'silent' }),
+      backoff: { initialMs: 1000, maxMs: 8000, jitter: 0 },
+      healthyAfterMs: 60_000,
+    });
     unhandled.length = 0;
     process.on('unhandledRejection', onUnhandled);
   });

@@ -22,7 +22,9 @@ describe('conditions', function () {
   it('adds a condition with a second-precision transition time', function () {
     const cs: Condition[] = [];
     assert.equal(setCondition(cs, { type: 'Ready', status: 'False', reason: 'Pending', message: 'waiting', observedGeneration: 1 }, t0), true);
-    assert.deepEqual(cs, [{ type: 'Ready', status: 'False', reason: 'Pending', message: 'waiting', observedGeneration: 1, lastTransitionTime: '2026-01-01T10:00:00Z' }]);
+    assert.deepEqual(cs, [
+      { type: 'Ready', status: 'False', reason: 'Pending', message: 'waiting', observedGeneration: 1, lastTransitionTime: '2026-01-01T10:00:00Z' },
+    ]);
   });
 
   it('moves lastTransitionTime only when the status flips', function () {
