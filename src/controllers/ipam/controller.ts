@@ -219,13 +219,18 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
         namespaceInScope: deps.namespaceInScope,
         now: new Date(now),
         pendingWindowMs: deps.pendingWindowMs,
-        ...(lost?.known && lost.settled ? { outcomesKnown: true, adoptable: lost.made } : {}),
+        // While an allocate still runs nothing is adopted (its results are not known yet): the claims wait.
+        ...(lost?.known ? (lost.settled ? { outcomesKnown: true, adoptable: lost.made } : { adoptable: new Set<string>() }) : {}),
       });
     let actions = planWith(await listAllocations());
     if (actions.some((a) => a.kind === 'wait' || (a.kind === 'adopt' && !a.claim.statusAllocationId))) {
       // An allocate sent under a guard lost its answer: ask VCD's task records what became of it,
       // then list again (after the tasks, so nothing they made is missed) and plan on that.
       const lost = await lostAllocates(t.client, t.space.id, considered, now, deps.pendingWindowMs);
+      group.ctx.log.debug(
+        { known: lost.known, settled: lost.known && lost.settled, made: lost.known && lost.settled ? lost.made.size : 0 },
+        'looked for lost allocates',
+      );
       if (lost.known) actions = planWith(await listAllocations(), lost);
     }
     const admittedNamespaces = new Set(group.members.map((c) => c.metadata?.namespace ?? ''));

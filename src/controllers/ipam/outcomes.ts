@@ -8,8 +8,8 @@ import type { ClaimView } from './plan.ts';
 
 /** The query-service name of VCD's allocate task. */
 const ALLOCATE_TASK = 'ipSpaceIpAllocate';
-/** Clock skew tolerated between this host and VCD when comparing task start times with guards. */
-const CLOCK_SKEW_MS = 5_000;
+/** Clock skew tolerated between this host and VCD when comparing task start times with guards (NTP keeps it far below). */
+const CLOCK_SKEW_MS = 1_000;
 
 export type LostAllocates =
   /** No guard within the window, or VCD cannot tell (no query service for this caller). */
@@ -26,7 +26,8 @@ export async function lostAllocates(client: VcdClient, spaceId: string, claims: 
   try {
     tasks = await client.tasks.recent({ name: ALLOCATE_TASK, objectId: spaceId, since: new Date(Math.min(...guards) - CLOCK_SKEW_MS) });
   } catch (err) {
-    if (err instanceof VcdApiError && err.status >= 400 && err.status < 500) return { known: false };
+    // Only a refusal of the query itself means this VCD cannot tell; a 429 or 5xx is asked again.
+    if (err instanceof VcdApiError && err.status >= 400 && err.status < 500 && err.status !== 429) return { known: false };
     throw err;
   }
   if (!tasks.every(taskFinished)) return { known: true, settled: false };
