@@ -3,12 +3,12 @@
 // policy and conditions. This adapter answers: which client (provider rights, API version), where
 // the IP Space is (by id, or by name plus our marker), how to create it, sync it and delete it.
 import { atLeast, FEATURES, type IpSpace, type VcdClient } from '../../clients/vcd/index.ts';
-import { ClusterVCDConnectionResource, IPSpaceResource, validateIPSpace, VCDConnectionResource } from '../../api/index.ts';
-import type { ConnectionRef, IPSpace, IPSpaceStatus } from '../../api/index.ts';
-import { objectKey, type ControllerDefinition, type KubeObject, type ReconcileContext } from '../../runtime/index.ts';
+import { IPSpaceResource, validateIPSpace } from '../../api/index.ts';
+import type { IPSpace, IPSpaceStatus } from '../../api/index.ts';
+import { objectKey, type ControllerDefinition, type ReconcileContext } from '../../runtime/index.ts';
 import { managedController, Problem, ready, SYNCED, type ManagedExternal, type Report } from '../../reconcile/index.ts';
 import { engineOptions, type ControllerDeps } from '../deps.ts';
-import { connectionKeyOf } from '../../reconcile/connections/index.ts';
+import { BY_CONNECTION, connectionWatches } from '../../reconcile/connections/index.ts';
 import { clientDirectory, type CloudDirectory } from './directory.ts';
 import { ExternalIPSpace } from './external.ts';
 import { IPSpaceReasons } from './problems.ts';
@@ -18,7 +18,6 @@ export { CREATE_PENDING_ANNOTATION } from '../../reconcile/index.ts';
 
 /** defaultGatewayServiceConfig needs VCD 10.5. */
 const GATEWAY_SERVICE_DEFAULTS_API = '38.0';
-const BY_CONNECTION = 'byConnection';
 const BY_CLOUD_ID = 'byCloudId';
 
 export interface IPSpaceControllerOptions {
@@ -34,12 +33,7 @@ export function ipSpaceController(deps: ControllerDeps, opts: IPSpaceControllerO
   const directory = opts.directory ?? clientDirectory(deps.directory);
   const engine = engineOptions(deps, opts.retryMs !== undefined ? { retryMs: opts.retryMs } : {});
 
-  const ipSpacesUsing =
-    (kind: ConnectionRef['kind']) =>
-    (conn: unknown): string[] => {
-      const meta = (conn as KubeObject).metadata ?? {};
-      return deps.manager.byIndex<IPSpace>('ipspace', BY_CONNECTION, connectionKeyOf(kind, meta.name ?? '', meta.namespace)).map(objectKey);
-    };
+  const byConnection = connectionWatches<IPSpace>(deps.manager, 'ipspace', (o) => o.spec.connectionRef);
 
   const byIndex = (index: string, value: string): string[] => deps.manager.byIndex<IPSpace>('ipspace', index, value).map(objectKey);
 
@@ -50,7 +44,7 @@ export function ipSpaceController(deps: ControllerDeps, opts: IPSpaceControllerO
       finalizer: IPSPACE_FINALIZER,
       maxConcurrentReconciles: 4,
       indexers: {
-        [BY_CONNECTION]: (o) => [connectionKeyOf(o.spec.connectionRef.kind, o.spec.connectionRef.name, o.metadata?.namespace)],
+        ...byConnection.indexers,
         [BY_CLOUD_ID]: (o) => [...new Set([o.spec.id, o.status?.id].filter((id): id is string => !!id))],
       },
       sources: [
@@ -60,10 +54,7 @@ export function ipSpaceController(deps: ControllerDeps, opts: IPSpaceControllerO
           keysOfConnection: (conn) => byIndex(BY_CONNECTION, conn),
         }),
       ],
-      watches: [
-        { resource: ClusterVCDConnectionResource, keysFor: ipSpacesUsing('ClusterVCDConnection') },
-        { resource: VCDConnectionResource, keysFor: ipSpacesUsing('VCDConnection') },
-      ],
+      watches: byConnection.watches,
       validate(obj) {
         const checked = validateIPSpace.validate(obj);
         return checked.valid ? undefined : checked.message;

@@ -3,17 +3,11 @@
 // by the ownership marker in their description. Routes without our marker are never touched.
 // A changed spec updates our routes in place (same ids, VCD's version checked); only a change of
 // shape (split or not) creates or deletes.
-import {
-  ClusterVCDConnectionResource,
-  EdgeGatewayUplinkResource,
-  EdgeStaticRouteResource,
-  validateEdgeStaticRoute,
-  VCDConnectionResource,
-} from '../../api/index.ts';
-import type { CloudRef, ConnectionRef, EdgeGatewayUplink, EdgeStaticRoute, EdgeStaticRouteStatus } from '../../api/index.ts';
+import { EdgeGatewayUplinkResource, EdgeStaticRouteResource, validateEdgeStaticRoute } from '../../api/index.ts';
+import type { CloudRef, EdgeGatewayUplink, EdgeStaticRoute, EdgeStaticRouteStatus } from '../../api/index.ts';
 import type { EdgeGateway, EdgeStaticRoute as VcdRoute } from '../../clients/vcd/index.ts';
-import { objectKey, type ControllerDefinition, type KubeObject, type ReconcileContext } from '../../runtime/index.ts';
-import { connectionKeyOf } from '../../reconcile/connections/index.ts';
+import { objectKey, type ControllerDefinition, type ReconcileContext } from '../../runtime/index.ts';
+import { connectionWatches } from '../../reconcile/connections/index.ts';
 import {
   isOwnedBy,
   joinDescription,
@@ -31,30 +25,23 @@ import { RoutingReasons } from './problems.ts';
 import { desiredRoutes, planRoutes, type DesiredRoute, type ResolvedHop } from './static-route-plan.ts';
 
 export const STATIC_ROUTE_FINALIZER = 'vcd-operator.io/edge-static-route';
-const BY_CONNECTION = 'byConnection';
 const BY_EDGE = 'byEdge';
 type Status = NonNullable<EdgeStaticRouteStatus>;
 
 export function edgeStaticRouteController(deps: ControllerDeps, opts: { retryMs?: number } = {}): ControllerDefinition<EdgeStaticRoute> {
   const engine = engineOptions(deps, opts);
-  const using =
-    (kind: ConnectionRef['kind']) =>
-    (conn: unknown): string[] => {
-      const meta = (conn as KubeObject).metadata ?? {};
-      return deps.manager.byIndex<EdgeStaticRoute>('edgestaticroute', BY_CONNECTION, connectionKeyOf(kind, meta.name ?? '', meta.namespace)).map(objectKey);
-    };
+  const byConnection = connectionWatches<EdgeStaticRoute>(deps.manager, 'edgestaticroute', (o) => o.spec.connectionRef);
   return managedController<EdgeStaticRoute, EdgeClient, Status>(
     {
       name: 'edgestaticroute',
       resource: EdgeStaticRouteResource,
       finalizer: STATIC_ROUTE_FINALIZER,
       indexers: {
-        [BY_CONNECTION]: (o) => [connectionKeyOf(o.spec.connectionRef.kind, o.spec.connectionRef.name, o.metadata?.namespace)],
+        ...byConnection.indexers,
         [BY_EDGE]: (o) => [edgeIndexKey(o.spec.edgeGateway)],
       },
       watches: [
-        { resource: ClusterVCDConnectionResource, keysFor: using('ClusterVCDConnection') },
-        { resource: VCDConnectionResource, keysFor: using('VCDConnection') },
+        ...byConnection.watches,
         // A route through a segment waits for its attachment: look again when an uplink of the edge changes.
         {
           resource: EdgeGatewayUplinkResource,

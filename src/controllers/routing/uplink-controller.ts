@@ -4,39 +4,30 @@
 // only and sends every other uplink and field back exactly as VCD returned them. Uplinks carry no
 // description to mark, so an entry is ours only when this object made it (status.id, or the
 // create guard after a lost answer); one attached by someone else is refused, never taken over.
-import { ClusterVCDConnectionResource, EdgeGatewayUplinkResource, validateEdgeGatewayUplink, VCDConnectionResource } from '../../api/index.ts';
-import type { ConnectionRef, EdgeGatewayUplink, EdgeGatewayUplinkStatus } from '../../api/index.ts';
+import { EdgeGatewayUplinkResource, validateEdgeGatewayUplink } from '../../api/index.ts';
+import type { EdgeGatewayUplink, EdgeGatewayUplinkStatus } from '../../api/index.ts';
 import type { EdgeGateway, EdgeGatewayUplink as VcdUplink, ExternalNetwork } from '../../clients/vcd/index.ts';
-import { objectKey, type ControllerDefinition, type KubeObject, type ReconcileContext } from '../../runtime/index.ts';
-import { connectionKeyOf } from '../../reconcile/connections/index.ts';
+import type { ControllerDefinition, ReconcileContext } from '../../runtime/index.ts';
+import { connectionWatches } from '../../reconcile/connections/index.ts';
 import { managedController, pendingSince, Problem, ready, type ManagedExternal, type Report } from '../../reconcile/index.ts';
 import { engineOptions, type ControllerDeps } from '../deps.ts';
 import { edgeClient, resolveEdge, type EdgeClient } from './edge.ts';
 import { RoutingReasons } from './problems.ts';
 
 export const UPLINK_FINALIZER = 'vcd-operator.io/edge-gateway-uplink';
-const BY_CONNECTION = 'byConnection';
 const SEGMENT_BACKING = 'IMPORTED_T_LOGICAL_SWITCH';
 type Status = NonNullable<EdgeGatewayUplinkStatus>;
 type Subnet = Record<string, unknown>;
 
 export function edgeGatewayUplinkController(deps: ControllerDeps, opts: { retryMs?: number } = {}): ControllerDefinition<EdgeGatewayUplink> {
-  const using =
-    (kind: ConnectionRef['kind']) =>
-    (conn: unknown): string[] => {
-      const meta = (conn as KubeObject).metadata ?? {};
-      return deps.manager.byIndex<EdgeGatewayUplink>('edgegatewayuplink', BY_CONNECTION, connectionKeyOf(kind, meta.name ?? '', meta.namespace)).map(objectKey);
-    };
+  const byConnection = connectionWatches<EdgeGatewayUplink>(deps.manager, 'edgegatewayuplink', (o) => o.spec.connectionRef);
   return managedController<EdgeGatewayUplink, EdgeClient, Status>(
     {
       name: 'edgegatewayuplink',
       resource: EdgeGatewayUplinkResource,
       finalizer: UPLINK_FINALIZER,
-      indexers: { [BY_CONNECTION]: (o) => [connectionKeyOf(o.spec.connectionRef.kind, o.spec.connectionRef.name, o.metadata?.namespace)] },
-      watches: [
-        { resource: ClusterVCDConnectionResource, keysFor: using('ClusterVCDConnection') },
-        { resource: VCDConnectionResource, keysFor: using('VCDConnection') },
-      ],
+      indexers: byConnection.indexers,
+      watches: [...byConnection.watches],
       validate(obj) {
         const checked = validateEdgeGatewayUplink.validate(obj);
         return checked.valid ? undefined : checked.message;
