@@ -36,7 +36,8 @@ export function connectionController(kind: ConnectionKind, deps: ConnectionContr
   return {
     name,
     for: resource,
-    maxConcurrentReconciles: 4,
+    // Logins wait on the network: an unreachable VCD retrying its login must not hold the others back.
+    maxConcurrentReconciles: 16,
     indexers: { [BY_SECRET]: (c) => [secretKeyOf(c)] },
     // The connection's message-bus state is shown in its status; a change re-reconciles it.
     sources: [
