@@ -193,8 +193,8 @@ export class Group<T extends GroupedObject<S>, S extends StatusShape> {
     this.#refusals.forget(this.get(uid));
   }
 
-  async event(uid: string, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    await this.ctx.events.record(this.get(uid), { type, reason, message });
+  event(uid: string, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.ctx.events.record(this.get(uid), { type, reason, message });
   }
 
   requeueAfter(ms: number): void {
@@ -230,9 +230,9 @@ export class Group<T extends GroupedObject<S>, S extends StatusShape> {
     const { ready: r, synced } = o.outcome;
     // An Event when a member stops being Ready or Synced, or the reason changes.
     if (r !== 'unchanged' && r.status === 'False' && (before?.status !== 'False' || before.reason !== r.reason)) {
-      await this.ctx.events.record(obj, { type: 'Warning', reason: r.reason, message: r.message });
+      this.ctx.events.record(obj, { type: 'Warning', reason: r.reason, message: r.message });
     } else if (synced.status === 'False' && (beforeSynced?.status !== 'False' || beforeSynced.reason !== synced.reason)) {
-      await this.ctx.events.record(obj, { type: 'Warning', reason: synced.reason, message: synced.message });
+      this.ctx.events.record(obj, { type: 'Warning', reason: synced.reason, message: synced.message });
     }
   }
 

@@ -96,7 +96,7 @@ export function managedController<T extends ManagedObject<S>, C, S extends Manag
       applyOutcome(ctx.status, s, obj.metadata?.generation ?? 0, o);
     });
     // Every failure is an Event on the object (the recorder folds repeats into a count).
-    if (o.synced.status === 'False') await ctx.events.record(obj, { type: 'Warning', reason: o.synced.reason, message: o.synced.message });
+    if (o.synced.status === 'False') ctx.events.record(obj, { type: 'Warning', reason: o.synced.reason, message: o.synced.message });
     return updated;
   }
 
@@ -120,7 +120,7 @@ export function managedController<T extends ManagedObject<S>, C, S extends Manag
     const id = def.knownId(obj);
     if (def.deletionPolicy(obj) === 'Orphan') {
       await ctx.finalizers.remove(obj, def.finalizer);
-      await ctx.events.record(obj, { type: 'Normal', reason: 'Orphaned', message: `Left ${def.describe(obj)} in the cloud (deletionPolicy: Orphan).` });
+      ctx.events.record(obj, { type: 'Normal', reason: 'Orphaned', message: `Left ${def.describe(obj)} in the cloud (deletionPolicy: Orphan).` });
       return;
     }
     if (id === undefined && pendingSince(obj) === undefined) {

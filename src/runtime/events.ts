@@ -1,6 +1,9 @@
 // Kubernetes Events (events.k8s.io/v1) on the object that caused them. A repeat of the same
 // event (same object, type, reason, action and message) bumps the existing Event's series count
 // instead of creating another Event, so a failing reconcile does not flood the namespace.
+// Recording is asynchronous, as client-go's recorder is: an Event is a courtesy to users, so a
+// reconcile never waits for its write, and a bounded number of writes is held before new events
+// are dropped (with a warning) when the apiserver cannot keep up.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { KubeClient } from './client.ts';
@@ -32,6 +35,8 @@ export interface EventRecorderOptions {
   seriesWindowMs?: number;
   /** Bound on remembered Events. Default 4096. */
   maxEntries?: number;
+  /** Bound on Event writes not yet done; beyond it new events are dropped. Default 1000. */
+  maxPending?: number;
 }
 
 interface Seen {
@@ -51,16 +56,33 @@ export function microTime(ms: number): string {
 export class EventRecorder {
   readonly #o: Required<Omit<EventRecorderOptions, 'logger'>> & { logger?: Logger };
   readonly #seen = new Map<string, Seen>();
+  readonly #pending = new Set<Promise<void>>();
+  #dropped = 0;
 
   constructor(opts: EventRecorderOptions) {
-    this.#o = { seriesWindowMs: 30 * 60_000, maxEntries: 4096, ...opts };
+    this.#o = { seriesWindowMs: 30 * 60_000, maxEntries: 4096, maxPending: 1000, ...opts };
   }
 
   /**
-   * Records the event. Never throws: an Event is a courtesy to users, a failure to write one is
-   * logged and must not fail the reconcile that reported it.
+   * Queues the event and returns at once. Never throws, and its write never rejects: a failure
+   * to write an Event is logged and must not fail the reconcile that reported it.
    */
-  record(obj: KubeObject, e: EventInput): Promise<void> {
+  record(obj: KubeObject, e: EventInput): void {
+    if (this.#pending.size >= this.#o.maxPending) {
+      if (this.#dropped++ % 100 === 0) this.#o.logger?.warn({ reason: e.reason, dropped: this.#dropped }, 'too many events waiting to be written; dropping');
+      return;
+    }
+    const write = this.#write(obj, e);
+    this.#pending.add(write);
+    void write.finally(() => this.#pending.delete(write));
+  }
+
+  /** Resolves once every event recorded so far has been written or given up on (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all(this.#pending);
+  }
+
+  #write(obj: KubeObject, e: EventInput): Promise<void> {
     const meta = obj.metadata ?? {};
     const action = e.action ?? e.reason;
     const note = e.message.length > 1024 ? `${e.message.slice(0, 1021)}...` : e.message;

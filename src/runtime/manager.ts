@@ -86,6 +86,7 @@ export class Manager {
   #probesPort: number | undefined;
   #state: State = 'new';
   #stopping: Promise<void> | undefined;
+  readonly #recorders: EventRecorder[] = [];
   #workersStarted = false;
 
   constructor(opts: ManagerOptions) {
@@ -186,6 +187,18 @@ export class Manager {
     return [...this.#informers].filter(([id]) => !this.#optional.has(id)).map(([, inf]) => inf);
   }
 
+  #recorder(controller: string): EventRecorder {
+    const recorder = new EventRecorder({
+      client: this.client,
+      clock: this.clock,
+      controller: `${this.#o.eventSource ?? 'vcd-operator.io'}/${controller}`,
+      instance: this.#identity.slice(0, 128),
+      logger: this.logger,
+    });
+    this.#recorders.push(recorder);
+    return recorder;
+  }
+
   addController<T extends KubeObject>(def: ControllerDefinition<T>): void {
     if (this.#state !== 'new') throw new Error(`addController(${def.name}) after start`);
     if (this.#controllers.some((c) => c.name === def.name)) throw new Error(`controller ${def.name} already added`);
@@ -198,13 +211,7 @@ export class Manager {
       metrics: this.metrics,
       status: new StatusWriter(this.client, def.for, this.clock),
       finalizers: new FinalizerHelper(this.client, def.for),
-      events: new EventRecorder({
-        client: this.client,
-        clock: this.clock,
-        controller: `${this.#o.eventSource ?? 'vcd-operator.io'}/${def.name}`,
-        instance: this.#identity.slice(0, 128),
-        logger: this.logger,
-      }),
+      events: this.#recorder(def.name),
     });
     this.#controllers.push(controller as unknown as Controller<KubeObject>);
     for (const source of def.sources ?? []) {
@@ -306,6 +313,8 @@ export class Manager {
       for (const c of this.#controllers) c.abortInFlight('shutdown deadline passed');
       await Promise.race([drained, sleep(systemClock, 1000)]);
     }
+    // Events the last reconciles recorded are still being written; they get a moment, not the grace period.
+    await Promise.race([Promise.all(this.#recorders.map((r) => r.idle())), sleep(systemClock, 2000)]);
     // After the drain: a runnable such as the connection pool must outlive the reconciles using it.
     await this.#runnables.stop(Math.max(1000, deadline - systemClock.now()), systemClock);
     await this.#elector?.stop();

@@ -106,7 +106,7 @@ export function connectionController(kind: ConnectionKind, deps: ConnectionContr
           const bus = eventBusCondition(deps, conn);
           if (bus) ctx.status.setCondition(s.conditions, { ...bus, type: 'EventBus', observedGeneration: conn.metadata?.generation ?? 0 });
         });
-        if (!wasReady) await ctx.events.record(conn, { type: 'Normal', reason: Reasons.LoggedIn, message: `Logged in to VCD, API ${client.apiVersion}.` });
+        if (!wasReady) ctx.events.record(conn, { type: 'Normal', reason: Reasons.LoggedIn, message: `Logged in to VCD, API ${client.apiVersion}.` });
         return { requeueAfterMs: deps.driftCheckMs };
       } catch (err) {
         if (!(err instanceof ConnectionFailure)) throw err;
@@ -115,10 +115,10 @@ export function connectionController(kind: ConnectionKind, deps: ConnectionContr
         if (err.reason === Reasons.SecretAccessNotGranted) {
           // Nothing to retry until the namespace's owner grants access: the Secret informer keeps
           // trying on its own backoff, and its first list after the grant re-enqueues this key.
-          if (before !== err.reason) await ctx.events.record(conn, { type: 'Warning', reason: err.reason, message: err.message });
+          if (before !== err.reason) ctx.events.record(conn, { type: 'Warning', reason: err.reason, message: err.message });
           return { requeueAfterMs: deps.driftCheckMs };
         }
-        await ctx.events.record(conn, { type: 'Warning', reason: err.reason, message: err.message });
+        ctx.events.record(conn, { type: 'Warning', reason: err.reason, message: err.message });
         // Retried with the queue's backoff; a Secret change re-enqueues at once.
         throw err;
       }

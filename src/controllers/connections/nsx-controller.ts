@@ -52,12 +52,12 @@ export function nsxConnectionController(
       try {
         await deps.nsxPool.clientFor(conn);
         await setReady('True', Reasons.LoggedIn, `Logged in to NSX Manager ${conn.spec.url}.`);
-        if (!wasReady) await ctx.events.record(conn, { type: 'Normal', reason: Reasons.LoggedIn, message: 'Logged in to NSX Manager.' });
+        if (!wasReady) ctx.events.record(conn, { type: 'Normal', reason: Reasons.LoggedIn, message: 'Logged in to NSX Manager.' });
         return { requeueAfterMs: deps.driftCheckMs };
       } catch (err) {
         if (!(err instanceof ConnectionFailure)) throw err;
         await setReady('False', err.reason, err.message);
-        await ctx.events.record(conn, { type: 'Warning', reason: err.reason, message: err.message });
+        ctx.events.record(conn, { type: 'Warning', reason: err.reason, message: err.message });
         // Retried with the queue's backoff; a Secret change re-enqueues at once.
         throw err;
       }

@@ -119,7 +119,7 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
 
   const apply = async (group: Group<Rule, Status>, uid: string, o: Outcome, edgeName: string): Promise<void> => {
     if (o.kind === 'released') {
-      if (o.retained) await group.event(uid, 'Normal', 'Retained', `The rule stays on edge gateway ${edgeName}, no longer managed.`);
+      if (o.retained) group.event(uid, 'Normal', 'Retained', `The rule stays on edge gateway ${edgeName}, no longer managed.`);
       await group.dropFinalizer(uid, FIREWALL_FINALIZER);
       return;
     }
@@ -136,7 +136,7 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
       st.edgeGateway = s.edgeGateway;
       st.position = s.position;
     });
-    if (o.wrote) await group.event(uid, 'Normal', 'RuleWritten', `Wrote rule ${s.ruleId} at position ${s.position} on edge gateway ${s.edgeGateway}.`);
+    if (o.wrote) group.event(uid, 'Normal', 'RuleWritten', `Wrote rule ${s.ruleId} at position ${s.position} on edge gateway ${s.edgeGateway}.`);
   };
 
   const reconcile = async (key: EdgeKey, group: Group<Rule, Status>): Promise<void> => {

@@ -100,7 +100,7 @@ function ipSpaceExternal(
             { requeueAfterMs: deps.driftCheckMs },
           );
         }
-        await ctx.events.record(obj, { type: 'Warning', reason: 'Vanished', message: `IP Space ${knownId} is no longer in VCD; creating it again.` });
+        ctx.events.record(obj, { type: 'Warning', reason: 'Vanished', message: `IP Space ${knownId} is no longer in VCD; creating it again.` });
       }
       const found = await ext.find();
       if (found.kind === 'foreign') {
@@ -114,7 +114,7 @@ function ipSpaceExternal(
       if (found.kind === 'none') return undefined;
       current = found.space;
       if (!knownId)
-        await ctx.events.record(obj, { type: 'Normal', reason: 'Found', message: `Found IP Space ${current.id ?? '?'} created earlier by this IPSpace.` });
+        ctx.events.record(obj, { type: 'Normal', reason: 'Found', message: `Found IP Space ${current.id ?? '?'} created earlier by this IPSpace.` });
       return { id: current.id ?? '' };
     },
     async create() {

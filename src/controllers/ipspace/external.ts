@@ -26,10 +26,10 @@ export class ExternalIPSpace {
   readonly #directory: CloudDirectory;
   readonly #obj: IPSpace;
   readonly #me: MarkerInput;
-  readonly #onWrite: (w: Write) => Promise<void>;
+  readonly #onWrite: (w: Write) => void;
   #orgId: string | undefined;
 
-  constructor(o: { client: VcdClient; directory: CloudDirectory; obj: IPSpace; clusterId: string; onWrite: (w: Write) => Promise<void> }) {
+  constructor(o: { client: VcdClient; directory: CloudDirectory; obj: IPSpace; clusterId: string; onWrite: (w: Write) => void }) {
     this.#client = o.client;
     this.#directory = o.directory;
     this.#obj = o.obj;
@@ -69,7 +69,7 @@ export class ExternalIPSpace {
   async create(): Promise<IpSpace> {
     const body = await this.desired();
     const created = await this.#client.ipSpaces.create(body);
-    await this.#onWrite({ reason: 'Created', message: `Created IP Space ${created.name} (${created.id ?? '?'}) in VCD.` });
+    this.#onWrite({ reason: 'Created', message: `Created IP Space ${created.name} (${created.id ?? '?'}) in VCD.` });
     return created;
   }
 
@@ -79,14 +79,14 @@ export class ExternalIPSpace {
     const fields = diffIpSpace(desired, current, this.#obj.spec.type);
     if (fields.length === 0 || !current.id) return current;
     const updated = await this.#client.ipSpaces.update(current.id, updateBody(desired, current));
-    await this.#onWrite({ reason: 'Updated', message: `Updated IP Space ${current.id} in VCD: ${fields.join(', ')}.` });
+    this.#onWrite({ reason: 'Updated', message: `Updated IP Space ${current.id} in VCD: ${fields.join(', ')}.` });
     return updated;
   }
 
   /** Deletes the IP Space; resolves false when it was already gone. */
   async delete(id: string): Promise<boolean> {
     const deleted = await this.#client.ipSpaces.delete(id);
-    if (deleted) await this.#onWrite({ reason: 'Deleted', message: `Deleted IP Space ${id} from VCD.` });
+    if (deleted) this.#onWrite({ reason: 'Deleted', message: `Deleted IP Space ${id} from VCD.` });
     return deleted;
   }
 
@@ -112,7 +112,7 @@ export class ExternalIPSpace {
       const description = u.description ?? '';
       if (!existing?.id) {
         const made = await api.create({ name: u.name, description, externalNetworkRef: { id: gatewayId }, ipSpaceRef: { id: spaceId } });
-        await this.#onWrite({
+        this.#onWrite({
           reason: 'UplinkCreated',
           message: `Connected the IP Space to provider gateway ${describeRef(u.providerGateway)} as uplink ${u.name}.`,
         });
@@ -121,7 +121,7 @@ export class ExternalIPSpace {
       }
       if (existing.name !== u.name || (existing.description ?? '') !== description) {
         await api.update(existing.id, { ...existing, name: u.name, description });
-        await this.#onWrite({ reason: 'UplinkUpdated', message: `Updated uplink ${u.name} to provider gateway ${describeRef(u.providerGateway)}.` });
+        this.#onWrite({ reason: 'UplinkUpdated', message: `Updated uplink ${u.name} to provider gateway ${describeRef(u.providerGateway)}.` });
       }
       uplinks.push({ name: u.name, id: existing.id });
     }
@@ -129,7 +129,7 @@ export class ExternalIPSpace {
     for (const r of recorded) {
       if (kept.has(r.id)) continue;
       await api.delete(r.id);
-      await this.#onWrite({ reason: 'UplinkDeleted', message: `Deleted uplink ${r.name} (${r.id}).` });
+      this.#onWrite({ reason: 'UplinkDeleted', message: `Deleted uplink ${r.name} (${r.id}).` });
     }
     return { uplinks, unresolved };
   }
@@ -142,7 +142,7 @@ export class ExternalIPSpace {
     for (const u of plan.updates) {
       if (!u.assignment.id) continue;
       await api.update(u.assignment.id, u.customQuotas);
-      await this.#onWrite({
+      this.#onWrite({
         reason: 'QuotasUpdated',
         message: u.customQuotas ? `Set custom quotas of org ${u.org}.` : `Reset the custom quotas of org ${u.org} to the IP Space defaults.`,
       });

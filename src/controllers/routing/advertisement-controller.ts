@@ -203,7 +203,7 @@ export function tier0AdvertisementController(deps: ControllerDeps, opts: { retry
         for (const o of leaving) {
           const uid = o.metadata?.uid ?? '';
           if (!o.metadata?.deletionTimestamp) {
-            await group.event(uid, 'Normal', 'AdvertisementRemoved', `Removed this IP Space's prefix list from ${kind} ${t0.name}.`);
+            group.event(uid, 'Normal', 'AdvertisementRemoved', `Removed this IP Space's prefix list from ${kind} ${t0.name}.`);
             group.set(
               await group.ctx.status.patchStatus(group.get(uid), (s: Status) => {
                 delete s.tier0Advertisement;

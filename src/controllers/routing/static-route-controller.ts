@@ -121,9 +121,9 @@ function routesExternal(obj: EdgeStaticRoute, ec: EdgeClient, ctx: ReconcileCont
       for (const r of want.routes) {
         const id = await api.create(e.id ?? '', r);
         ids.push(id);
-        await event('Created', `Created static route ${r.networkCidr} (${id}) on edge gateway ${e.name}.`);
+        event('Created', `Created static route ${r.networkCidr} (${id}) on edge gateway ${e.name}.`);
       }
-      if (want.split) await explainSplit(want.routes);
+      if (want.split) explainSplit(want.routes);
       ours = undefined;
       return ids.join(',');
     },
@@ -133,17 +133,17 @@ function routesExternal(obj: EdgeStaticRoute, ec: EdgeClient, ctx: ReconcileCont
       const plan = planRoutes(want.routes, ours ?? (await listOurs()));
       for (const u of plan.update) {
         await api.update(e.id ?? '', u.id, u.body);
-        await event('Updated', `Updated static route ${u.body.networkCidr} (${u.id}) in place on edge gateway ${e.name}.`);
+        event('Updated', `Updated static route ${u.body.networkCidr} (${u.id}) in place on edge gateway ${e.name}.`);
       }
       for (const r of plan.remove) {
         await api.delete(e.id ?? '', r.id ?? '');
-        await event('Deleted', `Deleted static route ${r.networkCidr} (${r.id ?? '?'}), which the spec no longer asks for.`);
+        event('Deleted', `Deleted static route ${r.networkCidr} (${r.id ?? '?'}), which the spec no longer asks for.`);
       }
       for (const r of plan.create) {
         const id = await api.create(e.id ?? '', r);
-        await event('Created', `Created static route ${r.networkCidr} (${id}) on edge gateway ${e.name}.`);
+        event('Created', `Created static route ${r.networkCidr} (${id}) on edge gateway ${e.name}.`);
       }
-      if (plan.create.length && want.split) await explainSplit(want.routes);
+      if (plan.create.length && want.split) explainSplit(want.routes);
       const now = plan.create.length || plan.remove.length ? await listOurs() : (ours ?? []);
       const byCidr = want.routes.map((d) => now.find((r) => r.networkCidr === d.networkCidr || r.name === d.name)?.id ?? '');
       const ids = byCidr.filter((id) => id !== '');
@@ -166,8 +166,7 @@ function routesExternal(obj: EdgeStaticRoute, ec: EdgeClient, ctx: ReconcileCont
         throw err;
       }
       for (const r of ours ?? (await listOurs())) {
-        if (await api.delete(e.id ?? '', r.id ?? ''))
-          await event('Deleted', `Deleted static route ${r.networkCidr} (${r.id ?? '?'}) from edge gateway ${e.name}.`);
+        if (await api.delete(e.id ?? '', r.id ?? '')) event('Deleted', `Deleted static route ${r.networkCidr} (${r.id ?? '?'}) from edge gateway ${e.name}.`);
       }
     },
   };

@@ -133,7 +133,7 @@ function uplinkExternal(obj: EdgeGatewayUplink, ec: EdgeClient, ctx: ReconcileCo
         );
       }
       if (knownId)
-        await ctx.events.record(obj, {
+        ctx.events.record(obj, {
           type: 'Warning',
           reason: 'Vanished',
           message: `${net.name} is no longer attached to edge gateway ${e.name}; attaching it again.`,
@@ -155,7 +155,7 @@ function uplinkExternal(obj: EdgeGatewayUplink, ec: EdgeClient, ctx: ReconcileCo
               ],
             },
       );
-      if (written) await event('Attached', `Attached ${net.name} to edge gateway ${e.name}.`);
+      if (written) event('Attached', `Attached ${net.name} to edge gateway ${e.name}.`);
       edge = undefined;
       return net.id;
     },
@@ -175,7 +175,7 @@ function uplinkExternal(obj: EdgeGatewayUplink, ec: EdgeClient, ctx: ReconcileCo
         next[i] = { ...mine, connected, subnets: { ...mine.subnets, values: [desiredSubnet((mine.subnets?.values ?? [])[0] as Subnet | undefined)] } };
         return { ...cur, edgeGatewayUplinks: next };
       });
-      if (written) await event('Updated', `Updated the interface on ${net.name} of edge gateway ${e.name}.`);
+      if (written) event('Updated', `Updated the interface on ${net.name} of edge gateway ${e.name}.`);
       const sub = ((entryOf(now, id)?.subnets?.values ?? [])[0] ?? {}) as Subnet;
       const primary = typeof sub['primaryIp'] === 'string' ? sub['primaryIp'] : undefined;
       return {
@@ -198,7 +198,7 @@ function uplinkExternal(obj: EdgeGatewayUplink, ec: EdgeClient, ctx: ReconcileCo
       const { written } = await edges.modify(e.id ?? '', (cur) =>
         entryOf(cur, id) ? { ...cur, edgeGatewayUplinks: (cur.edgeGatewayUplinks ?? []).filter((u) => u.uplinkId !== id) } : undefined,
       );
-      if (written) await event('Detached', `Detached ${obj.spec.externalNetwork.name ?? id} from edge gateway ${e.name}.`);
+      if (written) event('Detached', `Detached ${obj.spec.externalNetwork.name ?? id} from edge gateway ${e.name}.`);
     },
   };
 }

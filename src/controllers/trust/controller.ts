@@ -93,7 +93,6 @@ export function trustController(deps: TrustControllerDeps): ControllerDefinition
     const p = plan({ members: views, extraRoots, prune: obj.spec.prune === true, protectedRoots: protectedRoots(obj) });
     const before = new Map((obj.status?.members ?? []).map((m) => [m.name, new Set(m.trusts ?? [])]));
     // Events go out beside the writes, not between them: a vCenter's next add does not wait on the apiserver.
-    const recorded: Array<Promise<void>> = [];
     const done = await execute(p, {
       clientOf: (name) => {
         const c = conns.get(name);
@@ -101,15 +100,14 @@ export function trustController(deps: TrustControllerDeps): ControllerDefinition
       },
       signal: ctx.signal,
       onWrite: (w) => {
-        if (w.kind === 'add')
-          recorded.push(ctx.events.record(obj, addEvent(w.add, w.add.owner !== undefined && (before.get(w.add.member)?.has(w.add.owner) ?? false))));
-        else recorded.push(ctx.events.record(obj, { type: 'Normal', reason: 'RootRemoved', message: removeEvent(w.remove) }));
+        if (w.kind === 'add') ctx.events.record(obj, addEvent(w.add, w.add.owner !== undefined && (before.get(w.add.member)?.has(w.add.owner) ?? false)));
+        else ctx.events.record(obj, { type: 'Normal', reason: 'RootRemoved', message: removeEvent(w.remove) });
       },
-    }).finally(() => Promise.allSettled(recorded));
+    });
     // Per-member failures get their own Events; the engine records the overall one.
-    for (const v of views) if (!v.ok) await ctx.events.record(obj, { type: 'Warning', reason: v.reason, message: v.message });
+    for (const v of views) if (!v.ok) ctx.events.record(obj, { type: 'Warning', reason: v.reason, message: v.message });
     for (const [member, f] of done.failures)
-      await ctx.events.record(obj, { type: 'Warning', reason: f.reason, message: `Writing trusted roots on ${member} failed: ${f.message}` });
+      ctx.events.record(obj, { type: 'Warning', reason: f.reason, message: `Writing trusted roots on ${member} failed: ${f.message}` });
 
     // Log out of vCenters no VCenterTrust lists any more.
     const listed = new Set(

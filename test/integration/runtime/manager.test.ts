@@ -195,8 +195,8 @@ describe('Manager against kube-apiserver', function () {
           // A stale copy must not clobber: the server refuses it with a conflict.
           await assert.rejects(ctx.finalizers.ensure(created, 'other.io/x'), (e: { code?: number }) => e.code === 409);
           await ctx.finalizers.remove(withFin, 'runtime.vcd-operator.io/cleanup');
-          for (let i = 0; i < 3; i++) await ctx.events.record(obj, { type: 'Warning', reason: 'QuotaExceeded', message: 'IP Space quota exceeded' });
-          await ctx.events.record(obj, { type: 'Normal', reason: 'Allocated', message: 'allocated 10.0.0.1' });
+          for (let i = 0; i < 3; i++) ctx.events.record(obj, { type: 'Warning', reason: 'QuotaExceeded', message: 'IP Space quota exceeded' });
+          ctx.events.record(obj, { type: 'Normal', reason: 'Allocated', message: 'allocated 10.0.0.1' });
         },
       },
       true,

@@ -24,7 +24,8 @@ describe('EventRecorder', function () {
   });
 
   it('creates an events.k8s.io/v1 Event about the object', async function () {
-    await rec.record(claim, { type: 'Warning', reason: 'QuotaExceeded', message: 'quota of 5 IPs used up', action: 'Allocate' });
+    rec.record(claim, { type: 'Warning', reason: 'QuotaExceeded', message: 'quota of 5 IPs used up', action: 'Allocate' });
+    await rec.idle();
     const [req] = http.requests;
     assert.equal(req?.method, 'POST');
     assert.equal(req?.path, '/apis/events.k8s.io/v1/namespaces/team-a/events');
@@ -51,10 +52,13 @@ describe('EventRecorder', function () {
 
   it('turns repeats into a series on the same Event instead of new Events', async function () {
     const e = { type: 'Warning' as const, reason: 'QuotaExceeded', message: 'quota used up' };
-    await rec.record(claim, e);
+    rec.record(claim, e);
+    await rec.idle();
     await clock.advance(60_000);
-    await rec.record(claim, e);
-    await rec.record(claim, e);
+    rec.record(claim, e);
+    await rec.idle();
+    rec.record(claim, e);
+    await rec.idle();
     assert.deepEqual(
       http.requests.map((r) => r.method),
       ['POST', 'PATCH', 'PATCH'],
@@ -65,10 +69,13 @@ describe('EventRecorder', function () {
   });
 
   it('starts a new Event for a different message, or after the series window', async function () {
-    await rec.record(claim, { type: 'Normal', reason: 'Allocated', message: 'a' });
-    await rec.record(claim, { type: 'Normal', reason: 'Allocated', message: 'b' });
+    rec.record(claim, { type: 'Normal', reason: 'Allocated', message: 'a' });
+    await rec.idle();
+    rec.record(claim, { type: 'Normal', reason: 'Allocated', message: 'b' });
+    await rec.idle();
     await clock.advance(600_001);
-    await rec.record(claim, { type: 'Normal', reason: 'Allocated', message: 'a' });
+    rec.record(claim, { type: 'Normal', reason: 'Allocated', message: 'a' });
+    await rec.idle();
     assert.deepEqual(
       http.requests.map((r) => r.method),
       ['POST', 'POST', 'POST'],
@@ -77,12 +84,14 @@ describe('EventRecorder', function () {
 
   it('recreates an Event that expired on the server, keeping the count; never throws', async function () {
     const e = { type: 'Warning' as const, reason: 'EdgeBusy', message: 'edge busy' };
-    await rec.record(claim, e);
+    rec.record(claim, e);
+    await rec.idle();
     http.respond = (r) => {
       if (r.method === 'PATCH') throw new KubeApiError('PATCH', r.path, 404, { reason: 'NotFound' });
       return r.body;
     };
-    await rec.record(claim, e);
+    rec.record(claim, e);
+    await rec.idle();
     assert.deepEqual(
       http.requests.map((r) => r.method),
       ['POST', 'PATCH', 'POST'],
@@ -91,6 +100,26 @@ describe('EventRecorder', function () {
     http.respond = () => {
       throw new KubeApiError('POST', '/events', 403, { reason: 'Forbidden' });
     };
-    await rec.record(claim, { type: 'Normal', reason: 'Other', message: 'x' }); // resolves despite 403
+    rec.record(claim, { type: 'Normal', reason: 'Other', message: 'x' }); // resolves despite 403
+    await rec.idle();
+  });
+
+  it('returns before the write is done, and drops events beyond its bound instead of queueing without end', async function () {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    http.respond = async (r) => {
+      await gate;
+      return r.body;
+    };
+    const bounded = new EventRecorder({ client: new KubeClient(http), clock, controller: 'vcd-operator.io/claims', instance: 'pod-1', maxPending: 2 });
+    for (const message of ['a', 'b', 'c']) bounded.record(claim, { type: 'Normal', reason: 'Allocated', message });
+    await Promise.resolve();
+    assert.equal(http.requests.length, 2, 'two writes started; the third was dropped');
+    release();
+    await bounded.idle();
+    assert.deepEqual(
+      http.requests.map((r) => (r.body as { note: string }).note),
+      ['a', 'b'],
+    );
   });
 });
