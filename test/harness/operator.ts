@@ -15,6 +15,7 @@ import {
 } from '../../src/api/index.ts';
 import { registerControllers, type Operator, type OperatorOptions } from '../../src/controllers/index.ts';
 import { SecretResource } from '../../src/controllers/connections/controller.ts';
+import { CREATE_PENDING_ANNOTATION } from '../../src/reconcile/pending.ts';
 import { createLogger, KubeClient, KubeHttp, Manager, type KubeObject, type ResourceType } from '../../src/runtime/index.ts';
 import type { RunningSim } from '../../src/sim/index.ts';
 import { controlPlane } from './shared.ts';
@@ -209,6 +210,12 @@ export async function waitFor<T extends KubeObject>(
 }
 
 export const isReady = (obj: WithConditions | undefined): boolean => readyOf(obj)?.status === 'True';
+/**
+ * Ready, and the create-pending guard gone: for a claim, its allocation is also marked in VCD (a
+ * claim is reported Ready while VCD's marking task still runs).
+ */
+export const isSettled = (obj: (WithConditions & { metadata?: { annotations?: Record<string, string> } }) | undefined): boolean =>
+  isReady(obj) && obj?.metadata?.annotations?.[CREATE_PENDING_ANNOTATION] === undefined;
 export const hasReason =
   (reason: string) =>
   (obj: WithConditions | undefined): boolean =>

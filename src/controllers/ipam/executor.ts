@@ -275,7 +275,7 @@ export class ClaimExecutor {
           `Choose a ${this.#info.valueField} the IP Space can give (inside its ranges or prefix sequences), or leave it unset. Retried with a growing delay until the spec changes.`;
         for (const c of claims) {
           g.refuse(c.uid, new Problem(reason, message));
-          await g.event(c.uid, 'Warning', reason, message);
+          g.event(c.uid, 'Warning', reason, message);
         }
         return [];
       }
@@ -289,23 +289,39 @@ export class ClaimExecutor {
     }
   }
 
+  /**
+   * Marks the allocation as the claim's in VCD and reports the claim Ready side by side: the
+   * address is the org's once VCD allocated it, and the marking task takes as long as the
+   * allocate did. The guard stays until both are done; a crash between them leaves the status
+   * naming an unmarked allocation, which the next reconcile marks again (the plan's adopt).
+   */
   async #markAndBind(uid: string, allocationId: string, value: string, how: 'Allocated' | 'Adopted'): Promise<void> {
     const claim = this.#g.get(uid);
     const description = formatMarker(markerFor(this.#deps.clusterId, this.#info.kind, claim));
-    await this.#t.client.ipSpaces.allocations.put(this.#t.space.id, allocationId, { usageState: 'USED_MANUAL', description, value, type: this.#info.type });
-    await this.#g.event(
+    const [marked, reported] = await Promise.allSettled([
+      this.#t.client.ipSpaces.allocations.put(this.#t.space.id, allocationId, { usageState: 'USED_MANUAL', description, value, type: this.#info.type }),
+      this.#report(uid, allocationId, value),
+    ]);
+    if (marked.status === 'rejected') throw marked.reason;
+    if (reported.status === 'rejected') throw reported.reason;
+    this.#g.event(
       uid,
       'Normal',
       how,
       `${how === 'Adopted' ? 'Adopted its earlier allocation' : 'Allocated'} ${value} from IP Space ${this.#t.space.name} and marked it USED_MANUAL.`,
     );
-    await this.#bind(uid, allocationId, value);
+    if (reported.value) await this.#clearPending(uid);
   }
 
-  /** Ready with the allocation in status, written at once; then the guard goes. */
+  /** An allocation already marked as the claim's: Ready, then the guard goes. */
   async #bind(uid: string, allocationId: string, value: string): Promise<void> {
+    if (await this.#report(uid, allocationId, value)) await this.#clearPending(uid);
+  }
+
+  /** Ready with the allocation in status, written at once; false for a claim being deleted. */
+  async #report(uid: string, allocationId: string, value: string): Promise<boolean> {
     const claim = this.#g.get(uid);
-    if (claim.metadata?.deletionTimestamp) return;
+    if (claim.metadata?.deletionTimestamp) return false;
     const { space, org } = this.#t;
     this.#g.ready(uid, Reasons.Allocated, `${value} is allocated from IP Space ${space.name} for org ${org}.`, (s) => {
       s[this.#info.valueField] = value;
@@ -315,7 +331,7 @@ export class ClaimExecutor {
       s.org = org;
     });
     await this.#g.flush(uid);
-    await this.#clearPending(uid);
+    return true;
   }
 
   async #release(allocation: AllocationView, uid: string | undefined, reason: 'Deleted' | 'Duplicate' | 'Orphaned'): Promise<void> {
@@ -331,7 +347,7 @@ export class ClaimExecutor {
     }
     this.#g.ctx.log.info({ allocation: allocation.id, value: allocation.value, reason }, 'released allocation');
     if (!uid || !this.#g.has(uid)) return;
-    await this.#g.event(uid, 'Normal', 'Released', `Released ${allocation.value} back to IP Space ${space.name} (${reason.toLowerCase()}).`);
+    this.#g.event(uid, 'Normal', 'Released', `Released ${allocation.value} back to IP Space ${space.name} (${reason.toLowerCase()}).`);
     if (reason === 'Deleted') await this.#g.dropFinalizer(uid, CLAIM_FINALIZER);
   }
 
@@ -344,7 +360,7 @@ export class ClaimExecutor {
       value: allocation.value,
       type: this.#info.type,
     });
-    await this.#g.event(uid, 'Normal', 'Retained', `Kept ${allocation.value} allocated in IP Space ${this.#t.space.name} (reclaimPolicy Retain).`);
+    this.#g.event(uid, 'Normal', 'Retained', `Kept ${allocation.value} allocated in IP Space ${this.#t.space.name} (reclaimPolicy Retain).`);
     await this.#g.dropFinalizer(uid, CLAIM_FINALIZER);
   }
 }

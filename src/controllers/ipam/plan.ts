@@ -118,6 +118,10 @@ export function plan(input: PlanInput): Action[] {
   }
   unmarked.sort((x, y) => (x.allocationDate?.getTime() ?? 0) - (y.allocationDate?.getTime() ?? 0));
   const taken = new Set<string>();
+  // An unmarked allocation a claim's status names is that claim's (its marking task had not ended
+  // when the status was written): no other guarded claim may adopt it, whatever the claims' order.
+  const namedBy = new Map<string, string>();
+  for (const c of claims) if (c.statusAllocationId) namedBy.set(c.statusAllocationId, c.uid);
   const stillPending = (c: ClaimView): boolean => !!c.pendingSince && !input.outcomesKnown && now.getTime() - c.pendingSince.getTime() < input.pendingWindowMs;
 
   const toAllocate: ClaimView[] = [];
@@ -144,6 +148,7 @@ export function plan(input: PlanInput): Action[] {
       allocation = unmarked.find(
         (a) =>
           !taken.has(a.id) &&
+          (namedBy.get(a.id) ?? claim.uid) === claim.uid &&
           (input.adoptable ? input.adoptable.has(a.id) : (a.allocationDate?.getTime() ?? 0) >= since) &&
           (claim.requestedValue ? sameValue(a.value, claim.requestedValue) : true) &&
           (claim.prefixLength === undefined || prefixLengthOf(a.value) === claim.prefixLength),

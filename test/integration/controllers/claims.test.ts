@@ -95,7 +95,7 @@ describe('IP claims end to end', function () {
     assert.match(address, /^203\.0\.113\.\d+$/);
     assert.equal(readyOf(ready)?.reason, 'Allocated');
     assert.ok(ready?.metadata?.finalizers?.includes(CLAIM_FINALIZER));
-    // The guard goes right after Ready is written (the status holds the id first).
+    // The guard goes once the allocation is marked (Ready is written while VCD marks it).
     const settled = await waitFor<ClaimObj>(kube, resources.fip, ns, 'web', (o) => o?.metadata?.annotations?.[PENDING_ANNOTATION] === undefined, 10_000);
     assert.equal(settled?.status?.allocationId, ready?.status?.allocationId);
 
@@ -334,13 +334,27 @@ describe('IP claims end to end', function () {
     sim.admin.clearFaults();
     const unmarked = allocations(sim).filter((a) => a.usageState === 'UNUSED');
     assert.equal(unmarked.length, 1);
+    // Ready as soon as VCD allocated; the guard stays while the allocation is unmarked.
+    const before = await kube.get<ClaimObj>(resources.fip, 'crash', ns);
+    assert.equal(readyOf(before)?.status, 'True');
+    assert.equal(before.status?.allocationId, unmarked[0]?.id);
 
     op = await startTestOperator(operatorOptions());
-    const ready = await waitFor<ClaimObj>(kube, resources.fip, ns, 'crash', isReady, 60_000);
-    assert.equal(ready?.status?.allocationId, unmarked[0]?.id, 'the earlier allocation was adopted, not a new one made');
+    // The guard goes once the allocation is marked.
+    const settled = await waitFor<ClaimObj>(
+      kube,
+      resources.fip,
+      ns,
+      'crash',
+      (o) => isReady(o) && o?.metadata?.annotations?.[PENDING_ANNOTATION] === undefined,
+      60_000,
+    );
+    assert.equal(settled?.status?.allocationId, unmarked[0]?.id, 'the earlier allocation was adopted, not a new one made');
     assert.equal(allocations(sim).filter((a) => a.usageState === 'UNUSED').length, 0);
-    // The guard goes right after Ready is written (the status holds the id first).
-    const settled = await waitFor<ClaimObj>(kube, resources.fip, ns, 'crash', (o) => o?.metadata?.annotations?.[PENDING_ANNOTATION] === undefined, 10_000);
-    assert.equal(settled?.status?.allocationId, unmarked[0]?.id);
+    const mine = allocations(sim).filter((a) => parseMarker(a.description)?.name === 'crash' && parseMarker(a.description)?.namespace === ns);
+    assert.deepEqual(
+      mine.map((a) => a.id),
+      [unmarked[0]?.id],
+    );
   });
 });

@@ -11,6 +11,7 @@ import {
   edgeFirewallRule,
   floatingIPClaim,
   isReady,
+  isSettled,
   resources,
   startTestOperator,
   userClient,
@@ -59,7 +60,7 @@ async function releaseAndWaitRepair(sim: RunningSim, kube: KubeClient, ns: strin
   const t0 = Date.now();
   sim.admin.releaseAllocation(old);
   assert.deepEqual(allocationsOf(sim, ns, name), []);
-  await waitFor<ClaimObj>(kube, resources.fip, ns, name, (c) => !!c?.status?.allocationId && c.status.allocationId !== old && isReady(c), timeoutMs);
+  await waitFor<ClaimObj>(kube, resources.fip, ns, name, (c) => !!c?.status?.allocationId && c.status.allocationId !== old && isSettled(c), timeoutMs);
   const held = allocationsOf(sim, ns, name);
   assert.equal(held.length, 1);
   assert.equal(held[0]?.usageState, 'USED_MANUAL');

@@ -64,9 +64,15 @@ describe('operator binary /metrics', function () {
     await kube.create(resources.fip, floatingIPClaim(ns, 'm1', { connection: conn }));
     await waitFor(kube, resources.fip, ns, 'm1', isReady, 60_000);
 
-    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-    assert.equal(res.status, 200);
-    const text = await res.text();
+    // The reconcile that made the claim Ready is counted when it returns, after marking the allocation.
+    const reconciled = /controller_runtime_reconcile_total\{controller="floatingipclaim",result="(success|requeue_after)"\} [1-9]/;
+    let text = '';
+    for (let i = 0; i < 100 && !reconciled.test(text); i++) {
+      if (i) await new Promise((r) => setTimeout(r, 100));
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      assert.equal(res.status, 200);
+      text = await res.text();
+    }
     const connection = `VCDConnection/${ns}/${conn}`;
     const series = (operation: string, status: string): number => {
       const line = text
@@ -91,7 +97,7 @@ describe('operator binary /metrics', function () {
       new RegExp(`vcd_client_request_duration_seconds_count\\{connection="${connection.replace(/\//g, '\\/')}",operation="task\\.get",status="200"\\} [1-9]`),
     );
     // The controller metrics share the registry.
-    assert.match(text, /controller_runtime_reconcile_total\{controller="floatingipclaim",result="(success|requeue_after)"\} [1-9]/);
+    assert.match(text, reconciled);
 
     // SIGTERM: the manager drains, logs out of VCD (the pool is one of its runnables) and exits 0.
     proc?.removeAllListeners('exit');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseMarker } from '../../../src/reconcile/index.ts';
 import type { KubeClient, KubeObject, ResourceType } from '../../../src/runtime/index.ts';
 import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
-import { createTenantConnection, floatingIPClaim, isReady, resources, userClient, waitFor } from '../../harness/operator.ts';
+import { createTenantConnection, floatingIPClaim, isSettled, resources, userClient, waitFor } from '../../harness/operator.ts';
 import { controlPlane, freshNamespace } from '../../harness/shared.ts';
 
 const LeaseResource: ResourceType = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true };
@@ -102,7 +102,7 @@ describe('operator processes with leader election', function () {
     while ((await leader()) !== standby && Date.now() - took < 15_000) await new Promise((r) => setTimeout(r, 200));
     assert.equal(await leader(), standby);
     const ready = await Promise.all(
-      names.map((n) => waitFor<KubeObject & { status?: { allocationId?: string } }>(kube, resources.fip, ns, n, isReady, 60_000)),
+      names.map((n) => waitFor<KubeObject & { status?: { allocationId?: string } }>(kube, resources.fip, ns, n, isSettled, 60_000)),
     );
     const ids = ready.map((c) => c?.status?.allocationId);
     assert.equal(new Set(ids).size, names.length);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseMarker } from '../../../src/reconcile/index.ts';
 import type { KubeClient, KubeObject } from '../../../src/runtime/index.ts';
 import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
-import { createTenantConnection, floatingIPClaim, isReady, resources, userClient, waitFor } from '../../harness/operator.ts';
+import { createTenantConnection, floatingIPClaim, isSettled, resources, userClient, waitFor } from '../../harness/operator.ts';
 import { controlPlane, freshNamespace } from '../../harness/shared.ts';
 
 const ALLOCATE = 'POST /cloudapi/1.0.0/ipSpaces/{id}/allocate';
@@ -88,7 +88,7 @@ describe('recovery with default flags', function () {
     const names = Array.from({ length: 8 }, (_, i) => `lost-${i}`);
     const t0 = Date.now();
     for (const n of names) await kube.create(resources.fip, floatingIPClaim(ns, n, {}));
-    await Promise.all(names.map((n) => waitFor(kube, resources.fip, ns, n, isReady, 30_000)));
+    await Promise.all(names.map((n) => waitFor(kube, resources.fip, ns, n, isSettled, 30_000)));
     const took = Date.now() - t0;
     assert.deepEqual(sim.admin.faults(), [], 'the response was lost');
     await assertOneEach(names);
@@ -115,7 +115,7 @@ describe('recovery with default flags', function () {
 
     const restarted = Date.now();
     startOperator('restarted');
-    await Promise.all(names.map((n) => waitFor(kube, resources.fip, ns, n, isReady, 30_000)));
+    await Promise.all(names.map((n) => waitFor(kube, resources.fip, ns, n, isSettled, 30_000)));
     console.log(`      all Ready ${((Date.now() - restarted) / 1000).toFixed(1)} s after the restart (${guarded.length} claims were guarded)`);
     await assertOneEach(names);
     // Released while the operator still runs, so no claim of this test outlives it for later tests' operators.

@@ -225,6 +225,19 @@ describe('claim executor', function () {
     });
   }
 
+  it('reports a claim Ready once VCD allocated, and keeps its guard until the allocation is marked', async function () {
+    for (const n of ['c1', 'c2']) add(n);
+    vcd.failMarks = 2;
+    await assert.rejects(reconcile());
+    for (const n of ['c1', 'c2']) {
+      const c = claimOf(n);
+      assert.equal(c.status?.conditions?.find((x) => x.type === 'Ready')?.status, 'True', n);
+      assert.ok(c.status?.allocationId, `${n}: status names the allocation`);
+      assert.notEqual(pendingSince(c), undefined, `${n}: the guard stays while the allocation is unmarked`);
+    }
+    assert.equal(marked().length, 0);
+  });
+
   it('allocates seven claims in two calls of five and two', async function () {
     for (const n of ['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7']) add(n);
     await reconcile();

@@ -107,6 +107,25 @@ describe('IP allocation planning', function () {
     );
   });
 
+  it('leaves an unmarked allocation that one claim’s status names to that claim, even when another guarded claim comes first', function () {
+    const since = new Date(now.getTime() - 2_000);
+    const x = unmarkedAt('x', '203.0.113.10', new Date(now.getTime() - 1_000));
+    const y = unmarkedAt('y', '203.0.113.11', new Date(now.getTime() - 1_000));
+    const actions = run({
+      claims: [claim(2, { pendingSince: since }), claim(1, { pendingSince: since, statusAllocationId: 'x' })],
+      allocations: [x, y],
+      adoptable: new Set(['x', 'y']),
+      outcomesKnown: true,
+    });
+    assert.deepEqual(
+      actions.map((a) => [a.kind, 'claim' in a ? a.claim?.uid : '', 'allocation' in a ? a.allocation.id : '']),
+      [
+        ['adopt', 'uid-2', 'y'],
+        ['adopt', 'uid-1', 'x'],
+      ],
+    );
+  });
+
   it('never adopts unmarked allocations without a pending guard', function () {
     const actions = run({ claims: [claim(1)], allocations: [unmarkedAt('x', '203.0.113.51', now)] });
     assert.deepEqual(kinds(actions), ['allocate']);
