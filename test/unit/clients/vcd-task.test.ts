@@ -103,6 +103,18 @@ describe('VCD tasks', () => {
     assert.deepEqual(second, { polls: 1, sleeps: [510] });
   });
 
+  it('reads again soon when a task is still running at the time such tasks usually end', async () => {
+    const durations = new TaskDurations();
+    durations.record('ipSpaces.allocate', 500);
+    const clock = new FakeClock();
+    // This one ends 560 ms after it was accepted (VCD was slow to start it).
+    const fetch = () => Promise.resolve(clock.now() - 1_000_000 >= 560 ? task('success', 500) : task('running'));
+    const poll = { initialDelayMs: 100, maxDelayMs: 1000, multiplier: 1.5, jitter: 0 };
+    await waitForTask({ operation: 'ipSpaces.allocate', href: HREF, fetch, clock, random: () => 0, poll, timeoutMs: 60_000, durations });
+    // 510, then 25 and 38 ms rather than the policy’s 100 and 150.
+    assert.deepEqual(clock.sleeps, [510, 25, 38]);
+  });
+
   it('throws VcdTaskError carrying the task Error when the task fails', async () => {
     const clock = new FakeClock();
     await assert.rejects(
