@@ -1,4 +1,4 @@
-# The operator image: the compiled operator (no simulator, no tests) and production dependencies
+# The operator image: the bundled operator (no simulator, no tests) and production dependencies
 # only, run as a numeric non-root user; nothing is written to the root filesystem, so it runs
 # with readOnlyRootFilesystem. test/integration/install/image.test.ts replays these steps
 # without Docker.
@@ -6,10 +6,11 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY scripts/build.ts ./scripts/build.ts
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json
+RUN node scripts/build.ts
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app

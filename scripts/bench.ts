@@ -15,6 +15,7 @@
 // scripts/bench-events.ts, --scenario metering scripts/bench-metering.ts, --scenario firewall
 // scripts/bench-firewall.ts. BENCH_OPERATOR_ENV adds
 // environment variables to the operator ("A=1 B=2"; LOG_LEVEL=debug logs every reconcile);
+// BENCH_OPERATOR_ARGS adds flags to the operator's command line ("--vcd-max-in-flight=64");
 // BENCH_REST_ROUTES=1 prints the VCD calls made at rest by route and any claim still guarded.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -184,6 +185,7 @@ function startOperator(env: Env, ns: string, taskTimeoutSeconds: number, label: 
     logFile,
     ...(heapMb ? { heapMb } : {}),
     ...(semiMb ? { semiMb } : {}),
+    extraArgs: (process.env.BENCH_OPERATOR_ARGS ?? '').split(' ').filter(Boolean),
     env: {
       ...Object.fromEntries(
         (process.env.BENCH_OPERATOR_ENV ?? '')
@@ -413,6 +415,9 @@ async function backlog(env: Env): Promise<void> {
       for (let i = 1; i < ts.length; i++) gap += Math.max(0, (ts[i] ?? 0) - ((ts[i - 1] ?? 0) + taskMs + latencyMs));
       idle.push(gap);
     }
+    const audit = env.sim.admin.audit(auditFrom);
+    const marks = audit.filter((e) => e.route === MARK);
+    const lastMark = Math.max(...marks.map((e) => Date.parse(e.at) - t0));
     const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
     const rest = await atRest(env, op);
     table(`Backlog case: ${N} claims over ${S} IP Spaces exist before the operator starts`, [
@@ -432,6 +437,7 @@ async function backlog(env: Env): Promise<void> {
         `  logged in to VCD                ${at('logged in to VCD').toFixed(0)}`,
         `  first allocate                  ${Math.min(...firstPerSpace).toFixed(0)} (last IP Space's first: ${Math.max(...firstPerSpace).toFixed(0)})`,
         `  last allocate task ends         ${Math.max(...lastEndPerSpace).toFixed(0)}`,
+        `  last allocation marked          ${lastMark.toFixed(0)}`,
         `  all Ready                       ${(done - t0).toFixed(0)}`,
         `  allocate calls ${allocs.length}; per IP Space idle between tasks (batching gaps): mean ${avg(idle).toFixed(0)} ms, max ${Math.max(...idle).toFixed(0)} ms`,
         `  the limit ${(limitSeconds * 1000).toFixed(0)} ms is ${Math.ceil(N / S / 5)} back-to-back tasks per IP Space from time 0`,
@@ -612,9 +618,9 @@ async function chaos(env: Env): Promise<void> {
 async function main(): Promise<void> {
   await ensureTestBins(say);
   if (values.entry !== 'src') {
-    // The operator as shipped: compiled JavaScript, no type stripping at load.
+    // The operator as shipped: one bundled module, no type stripping at load.
     say('building dist/ (npm run build)');
-    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+    execFileSync(process.execPath, ['scripts/build.ts'], { stdio: 'inherit' });
   }
   const cp = await startControlPlane({ log: say });
   let sim: RunningSim | undefined;

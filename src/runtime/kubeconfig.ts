@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type https from 'node:https';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
+import { parse } from 'yaml';
 
 /** The part of client-node's KubeConfig the runtime uses; client-node's own class satisfies it. */
 export interface KubeAuth {
@@ -158,7 +159,6 @@ export async function loadKubeAuth(path?: string, env: NodeJS.ProcessEnv = proce
   }
   const file = explicit ?? join(homedir(), '.kube', 'config');
   if (!file.includes(':')) {
-    const { parse } = await import('yaml');
     const material = materialFromKubeconfig(parse(readFileSync(file, 'utf8')) as KubeconfigFile, dirname(file));
     if (material) return new StaticKubeAuth(material);
   }

@@ -50,17 +50,18 @@ export function parseDockerfile(text: string): Instruction[] {
   return out;
 }
 
-/** .dockerignore patterns as predicates over context-relative paths (the subset we use: names, dirs, *.ext). */
+/**
+ * .dockerignore patterns as a predicate over context-relative paths (the subset we use: names,
+ * dirs, *.ext, and `!` to take a path back in). As in Docker, the last pattern that matches decides.
+ */
 function ignoreMatcher(text: string): (rel: string) => boolean {
-  const pats = text
+  const rules = text
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'));
-  return (rel) =>
-    pats.some((p) => {
-      if (p.startsWith('*.')) return rel.endsWith(p.slice(1));
-      return rel === p || rel.startsWith(`${p}/`);
-    });
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => ({ keep: l.startsWith('!'), pattern: l.replace(/^!/, '') }));
+  const matches = (p: string, rel: string) => (p.startsWith('*.') ? rel.endsWith(p.slice(1)) : rel === p || rel.startsWith(`${p}/`));
+  return (rel) => rules.reduce((ignored, r) => (matches(r.pattern, rel) ? !r.keep : ignored), false);
 }
 
 function substitute(s: string, args: Record<string, string>): string {

@@ -1,29 +1,30 @@
 // The Dockerfile, checked without Docker: its steps replayed (test/harness/image.ts) give an image
-// tree whose every COPY source existed, with the compiled operator and production dependencies
+// tree whose every COPY source existed, with the bundled operator and production dependencies
 // only, that starts `node dist/main.js` as the ENTRYPOINT says.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { build } from 'esbuild';
+import { buildOptions } from '../../../scripts/build.ts';
 import { imageTree } from '../../harness/image.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 
-function bareImports(dir: string): Set<string> {
+const packageOf = (spec: string) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] ?? spec));
+
+/** What went into the bundle: every source file, and the packages src/ imports, from esbuild's own account. */
+async function bundled(): Promise<{ files: string[]; packages: Set<string> }> {
+  const { metafile } = await build({ ...buildOptions, write: false, metafile: true });
   const out = new Set<string>();
-  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!e.isFile() || !e.name.endsWith('.js')) continue;
-    const text = readFileSync(join(e.parentPath, e.name), 'utf8');
-    // Import and re-export statements (no ';' inside one), and dynamic imports; not the words in strings.
-    const statements = text.matchAll(/^\s*(?:import|export)\s(?:[^;'"]*?\sfrom\s*)?['"]([^'"./][^'"]*)['"]/gm);
-    const dynamic = text.matchAll(/\bimport\(\s*['"]([^'"./][^'"]*)['"]\s*\)/g);
-    for (const m of [...statements, ...dynamic]) {
-      const spec = m[1] ?? '';
-      if (spec.startsWith('node:')) continue;
-      out.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] ?? spec));
+  for (const [path, input] of Object.entries(metafile.inputs)) {
+    if (!path.startsWith('src/')) continue;
+    for (const i of input.imports) {
+      const spec = i.original ?? '';
+      if (spec && !spec.startsWith('.') && !spec.startsWith('node:')) out.add(packageOf(spec));
     }
   }
-  return out;
+  return { files: Object.keys(metafile.inputs), packages: out };
 }
 
 describe('Dockerfile (replayed without Docker)', function () {
@@ -63,11 +64,20 @@ describe('Dockerfile (replayed without Docker)', function () {
     assert.match(out, /--leader-elect/);
   });
 
-  it('dependencies are exactly where they are used: all the build imports, none only the simulator or tests use', function () {
+  it('dependencies are exactly where they are used: all the build imports, none only the simulator or tests use', async function () {
     const image = imageTree();
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     const deps = new Set(Object.keys(pkg.dependencies));
-    for (const used of bareImports(join(image.dir, 'dist'))) assert.ok(deps.has(used), `dist imports ${used}, which is not in dependencies`);
+    const { files, packages } = await bundled();
+    assert.ok(packages.has('axios') && packages.has('pino'), 'the metafile names what src imports');
+    assert.deepEqual(
+      files.filter((f) => f.startsWith('src/sim/') || f.startsWith('test/')),
+      [],
+      'no simulator or test code in the bundle',
+    );
+    for (const used of packages) assert.ok(deps.has(used), `src imports ${used}, which is not in dependencies`);
+    // What the bundle leaves outside is loaded from the image's node_modules.
+    for (const ext of buildOptions.external ?? []) assert.ok(existsSync(join(image.dir, 'node_modules', ext, 'package.json')), `${ext} is in the image`);
     // A dependency must be imported by production source (src outside src/sim), wired in yet or not.
     const prodSrc = readdirSync(join(root, 'src'), { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile() && e.name.endsWith('.ts') && !join(e.parentPath, e.name).includes(join('src', 'sim')))
