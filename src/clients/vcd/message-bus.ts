@@ -125,6 +125,9 @@ async function runOnce(o: SubscribeOptions, token: string, topics: string[], onU
     reconnectPeriod: 0,
     connectTimeout: o.connectTimeoutMs ?? 10_000,
     keepalive: 30,
+    // mqtt-packet's write cache is 65,536 two-byte Buffers (7 MB of heap) for a client that sends
+    // one subscribe and a ping every 30 s.
+    writeCache: false,
   });
   try {
     await new Promise<void>((resolve, reject) => {
