@@ -18,6 +18,12 @@ export const buildOptions: BuildOptions = {
   format: 'esm',
   platform: 'node',
   target: 'node22',
+  // Without comments and indentation the bundle is ASCII, so V8 holds its source as 2.7 MB of
+  // one-byte string instead of 7.9 MB of two-byte string (a few comments of dependencies are not
+  // ASCII). Names stay, so error types in logs read as in the source; dist/main.js.map maps stack
+  // traces back (node --enable-source-maps).
+  minifyWhitespace: true,
+  charset: 'ascii',
   sourcemap: true,
   external: ['@kubernetes/client-node'],
   // CommonJS dependencies inside an ES module still call require() for Node's built-ins.

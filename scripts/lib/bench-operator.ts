@@ -2,7 +2,21 @@
 // its stdout (JSON log lines) in a file for the time breakdown, its exit turned into a rejection
 // that every wait of the benchmark races against, so a dead operator stops the run at once.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { transformSync } from 'esbuild';
+
+/**
+ * bench-preload.ts as JavaScript: a .ts preload would make Node load its TypeScript stripper
+ * (about 4 MB of source and its compiled code) into the process being measured.
+ */
+function preloadScript(): string {
+  const ts = readFileSync(new URL('./bench-preload.ts', import.meta.url), 'utf8');
+  const file = join(mkdtempSync(join(tmpdir(), 'vcd-operator-bench-preload-')), 'bench-preload.mjs');
+  writeFileSync(file, transformSync(ts, { loader: 'ts', format: 'esm' }).code);
+  return file;
+}
 
 export interface MemoryReport {
   rss: number;
@@ -49,7 +63,7 @@ export class OperatorProcess {
     const node = [
       '--expose-gc',
       '--import',
-      new URL('./bench-preload.ts', import.meta.url).pathname,
+      preloadScript(),
       ...(o.heapMb ? [`--max-old-space-size=${o.heapMb}`] : []),
       ...(o.semiMb ? [`--max-semi-space-size=${o.semiMb}`] : []),
     ];
