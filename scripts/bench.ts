@@ -68,7 +68,7 @@ const { values } = parseArgs({
     spaces: { type: 'string', default: '10' },
     'latency-ms': { type: 'string', default: '20' },
     'task-ms': { type: 'string', default: '500' },
-    'idle-seconds': { type: 'string', default: '30' },
+    'idle-seconds': { type: 'string', default: '40' },
     cases: { type: 'string', default: 'streaming,backlog,chaos' },
     'chaos-claims': { type: 'string' },
     'heap-mb': { type: 'string' },

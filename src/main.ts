@@ -33,6 +33,9 @@ Options (each also from the environment variable in brackets):
   --drift-check SECONDS      how often Ready objects are checked against VCD [DRIFT_CHECK_SECONDS] (default 600)
   --firewall-placement WHERE where the managed rules sit among an edge's rules: top (before the rules
                              the operator did not write) or bottom (after them) [FIREWALL_PLACEMENT] (default top)
+  --idle-memory-release SECONDS
+                             after this long with no reconcile, give back the memory a burst of work
+                             left (one memory-reducing GC); 0: never [IDLE_MEMORY_RELEASE_SECONDS] (default 30)
   --log-level LEVEL          trace, debug, info, warn, error [LOG_LEVEL] (default info)
   --help                     this text
 
@@ -67,6 +70,7 @@ function main(): void {
       'firewall-placement': { type: 'string' },
       'firewall-workers': { type: 'string' },
       'drift-check': { type: 'string' },
+      'idle-memory-release': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -125,6 +129,8 @@ function main(): void {
   const driftCheckMs = driftCheckSeconds === undefined ? undefined : Number(driftCheckSeconds) * 1000;
   if (driftCheckMs !== undefined && (!Number.isFinite(driftCheckMs) || driftCheckMs <= 0))
     throw new Error('--drift-check must be a positive number of seconds');
+  const idleReleaseSeconds = Number(values['idle-memory-release'] ?? env.IDLE_MEMORY_RELEASE_SECONDS ?? 30);
+  if (!Number.isFinite(idleReleaseSeconds) || idleReleaseSeconds < 0) throw new Error('--idle-memory-release must be 0 or a positive number of seconds');
   const identity = values.identity ?? env.POD_NAME;
   const firewallPlacement = values['firewall-placement'] ?? env.FIREWALL_PLACEMENT ?? 'top';
   if (firewallPlacement !== 'top' && firewallPlacement !== 'bottom') throw new Error(`--firewall-placement must be top or bottom, got ${firewallPlacement}`);
@@ -156,6 +162,7 @@ function main(): void {
         ...(retryPeriodMs ? { retryPeriodMs } : {}),
       },
       probes: { port: probePort },
+      releaseMemoryAfterIdleMs: idleReleaseSeconds * 1000,
     });
     // SIGTERM: stop taking work, finish in-flight reconciles, log out of VCD (the connection pool is
     // one of the manager's runnables), release the lease, exit.

@@ -113,11 +113,14 @@ export class Controller<T extends KubeObject = KubeObject> {
   readonly #abort = new AbortController();
   #resyncTimer: TimerHandle | undefined;
   #running = false;
+  #busy = 0;
+  #lastWorkAt = 0;
 
   constructor(def: ControllerDefinition<T>, deps: ControllerDeps<T>) {
     this.name = def.name;
     this.#def = def;
     this.#d = deps;
+    this.#lastWorkAt = deps.clock.now();
     this.#log = deps.logger.child({ controller: def.name });
     this.queue = new WorkQueue({
       name: def.name,
@@ -210,12 +213,20 @@ export class Controller<T extends KubeObject = KubeObject> {
     for (;;) {
       const key = await this.queue.get();
       if (key === undefined) return;
+      this.#busy++;
       try {
         await this.#reconcile(key);
       } finally {
         this.queue.done(key);
+        this.#busy--;
+        this.#lastWorkAt = this.#d.clock.now();
       }
     }
+  }
+
+  /** When the last reconcile ended, or undefined while one runs or keys wait. */
+  idleSince(): number | undefined {
+    return this.#busy > 0 || this.queue.len() > 0 ? undefined : this.#lastWorkAt;
   }
 
   async #reconcile(key: string): Promise<void> {

@@ -12,6 +12,7 @@ import { KubeClient } from './client.ts';
 import { sleep, systemClock, type Clock } from './clock.ts';
 import { Controller, type ControllerDefinition } from './controller.ts';
 import { EventRecorder } from './events.ts';
+import { memoryReducingGc, releaseMemoryWhenIdle } from './idle-memory.ts';
 import { FinalizerHelper } from './finalizers.ts';
 import { SupervisedInformer } from './informer.ts';
 import { KubeHttp, type RequestInfo } from './kube-http.ts';
@@ -63,6 +64,11 @@ export interface ManagerOptions {
   eventSource?: string;
   /** Called after every API request (metrics are kept regardless). */
   onRequest?: (info: RequestInfo) => void;
+  /**
+   * After this long with no reconcile running or waiting, one memory-reducing GC gives back what
+   * a burst of work left (see idle-memory.ts); 0 or absent: never.
+   */
+  releaseMemoryAfterIdleMs?: number;
 }
 
 type State = 'new' | 'starting' | 'started' | 'stopping' | 'stopped';
@@ -96,6 +102,14 @@ export class Manager {
     this.logger = opts.logger ?? createLogger();
     this.metrics = new RuntimeMetrics(opts.registry);
     this.#runnables = new RunnableGroup({ clock: this.clock, logger: this.logger });
+    const release = opts.releaseMemoryAfterIdleMs ? memoryReducingGc() : undefined;
+    if (release && opts.releaseMemoryAfterIdleMs) {
+      const afterMs = opts.releaseMemoryAfterIdleMs;
+      this.#runnables.add({
+        name: 'idle-memory',
+        start: (signal) => releaseMemoryWhenIdle({ clock: this.clock, idleSince: () => this.idleSince(), afterMs, release, logger: this.logger }, signal),
+      });
+    }
     const host = safeHost(opts.kubeConfig);
     this.#http = new KubeHttp(opts.kubeConfig, {
       onRequest: (info) => {
@@ -323,6 +337,17 @@ export class Manager {
     this.#http.close();
     this.#state = 'stopped';
     this.logger.info('manager stopped');
+  }
+
+  /** When the last reconcile of any controller ended, or undefined while one runs or keys wait. */
+  idleSince(): number | undefined {
+    let latest = 0;
+    for (const c of this.#controllers) {
+      const since = c.idleSince();
+      if (since === undefined) return undefined;
+      latest = Math.max(latest, since);
+    }
+    return latest;
   }
 
   #startWorkers(): void {
