@@ -328,7 +328,9 @@ export class Manager {
       await Promise.race([drained, sleep(systemClock, 1000)]);
     }
     // Events the last reconciles recorded are still being written; they get a moment, not the grace period.
-    await Promise.race([Promise.all(this.#recorders.map((r) => r.idle())), sleep(systemClock, 2000)]);
+    const written = new AbortController();
+    await Promise.race([Promise.all(this.#recorders.map((r) => r.idle())), sleep(systemClock, 2000, written.signal).catch(() => undefined)]);
+    written.abort();
     // After the drain: a runnable such as the connection pool must outlive the reconciles using it.
     await this.#runnables.stop(Math.max(1000, deadline - systemClock.now()), systemClock);
     await this.#elector?.stop();

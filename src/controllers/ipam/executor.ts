@@ -185,9 +185,12 @@ export class ClaimExecutor {
         throw outcome.error;
       }
       const batch = current;
+      // This batch's marks and status writes wait a turn of the event loop, so the next allocate
+      // (what the IP Space is waiting for) is on the wire before them.
+      const nextSent = new Promise<void>((resolve) => setImmediate(resolve));
       outcome.forEach((r, i) => {
         const claim = batch.claims[i];
-        if (claim) marks.push(this.#g.guard(this.#markAndBind(claim.uid, r.id, r.value, 'Allocated')));
+        if (claim) marks.push(nextSent.then(() => this.#g.guard(this.#markAndBind(claim.uid, r.id, r.value, 'Allocated'))));
       });
       current = following;
       guarded = followingGuard;
