@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Reasons } from '../../../src/api/index.ts';
 import { CloudNetworkError } from '../../../src/clients/vcd/index.ts';
 import { groupedController, jsonKeyCodec, Problem, type EngineOptions, type Group } from '../../../src/reconcile/index.ts';
-import type { ControllerDefinition } from '../../../src/runtime/index.ts';
+import { KubeApiError, type ControllerDefinition } from '../../../src/runtime/index.ts';
 import { FakeKube, widgets, type Widget } from './fake-kube.ts';
 
 type Status = NonNullable<Widget['status']>;
@@ -99,6 +99,26 @@ describe('grouped engine', function () {
     assert.equal(kube.condition('a', 'Synced')?.status, 'True', 'a member with an outcome keeps it');
     assert.deepEqual([kube.condition('b', 'Synced')?.status, kube.condition('b', 'Synced')?.reason], ['False', Reasons.Unreachable]);
     assert.equal(kube.condition('b', 'Ready')?.status, 'True', 'Ready stays: the cloud object exists');
+  });
+
+  it('retries resourceVersion conflicts (a cache behind the server) after 1 s, doubling, not on the error backoff', async function () {
+    kube.add('a', {});
+    let conflicted = 2;
+    behaviour = async (g) => {
+      await Promise.resolve();
+      if (conflicted-- > 0) throw new KubeApiError('PATCH', '/widgets/a', 409, { reason: 'Conflict' });
+      for (const m of g.members) g.ready(m.metadata?.uid ?? '', 'Available', 'fine');
+    };
+    assert.deepEqual(await run(), { requeueAfterMs: 1000 });
+    assert.deepEqual(await run(), { requeueAfterMs: 2000 });
+    assert.equal(await run(), undefined, 'caught up: no retry');
+    conflicted = 1;
+    assert.deepEqual(await run(), { requeueAfterMs: 1000 }, 'a later conflict starts from 1 s again');
+    behaviour = async () => {
+      await Promise.resolve();
+      throw new CloudNetworkError('vcd', 'list', 'ECONNREFUSED', '', false);
+    };
+    await assert.rejects(run(), CloudNetworkError, 'other failures keep the error backoff');
   });
 
   it('holds a refused member back until its delay passes or its spec changes', async function () {
