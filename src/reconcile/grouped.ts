@@ -238,8 +238,10 @@ export class Group<T extends GroupedObject<S>, S extends StatusShape> {
   }
 
   /** @internal Writes every outcome; members left without one get Synced=False when errors were kept. */
-  async finish(): Promise<{ error?: unknown; staleOnly: boolean; requeueAfterMs?: number }> {
-    const first = this.#errors[0];
+  async finish(): Promise<{ error?: unknown; requeueAfterMs?: number }> {
+    // A failure that is not a resourceVersion conflict is the one to report and retry on: a
+    // conflict alone is retried soon by the runtime, which a real failure must not borrow.
+    const first = this.#errors.find((e) => !isKubeApiError(e, 409)) ?? this.#errors[0];
     if (first !== undefined) {
       const p = problemOf(first, 'reconcile') ?? new Problem(Reasons.ReconcileError, `The last reconcile failed: ${errorMessage(first)}`, { transient: true });
       const message = `The last reconcile failed and will be retried: ${p.message}`;
@@ -259,16 +261,9 @@ export class Group<T extends GroupedObject<S>, S extends StatusShape> {
         this.#errors.push(err);
       }
     });
-    return {
-      ...(this.#errors.length ? { error: this.#errors[0] } : {}),
-      staleOnly: this.#errors.length > 0 && this.#errors.every((e) => isKubeApiError(e, 409)),
-      ...(this.#requeueMs !== undefined ? { requeueAfterMs: this.#requeueMs } : {}),
-    };
+    return { ...(first !== undefined ? { error: first } : {}), ...(this.#requeueMs !== undefined ? { requeueAfterMs: this.#requeueMs } : {}) };
   }
 }
-
-const CONFLICT_RETRY_MS = 1000;
-const CONFLICT_RETRY_MAX_MS = 30_000;
 
 export function groupedController<T extends GroupedObject<S>, K, S extends StatusShape = NonNullable<T['status']>>(
   def: GroupedDefinition<T, K, S>,
@@ -280,8 +275,6 @@ export function groupedController<T extends GroupedObject<S>, K, S extends Statu
     return k === undefined ? [] : [def.codec.encode(k)];
   };
   let reconciles = 0;
-  /** Consecutive reconciles of a key that failed only on resourceVersion conflicts. */
-  const conflicts = new Map<string, number>();
 
   return {
     name: def.name,
@@ -303,7 +296,6 @@ export function groupedController<T extends GroupedObject<S>, K, S extends Statu
         .filter((o) => inScope(o, opts))
         .sort(creationOrder);
       if (!all.length) {
-        conflicts.delete(text);
         await def.empty?.(key, ctx);
         return;
       }
@@ -356,18 +348,7 @@ export function groupedController<T extends GroupedObject<S>, K, S extends Statu
       } catch (err) {
         group.fail(err);
       }
-      const { error, staleOnly, requeueAfterMs } = await group.finish();
-      if (staleOnly) {
-        // Only resourceVersion conflicts: the cache was behind the server, and catches up within
-        // moments. Retried after 1 s, doubling to 30 s while they go on, instead of on the error
-        // backoff, which failures during an apiserver outage had grown to tens of seconds (and the
-        // group's own Synced=False write is an echo that wakes nothing).
-        const n = (conflicts.get(text) ?? 0) + 1;
-        conflicts.set(text, n);
-        ctx.log.info({ conflicts: n }, 'objects changed since they were read; reading them again shortly');
-        return { requeueAfterMs: Math.min(CONFLICT_RETRY_MS * 2 ** (n - 1), CONFLICT_RETRY_MAX_MS, requeueAfterMs ?? Infinity) };
-      }
-      conflicts.delete(text);
+      const { error, requeueAfterMs } = await group.finish();
       if (error !== undefined) {
         const p = problemOf(error, 'reconcile');
         if (!p || p.transient) throw error instanceof Error ? error : new Error(errorMessage(error));

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { KubeClient } from './client.ts';
 import type { Clock, TimerHandle } from './clock.ts';
-import { TerminalError } from './errors.ts';
+import { isKubeApiError, TerminalError } from './errors.ts';
 import type { EventRecorder } from './events.ts';
 import type { FinalizerHelper } from './finalizers.ts';
 import { errorSummary, scopedIndexName, type IndexFunc, type SupervisedInformer } from './informer.ts';
@@ -15,6 +15,9 @@ import { jsonEqual } from './merge-patch.ts';
 import type { StatusWriter } from './status.ts';
 import { objectKey, type KubeObject, type ResourceType } from './types.ts';
 import { WorkQueue } from './workqueue.ts';
+
+const CONFLICT_RETRY_MS = 1000;
+const CONFLICT_RETRY_MAX_MS = 30_000;
 
 export interface ReconcileResult {
   /** Reconcile this key again after this long (drift checks, polling a cloud task). */
@@ -113,8 +116,9 @@ export class Controller<T extends KubeObject = KubeObject> {
   readonly #abort = new AbortController();
   #resyncTimer: TimerHandle | undefined;
   #running = false;
-  #busy = 0;
   #lastWorkAt = 0;
+  /** Consecutive reconciles of a key that failed on a resourceVersion conflict. */
+  readonly #conflicts = new Map<string, number>();
 
   constructor(def: ControllerDefinition<T>, deps: ControllerDeps<T>) {
     this.name = def.name;
@@ -213,12 +217,10 @@ export class Controller<T extends KubeObject = KubeObject> {
     for (;;) {
       const key = await this.queue.get();
       if (key === undefined) return;
-      this.#busy++;
       try {
         await this.#reconcile(key);
       } finally {
         this.queue.done(key);
-        this.#busy--;
         this.#lastWorkAt = this.#d.clock.now();
       }
     }
@@ -226,7 +228,7 @@ export class Controller<T extends KubeObject = KubeObject> {
 
   /** When the last reconcile ended, or undefined while one runs or keys wait. */
   idleSince(): number | undefined {
-    return this.#busy > 0 || this.queue.len() > 0 ? undefined : this.#lastWorkAt;
+    return this.queue.processing() > 0 || this.queue.len() > 0 ? undefined : this.#lastWorkAt;
   }
 
   async #reconcile(key: string): Promise<void> {
@@ -249,6 +251,7 @@ export class Controller<T extends KubeObject = KubeObject> {
         byIndex: (name, value) => this.byIndex(name, value),
       });
       this.queue.forget(key);
+      this.#conflicts.delete(key);
       const after = res?.requeueAfterMs ?? 0;
       log.debug({ requeueAfterMs: after, ms: clock.now() - started }, 'reconciled');
       if (after > 0) {
@@ -259,10 +262,22 @@ export class Controller<T extends KubeObject = KubeObject> {
       result = 'error';
       metrics.reconcileErrors.inc(labels);
       if (err instanceof TerminalError) {
+        this.#conflicts.delete(key);
         metrics.terminalErrors.inc(labels);
         this.queue.forget(key);
         log.error({ err: errorSummary(err), reason: err.reason }, 'reconcile failed permanently; not retrying');
+      } else if (isKubeApiError(err, 409)) {
+        // The object changed since the cache read it, and the cache catches up within moments:
+        // retried after 1 s, doubling to 30 s while conflicts go on, and not on the error backoff,
+        // which failures during an apiserver outage can have grown to minutes (the reconcile's own
+        // status write is an echo that wakes nothing, so nothing would cut that wait short).
+        const n = (this.#conflicts.get(key) ?? 0) + 1;
+        this.#conflicts.set(key, n);
+        this.queue.forget(key);
+        this.queue.addAfter(key, Math.min(CONFLICT_RETRY_MS * 2 ** (n - 1), CONFLICT_RETRY_MAX_MS));
+        log.info({ conflicts: n }, 'objects changed since they were read; reading them again shortly');
       } else {
+        this.#conflicts.delete(key);
         this.queue.addRateLimited(key);
         log.warn({ err: errorSummary(err), retries: this.queue.numRequeues(key) }, 'reconcile failed; will retry');
       }

@@ -102,9 +102,9 @@ export class Manager {
     this.logger = opts.logger ?? createLogger();
     this.metrics = new RuntimeMetrics(opts.registry);
     this.#runnables = new RunnableGroup({ clock: this.clock, logger: this.logger });
-    const release = opts.releaseMemoryAfterIdleMs ? memoryReducingGc() : undefined;
-    if (release && opts.releaseMemoryAfterIdleMs) {
-      const afterMs = opts.releaseMemoryAfterIdleMs;
+    const afterMs = opts.releaseMemoryAfterIdleMs ?? 0;
+    const release = afterMs > 0 ? memoryReducingGc() : undefined;
+    if (release) {
       this.#runnables.add({
         name: 'idle-memory',
         start: (signal) => releaseMemoryWhenIdle({ clock: this.clock, idleSince: () => this.idleSince(), afterMs, release, logger: this.logger }, signal),

@@ -101,24 +101,21 @@ describe('grouped engine', function () {
     assert.equal(kube.condition('b', 'Ready')?.status, 'True', 'Ready stays: the cloud object exists');
   });
 
-  it('retries resourceVersion conflicts (a cache behind the server) after 1 s, doubling, not on the error backoff', async function () {
+  it('reports a real failure rather than a conflict met beside it, so the failure is not retried on the conflicts’ short delay', async function () {
     kube.add('a', {});
-    let conflicted = 2;
+    const conflict = new KubeApiError('PATCH', '/widgets/a', 409, { reason: 'Conflict' });
     behaviour = async (g) => {
       await Promise.resolve();
-      if (conflicted-- > 0) throw new KubeApiError('PATCH', '/widgets/a', 409, { reason: 'Conflict' });
-      for (const m of g.members) g.ready(m.metadata?.uid ?? '', 'Available', 'fine');
+      g.fail(conflict);
     };
-    assert.deepEqual(await run(), { requeueAfterMs: 1000 });
-    assert.deepEqual(await run(), { requeueAfterMs: 2000 });
-    assert.equal(await run(), undefined, 'caught up: no retry');
-    conflicted = 1;
-    assert.deepEqual(await run(), { requeueAfterMs: 1000 }, 'a later conflict starts from 1 s again');
-    behaviour = async () => {
+    await assert.rejects(run(), (e) => e === conflict, 'a conflict alone goes to the runtime as it is');
+    behaviour = async (g) => {
       await Promise.resolve();
+      g.fail(conflict);
       throw new CloudNetworkError('vcd', 'list', 'ECONNREFUSED', '', false);
     };
-    await assert.rejects(run(), CloudNetworkError, 'other failures keep the error backoff');
+    await assert.rejects(run(), CloudNetworkError);
+    assert.equal(kube.condition('a', 'Synced')?.reason, Reasons.Unreachable);
   });
 
   it('holds a refused member back until its delay passes or its spec changes', async function () {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { KubeClient } from '../../../src/runtime/client.ts';
 import { ManualClock } from '../../../src/runtime/clock.ts';
 import { Controller, type ControllerDefinition } from '../../../src/runtime/controller.ts';
-import { TerminalError } from '../../../src/runtime/errors.ts';
+import { KubeApiError, TerminalError } from '../../../src/runtime/errors.ts';
 import { EventRecorder } from '../../../src/runtime/events.ts';
 import { FinalizerHelper } from '../../../src/runtime/finalizers.ts';
 import { SupervisedInformer } from '../../../src/runtime/informer.ts';
@@ -89,6 +89,33 @@ describe('Controller', function () {
     assert.equal(await metric('workqueue_retries_total', { name: 'things' }), 5);
     assert.equal(c.queue.numRequeues('ns/a'), 0, 'success forgot the failures');
     failUntil = 0;
+  });
+
+  it('retries a resourceVersion conflict (a cache behind the server) after 1 s, doubling, not on the error backoff', async function () {
+    lw.current = { items: [thing('a', '1')], resourceVersion: '2' };
+    const at: number[] = [];
+    const outcomes: Array<'conflict' | 'error' | 'ok'> = ['error', 'error', 'error', 'conflict', 'conflict', 'ok'];
+    const c = build({
+      reconcile: () => {
+        at.push(clock.now());
+        const o = outcomes.shift() ?? 'ok';
+        if (o === 'conflict') return Promise.reject(new KubeApiError('PATCH', '/things/a', 409, { reason: 'Conflict' }));
+        if (o === 'error') return Promise.reject(new Error('VCD unreachable'));
+        return Promise.resolve();
+      },
+    });
+    primary.start();
+    c.start();
+    await clock.advance(10_000);
+    const gaps = at.slice(1).map((t, i) => t - (at[i] ?? 0));
+    // Three failures grow the error backoff (5, 10, 20 ms); the conflicts that follow wait 1 s then 2 s, not 40 and 80 ms.
+    assert.deepEqual(gaps, [5, 10, 20, 1000, 2000]);
+    // Caught up: a later conflict starts from 1 s again, and a later failure from the error backoff's first step.
+    outcomes.push('conflict', 'error', 'ok');
+    c.enqueue(['ns/a']);
+    await clock.advance(10_000);
+    const later = at.slice(6).map((t, i) => t - (at[i + 5] ?? 0));
+    assert.deepEqual(later.slice(1), [1000, 5]);
   });
 
   it('does not retry a TerminalError, and counts it', async function () {
