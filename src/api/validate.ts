@@ -35,6 +35,8 @@ export interface Validator<T> {
   validate(obj: unknown, old?: unknown): ValidationResult<T>;
   /** Like validate, but returns the typed object or throws InvalidSpecError. */
   assert(obj: unknown, old?: unknown): T;
+  /** What is wrong with the object, or undefined when it is valid. */
+  problem(obj: unknown, old?: unknown): string | undefined;
 }
 
 export function formatProblems(problems: FieldProblem[]): string {
@@ -145,6 +147,10 @@ export function validatorFor<S extends TSchema>(def: KindDefinition<S>): Validat
       const r = validate(obj, old);
       if (!r.valid) throw new InvalidSpecError(r.problems);
       return r.object;
+    },
+    problem(obj, old) {
+      const r = validate(obj, old);
+      return r.valid ? undefined : r.message;
     },
   };
 }

@@ -4,7 +4,7 @@
 // bad object never blocks its neighbours), the adapter observes once, plans purely and executes,
 // giving each member an outcome; the engine writes one status patch per member at the end (or
 // earlier, when the adapter flushes one), and turns errors into Synced=False on the members.
-import { Reasons } from '../api/index.ts';
+import { Reasons, type Validator } from '../api/index.ts';
 import {
   isKubeApiError,
   objectKey,
@@ -38,6 +38,14 @@ export interface AdmitContext<T extends KubeObject> {
 
 /** One admission step: a Problem parks the object (its status says why), undefined lets it on. */
 export type AdmissionCheck<T extends KubeObject> = (obj: T, a: AdmitContext<T>) => Problem | undefined | Promise<Problem | undefined>;
+
+/** The first check of a chain: the spec against its schema; `meanwhile` says what waits for a fix. */
+export function validSpec<T extends KubeObject>(validator: Validator<T>, meanwhile: string): AdmissionCheck<T> {
+  return (obj) => {
+    const invalid = validator.problem(obj);
+    return invalid === undefined ? undefined : new Problem(Reasons.InvalidSpec, `${invalid}. Fix the spec; ${meanwhile}.`);
+  };
+}
 
 export interface GroupedDefinition<T extends GroupedObject<S>, K, S extends StatusShape = NonNullable<T['status']>> {
   name: string;

@@ -10,5 +10,14 @@ export { Refusals, type RefusalOptions } from './refusals.ts';
 export { jsonKeyCodec, type KeyCodec } from './keys.ts';
 export type { EngineOptions } from './engine-options.ts';
 export { managedController, type ManagedDefinition, type ManagedExternal, type ManagedObject, type ManagedStatus, type Report } from './managed.ts';
-export { groupedController, Group, GROUP_INDEX, type GroupedDefinition, type GroupedObject, type AdmissionCheck, type AdmitContext } from './grouped.ts';
+export {
+  groupedController,
+  Group,
+  GROUP_INDEX,
+  type GroupedDefinition,
+  type GroupedObject,
+  type AdmissionCheck,
+  type AdmitContext,
+  validSpec,
+} from './grouped.ts';
 export { mapLimit } from './parallel.ts';

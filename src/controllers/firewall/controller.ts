@@ -12,7 +12,7 @@ import {
   type EdgeFirewallRuleStatus,
 } from '../../api/index.ts';
 import { atLeast, type VcdClient } from '../../clients/vcd/index.ts';
-import { groupedController, mapLimit, Problem, type AdmissionCheck, type Group } from '../../reconcile/index.ts';
+import { groupedController, mapLimit, Problem, validSpec, type AdmissionCheck, type Group } from '../../reconcile/index.ts';
 import type { ControllerDefinition, KubeObject, ReconcileContext, Source } from '../../runtime/index.ts';
 import { sleep } from '../../runtime/clock.ts';
 import { KeyedMutex } from '../../clients/common/limits.ts';
@@ -79,10 +79,6 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
   // the pool refuses (OrgNotAllowed) an org the namespace is not bound to, before any VCD call.
   const resolve = (o: Rule): Promise<Resolution> => deps.pool.resolve(o.spec.connectionRef, o.metadata?.namespace ?? '', o.spec.org ? { org: o.spec.org } : {});
 
-  const validSpec: AdmissionCheck<Rule> = (o) => {
-    const r = validateEdgeFirewallRule.validate(o);
-    return r.valid ? undefined : new Problem(Reasons.InvalidSpec, `${r.message}. Fix the spec; the rule in VCD is left as it is until then`);
-  };
   const usableConnection: AdmissionCheck<Rule> = async (o, a) => {
     const res = await a.memo(`conn|${o.metadata?.namespace ?? ''}|${connKeyOf(o)}|${JSON.stringify(o.spec.org ?? {})}`, () => resolve(o));
     if (!res.ok) return new Problem(res.reason, res.message, { requeueAfterMs: RETRY_MS });
@@ -250,7 +246,7 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
       finalizer: FIREWALL_FINALIZER,
       codec: edgeKeyCodec,
       keyOf: edgeKeyOf,
-      admit: [validSpec, usableConnection],
+      admit: [validSpec(validateEdgeFirewallRule, 'the rule in VCD is left as it is until then'), usableConnection],
       // A crash after the PUT and before the status write leaves a marked rule without status.ruleId;
       // the next pass over the edge drops it as the rule of a vanished object.
       holdsCloudState: (o) => !!o.status?.ruleId,

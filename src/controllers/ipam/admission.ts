@@ -1,7 +1,6 @@
 // Which claims of a group may touch VCD, one check after another (cert-manager's policy chain):
-// a valid spec, then a connection the claim's namespace may use. A claim that fails a check gets
-// its reason and nothing is sent for it; its neighbours go on.
-import { Reasons, type Validator } from '../../api/index.ts';
+// a valid spec (the engine's validSpec), then a connection the claim's namespace may use. A claim
+// that fails a check gets its reason and nothing is sent for it; its neighbours go on.
 import type { VcdClient } from '../../clients/vcd/index.ts';
 import { Problem, type AdmissionCheck } from '../../reconcile/index.ts';
 import type { Connection } from '../../reconcile/connections/index.ts';
@@ -11,13 +10,6 @@ import type { Claim } from './group.ts';
 export interface Admitted {
   client: VcdClient;
   connection: Connection;
-}
-
-export function validSpec(validator: Validator<Claim>): AdmissionCheck<Claim> {
-  return (c) => {
-    const checked = validator.validate(c);
-    return checked.valid ? undefined : new Problem(Reasons.InvalidSpec, `${checked.message}. Fix the spec; nothing is allocated until then.`);
-  };
 }
 
 /** The connection, resolved once per namespace per reconcile; `admitted` keeps the first one that worked. */

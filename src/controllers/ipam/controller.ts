@@ -14,11 +14,11 @@ import {
   type Validator,
 } from '../../api/index.ts';
 import { atLeast, FEATURES, VcdNotFoundError, type VcdClient } from '../../clients/vcd/index.ts';
-import { groupedController, pendingSince, Problem, type Group } from '../../reconcile/index.ts';
+import { groupedController, pendingSince, Problem, validSpec, type Group } from '../../reconcile/index.ts';
 import type { ControllerDefinition, KubeObject, ReconcileContext } from '../../runtime/index.ts';
 import { connectionKey, NamespaceResource, type Connection } from '../../reconcile/connections/index.ts';
 import { engineOptions, type ControllerDeps } from '../deps.ts';
-import { connectionAllowed, validSpec } from './admission.ts';
+import { connectionAllowed } from './admission.ts';
 import { CLAIM_FINALIZER, ClaimExecutor, type ClaimStatus, type KindInfo, type Target } from './executor.ts';
 import { connectionKeyOfClaim, connectionKeyOfGroup, groupKeyOf, groupKeys, type Claim, type GroupKey } from './group.ts';
 import { lostAllocates, type LostAllocates } from './outcomes.ts';
@@ -278,7 +278,7 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
       finalizer: CLAIM_FINALIZER,
       codec: groupKeys,
       keyOf: groupKeyOf,
-      admit: [validSpec(info.validator), connectionAllowed(deps, () => undefined)],
+      admit: [validSpec(info.validator, 'nothing is allocated until then'), connectionAllowed(deps, () => undefined)],
       holdsCloudState: (c) => !!c.status?.allocationId || pendingSince(c) !== undefined,
       reconcile: reconcileGroup,
       empty: sweep,

@@ -55,10 +55,7 @@ export function ipSpaceController(deps: ControllerDeps, opts: IPSpaceControllerO
         }),
       ],
       watches: byConnection.watches,
-      validate(obj) {
-        const checked = validateIPSpace.validate(obj);
-        return checked.valid ? undefined : checked.message;
-      },
+      validate: (obj) => validateIPSpace.problem(obj),
       async connect(obj) {
         // A Private IP Space acts for its org; the others act at provider level (the connection's own org).
         const org = obj.spec.type === 'Private' ? obj.spec.org : undefined;

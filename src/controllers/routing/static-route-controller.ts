@@ -49,10 +49,7 @@ export function edgeStaticRouteController(deps: ControllerDeps, opts: { retryMs?
             deps.manager.byIndex<EdgeStaticRoute>('edgestaticroute', BY_EDGE, edgeIndexKey((u as EdgeGatewayUplink).spec.edgeGateway)).map(objectKey),
         },
       ],
-      validate(obj) {
-        const checked = validateEdgeStaticRoute.validate(obj);
-        return checked.valid ? undefined : checked.message;
-      },
+      validate: (obj) => validateEdgeStaticRoute.problem(obj),
       connect: (obj) =>
         edgeClient(deps, {
           connectionRef: obj.spec.connectionRef,

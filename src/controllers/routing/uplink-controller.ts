@@ -28,10 +28,7 @@ export function edgeGatewayUplinkController(deps: ControllerDeps, opts: { retryM
       finalizer: UPLINK_FINALIZER,
       indexers: byConnection.indexers,
       watches: [...byConnection.watches],
-      validate(obj) {
-        const checked = validateEdgeGatewayUplink.validate(obj);
-        return checked.valid ? undefined : checked.message;
-      },
+      validate: (obj) => validateEdgeGatewayUplink.problem(obj),
       connect: (obj) =>
         edgeClient(deps, {
           connectionRef: obj.spec.connectionRef,

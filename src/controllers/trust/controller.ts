@@ -159,8 +159,8 @@ export function trustController(deps: TrustControllerDeps): ControllerDefinition
         },
       ],
       validate(obj) {
-        const checked = validateVCenterTrust.validate(obj);
-        if (!checked.valid) return checked.message;
+        const invalid = validateVCenterTrust.problem(obj);
+        if (invalid !== undefined) return invalid;
         // Every extra root is checked before any write, so a bad one never leaves the mesh half-changed.
         if (obj.spec.extraRoots === undefined) return undefined;
         const { problems } = checkRoots(obj.spec.extraRoots, now());
