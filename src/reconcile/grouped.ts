@@ -250,7 +250,9 @@ export class Group<T extends GroupedObject<S>, S extends StatusShape> {
     // A failure that is not a resourceVersion conflict is the one to report and retry on: a
     // conflict alone is retried soon by the runtime, which a real failure must not borrow.
     const first = this.#errors.find((e) => !isKubeApiError(e, 409)) ?? this.#errors[0];
-    if (first !== undefined) {
+    // Conflicts alone say nothing about the cloud, and a status write now would only move the
+    // objects further ahead of the cache the retry reads (the managed engine writes none either).
+    if (first !== undefined && !isKubeApiError(first, 409)) {
       const p = problemOf(first, 'reconcile') ?? new Problem(Reasons.ReconcileError, `The last reconcile failed: ${errorMessage(first)}`, { transient: true });
       const message = `The last reconcile failed and will be retried: ${p.message}`;
       for (const o of this.#admitted) {

@@ -109,6 +109,7 @@ describe('grouped engine', function () {
       g.fail(conflict);
     };
     await assert.rejects(run(), (e) => e === conflict, 'a conflict alone goes to the runtime as it is');
+    assert.equal(kube.condition('a', 'Synced'), undefined, 'and writes no status: that would only move the object further ahead of the cache');
     behaviour = async (g) => {
       await Promise.resolve();
       g.fail(conflict);
