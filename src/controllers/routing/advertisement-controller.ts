@@ -202,6 +202,10 @@ export function tier0AdvertisementController(deps: ControllerDeps, opts: { retry
         }
         for (const o of leaving) {
           const uid = o.metadata?.uid ?? '';
+          // The finalizer goes first: the recorded key in status is what still places a leaving
+          // IP Space in this group, so clearing it first would strand the finalizer for good when
+          // its removal then failed (a conflict with the IPSpace controller's own writes).
+          await group.dropFinalizer(uid, ADVERTISEMENT_FINALIZER);
           if (!o.metadata?.deletionTimestamp) {
             group.event(uid, 'Normal', 'AdvertisementRemoved', `Removed this IP Space's prefix list from ${kind} ${t0.name}.`);
             group.set(
@@ -211,7 +215,6 @@ export function tier0AdvertisementController(deps: ControllerDeps, opts: { retry
               }),
             );
           }
-          await group.dropFinalizer(uid, ADVERTISEMENT_FINALIZER);
         }
       },
     },
