@@ -198,11 +198,16 @@ describe('IPSpace controller against kube-apiserver and the VCD simulator', func
         orgQuotas: [{ org: { name: 'acme' }, floatingIPs: 7 }],
       }),
     );
-    const o = await readyWith('web', 'Available');
+    await readyWith('web', 'Available');
+    // The guard is cleared by the write after the one that makes the status Ready with the id.
+    const o = await until('web without the create-pending guard', async () => {
+      const now = await get('web');
+      return now?.metadata?.annotations?.[CREATE_PENDING_ANNOTATION] === undefined ? now : undefined;
+    });
+    assert.equal(condition(o, 'Ready')?.status, 'True');
     assert.equal(condition(o, 'Synced')?.status, 'True');
     assert.match(o.status?.id ?? '', /^urn:vcloud:ipSpace:/);
     assert.deepEqual(o.metadata?.finalizers, [IPSPACE_FINALIZER]);
-    assert.equal(o.metadata?.annotations?.[CREATE_PENDING_ANNOTATION], undefined, 'the create-pending guard is cleared once the id is known');
     assert.deepEqual(o.status?.utilization?.floatingIPs, { total: '91', allocated: '0', used: '0' });
     assert.equal(o.status?.utilization?.prefixes?.total, '4');
 
