@@ -59,6 +59,22 @@ describe('KubeHttp', function () {
     await new Promise((r) => srv.close(r));
   });
 
+  it('keeps every pooled connection between bursts, so a burst opens none (each would be a TLS handshake)', async function () {
+    let connections = 0;
+    const srv = http.createServer((_req, res) => setTimeout(() => res.end('{}'), 10));
+    srv.on('connection', () => connections++);
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const k = new KubeHttp(new StaticKubeAuth({ server: `http://127.0.0.1:${(srv.address() as AddressInfo).port}` }), { maxSockets: 16 });
+    const burst = () => Promise.all(Array.from({ length: 40 }, (_, i) => k.request('PATCH', `/api/v1/things/${i}`, { body: {}, patch: 'merge' })));
+    await burst();
+    assert.equal(connections, 16);
+    for (let i = 0; i < 3; i++) await burst();
+    assert.equal(connections, 16, 'a later burst opened new connections');
+    k.close();
+    srv.closeAllConnections();
+    await new Promise((r) => srv.close(r));
+  });
+
   it('still aborts a request in flight', async function () {
     const ctl = new AbortController();
     const slow = http.createServer(() => undefined);
