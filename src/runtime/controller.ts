@@ -49,6 +49,8 @@ export interface WatchDefinition {
   events?: InformerEvents<KubeObject>;
   /** Keys of this controller to reconcile when a related object changes. */
   keysFor(obj: unknown): string[];
+  /** Whether an update of the related object matters to this controller (controller-runtime's predicate); default: every update. */
+  changed?(oldObj: unknown, newObj: unknown): boolean;
 }
 
 /**
@@ -154,7 +156,11 @@ export class Controller<T extends KubeObject = KubeObject> {
     for (const w of def.watches ?? []) {
       (w.events ?? deps.informerFor(w.resource)).on({
         add: (obj) => enqueue(() => w.keysFor(obj)),
-        update: (oldObj, newObj) => enqueue(() => (oldObj === newObj ? w.keysFor(newObj) : [...w.keysFor(oldObj), ...w.keysFor(newObj)])),
+        update: (oldObj, newObj) => {
+          if (oldObj === newObj) return enqueue(() => w.keysFor(newObj)); // resync
+          if (w.changed && !w.changed(oldObj, newObj)) return;
+          enqueue(() => [...w.keysFor(oldObj), ...w.keysFor(newObj)]);
+        },
         delete: (obj) => enqueue(() => w.keysFor(obj)),
       });
     }

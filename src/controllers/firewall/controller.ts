@@ -16,7 +16,7 @@ import { groupedController, mapLimit, Problem, validSpec, type AdmissionCheck, t
 import type { ControllerDefinition, KubeObject, ReconcileContext, Source } from '../../runtime/index.ts';
 import { sleep } from '../../runtime/clock.ts';
 import { KeyedMutex } from '../../clients/common/limits.ts';
-import { connectionKey, connectionKeyOf, NamespaceResource, type Connection, type Resolution } from '../../reconcile/connections/index.ts';
+import { connectionChanged, connectionKey, connectionKeyOf, NamespaceResource, type Connection, type Resolution } from '../../reconcile/connections/index.ts';
 import { engineOptions, type ControllerDeps } from '../deps.ts';
 import { edgeKeyCodec, edgeKeyOf, type EdgeKey } from './key.ts';
 import { EdgeDirectory } from './observe.ts';
@@ -271,8 +271,8 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
         }),
       ],
       watches: [
-        { resource: VCDConnectionResource, keysFor: rulesOfConnection },
-        { resource: ClusterVCDConnectionResource, keysFor: rulesOfConnection },
+        { resource: VCDConnectionResource, keysFor: rulesOfConnection, changed: connectionChanged },
+        { resource: ClusterVCDConnectionResource, keysFor: rulesOfConnection, changed: connectionChanged },
         {
           resource: NamespaceResource,
           keysFor: (ns) => [

@@ -16,7 +16,7 @@ import {
 import { atLeast, FEATURES, VcdNotFoundError, type VcdClient } from '../../clients/vcd/index.ts';
 import { groupedController, pendingSince, Problem, validSpec, type Group } from '../../reconcile/index.ts';
 import type { ControllerDefinition, KubeObject, ReconcileContext } from '../../runtime/index.ts';
-import { connectionKey, NamespaceResource, type Connection } from '../../reconcile/connections/index.ts';
+import { connectionChanged, connectionKey, NamespaceResource, type Connection } from '../../reconcile/connections/index.ts';
 import { engineOptions, type ControllerDeps } from '../deps.ts';
 import { connectionAllowed } from './admission.ts';
 import { CLAIM_FINALIZER, ClaimExecutor, type ClaimStatus, type KindInfo, type Target } from './executor.ts';
@@ -299,8 +299,8 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
         }),
       ],
       watches: [
-        { resource: VCDConnectionResource, keysFor: claimsOfConnection },
-        { resource: ClusterVCDConnectionResource, keysFor: claimsOfConnection },
+        { resource: VCDConnectionResource, keysFor: claimsOfConnection, changed: connectionChanged },
+        { resource: ClusterVCDConnectionResource, keysFor: claimsOfConnection, changed: connectionChanged },
         // A namespace's labels decide whether a ClusterVCDConnection serves it.
         { resource: NamespaceResource, keysFor: (ns) => groupsOf(informer().list((ns as KubeObject).metadata?.name ?? '')) },
       ],

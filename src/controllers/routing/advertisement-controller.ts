@@ -14,6 +14,7 @@ import { IPSpaceResource, NSXConnectionResource, Reasons, type ConnectionRef, ty
 import type { NsxClient, PrefixList } from '../../clients/nsx/index.ts';
 import type { ControllerDefinition } from '../../runtime/index.ts';
 import { formatMarker, groupedController, jsonKeyCodec, markerFor, Problem, splitDescription } from '../../reconcile/index.ts';
+import { connectionChanged } from '../../reconcile/connections/index.ts';
 import { engineOptions, type ControllerDeps } from '../deps.ts';
 import {
   ownsRouteMapEntry,
@@ -136,6 +137,7 @@ export function tier0AdvertisementController(deps: ControllerDeps, opts: { retry
         {
           // An NSXConnection that becomes usable (or changes) wakes the Tier-0s that use it.
           resource: NSXConnectionResource,
+          changed: connectionChanged,
           keysFor: (c) => {
             const spaces = deps.manager.byIndex<IPSpace>('tier0-advertisement', BY_NSX, (c as NSXConnection).metadata?.name ?? '');
             return [

@@ -1,8 +1,8 @@
 // Objects that name a VCD connection are looked at again when that connection changes (new
-// credentials, a selector that now admits their namespace): one index by connection key and the
-// two watches that map a connection back to the objects using it, for any controller.
+// credentials, a selector that now admits their namespace, Ready or not): one index by connection
+// key and the two watches that map a connection back to the objects using it, for any controller.
 import { ClusterVCDConnectionResource, VCDConnectionResource, type ConnectionRef } from '../../api/index.ts';
-import { objectKey, type IndexFunc, type KubeObject, type Manager, type WatchDefinition } from '../../runtime/index.ts';
+import { findCondition, objectKey, type Condition, type IndexFunc, type KubeObject, type Manager, type WatchDefinition } from '../../runtime/index.ts';
 import { connectionKeyOf } from './keys.ts';
 
 export const BY_CONNECTION = 'byConnection';
@@ -26,8 +26,32 @@ export function connectionWatches<T extends KubeObject>(
       },
     },
     watches: [
-      { resource: ClusterVCDConnectionResource, keysFor: using('ClusterVCDConnection') },
-      { resource: VCDConnectionResource, keysFor: using('VCDConnection') },
+      { resource: ClusterVCDConnectionResource, keysFor: using('ClusterVCDConnection'), changed: connectionChanged },
+      { resource: VCDConnectionResource, keysFor: using('VCDConnection'), changed: connectionChanged },
     ],
   };
+}
+
+/**
+ * Whether a connection changed in a way the objects using it act on: its spec (generation), its
+ * labels, its deletion, or its Ready condition. A status write about anything else (the event
+ * bus going away and back, a refreshed message) wakes none of them: the bus's own catch-up
+ * source re-reads what it may have missed.
+ */
+export function connectionChanged(oldObj: unknown, newObj: unknown): boolean {
+  const [a, b] = [oldObj as KubeObject & WithConditions, newObj as KubeObject & WithConditions];
+  const ready = (o: WithConditions) => {
+    const c = findCondition(o.status?.conditions, 'Ready');
+    return `${c?.status ?? ''}/${c?.reason ?? ''}`;
+  };
+  return (
+    a.metadata?.generation !== b.metadata?.generation ||
+    a.metadata?.deletionTimestamp !== b.metadata?.deletionTimestamp ||
+    JSON.stringify(a.metadata?.labels ?? {}) !== JSON.stringify(b.metadata?.labels ?? {}) ||
+    ready(a) !== ready(b)
+  );
+}
+
+interface WithConditions {
+  status?: { conditions?: Condition[] };
 }

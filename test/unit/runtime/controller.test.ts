@@ -221,6 +221,36 @@ describe('Controller', function () {
     assert.deepEqual(seen, ['ns/conn2']);
   });
 
+  it('skips the updates of a related object its watch says do not matter, but not its resyncs', async function () {
+    lw.current = { items: [thing('conn1', '1')], resourceVersion: '3' };
+    secretLw.current = { items: [{ metadata: { name: 'creds', namespace: 'ns', resourceVersion: '1' } }], resourceVersion: '4' };
+    const seen: string[] = [];
+    const c = build({
+      watches: [
+        {
+          resource: secrets,
+          keysFor: () => ['ns/conn1'],
+          changed: (a, b) => (a as KubeObject).metadata?.labels?.['v'] !== (b as KubeObject).metadata?.labels?.['v'],
+        },
+      ],
+      reconcile: (key) => {
+        seen.push(key);
+        return Promise.resolve();
+      },
+    });
+    primary.start();
+    secretInf.start();
+    c.start();
+    for (let i = 0; i < 5; i++) await clock.advance(0);
+    seen.length = 0;
+    secretLw.lastWatch.emit({ type: 'MODIFIED', object: { metadata: { name: 'creds', namespace: 'ns', resourceVersion: '5' } } });
+    await clock.advance(0);
+    assert.deepEqual(seen, [], 'an update that does not matter wakes nothing');
+    secretLw.lastWatch.emit({ type: 'MODIFIED', object: { metadata: { name: 'creds', namespace: 'ns', resourceVersion: '6', labels: { v: '2' } } } });
+    await clock.advance(0);
+    assert.deepEqual(seen, ['ns/conn1']);
+  });
+
   it('ignores updates that change only status (the echo of its own writes), not spec, labels or deletion', async function () {
     lw.current = { items: [thing('a', '1', { n: 1 })], resourceVersion: '2' };
     const seen: string[] = [];
