@@ -37,6 +37,8 @@ export interface HttpResponse {
   raw: Buffer;
   /** Parsed JSON when the response says JSON (or looks like it), else the text. */
   data: unknown;
+  /** When the request that got this answer left (clock ms), after any wait for a slot in flight. */
+  sentAt: number;
 }
 
 export interface HttpCoreOptions {
@@ -114,7 +116,7 @@ export class HttpCore {
           { service, operation: req.operation, method: req.method, path: pathOnly(path), status: res.status, ms: Math.round(seconds * 1000) },
           'cloud request',
         );
-        return toResponse(res.status, res.headers, res.data);
+        return toResponse(res.status, res.headers, res.data, started);
       } catch (err) {
         metrics.observe(req.operation, 'network_error', (clock.now() - started) / 1000);
         throw this.#networkError(req, err);
@@ -157,14 +159,14 @@ function pathOnly(path: string): string {
   return q === -1 ? path : path.slice(0, q);
 }
 
-function toResponse(status: number, rawHeaders: Record<string, unknown>, body: ArrayBuffer | undefined): HttpResponse {
+function toResponse(status: number, rawHeaders: Record<string, unknown>, body: ArrayBuffer | undefined, sentAt: number): HttpResponse {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(rawHeaders)) {
     if (v === undefined || v === null) continue;
     headers[k.toLowerCase()] = Array.isArray(v) ? v.map(String).join(', ') : typeof v === 'string' ? v : JSON.stringify(v);
   }
   const raw = body ? Buffer.from(body) : Buffer.alloc(0);
-  return { status, headers, raw, data: parseBody(raw, headers['content-type']) };
+  return { status, headers, raw, data: parseBody(raw, headers['content-type']), sentAt };
 }
 
 function parseBody(raw: Buffer, contentType: string | undefined): unknown {

@@ -1,6 +1,7 @@
 // Concurrency primitives: a counting semaphore (requests in flight per connection) and a keyed
 // mutex (writes serialised per edge gateway / IP Space, which VCD would otherwise reject with
-// BUSY_ENTITY or process in a racy order).
+// BUSY_ENTITY or process in a racy order). A run may hand its key over before it ends, when its
+// task usually ends, so that back-to-back writes lose no round trip between them.
 
 export class Semaphore {
   readonly #limit: number;
@@ -45,22 +46,48 @@ export class Semaphore {
   }
 }
 
-export class KeyedMutex {
-  readonly #tails = new Map<string, Promise<void>>();
+/** What a KeyedMutex run is told and may do. */
+export interface Turn {
+  /**
+   * Lets the next run with this key start now, while this one finishes (a write whose task
+   * usually ends about now). Idempotent; the run's end lets the next in anyway.
+   */
+  handOver(): void;
+  /** The run before this one, when it handed over and has not finished: settles when it has. */
+  readonly unfinished: Promise<void> | undefined;
+}
 
-  /** Runs `fn` after every earlier `run` with the same key has settled. */
-  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#tails.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((resolve) => (release = resolve));
-    const tail = previous.then(() => mine);
-    this.#tails.set(key, tail);
+interface Slot {
+  /** Open once this run and every run before it handed over or ended. */
+  gate: Promise<void>;
+  finished: Promise<void>;
+  isFinished: boolean;
+}
+
+export class KeyedMutex {
+  readonly #tails = new Map<string, Slot>();
+
+  /** Runs `fn` after every earlier `run` with the same key has settled or handed over. */
+  async run<T>(key: string, fn: (turn: Turn) => Promise<T>): Promise<T> {
+    const before = this.#tails.get(key);
+    let open!: () => void;
+    const mine = new Promise<void>((resolve) => (open = resolve));
+    let finish!: () => void;
+    const slot: Slot = {
+      gate: before ? before.gate.then(() => mine) : mine,
+      finished: new Promise<void>((resolve) => (finish = resolve)),
+      isFinished: false,
+    };
+    this.#tails.set(key, slot);
     try {
-      await previous;
-      return await fn();
+      if (before) await before.gate;
+      const unfinished = before && !before.isFinished ? before.finished : undefined;
+      return await fn({ handOver: open, unfinished });
     } finally {
-      release();
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+      slot.isFinished = true;
+      finish();
+      open();
+      if (this.#tails.get(key) === slot) this.#tails.delete(key);
     }
   }
 

@@ -3,7 +3,7 @@
 // (a lost answer is resolved by the caller through its ownership markers).
 import type { TaskOptions } from './transport.ts';
 import { andFilter, createEntity, deleteEntity, needsClientSideMatch, requireVersion, updateEntity, type VcdContext } from './context.ts';
-import { VcdAmbiguousNameError, VcdApiError, VcdInvalidRequestError, VcdQuotaExceededError, VcdTaskError } from './errors.ts';
+import { VcdAmbiguousNameError, VcdApiError, VcdBusyError, VcdInvalidRequestError, VcdQuotaExceededError, VcdTaskError } from './errors.ts';
 import { isQuotaMessage } from './errorMapping.ts';
 import type {
   AllocationResult,
@@ -124,15 +124,40 @@ export class IpSpacesApi {
         ? { type: req.type, value: req.value }
         : { type: req.type, quantity: req.quantity ?? 1, ...(req.prefixLength !== undefined ? { prefixLength: req.prefixLength } : {}) };
     const tenant = await this.#ctx.tenant();
-    return this.#ctx.locks.run(spaceLock(ipSpaceId), async () => {
-      try {
-        const { response, task } = await this.#ctx.transport.callAndWait(
-          { operation: op, method: 'POST', path: `${BASE}/ipSpaces/${enc(ipSpaceId)}/allocate`, body, idempotent: false, tenant },
-          opts,
+    const { transport } = this.#ctx;
+    return this.#ctx.locks.run(spaceLock(ipSpaceId), async (turn) => {
+      // The next allocate queued for this IP Space goes when this one's task is due to end, not
+      // when a read has confirmed it ended: back to back, batches lose no poll interval and no
+      // round trip between them. Where VCD runs one allocate per IP Space at a time and this task
+      // runs late, that next one is answered BUSY_ENTITY (nothing done) and is sent again the
+      // moment this one has ended.
+      const stop = new AbortController();
+      const onAccepted = (dueAt: number | undefined): void => {
+        if (dueAt === undefined) return;
+        transport.clock.sleep(dueAt - transport.clock.now(), stop.signal).then(
+          () => turn.handOver(),
+          () => undefined,
         );
-        return parseAllocationResults(op, task ? task.resultContent : response.data);
+      };
+      const send = (retryBusy: boolean) =>
+        transport.callAndWait(
+          { operation: op, method: 'POST', path: `${BASE}/ipSpaces/${enc(ipSpaceId)}/allocate`, body, idempotent: false, tenant, retryBusy },
+          { ...opts, onAccepted },
+        );
+      try {
+        let sent: Awaited<ReturnType<typeof send>>;
+        try {
+          sent = await send(turn.unfinished === undefined);
+        } catch (err) {
+          if (!(err instanceof VcdBusyError) || !turn.unfinished) throw err;
+          await turn.unfinished;
+          sent = await send(true);
+        }
+        return parseAllocationResults(op, sent.task ? sent.task.resultContent : sent.response.data);
       } catch (err) {
         throw asQuotaError(err, ipSpaceId, req.type) ?? err;
+      } finally {
+        stop.abort();
       }
     });
   }

@@ -97,6 +97,16 @@ export class TaskDurations {
   expected(operation: string): number | undefined {
     return this.#ewma.get(operation);
   }
+
+  /**
+   * When a task of this operation, requested at `sentAt` (clock ms), is due to have ended: the
+   * expected duration and 2% on top; undefined while no such task has ended. VCD starts a task
+   * about when its request is sent, and a read sent then reaches VCD as late as the request did.
+   */
+  dueAt(operation: string, sentAt: number): number | undefined {
+    const expected = this.#ewma.get(operation);
+    return expected === undefined ? undefined : sentAt + expected * 1.02;
+  }
 }
 
 function taskError(e: Record<string, unknown>): VcdTaskErrorDetail {
@@ -159,8 +169,7 @@ export async function waitForTask(o: TaskWaitOptions): Promise<VcdTask> {
   const deadline = started + o.timeoutMs;
   let last: string | undefined;
   const expected = o.durations?.expected(o.operation);
-  // VCD started the task about when the request that made it was sent.
-  const firstRead = expected === undefined ? undefined : (o.startedAt ?? started) + expected * 1.02;
+  const firstRead = o.durations?.dueAt(o.operation, o.startedAt ?? started);
   // A task still running when it usually ends is most likely about to end: the reads after that
   // one start from a twentieth of the usual duration (25 ms for a 500 ms task), not the policy's
   // first step, and grow as the policy does.

@@ -37,12 +37,16 @@ export interface VcdRequest {
   signal?: AbortSignal | undefined;
   /** Absolute time (clock ms) by which the call must be done: bounds each attempt and the retries. */
   deadline?: number | undefined;
+  /** False: a BUSY_ENTITY answer is thrown at once, for a caller that knows what to wait for. */
+  retryBusy?: boolean;
 }
 
 export interface TaskOptions {
   /** Overall deadline for the task, overriding the connection's default. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Called once VCD accepted the request with a task, with when such tasks are due to end (clock ms; undefined while unknown). */
+  onAccepted?: (dueAt: number | undefined) => void;
 }
 
 export interface TransportOptions {
@@ -79,6 +83,10 @@ export class VcdTransport {
     return this.#o.session;
   }
 
+  get clock(): Clock {
+    return this.#o.clock;
+  }
+
   close(): void {
     this.#closed = true;
   }
@@ -100,7 +108,7 @@ export class VcdTransport {
         operation: req.operation,
         signal: req.signal,
         deadline: req.deadline,
-        classify: (err) => this.#classify(err, req.idempotent),
+        classify: (err) => this.#classify(err, req.idempotent, req.retryBusy ?? true),
       },
       () => this.#authenticated(req),
     );
@@ -108,7 +116,6 @@ export class VcdTransport {
 
   /** Like call(), and when the server answers 202 waits for the task and returns it. */
   async callAndWait(req: VcdRequest, opts: TaskOptions = {}): Promise<{ response: HttpResponse; task: VcdTask | undefined }> {
-    const sentAt = this.#o.clock.now();
     const response = await this.call({ ...req, signal: opts.signal ?? req.signal });
     if (response.status !== 202) return { response, task: undefined };
     const location = response.headers['location'];
@@ -120,7 +127,9 @@ export class VcdTransport {
         serverMessage: 'accepted without a task Location',
         requestId: response.headers['x-vmware-vcloud-request-id'],
       });
-    const task = await this.waitForTask(req.operation, location, req.tenant, { startedAt: sentAt, ...opts });
+    // VCD started the task about when the request that made it left (not when it was queued).
+    opts.onAccepted?.(this.#durations.dueAt(req.operation, response.sentAt));
+    const task = await this.waitForTask(req.operation, location, req.tenant, { startedAt: response.sentAt, ...opts });
     return { response, task };
   }
 
@@ -243,8 +252,8 @@ export class VcdTransport {
     }
   }
 
-  #classify(err: unknown, idempotent: boolean): RetryDecision | undefined {
-    if (err instanceof VcdBusyError) return { reason: 'BUSY_ENTITY', policy: this.#o.busyRetry };
+  #classify(err: unknown, idempotent: boolean, retryBusy: boolean): RetryDecision | undefined {
+    if (err instanceof VcdBusyError) return retryBusy ? { reason: 'BUSY_ENTITY', policy: this.#o.busyRetry } : undefined;
     if (err instanceof VcdApiError) {
       const retryAfterMs = (err as { [RETRY_AFTER]?: number })[RETRY_AFTER];
       const extra = retryAfterMs !== undefined ? { retryAfterMs } : {};

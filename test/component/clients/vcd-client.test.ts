@@ -401,20 +401,47 @@ describe('VCD client against the simulator', function () {
       assert.deepEqual(all.map((x) => x.value).sort(), [ra[0]?.value, rb[0]?.value].sort());
     });
 
-    it('serialises allocations per IP Space inside a client', async () => {
-      sim.admin.setKnobs({ serializeIpSpaces: true, taskDurationMs: 40 });
+    it('sends the allocates of one IP Space one after another, each when the one before is due to end', async () => {
+      sim.admin.setKnobs({ serializeIpSpaces: true, taskDurationMs: 100 });
       const c = await connect(tenant());
       const id = await publicIps(c);
+      await c.ipSpaces.allocate(id, { type: 'FLOATING_IP' }); // learns how long an allocate takes
+      const from = sim.admin.audit().at(-1)?.seq ?? 0;
       const results = await Promise.all([1, 2, 3].map(() => c.ipSpaces.allocate(id, { type: 'FLOATING_IP' })));
       assert.equal(new Set(results.map((r) => r[0]?.value)).size, 3);
-      assert.deepEqual(
-        sim.admin
-          .audit()
-          .filter((e) => e.route === ALLOCATE)
-          .map((e) => e.status),
-        [202, 202, 202],
-      );
+      const accepted = sim.admin.audit(from).filter((e) => e.route === ALLOCATE && e.status === 202);
+      assert.equal(accepted.length, 3, 'each call allocated exactly once');
+      const at = accepted.map((e) => Date.parse(e.at));
+      for (let i = 1; i < at.length; i++) assert.ok((at[i] ?? 0) - (at[i - 1] ?? 0) >= 95, `allocate ${i + 1} was sent before allocate ${i} was due to end`);
+      const all = await c.ipSpaces.allocations.list(id, { type: 'FLOATING_IP' });
+      assert.equal(all.length, 4);
     });
+
+    it('sends an allocate queued behind a late one when that is due, and once more as soon as it ended if VCD was still busy', async () => {
+      sim.admin.setKnobs({ serializeIpSpaces: true, taskDurationMs: 100 });
+      const c = await connect(tenant());
+      const id = await publicIps(c);
+      await c.ipSpaces.allocate(id, { type: 'FLOATING_IP' }); // learns how long an allocate takes
+      const from = sim.admin.audit().at(-1)?.seq ?? 0;
+      sim.admin.addFault({ route: ALLOCATE, kind: 'slow-task', delayMs: 600, times: 1 });
+      const started = Date.now();
+      let lateEnded = 0;
+      const late = c.ipSpaces.allocate(id, { type: 'FLOATING_IP' }).then((r) => ((lateEnded = Date.now()), r));
+      const queued = c.ipSpaces.allocate(id, { type: 'FLOATING_IP' });
+      const [a, b] = await Promise.all([late, queued]);
+      assert.notEqual(a[0]?.value, b[0]?.value);
+      const sent = sim.admin.audit(from).filter((e) => e.route === ALLOCATE);
+      assert.deepEqual(
+        sent.map((e) => e.status),
+        [202, 400, 202],
+        'the queued allocate met the busy IP Space once, then went through',
+      );
+      const busyAt = Date.parse(sent[1]?.at ?? '');
+      assert.ok(busyAt - started < 400, `sent when the late task was due (${busyAt - started} ms), not when it ended (${lateEnded - started} ms)`);
+      assert.ok(Date.parse(sent[2]?.at ?? '') >= lateEnded - 50, 'sent again once the late task had ended, not on the busy backoff');
+      assert.equal((await c.ipSpaces.allocations.list(id, { type: 'FLOATING_IP' })).length, 3);
+    });
+
     it('marks allocations side by side, and retries BUSY_ENTITY where VCD holds the IP Space for them', async () => {
       const c = await connect(tenant());
       const id = await publicIps(c);

@@ -79,4 +79,49 @@ describe('KeyedMutex', () => {
     await assert.rejects(failed, /first failed/);
     assert.equal(await next, 'second ran');
   });
+
+  it('lets the next holder in when a run hands over, and tells it the run is still finishing', async () => {
+    const mutex = new KeyedMutex();
+    const order: string[] = [];
+    const gate = deferred();
+    const first = mutex.run('space', async (turn) => {
+      assert.equal(turn.unfinished, undefined);
+      turn.handOver();
+      await gate.promise;
+      order.push('first end');
+    });
+    let unfinished: Promise<void> | undefined;
+    const second = mutex.run('space', async (turn) => {
+      order.push('second start');
+      unfinished = turn.unfinished;
+      await turn.unfinished;
+      order.push('second saw first end');
+    });
+    const third = mutex.run('space', (turn) => {
+      order.push(`third start, unfinished ${turn.unfinished === undefined ? 'none' : 'some'}`);
+      return Promise.resolve();
+    });
+    await tick();
+    assert.deepEqual(order, ['second start']);
+    assert.ok(unfinished);
+    gate.resolve();
+    await Promise.all([first, second, third]);
+    // The second did not hand over, so the third waited for its end and was told of nothing unfinished.
+    assert.deepEqual(order, ['second start', 'first end', 'second saw first end', 'third start, unfinished none']);
+    assert.deepEqual(mutex.busyKeys, []);
+  });
+
+  it('tells a holder let in after the run before it ended of nothing unfinished', async () => {
+    const mutex = new KeyedMutex();
+    const first = mutex.run('k', (turn) => {
+      turn.handOver();
+      return Promise.resolve();
+    });
+    await first;
+    await mutex.run('k', (turn) => {
+      assert.equal(turn.unfinished, undefined);
+      return Promise.resolve();
+    });
+    assert.deepEqual(mutex.busyKeys, []);
+  });
 });
