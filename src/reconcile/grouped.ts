@@ -145,9 +145,10 @@ export class Group<T extends GroupedObject<S>, S extends StatusShape> {
       .byIndex(GROUP_INDEX, this.ctx.key)
       .filter((o) => !this.#latest.has(uidOf(o)) && filter(o))
       .sort(creationOrder);
+    // All are known before the first await, so a call made meanwhile does not return them again.
+    for (const o of fresh) this.#latest.set(uidOf(o), o);
     const out: T[] = [];
     for (const o of fresh) {
-      this.#latest.set(uidOf(o), o);
       if (await this.#admit(o)) {
         this.#admitted.push(o);
         out.push(o);

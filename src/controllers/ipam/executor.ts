@@ -1,7 +1,8 @@
 // Carries out a claim group's plan (plan.ts) against VCD: binds and adopts what exists, releases
-// and retains for deleted claims, and allocates the rest in batches of up to five, one allocate in
-// flight per group. While one batch's task runs, the next batch is chosen and guarded and finished
-// batches are marked; claims created meanwhile join the queue.
+// and retains for deleted claims, and allocates the rest in batches of up to five. While one
+// batch's task runs, the next batch is chosen, guarded and queued in the client, which sends it
+// when the running task is due to end; finished batches are marked; claims created meanwhile join
+// the queue.
 import { Reasons, type Reason } from '../../api/index.ts';
 import {
   VcdApiError,
@@ -32,6 +33,8 @@ import { batchesOf, type Action, type AllocationView, type ClaimView } from './p
 export const CLAIM_FINALIZER = 'vcd-operator.io/allocation';
 /** How long a partial first batch of just-created claims waits for more of its group. */
 const BATCH_WINDOW_MS = 150;
+/** Batches of a group sent or queued at once: the one allocating and the two chosen and guarded behind it. */
+const PIPELINE_DEPTH = 3;
 /** How often a claim waiting on an allocate of unknown outcome looks for the allocation. */
 const PENDING_RECHECK_MS = 3_000;
 
@@ -50,6 +53,12 @@ export interface KindInfo {
 interface Batch {
   claims: ClaimView[];
   prefixLength?: number;
+}
+
+/** A batch whose allocate is sent or queued, with its outcome held as a value. */
+interface Sending {
+  batch: Batch;
+  outcome: Promise<AllocationResult[] | Failure>;
 }
 
 export interface Target {
@@ -148,7 +157,13 @@ export class ClaimExecutor {
     await Promise.all(marks);
   }
 
-  /** Batch after batch, one allocate in flight; the next batch's guard is written meanwhile. */
+  /**
+   * Batch after batch. While one batch allocates, the next two are chosen, guarded and queued in
+   * the client, which sends each when the IP Space's running allocate is due to end: a guard write
+   * that takes longer than one task (the apiserver under a burst) then still does not hold the IP
+   * Space idle. A failure stops the pipeline once what was sent has its outcome, so no sent batch
+   * is left unmarked.
+   */
   async #pipeline(planned: Batch[], marks: Promise<void>[]): Promise<void> {
     let queue = [...planned];
     // Newcomers join the queue, and the queue is cut into batches again, so a batch is partial
@@ -158,43 +173,72 @@ export class ClaimExecutor {
       queue = batchesOf([...queue.flatMap((b) => b.claims), ...fresh]);
       return queue.shift();
     };
-    let current = await takeNext();
-    if (current && current.claims.length < 5) {
-      const wait = BATCH_WINDOW_MS - this.#youngestAgeMs(current.claims);
+    let first = await takeNext();
+    if (first && first.claims.length < 5) {
+      const wait = BATCH_WINDOW_MS - this.#youngestAgeMs(first.claims);
       if (wait > 0) {
         await sleep(this.#deps.manager.clock, wait, this.#g.ctx.signal).catch(() => undefined);
-        queue.unshift(current);
-        current = await takeNext();
+        queue.unshift(first);
+        first = await takeNext();
       }
     }
-    // A guard promise never rejects: its error is held as a value until its batch is due, so a
-    // 409 on a guard written while another batch's task runs is never an unhandled rejection.
-    let guarded = current ? settle(this.#guardBatch(current.claims)) : undefined;
-    while (current && guarded) {
-      const guardOutcome = await guarded;
-      if (guardOutcome instanceof Failure) throw guardOutcome.error;
-      const allocating = settle(this.#allocate(current.claims, { prefixLength: current.prefixLength }, { guarded: true }));
-      const following = this.#g.ctx.signal.aborted ? undefined : await takeNext();
-      const followingGuard = following ? settle(this.#guardBatch(following.claims)) : undefined;
-      const outcome = await allocating;
-      if (outcome instanceof Failure) {
-        // The next batch was never sent: take its guard back, or it would wait for an outcome that never comes.
-        if (following && followingGuard && !((await followingGuard) instanceof Failure)) {
-          await Promise.all(following.claims.map((c) => this.#clearPending(c.uid))).catch(() => undefined);
-        }
-        throw outcome.error;
+    if (!first) return;
+    await this.#guardBatch(first.claims);
+    // Guard and allocate promises never reject: an error is held as a value until it is looked
+    // at, so a 409 on a guard written while a task runs is never an unhandled rejection.
+    const ahead: Array<Promise<Sending | Failure | undefined>> = [Promise.resolve(this.#send(first))];
+    let failure: Failure | undefined;
+    let more = true;
+    // One batch is taken at a time, so two never hold the same claim.
+    let taking: Promise<unknown> = Promise.resolve();
+    /** Takes, guards and queues one more batch; false when there is none to take or the pipeline stops. */
+    const prepare = (): boolean => {
+      if (!more || failure || this.#g.ctx.signal.aborted) return false;
+      const batch = taking.then(takeNext);
+      taking = batch.catch(() => undefined);
+      ahead.push(
+        settle(
+          batch.then(async (b) => {
+            if (!b) {
+              more = false;
+              return undefined;
+            }
+            await this.#guardBatch(b.claims);
+            return this.#send(b);
+          }),
+        ),
+      );
+      return true;
+    };
+    // One batch behind the first to begin with: at start-up every group guards its first batch
+    // at once, and a third batch's guards would only slow those down.
+    prepare();
+    while (ahead.length) {
+      const sending = await ahead.shift();
+      if (sending === undefined) continue;
+      if (sending instanceof Failure) {
+        failure ??= sending;
+        continue;
       }
-      const batch = current;
-      // This batch's marks and status writes wait a turn of the event loop, so the next allocate
-      // (what the IP Space is waiting for) is on the wire before them.
-      const nextSent = new Promise<void>((resolve) => setImmediate(resolve));
-      outcome.forEach((r, i) => {
-        const claim = batch.claims[i];
-        if (claim) marks.push(nextSent.then(() => this.#g.guard(this.#markAndBind(claim.uid, r.id, r.value, 'Allocated'))));
-      });
-      current = following;
-      guarded = followingGuard;
+      const outcome = await sending.outcome;
+      if (outcome instanceof Failure) failure ??= outcome;
+      else {
+        const batch = sending.batch;
+        // This batch's marks and status writes wait a turn of the event loop, so that an allocate
+        // let through only now (its task's usual duration is not known yet) is on the wire first.
+        const nextSent = new Promise<void>((resolve) => setImmediate(resolve));
+        outcome.forEach((r, i) => {
+          const claim = batch.claims[i];
+          if (claim) marks.push(nextSent.then(() => this.#g.guard(this.#markAndBind(claim.uid, r.id, r.value, 'Allocated'))));
+        });
+      }
+      while (ahead.length < PIPELINE_DEPTH && prepare());
     }
+    if (failure) throw failure.error;
+  }
+
+  #send(batch: Batch): Sending {
+    return { batch, outcome: settle(this.#allocate(batch.claims, { prefixLength: batch.prefixLength }, { guarded: true })) };
   }
 
   /** Claims of this group created since the reconcile began, that need a fresh allocation. */
@@ -217,16 +261,24 @@ export class ClaimExecutor {
     return Math.min(...claims.map((c) => this.#now - (this.#firstSeen.get(c.uid) ?? 0)));
   }
 
-  /** Before an allocate: the finalizer and the create-pending guard in one resourceVersion-guarded write. */
+  /**
+   * Before an allocate: the finalizer and the create-pending guard in one resourceVersion-guarded
+   * write per claim. When one of them fails the batch is not sent, and the guards that were
+   * written are taken back, or their claims would look for an outcome that never comes.
+   */
   async #guardBatch(claims: ClaimView[]): Promise<void> {
     const at = this.#now;
     const { ctx } = this.#g;
-    await Promise.all(
+    const written = await Promise.allSettled(
       claims.map(async (c) => {
         const claim = this.#g.get(c.uid);
         this.#g.set(await writePending(ctx.client, this.#info.resource, claim, at, { finalizer: CLAIM_FINALIZER, guardVersion: true }));
       }),
     );
+    const failed = written.find((w) => w.status === 'rejected');
+    if (!failed) return;
+    await Promise.allSettled(claims.filter((_c, i) => written[i]?.status === 'fulfilled').map((c) => this.#clearPending(c.uid)));
+    throw failed.reason;
   }
 
   async #clearPending(uid: string): Promise<void> {
