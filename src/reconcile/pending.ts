@@ -40,11 +40,18 @@ export async function writePending<T extends KubeObject>(
   const finalizers = meta.finalizers ?? [];
   const addFinalizer = opts.finalizer !== undefined && !finalizers.includes(opts.finalizer);
   if ((meta.annotations?.[CREATE_PENDING_ANNOTATION] ?? null) === value && !addFinalizer) return obj;
-  return client.patch<T>(resource, meta.name ?? '', meta.namespace, {
-    metadata: {
-      ...(opts.guardVersion || addFinalizer ? { resourceVersion: meta.resourceVersion } : {}),
-      ...(addFinalizer ? { finalizers: [...finalizers, opts.finalizer] } : {}),
-      annotations: { [CREATE_PENDING_ANNOTATION]: value },
+  // Setting the guard comes before a cloud create, which waits for it; clearing it waits for nothing.
+  return client.patch<T>(
+    resource,
+    meta.name ?? '',
+    meta.namespace,
+    {
+      metadata: {
+        ...(opts.guardVersion || addFinalizer ? { resourceVersion: meta.resourceVersion } : {}),
+        ...(addFinalizer ? { finalizers: [...finalizers, opts.finalizer] } : {}),
+        annotations: { [CREATE_PENDING_ANNOTATION]: value },
+      },
     },
-  });
+    { urgent: at !== null },
+  );
 }

@@ -54,9 +54,15 @@ export class KubeClient {
     return this.http.request<T>('PUT', resourcePath(r, obj.metadata?.namespace, obj.metadata?.name ?? ''), { body });
   }
 
-  /** A patch of the object (merge-patch unless told otherwise). */
-  patch<T extends KubeObject>(r: ResourceType, name: string, namespace: string | undefined, body: unknown, type: PatchType = 'merge'): Promise<T> {
-    return this.http.request<T>('PATCH', resourcePath(r, namespace, name), { body, patch: type });
+  /** A patch of the object (merge-patch unless told otherwise); `urgent` when a cloud call waits for it. */
+  patch<T extends KubeObject>(
+    r: ResourceType,
+    name: string,
+    namespace: string | undefined,
+    body: unknown,
+    opts: { type?: PatchType; urgent?: boolean } = {},
+  ): Promise<T> {
+    return this.http.request<T>('PATCH', resourcePath(r, namespace, name), { body, patch: opts.type ?? 'merge', ...(opts.urgent ? { urgent: true } : {}) });
   }
 
   /** A merge-patch of the status subresource. */

@@ -36,6 +36,6 @@ export class FinalizerHelper {
     if (!meta.resourceVersion) throw new Error('finalizer update needs the object resourceVersion');
     // With resourceVersion in the body the server refuses the patch (409) if the object moved on.
     const body = { metadata: { resourceVersion: meta.resourceVersion, finalizers: finalizers.length ? finalizers : null } };
-    return this.#client.patch<T>(this.#resource, meta.name ?? '', meta.namespace, body, 'merge');
+    return this.#client.patch<T>(this.#resource, meta.name ?? '', meta.namespace, body);
   }
 }

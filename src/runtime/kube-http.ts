@@ -6,6 +6,7 @@ import https from 'node:https';
 import { createInterface } from 'node:readline';
 import type { KubeAuth } from './kubeconfig.ts';
 import { KubeApiError } from './errors.ts';
+import { RequestSlots } from './request-slots.ts';
 
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 
@@ -30,6 +31,8 @@ export interface RequestOptions {
   patch?: PatchType;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** Ahead of queued ordinary requests: a write that a cloud call waits for. */
+  urgent?: boolean;
 }
 
 export interface KubeHttpOptions {
@@ -50,6 +53,7 @@ export class KubeHttp implements KubeTransport {
   readonly #kc: KubeAuth;
   readonly #server: URL;
   readonly #agent: http.Agent;
+  readonly #slots: RequestSlots;
   readonly #watchAgent: http.Agent;
   readonly #onRequest: (info: RequestInfo) => void;
   readonly #timeoutMs: number;
@@ -60,13 +64,14 @@ export class KubeHttp implements KubeTransport {
     this.#kc = kc;
     this.#server = new URL(cluster.server);
     const isHttps = this.#server.protocol === 'https:';
-    // Requests share a bounded pool: bursts of status writes queue here instead of opening (and
-    // then keeping) hundreds of TLS connections, each holding buffers on both ends. Every socket of
-    // the pool stays open between bursts: closing all but a few made each burst pay a TLS
-    // handshake per request on both ends (671 handshakes for 1,000 claims). Watches hold their
+    // Requests share a bounded pool: bursts of status writes queue for a slot instead of opening
+    // (and then keeping) hundreds of TLS connections, each holding buffers on both ends. Every
+    // socket of the pool stays open between bursts: closing all but a few made each burst pay a
+    // TLS handshake per request on both ends (671 handshakes for 1,000 claims). Watches hold their
     // connection for minutes, so they get their own agent and never starve requests.
     const Agent = isHttps ? https.Agent : http.Agent;
     const maxSockets = opts.maxSockets ?? 32;
+    this.#slots = new RequestSlots(maxSockets);
     this.#agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
     this.#watchAgent = new Agent({ keepAlive: false });
     this.#onRequest = opts.onRequest ?? (() => undefined);
@@ -78,9 +83,11 @@ export class KubeHttp implements KubeTransport {
     const started = Date.now();
     let status = 0;
     try {
-      const res = await this.#send(method, path, opts);
-      status = res.statusCode ?? 0;
-      const text = await readBody(res);
+      const text = await this.#slots.run(opts.urgent ?? false, async () => {
+        const res = await this.#send(method, path, opts);
+        status = res.statusCode ?? 0;
+        return readBody(res);
+      });
       const body = parseJson(text);
       if (status < 200 || status > 299) throw new KubeApiError(method, path, status, body ?? text);
       return body as T;
