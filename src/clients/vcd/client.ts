@@ -64,7 +64,10 @@ export interface VcdConnectOptions {
 }
 
 const DEFAULT_BUSY_RETRY = { maxAttempts: 10, backoff: { initialDelayMs: 500, maxDelayMs: 15_000, multiplier: 2, jitter: 0.5 } };
-const DEFAULT_TASK_POLL: BackoffPolicy = { initialDelayMs: 100, maxDelayMs: 3000, multiplier: 1.5, jitter: 0.2 };
+// Until a task of an operation has ended its duration is unknown: reads start at 50 ms and grow by
+// 1.3, so a 500 ms task is seen ending within about 60 ms, not 200 (100 ms growing by 1.5); later
+// tasks of the operation are read first when they are due (TaskDurations).
+const DEFAULT_TASK_POLL: BackoffPolicy = { initialDelayMs: 50, maxDelayMs: 3000, multiplier: 1.3, jitter: 0.2 };
 
 /** Shared by a connection and its forOrg views. */
 interface Connection {
