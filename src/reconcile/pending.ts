@@ -52,6 +52,6 @@ export async function writePending<T extends KubeObject>(
         annotations: { [CREATE_PENDING_ANNOTATION]: value },
       },
     },
-    { urgent: at !== null },
+    at === null ? {} : { priority: 'urgent' },
   );
 }

@@ -1,6 +1,7 @@
 // Typed-enough CRUD for any resource type, over KubeHttp. Controllers read from informers and
 // write through this; every write surfaces its KubeApiError to the caller.
 import type { KubeTransport, PatchType } from './kube-http.ts';
+import type { RequestPriority } from './request-slots.ts';
 import { apiVersionOf, resourcePath, type KubeObject, type ResourceType } from './types.ts';
 
 export interface ListPage<T> {
@@ -44,9 +45,9 @@ export class KubeClient {
     return { items, resourceVersion };
   }
 
-  create<T extends KubeObject>(r: ResourceType, obj: T): Promise<T> {
+  create<T extends KubeObject>(r: ResourceType, obj: T, opts: { priority?: RequestPriority } = {}): Promise<T> {
     const body = { apiVersion: apiVersionOf(r), kind: r.kind, ...obj };
-    return this.http.request<T>('POST', resourcePath(r, obj.metadata?.namespace), { body });
+    return this.http.request<T>('POST', resourcePath(r, obj.metadata?.namespace), { body, ...(opts.priority ? { priority: opts.priority } : {}) });
   }
 
   replace<T extends KubeObject>(r: ResourceType, obj: T): Promise<T> {
@@ -54,15 +55,19 @@ export class KubeClient {
     return this.http.request<T>('PUT', resourcePath(r, obj.metadata?.namespace, obj.metadata?.name ?? ''), { body });
   }
 
-  /** A patch of the object (merge-patch unless told otherwise); `urgent` when a cloud call waits for it. */
+  /** A patch of the object (merge-patch unless told otherwise); priority `urgent` when a cloud call waits for it. */
   patch<T extends KubeObject>(
     r: ResourceType,
     name: string,
     namespace: string | undefined,
     body: unknown,
-    opts: { type?: PatchType; urgent?: boolean } = {},
+    opts: { type?: PatchType; priority?: RequestPriority } = {},
   ): Promise<T> {
-    return this.http.request<T>('PATCH', resourcePath(r, namespace, name), { body, patch: opts.type ?? 'merge', ...(opts.urgent ? { urgent: true } : {}) });
+    return this.http.request<T>('PATCH', resourcePath(r, namespace, name), {
+      body,
+      patch: opts.type ?? 'merge',
+      ...(opts.priority ? { priority: opts.priority } : {}),
+    });
   }
 
   /** A merge-patch of the status subresource. */

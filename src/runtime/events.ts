@@ -126,7 +126,8 @@ export class EventRecorder {
     };
     if (entry.count > 1) body.series = { count: entry.count, lastObservedTime: microTime(now) };
     try {
-      await this.#o.client.create(eventResource, body);
+      // Events wait behind every other write: nothing waits for them.
+      await this.#o.client.create(eventResource, body, { priority: 'background' });
     } catch (err) {
       this.#o.logger?.warn({ err: errorSummary(err), reason: e.reason }, 'could not record event');
     }
@@ -135,9 +136,13 @@ export class EventRecorder {
   async #bumpSeries(entry: Seen, count: number, obj: KubeObject, e: EventInput, action: string, note: string): Promise<void> {
     if (count < entry.count) return; // a later repeat will write a higher count
     try {
-      await this.#o.client.patch(eventResource, entry.name, entry.namespace, {
-        series: { count: entry.count, lastObservedTime: microTime(this.#o.clock.now()) },
-      });
+      await this.#o.client.patch(
+        eventResource,
+        entry.name,
+        entry.namespace,
+        { series: { count: entry.count, lastObservedTime: microTime(this.#o.clock.now()) } },
+        { priority: 'background' },
+      );
     } catch (err) {
       if (isKubeApiError(err, 404)) return this.#create(entry, obj, e, action, note); // expired (TTL)
       this.#o.logger?.warn({ err: errorSummary(err), reason: e.reason }, 'could not update event series');

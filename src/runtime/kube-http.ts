@@ -6,7 +6,7 @@ import https from 'node:https';
 import { createInterface } from 'node:readline';
 import type { KubeAuth } from './kubeconfig.ts';
 import { KubeApiError } from './errors.ts';
-import { RequestSlots } from './request-slots.ts';
+import { RequestSlots, type RequestPriority } from './request-slots.ts';
 
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 
@@ -31,8 +31,8 @@ export interface RequestOptions {
   patch?: PatchType;
   signal?: AbortSignal;
   timeoutMs?: number;
-  /** Ahead of queued ordinary requests: a write that a cloud call waits for. */
-  urgent?: boolean;
+  /** Which queued requests this one goes before or after when every slot is taken (default ordinary). */
+  priority?: RequestPriority;
 }
 
 export interface KubeHttpOptions {
@@ -83,7 +83,7 @@ export class KubeHttp implements KubeTransport {
     const started = Date.now();
     let status = 0;
     try {
-      const text = await this.#slots.run(opts.urgent ?? false, async () => {
+      const text = await this.#slots.run(opts.priority ?? 'ordinary', async () => {
         const res = await this.#send(method, path, opts);
         status = res.statusCode ?? 0;
         return readBody(res);

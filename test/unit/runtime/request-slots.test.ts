@@ -1,19 +1,26 @@
-// Guard writes that a cloud call waits for must not queue behind a burst of status writes.
+// Guard writes that a cloud call waits for must not queue behind a burst of status writes, and
+// status writes not behind a burst of Events.
 import assert from 'node:assert/strict';
 import { RequestSlots } from '../../../src/runtime/request-slots.ts';
 
 describe('RequestSlots', function () {
-  it('gives the next free slot to an urgent request before ordinary ones queued earlier', async function () {
+  it('gives a free slot to urgent requests first and to background ones (Events) last, each lane in order', async function () {
     const slots = new RequestSlots(1);
     const order: string[] = [];
     let release!: () => void;
-    const first = slots.run(false, () => new Promise<void>((r) => (release = r)).then(() => void order.push('first')));
-    const queued = ['a', 'b', 'c'].map((n) => slots.run(false, () => Promise.resolve(void order.push(n))));
-    const urgent = slots.run(true, () => Promise.resolve(void order.push('urgent')));
-    assert.equal(slots.waiting, 4);
+    const first = slots.run('ordinary', () => new Promise<void>((r) => (release = r)).then(() => void order.push('first')));
+    const push = (priority: 'urgent' | 'ordinary' | 'background', n: string) => slots.run(priority, () => Promise.resolve(void order.push(n)));
+    const queued = [
+      push('background', 'event1'),
+      push('ordinary', 'status1'),
+      push('background', 'event2'),
+      push('ordinary', 'status2'),
+      push('urgent', 'guard'),
+    ];
+    assert.equal(slots.waiting, 5);
     release();
-    await Promise.all([first, urgent, ...queued]);
-    assert.deepEqual(order, ['first', 'urgent', 'a', 'b', 'c']);
+    await Promise.all([first, ...queued]);
+    assert.deepEqual(order, ['first', 'guard', 'status1', 'status2', 'event1', 'event2']);
     assert.equal(slots.waiting, 0);
   });
 
@@ -22,7 +29,7 @@ describe('RequestSlots', function () {
     let running = 0;
     let most = 0;
     const work = (i: number) =>
-      slots.run(i % 4 === 0, async () => {
+      slots.run(i % 4 === 0 ? 'urgent' : i % 3 === 0 ? 'background' : 'ordinary', async () => {
         running++;
         most = Math.max(most, running);
         await new Promise((r) => setTimeout(r, 2));
