@@ -199,12 +199,13 @@ describe('Controller', function () {
     );
   });
 
-  it('enqueues the keys a related object maps to (a Secret change wakes its connections)', async function () {
+  /** Two connections and a Secret cached, and a controller watching the Secret; returns the keys it reconciles. */
+  async function watchingSecret(watch: Omit<NonNullable<ControllerDefinition['watches']>[number], 'resource'>): Promise<string[]> {
     lw.current = { items: [thing('conn1', '1'), thing('conn2', '2')], resourceVersion: '3' };
     secretLw.current = { items: [{ metadata: { name: 'creds', namespace: 'ns', resourceVersion: '1' } }], resourceVersion: '4' };
     const seen: string[] = [];
     const c = build({
-      watches: [{ resource: secrets, keysFor: (s) => ((s as KubeObject).metadata?.name === 'creds' ? ['ns/conn2'] : []) }],
+      watches: [{ resource: secrets, ...watch }],
       reconcile: (key) => {
         seen.push(key);
         return Promise.resolve();
@@ -214,6 +215,11 @@ describe('Controller', function () {
     secretInf.start();
     c.start();
     for (let i = 0; i < 5; i++) await clock.advance(0);
+    return seen;
+  }
+
+  it('enqueues the keys a related object maps to (a Secret change wakes its connections)', async function () {
+    const seen = await watchingSecret({ keysFor: (s) => ((s as KubeObject).metadata?.name === 'creds' ? ['ns/conn2'] : []) });
     assert.deepEqual([...new Set(seen)].sort(), ['ns/conn1', 'ns/conn2']);
     seen.length = 0;
     secretLw.lastWatch.emit({ type: 'MODIFIED', object: { metadata: { name: 'creds', namespace: 'ns', resourceVersion: '5' } } });
@@ -221,27 +227,11 @@ describe('Controller', function () {
     assert.deepEqual(seen, ['ns/conn2']);
   });
 
-  it('skips the updates of a related object its watch says do not matter, but not its resyncs', async function () {
-    lw.current = { items: [thing('conn1', '1')], resourceVersion: '3' };
-    secretLw.current = { items: [{ metadata: { name: 'creds', namespace: 'ns', resourceVersion: '1' } }], resourceVersion: '4' };
-    const seen: string[] = [];
-    const c = build({
-      watches: [
-        {
-          resource: secrets,
-          keysFor: () => ['ns/conn1'],
-          changed: (a, b) => (a as KubeObject).metadata?.labels?.['v'] !== (b as KubeObject).metadata?.labels?.['v'],
-        },
-      ],
-      reconcile: (key) => {
-        seen.push(key);
-        return Promise.resolve();
-      },
+  it('skips the updates of a related object its watch says do not matter', async function () {
+    const seen = await watchingSecret({
+      keysFor: () => ['ns/conn1'],
+      changed: (a, b) => (a as KubeObject).metadata?.labels?.['v'] !== (b as KubeObject).metadata?.labels?.['v'],
     });
-    primary.start();
-    secretInf.start();
-    c.start();
-    for (let i = 0; i < 5; i++) await clock.advance(0);
     seen.length = 0;
     secretLw.lastWatch.emit({ type: 'MODIFIED', object: { metadata: { name: 'creds', namespace: 'ns', resourceVersion: '5' } } });
     await clock.advance(0);
