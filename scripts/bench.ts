@@ -18,7 +18,7 @@
 // BENCH_OPERATOR_ARGS adds flags to the operator's command line ("--vcd-max-in-flight=64");
 // BENCH_REST_ROUTES=1 prints the VCD calls made at rest by route and any claim still guarded.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -403,10 +403,15 @@ async function backlog(env: Env): Promise<void> {
       const l = log.find((x) => x.msg === msg);
       return l ? Date.parse(l.time) - t0 : NaN;
     };
-    const allocs = env.sim.admin
-      .audit(auditFrom)
-      .filter((e) => e.route === ALLOCATE)
-      .map((e) => ({ t: Date.parse(e.at) - t0, space: e.path.split('/')[4] ?? '' }));
+    const allocCalls = env.sim.admin.audit(auditFrom).filter((e) => e.route === ALLOCATE);
+    // Accepted allocates start a task; refused ones (BUSY_ENTITY while the IP Space's task runs) do not.
+    const allocs = allocCalls.filter((e) => e.status === 202).map((e) => ({ t: Date.parse(e.at) - t0, space: e.path.split('/')[4] ?? '' }));
+    const refused = allocCalls.length - allocs.length;
+    if (process.env.BENCH_TIMELINE)
+      writeFileSync(
+        join(env.logDir, 'allocate-timeline.json'),
+        JSON.stringify(allocCalls.map((e) => ({ t: Date.parse(e.at) - t0, space: e.path.split('/')[4], status: e.status }))),
+      );
     const bySpace = new Map<string, number[]>();
     for (const a of allocs) bySpace.set(a.space, [...(bySpace.get(a.space) ?? []), a.t]);
     // With allocate serialised per IP Space, a space is idle between one task's end and the next allocate.
@@ -445,7 +450,7 @@ async function backlog(env: Env): Promise<void> {
         `  last allocate task ends         ${Math.max(...lastEndPerSpace).toFixed(0)}`,
         `  last allocation marked          ${lastMark.toFixed(0)}`,
         `  all Ready                       ${(done - t0).toFixed(0)}`,
-        `  allocate calls ${allocs.length}; per IP Space idle between tasks (batching gaps): mean ${avg(idle).toFixed(0)} ms, max ${Math.max(...idle).toFixed(0)} ms`,
+        `  allocate calls ${allocCalls.length} (${refused} refused busy); per IP Space idle between tasks (batching gaps): mean ${avg(idle).toFixed(0)} ms, max ${Math.max(...idle).toFixed(0)} ms`,
         `  the limit ${(limitSeconds * 1000).toFixed(0)} ms is ${Math.ceil(N / S / 5)} back-to-back tasks per IP Space from time 0`,
       ].join('\n'),
     );
