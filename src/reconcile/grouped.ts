@@ -81,8 +81,14 @@ const STATUS_PARALLEL = 16;
 /** The index every grouped controller keeps: member objects by encoded key. */
 export const GROUP_INDEX = 'group';
 
+// Plain comparison, not localeCompare: RFC 3339 timestamps and object keys order as their code
+// units do, and a collator made this sort a visible part of a 1,000-member group's start-up.
 function creationOrder(a: KubeObject, b: KubeObject): number {
-  return (a.metadata?.creationTimestamp ?? '').localeCompare(b.metadata?.creationTimestamp ?? '') || objectKey(a).localeCompare(objectKey(b));
+  return compare(a.metadata?.creationTimestamp ?? '', b.metadata?.creationTimestamp ?? '') || compare(objectKey(a), objectKey(b));
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 const uidOf = (o: KubeObject): string => o.metadata?.uid ?? '';

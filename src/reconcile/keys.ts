@@ -7,17 +7,20 @@ export interface KeyCodec<K> {
   decode(text: string): K | undefined;
 }
 
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
+/** JSON with object keys in order and undefined members left out, whatever order the fields were set in. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : canonical(x))).join(',')}]`;
   if (v && typeof v === 'object') {
-    return Object.fromEntries(
-      Object.entries(v as Record<string, unknown>)
-        .filter(([, x]) => x !== undefined)
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([k, x]) => [k, sortKeys(x)]),
-    );
+    const o = v as Record<string, unknown>;
+    let out = '';
+    for (const k of Object.keys(o).sort()) {
+      const x = o[k];
+      if (x === undefined) continue;
+      out += `${out ? ',' : ''}${JSON.stringify(k)}:${canonical(x)}`;
+    }
+    return `{${out}}`;
   }
-  return v;
+  return JSON.stringify(v) ?? 'null';
 }
 
 /**
@@ -27,7 +30,7 @@ function sortKeys(v: unknown): unknown {
 export function jsonKeyCodec<K>(prefix: string, is: (v: unknown) => v is K): KeyCodec<K> {
   const head = `${prefix}:`;
   return {
-    encode: (key) => head + JSON.stringify(sortKeys(key)),
+    encode: (key) => head + canonical(key),
     decode(text) {
       if (!text.startsWith(head)) return undefined;
       try {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import {
   API_VERSION,
   InvalidSpecError,
+  kinds,
   Reasons,
   validateClusterVCDConnection,
   validateEdgeFirewallRule,
@@ -19,6 +20,8 @@ import {
   validateVCenterTrust,
   type ValidationResult,
 } from '../../../src/api/index.ts';
+import { toOpenAPI } from '../../../src/api/openapi.ts';
+import { ajv } from '../../../src/api/validate.ts';
 import { accepted, clean, operatorMessage, operatorOnly, rejected, type KindName } from './cases.ts';
 
 const validators: Record<KindName, { validate(obj: unknown, old?: unknown): ValidationResult<unknown> }> = {
@@ -50,6 +53,20 @@ function run(c: { kind: KindName; spec: Record<string, unknown>; from?: Record<s
 }
 
 describe('api validators', function () {
+  // The validators skip the meta-schema check when they compile (start-up time); it is made here.
+  describe("every kind's schema is valid JSON Schema", function () {
+    for (const k of kinds) {
+      it(k.kind, function () {
+        const a = ajv({ validateSchema: true });
+        assert.ok(a.validateSchema(toOpenAPI(k.schema, 'ajv')), a.errorsText());
+      });
+    }
+    it('a broken schema is caught', function () {
+      const a = ajv({ validateSchema: true });
+      assert.equal(a.validateSchema({ type: 'object', properties: { x: { type: 'strin' } } }), false);
+    });
+  });
+
   describe('reject what the apiserver rejects, with the same message', function () {
     for (const c of rejected) {
       it(`${c.kind}: ${c.name}`, function () {
