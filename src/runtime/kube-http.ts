@@ -4,7 +4,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { createInterface } from 'node:readline';
-import type { KubeAuth } from './kubeconfig.ts';
+import type { KubeAuth, KubeRequestOptions } from './kubeconfig.ts';
 import { KubeApiError } from './errors.ts';
 import { RequestSlots, type RequestPriority } from './request-slots.ts';
 
@@ -145,7 +145,7 @@ export class KubeHttp implements KubeTransport {
   async #send(method: string, path: string, opts: RequestOptions, agent: http.Agent = this.#agent): Promise<http.IncomingMessage> {
     const url = new URL(this.#server.href.replace(/\/$/, '') + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const reqOpts: https.RequestOptions = { method, headers: { accept: 'application/json' } };
+    const reqOpts: KubeRequestOptions = { method, headers: { accept: 'application/json' } };
     await this.#kc.applyToHTTPSOptions(reqOpts);
     let payload: string | undefined;
     if (opts.body !== undefined) {

@@ -8,12 +8,16 @@ import { readFileSync } from 'node:fs';
 import type https from 'node:https';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { parse } from 'yaml';
+
+/** Request options with the TLS context https passes on to tls.connect (its types leave it out). */
+export type KubeRequestOptions = https.RequestOptions & { secureContext?: SecureContext };
 
 /** The part of client-node's KubeConfig the runtime uses; client-node's own class satisfies it. */
 export interface KubeAuth {
   getCurrentCluster(): { server: string; proxyUrl?: string | undefined } | null;
-  applyToHTTPSOptions(opts: https.RequestOptions): Promise<void>;
+  applyToHTTPSOptions(opts: KubeRequestOptions): Promise<void>;
 }
 
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -36,6 +40,7 @@ export class StaticKubeAuth implements KubeAuth {
   readonly #m: Material;
   readonly #now: () => number;
   #fileToken: { value: string; readAt: number } | undefined;
+  #tls: SecureContext | null | undefined;
 
   constructor(m: Material, now: () => number = Date.now) {
     this.#m = m;
@@ -46,17 +51,36 @@ export class StaticKubeAuth implements KubeAuth {
     return { server: this.#m.server };
   }
 
-  applyToHTTPSOptions(opts: https.RequestOptions): Promise<void> {
+  applyToHTTPSOptions(opts: KubeRequestOptions): Promise<void> {
     const m = this.#m;
     if (m.ca) opts.ca = m.ca;
     if (m.cert) opts.cert = m.cert;
     if (m.key) opts.key = m.key;
+    const context = this.#secureContext();
+    if (context) opts.secureContext = context;
     if (m.insecure) opts.rejectUnauthorized = false;
     const headers = (opts.headers ??= {}) as Record<string, string | string[] | number>;
     const token = this.#token();
     if (token) headers.authorization = `Bearer ${token}`;
     else if (m.basic) headers.authorization = `Basic ${Buffer.from(`${m.basic.username}:${m.basic.password}`).toString('base64')}`;
     return Promise.resolve();
+  }
+
+  /**
+   * One TLS context for every connection: given only ca, cert and key, each new socket parses them
+   * into a context of its own (some 50 in the first second of a start). Null when they do not
+   * parse; the connection then fails on them as it would have.
+   */
+  #secureContext(): SecureContext | undefined {
+    const m = this.#m;
+    if (this.#tls === undefined && (m.ca || m.cert || m.key)) {
+      try {
+        this.#tls = createSecureContext({ ...(m.ca ? { ca: m.ca } : {}), ...(m.cert ? { cert: m.cert } : {}), ...(m.key ? { key: m.key } : {}) });
+      } catch {
+        this.#tls = null;
+      }
+    }
+    return this.#tls ?? undefined;
   }
 
   #token(): string | undefined {

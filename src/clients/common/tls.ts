@@ -2,6 +2,7 @@
 // unless explicitly disabled, and disabling it is logged loudly every time an agent is built.
 import http from 'node:http';
 import https from 'node:https';
+import { createSecureContext } from 'node:tls';
 import type { Logger } from './logger.ts';
 import { redactUrl } from './url.ts';
 
@@ -30,7 +31,8 @@ export function createAgent(opts: AgentOptions): http.Agent {
     keepAlive: true,
     maxSockets: opts.maxSockets,
     rejectUnauthorized: !opts.insecureSkipVerify,
-    ...(opts.caPem ? { ca: opts.caPem } : {}),
+    // The CA bundle parsed once for the agent: given as ca, each new socket built its own context.
+    ...(opts.caPem ? { secureContext: createSecureContext({ ca: opts.caPem }) } : {}),
   });
 }
 

@@ -6,7 +6,8 @@ import type https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadKubeAuth, StaticKubeAuth } from '../../../src/runtime/index.ts';
-import { materialFromKubeconfig } from '../../../src/runtime/kubeconfig.ts';
+import { materialFromKubeconfig, type KubeRequestOptions } from '../../../src/runtime/kubeconfig.ts';
+import { createCA } from '../../../src/sim/pki.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-'));
 writeFileSync(join(dir, 'ca.crt'), 'CA PEM');
@@ -26,8 +27,8 @@ function kubeconfig(user: Record<string, unknown>, cluster: Record<string, unkno
 
 const authOf = (o: https.RequestOptions): unknown => (o.headers as Record<string, unknown> | undefined)?.authorization;
 
-async function applied(auth: { applyToHTTPSOptions(o: https.RequestOptions): Promise<void> }): Promise<https.RequestOptions> {
-  const opts: https.RequestOptions = { headers: { accept: 'application/json' } };
+async function applied(auth: { applyToHTTPSOptions(o: KubeRequestOptions): Promise<void> }): Promise<KubeRequestOptions> {
+  const opts: KubeRequestOptions = { headers: { accept: 'application/json' } };
   await auth.applyToHTTPSOptions(opts);
   return opts;
 }
@@ -56,6 +57,16 @@ describe('kubeconfig loading', function () {
     assert.equal(Buffer.isBuffer(opts.key) ? opts.key.toString() : opts.key, 'KEY');
     assert.equal(opts.rejectUnauthorized, false);
     assert.equal((opts.headers as Record<string, string>).authorization, `Basic ${Buffer.from('a:b').toString('base64')}`);
+  });
+
+  it('gives every connection the one TLS context built from the CA and client certificate', async function () {
+    const ca = await createCA('test-ca');
+    const auth = new StaticKubeAuth({ server: 'https://k', ca: Buffer.from(ca.certPem), cert: Buffer.from(ca.certPem), key: Buffer.from(ca.keyPem) });
+    const [a, b] = [await applied(auth), await applied(auth)];
+    assert.ok(a.secureContext, 'a TLS context is set');
+    assert.equal(a.secureContext, b.secureContext, 'and shared, not built per socket');
+    // Material that does not parse gets no shared context: the connection fails on it as before.
+    assert.equal((await applied(new StaticKubeAuth({ server: 'https://k', cert: Buffer.from('CERT'), key: Buffer.from('KEY') }))).secureContext, undefined);
   });
 
   it('re-reads a token file once a minute', async function () {
