@@ -75,17 +75,22 @@ export class IpSpacesApi {
    * VcdAmbiguousNameError when several match and no type/org narrows it down.
    */
   async findByName(name: string, opts: { type?: IpSpaceType; orgId?: string } = {}): Promise<IpSpace | undefined> {
+    const summary = await this.findSummaryByName(name, opts);
+    return summary?.id ? this.get(summary.id) : undefined;
+  }
+
+  /** The IP Space of that name as the summaries list gives it (id, name, type): one call, where findByName makes two. */
+  async findSummaryByName(name: string, opts: { type?: IpSpaceType; orgId?: string } = {}): Promise<IpSpaceSummary | undefined> {
     const clientSide = needsClientSideMatch(name);
     const filter = andFilter(clientSide ? undefined : `name==${name}`, opts.type && `type==${opts.type}`, opts.orgId && `orgRef.id==${opts.orgId}`);
-    const found = (await this.list(filter ? { filter } : {})).filter((s) => s.name === name);
-    if (found.length === 0) return undefined;
+    const found = (await this.list(filter ? { filter } : {})).filter((s) => s.name === name && s.id);
     if (found.length > 1)
       throw new VcdAmbiguousNameError(
         'ipSpaces.findByName',
         name,
         found.map((s) => `${s.type}:${s.id ?? '?'}`),
       );
-    return this.get(found[0]!.id!);
+    return found[0];
   }
 
   async create(body: IpSpace, opts?: TaskOptions): Promise<IpSpace> {

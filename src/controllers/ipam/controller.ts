@@ -134,7 +134,8 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
           throw err;
         }
       }
-      const s = ref.name ? await client.ipSpaces.findByName(ref.name) : undefined;
+      // The summary names the id, which is all a group needs: no read of the whole IP Space.
+      const s = ref.name ? await client.ipSpaces.findSummaryByName(ref.name) : undefined;
       return s?.id ? { id: s.id, name: s.name ?? ref.name ?? '' } : undefined;
     });
     if (!space) {
