@@ -159,6 +159,9 @@ export interface TaskWaitOptions {
   startedAt?: number;
 }
 
+/** How long a task of an operation whose duration is not known yet is read at a flat pace. */
+const FLAT_WHILE_UNKNOWN_MS = 1000;
+
 /**
  * Polls (after a first wait) until the task leaves the running states. Success returns the final task; error or
  * aborted throws VcdTaskError; passing the deadline throws VcdTaskTimeoutError (the task may still
@@ -175,12 +178,17 @@ export async function waitForTask(o: TaskWaitOptions): Promise<VcdTask> {
   // first step, and grow as the policy does.
   const after: BackoffPolicy | undefined =
     expected === undefined ? undefined : { ...o.poll, initialDelayMs: Math.min(o.poll.initialDelayMs, Math.max(10, expected / 20)) };
+  // Until a task of this operation has ended, how long one takes is unknown: for its first
+  // second it is read at the policy's first step, not the growing one, so the first tasks' ends
+  // (which a batch behind them waits for) are seen within a step; the reads grow after that.
+  const flatUntil = o.durations && expected === undefined ? started + FLAT_WHILE_UNKNOWN_MS : started;
+  let grown = 0;
   for (let n = 0; ; n++) {
     // Sleep first: a task just accepted is still running, so an immediate read is a wasted call.
     // The first read comes when such tasks usually end, once that is known.
     const wait =
       firstRead === undefined
-        ? backoffDelay(o.poll, n, o.random)
+        ? backoffDelay(o.poll, o.clock.now() < flatUntil ? 0 : grown++, o.random)
         : n === 0
           ? Math.max(10, firstRead - o.clock.now())
           : backoffDelay(after ?? o.poll, n - 1, o.random);

@@ -96,11 +96,20 @@ describe('VCD tasks', () => {
       await waitForTask({ operation: 'ipSpaces.allocate', href: HREF, fetch, clock, random: () => 0, poll, timeoutMs: 60_000, durations });
       return { polls, sleeps: clock.sleeps };
     };
+    // Unknown yet: read at the first step for the first second, not at the growing one.
     const first = await run();
-    assert.deepEqual(first.sleeps, [100, 150, 225, 338]);
+    assert.deepEqual(first.sleeps, [100, 100, 100, 100, 100]);
     assert.equal(durations.expected('ipSpaces.allocate'), 500);
     const second = await run();
     assert.deepEqual(second, { polls: 1, sleeps: [510] });
+  });
+
+  it('grows the reads of a task of unknown duration after its first second', async () => {
+    const clock = new FakeClock();
+    const fetch = () => Promise.resolve(clock.now() - 1_000_000 >= 2_000 ? task('success', 2_000) : task('running'));
+    const poll = { initialDelayMs: 100, maxDelayMs: 1000, multiplier: 1.5, jitter: 0 };
+    await waitForTask({ operation: 'edge.update', href: HREF, fetch, clock, random: () => 0, poll, timeoutMs: 60_000, durations: new TaskDurations() });
+    assert.deepEqual(clock.sleeps, [...Array<number>(10).fill(100), 100, 150, 225, 338, 506]);
   });
 
   it('reads again soon when a task is still running at the time such tasks usually end', async () => {
