@@ -49,6 +49,7 @@ export { ManualClock, systemClock, type Clock, type TimerHandle } from './clock.
 export { isKubeApiError, KubeApiError, TerminalError } from './errors.ts';
 export { loadKubeAuth, StaticKubeAuth, type KubeAuth } from './kubeconfig.ts';
 export { KubeHttp, type KubeTransport, type PatchType, type RequestInfo, type RequestOptions } from './kube-http.ts';
+export type { RequestPriority } from './request-slots.ts';
 export { KubeClient } from './client.ts';
 export { kubeListWatcher, type ListWatcher, type WatchEvent } from './list-watcher.ts';
 export {

@@ -1,14 +1,17 @@
-// A cap on the apiserver requests in flight, with three lanes. An urgent request (a guard write
-// that a cloud call is waiting for) takes the next free slot before anything queued; background
-// ones (Events) only when nothing else waits. Status writes and clean-ups are ordinary: a burst of
-// Events cannot delay them, and neither can hold an IP Space idle.
+// A cap on the apiserver requests in flight, with lanes. An urgent request (a guard write that a
+// cloud call is waiting for) takes the next free slot before anything queued; status writes come
+// next; then tidying up after an outcome already reported (a guard cleared once its claim is
+// Ready), which nobody is waiting to see; Events only when nothing else waits. So a burst of
+// Events cannot delay a status write, and neither can hold an IP Space idle.
 
-export type RequestPriority = 'urgent' | 'ordinary' | 'background';
+export type RequestPriority = 'urgent' | 'ordinary' | 'deferred' | 'background';
+
+const LANES: readonly RequestPriority[] = ['urgent', 'ordinary', 'deferred', 'background'];
 
 export class RequestSlots {
   readonly #limit: number;
   #active = 0;
-  readonly #queues: Record<RequestPriority, Array<() => void>> = { urgent: [], ordinary: [], background: [] };
+  readonly #queues: Record<RequestPriority, Array<() => void>> = { urgent: [], ordinary: [], deferred: [], background: [] };
 
   constructor(limit: number) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`request slots must be a positive integer, got ${limit}`);
@@ -17,7 +20,7 @@ export class RequestSlots {
 
   /** Requests waiting for a slot. */
   get waiting(): number {
-    return this.#queues.urgent.length + this.#queues.ordinary.length + this.#queues.background.length;
+    return LANES.reduce((n, lane) => n + this.#queues[lane].length, 0);
   }
 
   async run<T>(priority: RequestPriority, fn: () => Promise<T>): Promise<T> {
@@ -27,7 +30,8 @@ export class RequestSlots {
       return await fn();
     } finally {
       // The slot passes straight to the next waiter, so a newcomer cannot overtake it.
-      const next = this.#queues.urgent.shift() ?? this.#queues.ordinary.shift() ?? this.#queues.background.shift();
+      let next: (() => void) | undefined;
+      for (const lane of LANES) if ((next = this.#queues[lane].shift())) break;
       if (next) next();
       else this.#active--;
     }

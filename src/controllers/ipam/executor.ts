@@ -281,9 +281,10 @@ export class ClaimExecutor {
     throw failed.reason;
   }
 
-  async #clearPending(uid: string): Promise<void> {
+  /** Takes the guard back; `afterReady` when the claim's outcome is already reported, so status writes go first. */
+  async #clearPending(uid: string, opts: { afterReady?: boolean } = {}): Promise<void> {
     const claim = this.#g.get(uid);
-    this.#g.set(await writePending(this.#g.ctx.client, this.#info.resource, claim, null));
+    this.#g.set(await writePending(this.#g.ctx.client, this.#info.resource, claim, null, opts.afterReady ? { priority: 'deferred' } : {}));
   }
 
   /**
@@ -365,12 +366,12 @@ export class ClaimExecutor {
       how,
       `${how === 'Adopted' ? 'Adopted its earlier allocation' : 'Allocated'} ${value} from IP Space ${this.#t.space.name} and marked it USED_MANUAL.`,
     );
-    if (reported.value) await this.#clearPending(uid);
+    if (reported.value) await this.#clearPending(uid, { afterReady: true });
   }
 
   /** An allocation already marked as the claim's: Ready, then the guard goes. */
   async #bind(uid: string, allocationId: string, value: string): Promise<void> {
-    if (await this.#report(uid, allocationId, value)) await this.#clearPending(uid);
+    if (await this.#report(uid, allocationId, value)) await this.#clearPending(uid, { afterReady: true });
   }
 
   /** Ready with the allocation in status, written at once; false for a claim being deleted. */
