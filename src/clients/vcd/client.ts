@@ -174,6 +174,11 @@ export class VcdClient {
       taskTimeoutMs: opts.taskTimeoutMs ?? 600_000,
       requestTimeoutMs,
     });
+    // An API token is exchanged for a session without naming an API version, so the exchange runs
+    // beside the version negotiation: the first call after start-up waits one round trip less.
+    // (A password login sends the version and waits for it.)
+    const early = 'apiToken' in opts.auth ? session.token() : undefined;
+    early?.catch(() => undefined); // its failure is the one awaited below
     try {
       const versions = await withRetries(
         {
@@ -214,6 +219,8 @@ export class VcdClient {
         undefined,
       );
     } catch (err) {
+      // A session opened beside a negotiation that failed is closed again when it can be named.
+      if (early && transport.apiVersion) await early.then(() => session.logout()).catch(() => undefined);
       agent.destroy();
       throw err;
     }

@@ -138,6 +138,16 @@ describe('VCD client against the simulator', function () {
       );
     });
 
+    it('exchanges an API token beside the version negotiation; a password login waits for the version', async () => {
+      // VCD never answers the negotiation here: the token exchange was already under way, the
+      // password login (which names the version) never starts, and the negotiation's error is the one thrown.
+      sim.admin.addFault({ route: 'GET /api/versions', kind: 'status', status: 500 });
+      await assert.rejects(VcdClient.connect(provider()), (err: unknown) => err instanceof VcdApiError && err.status === 500);
+      await assert.rejects(VcdClient.connect(tenant()), (err: unknown) => err instanceof VcdApiError && err.status === 500);
+      assert.equal(calls('POST /oauth/provider/token'), 1);
+      assert.equal(calls('POST /cloudapi/1.0.0/sessions'), 0);
+    });
+
     it('refuses wrong credentials with VcdAuthError', async () => {
       await assert.rejects(VcdClient.connect({ ...provider(), auth: { apiToken: 'not-a-valid-token' } }), VcdAuthError);
       await assert.rejects(VcdClient.connect({ ...tenant(), auth: { username: 'acme-admin', password: 'wrong-password' } }), VcdAuthError);
