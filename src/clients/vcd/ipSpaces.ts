@@ -135,15 +135,16 @@ export class IpSpacesApi {
       // when a read has confirmed it ended: back to back, batches lose no poll interval and no
       // round trip between them. Where VCD runs one allocate per IP Space at a time and this task
       // runs late, that next one is answered BUSY_ENTITY (nothing done) and is sent again the
-      // moment this one has ended.
+      // moment this one has ended. Before any allocate has ended, how long one takes is learnt
+      // from the first to end, in whichever IP Space.
       const stop = new AbortController();
-      const onAccepted = (dueAt: number | undefined): void => {
-        if (dueAt === undefined) return;
-        transport.clock.sleep(dueAt - transport.clock.now(), stop.signal).then(
-          () => turn.handOver(),
-          () => undefined,
-        );
-      };
+      const onAccepted: TaskOptions['onAccepted'] = (whenDue) =>
+        whenDue(stop.signal, (dueAt) => {
+          transport.clock.sleep(dueAt - transport.clock.now(), stop.signal).then(
+            () => turn.handOver(),
+            () => undefined,
+          );
+        });
       const send = (retryBusy: boolean) =>
         transport.callAndWait(
           { operation: op, method: 'POST', path: `${BASE}/ipSpaces/${enc(ipSpaceId)}/allocate`, body, idempotent: false, tenant, retryBusy },

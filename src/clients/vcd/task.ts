@@ -87,10 +87,38 @@ function durationOf(start: string | undefined, end: string | undefined): number 
  */
 export class TaskDurations {
   readonly #ewma = new Map<string, number>();
+  /** Callers waiting for the first task of an operation to end. */
+  readonly #waiting = new Map<string, Set<() => void>>();
 
   record(operation: string, durationMs: number): void {
     const prev = this.#ewma.get(operation);
     this.#ewma.set(operation, prev === undefined ? durationMs : prev * 0.7 + durationMs * 0.3);
+    const waiting = this.#waiting.get(operation);
+    this.#waiting.delete(operation);
+    for (const notify of waiting ?? []) notify();
+  }
+
+  /**
+   * Calls `then` with when a task of this operation requested at `sentAt` is due to end, as soon
+   * as that is known: at once when a task of the operation has ended, otherwise when the first
+   * one does (say in another IP Space, while this one still runs). Nothing after `signal` aborts.
+   */
+  whenDue(operation: string, sentAt: number, signal: AbortSignal, then: (dueAt: number) => void): void {
+    const call = (): void => {
+      const at = this.dueAt(operation, sentAt);
+      if (at !== undefined && !signal.aborted) then(at);
+    };
+    if (this.#ewma.has(operation)) return call();
+    if (signal.aborted) return;
+    const waiting = this.#waiting.get(operation) ?? new Set<() => void>();
+    this.#waiting.set(operation, waiting);
+    const forget = (): void => void waiting.delete(notify);
+    const notify = (): void => {
+      signal.removeEventListener('abort', forget);
+      call();
+    };
+    waiting.add(notify);
+    signal.addEventListener('abort', forget, { once: true });
   }
 
   /** The expected duration, or undefined before the first task of this operation ended. */

@@ -45,8 +45,12 @@ export interface TaskOptions {
   /** Overall deadline for the task, overriding the connection's default. */
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** Called once VCD accepted the request with a task, with when such tasks are due to end (clock ms; undefined while unknown). */
-  onAccepted?: (dueAt: number | undefined) => void;
+  /**
+   * Called once VCD accepted the request with a task. `whenDue` calls back with when this task is
+   * due to end (clock ms) as soon as that is known: at once, or when the first task of the
+   * operation has ended; never after `signal` aborts.
+   */
+  onAccepted?: (whenDue: (signal: AbortSignal, then: (dueAt: number) => void) => void) => void;
 }
 
 export interface TransportOptions {
@@ -128,7 +132,7 @@ export class VcdTransport {
         requestId: response.headers['x-vmware-vcloud-request-id'],
       });
     // VCD started the task about when the request that made it left (not when it was queued).
-    opts.onAccepted?.(this.#durations.dueAt(req.operation, response.sentAt));
+    opts.onAccepted?.((signal, then) => this.#durations.whenDue(req.operation, response.sentAt, signal, then));
     const task = await this.waitForTask(req.operation, location, req.tenant, { startedAt: response.sentAt, ...opts });
     return { response, task };
   }

@@ -452,6 +452,39 @@ describe('VCD client against the simulator', function () {
       assert.equal((await c.ipSpaces.allocations.list(id, { type: 'FLOATING_IP' })).length, 3);
     });
 
+    it('learns how long an allocate takes from the first to end in any IP Space, and hands over on that', async () => {
+      sim.admin.setKnobs({ serializeIpSpaces: true, taskDurationMs: 100 });
+      const p = await connect(provider());
+      const acmeRef = (await p.edgeGateways.get(await edgeId(p))).orgRef;
+      const other = await p.ipSpaces.create({
+        name: 'private-acme',
+        type: 'PRIVATE',
+        orgRef: acmeRef,
+        ipSpaceInternalScope: ['10.20.0.0/16'],
+        ipSpaceRanges: { ipRanges: [{ startIpAddress: '10.20.0.10', endIpAddress: '10.20.0.20' }] },
+      });
+      const c = await connect(tenant()); // knows no allocate's duration yet
+      const id = await publicIps(c);
+      const from = sim.admin.audit().at(-1)?.seq ?? 0;
+      // The first allocate of public-ips runs 900 ms; the one queued behind it has no due time yet.
+      sim.admin.addFault({ route: ALLOCATE, kind: 'slow-task', delayMs: 800, times: 1 });
+      let slowEnded = 0;
+      const slow = c.ipSpaces.allocate(id, { type: 'FLOATING_IP' }).then((r) => ((slowEnded = Date.now()), r));
+      const queued = c.ipSpaces.allocate(id, { type: 'FLOATING_IP' });
+      while (!sim.admin.audit(from).some((e) => e.route === ALLOCATE && e.status === 202)) await new Promise((r) => setTimeout(r, 5));
+      // A 100 ms allocate in another IP Space ends first and teaches the duration.
+      await c.ipSpaces.allocate(other.id ?? '', { type: 'FLOATING_IP' });
+      const [a, b] = await Promise.all([slow, queued]);
+      assert.notEqual(a[0]?.value, b[0]?.value);
+      const sent = sim.admin.audit(from).filter((e) => e.route === ALLOCATE && e.path.includes(encodeURIComponent(id)));
+      assert.deepEqual(
+        sent.map((e) => e.status),
+        [202, 400, 202],
+        'the queued allocate went when the slow one was due by the learnt duration (busy then), and again once it ended',
+      );
+      assert.ok(Date.parse(sent[1]?.at ?? '') < slowEnded - 300, 'handed over long before the slow task ended');
+    });
+
     it('marks allocations side by side, and retries BUSY_ENTITY where VCD holds the IP Space for them', async () => {
       const c = await connect(tenant());
       const id = await publicIps(c);

@@ -112,6 +112,22 @@ describe('VCD tasks', () => {
     assert.deepEqual(clock.sleeps, [...Array<number>(10).fill(100), 100, 150, 225, 338, 506]);
   });
 
+  it('tells when a task is due as soon as one of its operation has ended, and nothing after the caller stopped', () => {
+    const durations = new TaskDurations();
+    const heard: string[] = [];
+    const live = new AbortController();
+    const stopped = new AbortController();
+    durations.whenDue('ipSpaces.allocate', 1000, live.signal, (at) => heard.push(`first ${at}`));
+    durations.whenDue('ipSpaces.allocate', 1200, stopped.signal, (at) => heard.push(`stopped ${at}`));
+    durations.whenDue('edge.update', 1000, live.signal, (at) => heard.push(`other ${at}`));
+    stopped.abort();
+    assert.equal(heard.length, 0, 'nothing is known before a task has ended');
+    durations.record('ipSpaces.allocate', 500);
+    assert.deepEqual(heard, ['first 1510']);
+    durations.whenDue('ipSpaces.allocate', 2000, live.signal, (at) => heard.push(`known ${at}`));
+    assert.deepEqual(heard, ['first 1510', 'known 2510'], 'known: called at once');
+  });
+
   it('reads again soon when a task is still running at the time such tasks usually end', async () => {
     const durations = new TaskDurations();
     durations.record('ipSpaces.allocate', 500);
