@@ -1,7 +1,7 @@
 // Typed-enough CRUD for any resource type, over KubeHttp. Controllers read from informers and
 // write through this; every write surfaces its KubeApiError to the caller.
 import type { KubeTransport, PatchType } from './kube-http.ts';
-import type { RequestPriority } from './request-slots.ts';
+import type { Priority as RequestPriority } from '../clients/common/limits.ts';
 import { apiVersionOf, resourcePath, type KubeObject, type ResourceType } from './types.ts';
 
 export interface ListPage<T> {

@@ -49,7 +49,7 @@ export { ManualClock, systemClock, type Clock, type TimerHandle } from './clock.
 export { isKubeApiError, KubeApiError, TerminalError } from './errors.ts';
 export { loadKubeAuth, StaticKubeAuth, type KubeAuth } from './kubeconfig.ts';
 export { KubeHttp, type KubeTransport, type PatchType, type RequestInfo, type RequestOptions } from './kube-http.ts';
-export type { RequestPriority } from './request-slots.ts';
+export type { Priority as RequestPriority } from '../clients/common/limits.ts';
 export { KubeClient } from './client.ts';
 export { kubeListWatcher, type ListWatcher, type WatchEvent } from './list-watcher.ts';
 export {

@@ -6,7 +6,7 @@ import https from 'node:https';
 import { createInterface } from 'node:readline';
 import type { KubeAuth, KubeRequestOptions } from './kubeconfig.ts';
 import { KubeApiError } from './errors.ts';
-import { RequestSlots, type RequestPriority } from './request-slots.ts';
+import { Semaphore, type Priority as RequestPriority } from '../clients/common/limits.ts';
 
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 
@@ -53,7 +53,7 @@ export class KubeHttp implements KubeTransport {
   readonly #kc: KubeAuth;
   readonly #server: URL;
   readonly #agent: http.Agent;
-  readonly #slots: RequestSlots;
+  readonly #slots: Semaphore;
   readonly #watchAgent: http.Agent;
   readonly #onRequest: (info: RequestInfo) => void;
   readonly #timeoutMs: number;
@@ -71,7 +71,7 @@ export class KubeHttp implements KubeTransport {
     // connection for minutes, so they get their own agent and never starve requests.
     const Agent = isHttps ? https.Agent : http.Agent;
     const maxSockets = opts.maxSockets ?? 32;
-    this.#slots = new RequestSlots(maxSockets);
+    this.#slots = new Semaphore(maxSockets);
     this.#agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
     this.#watchAgent = new Agent({ keepAlive: false });
     this.#onRequest = opts.onRequest ?? (() => undefined);
@@ -83,11 +83,11 @@ export class KubeHttp implements KubeTransport {
     const started = Date.now();
     let status = 0;
     try {
-      const text = await this.#slots.run(opts.priority ?? 'ordinary', async () => {
+      const text = await this.#slots.run(async () => {
         const res = await this.#send(method, path, opts);
         status = res.statusCode ?? 0;
         return readBody(res);
-      });
+      }, opts.priority);
       const body = parseJson(text);
       if (status < 200 || status > 299) throw new KubeApiError(method, path, status, body ?? text);
       return body as T;

@@ -6,7 +6,7 @@ import type http from 'node:http';
 import type { Clock } from './clock.ts';
 import { abortReason } from './clock.ts';
 import { CloudNetworkError, TlsVerificationError, type ServiceKind } from './errors.ts';
-import type { Semaphore } from './limits.ts';
+import type { Priority, Semaphore } from './limits.ts';
 import type { Logger } from './logger.ts';
 import type { RequestMetrics } from './metrics.ts';
 import type { SecretSet } from './secrets.ts';
@@ -28,6 +28,8 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** Overrides the connection's per-request timeout (e.g. to end at a task deadline). */
   timeoutMs?: number;
+  /** Its place among requests waiting for a slot of the connection (ordinary by default). */
+  priority?: Priority;
 }
 
 export interface HttpResponse {
@@ -121,7 +123,7 @@ export class HttpCore {
         metrics.observe(req.operation, 'network_error', (clock.now() - started) / 1000);
         throw this.#networkError(req, err);
       }
-    });
+    }, req.priority);
   }
 
   #networkError(req: HttpRequest, err: unknown): Error {

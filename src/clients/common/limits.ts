@@ -1,12 +1,25 @@
-// Concurrency primitives: a counting semaphore (requests in flight per connection) and a keyed
-// mutex (writes serialised per edge gateway / IP Space, which VCD would otherwise reject with
-// BUSY_ENTITY or process in a racy order). A run may hand its key over before it ends, when its
-// task usually ends, so that back-to-back writes lose no round trip between them.
+// Concurrency primitives: a counting semaphore with priority lanes (requests in flight per cloud
+// connection, and to the apiserver) and a keyed mutex (writes serialised per edge gateway / IP
+// Space, which VCD would otherwise reject with BUSY_ENTITY or process in a racy order). A run may
+// hand its key over before it ends, when its task usually ends, so that back-to-back writes lose
+// no round trip between them.
 
+/**
+ * How soon a request waiting for a slot gets one: every waiting 'urgent' request before any
+ * 'ordinary' one, then 'deferred', then 'background'; in order within a lane. Urgent is for
+ * a write something else waits on (a guard before an allocate, an allocate an IP Space is
+ * idle for); deferred for tidying up after an outcome already reported; background for what
+ * nobody waits on (Events).
+ */
+export type Priority = 'urgent' | 'ordinary' | 'deferred' | 'background';
+
+const LANES: readonly Priority[] = ['urgent', 'ordinary', 'deferred', 'background'];
+
+/** A counting semaphore whose waiters are served by priority, then in order. */
 export class Semaphore {
   readonly #limit: number;
   #active = 0;
-  readonly #waiters: (() => void)[] = [];
+  readonly #lanes: Record<Priority, Array<() => void>> = { urgent: [], ordinary: [], deferred: [], background: [] };
 
   constructor(limit: number) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`semaphore limit must be a positive integer, got ${limit}`);
@@ -18,11 +31,12 @@ export class Semaphore {
   }
 
   get waiting(): number {
-    return this.#waiters.length;
+    return LANES.reduce((n, lane) => n + this.#lanes[lane].length, 0);
   }
 
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    await this.#acquire();
+  async run<T>(fn: () => Promise<T>, priority: Priority = 'ordinary'): Promise<T> {
+    if (this.#active < this.#limit) this.#active++;
+    else await new Promise<void>((resolve) => this.#lanes[priority].push(resolve));
     try {
       return await fn();
     } finally {
@@ -30,19 +44,13 @@ export class Semaphore {
     }
   }
 
-  #acquire(): Promise<void> {
-    if (this.#active < this.#limit) {
-      this.#active++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-
   #release(): void {
-    const next = this.#waiters.shift();
     // Hand the slot straight to the next waiter so a newcomer cannot overtake it.
-    if (next) next();
-    else this.#active--;
+    for (const lane of LANES) {
+      const next = this.#lanes[lane].shift();
+      if (next) return next();
+    }
+    this.#active--;
   }
 }
 

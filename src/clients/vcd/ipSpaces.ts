@@ -147,7 +147,18 @@ export class IpSpacesApi {
         });
       const send = (retryBusy: boolean) =>
         transport.callAndWait(
-          { operation: op, method: 'POST', path: `${BASE}/ipSpaces/${enc(ipSpaceId)}/allocate`, body, idempotent: false, tenant, retryBusy },
+          // Urgent: with allocates serialised per IP Space, the IP Space is idle until this one is
+          // sent, and a burst of marks and task reads must not hold it in the connection's queue.
+          {
+            operation: op,
+            method: 'POST',
+            path: `${BASE}/ipSpaces/${enc(ipSpaceId)}/allocate`,
+            body,
+            idempotent: false,
+            tenant,
+            retryBusy,
+            priority: 'urgent',
+          },
           { ...opts, onAccepted },
         );
       try {

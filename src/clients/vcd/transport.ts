@@ -5,6 +5,7 @@ import type { HttpCore, HttpMethod, HttpResponse } from '../common/http.ts';
 import type { Clock } from '../common/clock.ts';
 import type { Logger } from '../common/logger.ts';
 import type { SecretSet } from '../common/secrets.ts';
+import type { Priority } from '../common/limits.ts';
 import { CloudNetworkError, ClientClosedError, TlsVerificationError } from '../common/errors.ts';
 import { parseRetryAfter, type BackoffPolicy } from '../common/backoff.ts';
 import { withRetries, type RetryDecision, type RetryPolicy } from '../common/retry.ts';
@@ -39,6 +40,8 @@ export interface VcdRequest {
   deadline?: number | undefined;
   /** False: a BUSY_ENTITY answer is thrown at once, for a caller that knows what to wait for. */
   retryBusy?: boolean;
+  /** 'urgent' for a write something waits on (an allocate its IP Space is idle for): it goes before queued reads and marks. */
+  priority?: Priority;
 }
 
 export interface TaskOptions {
@@ -234,6 +237,7 @@ export class VcdTransport {
         ...(req.body !== undefined ? { body: req.body } : {}),
         ...(req.signal ? { signal: req.signal } : {}),
         ...(req.deadline !== undefined ? { timeoutMs: Math.min(this.#o.requestTimeoutMs, req.deadline - this.#o.clock.now()) } : {}),
+        ...(req.priority ? { priority: req.priority } : {}),
       });
       if (res.status === 401) {
         // A 401 means the request was not carried out, so even a non-idempotent one may be resent.

@@ -452,6 +452,20 @@ describe('VCD client against the simulator', function () {
       assert.equal((await c.ipSpaces.allocations.list(id, { type: 'FLOATING_IP' })).length, 3);
     });
 
+    it('sends an allocate ahead of reads already waiting for a slot of the connection', async () => {
+      sim.admin.setKnobs({ latencyMs: 20 });
+      const c = await connect({ ...tenant(), maxInFlight: 1 });
+      const id = await publicIps(c);
+      const readsDone: number[] = [];
+      const reads = Array.from({ length: 6 }, () => c.ipSpaces.list().then(() => void readsDone.push(Date.now())));
+      const from = sim.admin.audit().at(-1)?.seq ?? 0;
+      await c.ipSpaces.allocate(id, { type: 'FLOATING_IP' });
+      await Promise.all(reads);
+      const sentAt = Date.parse(sim.admin.audit(from).find((e) => e.route === ALLOCATE)?.at ?? '');
+      // The read holding the only slot ends first; the five queued before the allocate wait behind it.
+      assert.ok(readsDone.filter((t) => t <= sentAt).length <= 1, `${readsDone.filter((t) => t <= sentAt).length} reads went before the allocate`);
+    });
+
     it('learns how long an allocate takes from the first to end in any IP Space, and hands over on that', async () => {
       sim.admin.setKnobs({ serializeIpSpaces: true, taskDurationMs: 100 });
       const p = await connect(provider());

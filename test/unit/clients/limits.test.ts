@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { KeyedMutex, Semaphore } from '../../../src/clients/common/limits.ts';
+import { KeyedMutex, Semaphore, type Priority } from '../../../src/clients/common/limits.ts';
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
@@ -43,6 +43,54 @@ describe('Semaphore', () => {
       /boom/,
     );
     assert.equal(await sem.run(() => Promise.resolve(7)), 7);
+  });
+
+  // A guard write or an allocate that something waits on must not queue behind a burst of status
+  // writes or marks, and those not behind a burst of Events.
+  it('gives a free slot to urgent work first, then ordinary, then deferred, and background last, each lane in order', async () => {
+    const sem = new Semaphore(1);
+    const order: string[] = [];
+    const first = deferred();
+    const running = sem.run(() => first.promise.then(() => void order.push('first')));
+    const push = (priority: Priority, n: string) => sem.run(() => Promise.resolve(void order.push(n)), priority);
+    const queued = [
+      push('deferred', 'unguard1'),
+      push('background', 'event1'),
+      push('ordinary', 'status1'),
+      push('background', 'event2'),
+      push('ordinary', 'status2'),
+      push('urgent', 'guard'),
+      push('deferred', 'unguard2'),
+    ];
+    assert.equal(sem.waiting, 7);
+    first.resolve();
+    await Promise.all([running, ...queued]);
+    assert.deepEqual(order, ['first', 'guard', 'status1', 'status2', 'unguard1', 'unguard2', 'event1', 'event2']);
+    assert.equal(sem.waiting, 0);
+  });
+
+  it('never runs more than its limit at once across lanes, and passes a slot on after a failure', async () => {
+    const sem = new Semaphore(3);
+    let running = 0;
+    let most = 0;
+    const lanes: Priority[] = ['urgent', 'ordinary', 'deferred', 'background'];
+    const work = (i: number) =>
+      sem.run(
+        async () => {
+          running++;
+          most = Math.max(most, running);
+          await new Promise((r) => setTimeout(r, 2));
+          running--;
+          if (i % 5 === 0) throw new Error(`request ${i} failed`);
+          return i;
+        },
+        lanes[i % 4],
+      );
+    const results = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => work(i)));
+    assert.equal(most, 3);
+    assert.equal(results.filter((r) => r.status === 'rejected').length, 6);
+    assert.equal(sem.waiting, 0);
+    assert.equal(sem.active, 0);
   });
 });
 
