@@ -2,7 +2,7 @@
 // repeated safely (a create, an allocate), the object records the time in an annotation. A later
 // reconcile that finds the annotation but not the cloud object knows a write may be in flight, and
 // resolves it through ownership markers (or the cloud's task records) before writing again.
-import type { KubeClient, KubeObject, RequestPriority, ResourceType } from '../runtime/index.ts';
+import type { KubeClient, KubeObject, ResourceType } from '../runtime/index.ts';
 
 export const CREATE_PENDING_ANNOTATION = 'vcd-operator.io/create-pending';
 
@@ -33,15 +33,14 @@ export async function writePending<T extends KubeObject>(
   resource: ResourceType,
   obj: T,
   at: number | null,
-  opts: { finalizer?: string; guardVersion?: boolean; priority?: RequestPriority } = {},
+  opts: { finalizer?: string; guardVersion?: boolean } = {},
 ): Promise<T> {
   const meta = obj.metadata ?? {};
   const value = at === null ? null : new Date(at).toISOString();
   const finalizers = meta.finalizers ?? [];
   const addFinalizer = opts.finalizer !== undefined && !finalizers.includes(opts.finalizer);
   if ((meta.annotations?.[CREATE_PENDING_ANNOTATION] ?? null) === value && !addFinalizer) return obj;
-  // Setting the guard comes before a cloud create, which waits for it; clearing it waits for nothing
-  // (and, once the outcome is reported, comes after status writes: opts.priority 'deferred').
+  // Setting the guard comes before a cloud create, which waits for it; clearing it waits for nothing.
   return client.patch<T>(
     resource,
     meta.name ?? '',
@@ -53,6 +52,6 @@ export async function writePending<T extends KubeObject>(
         annotations: { [CREATE_PENDING_ANNOTATION]: value },
       },
     },
-    { priority: at === null ? (opts.priority ?? 'ordinary') : 'urgent' },
+    at === null ? {} : { priority: 'urgent' },
   );
 }

@@ -6,20 +6,19 @@
 
 /**
  * How soon a request waiting for a slot gets one: every waiting 'urgent' request before any
- * 'ordinary' one, then 'deferred', then 'background'; in order within a lane. Urgent is for
- * a write something else waits on (a guard before an allocate, an allocate an IP Space is
- * idle for); deferred for tidying up after an outcome already reported; background for what
- * nobody waits on (Events).
+ * 'ordinary' one, and 'background' ones last; in order within a lane. Urgent is for a write
+ * something else waits on (a guard before an allocate, an allocate an IP Space is idle for);
+ * background for what nobody waits on (Events).
  */
-export type Priority = 'urgent' | 'ordinary' | 'deferred' | 'background';
+export type Priority = 'urgent' | 'ordinary' | 'background';
 
-const LANES: readonly Priority[] = ['urgent', 'ordinary', 'deferred', 'background'];
+const LANES: readonly Priority[] = ['urgent', 'ordinary', 'background'];
 
 /** A counting semaphore whose waiters are served by priority, then in order. */
 export class Semaphore {
   readonly #limit: number;
   #active = 0;
-  readonly #lanes: Record<Priority, Array<() => void>> = { urgent: [], ordinary: [], deferred: [], background: [] };
+  readonly #lanes: Record<Priority, Array<() => void>> = { urgent: [], ordinary: [], background: [] };
 
   constructor(limit: number) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`semaphore limit must be a positive integer, got ${limit}`);

@@ -281,10 +281,9 @@ export class ClaimExecutor {
     throw failed.reason;
   }
 
-  /** Takes the guard back; `afterReady` when the claim's outcome is already reported, so status writes go first. */
-  async #clearPending(uid: string, opts: { afterReady?: boolean } = {}): Promise<void> {
+  async #clearPending(uid: string): Promise<void> {
     const claim = this.#g.get(uid);
-    this.#g.set(await writePending(this.#g.ctx.client, this.#info.resource, claim, null, opts.afterReady ? { priority: 'deferred' } : {}));
+    this.#g.set(await writePending(this.#g.ctx.client, this.#info.resource, claim, null));
   }
 
   /**
@@ -366,12 +365,12 @@ export class ClaimExecutor {
       how,
       `${how === 'Adopted' ? 'Adopted its earlier allocation' : 'Allocated'} ${value} from IP Space ${this.#t.space.name} and marked it USED_MANUAL.`,
     );
-    if (reported.value) await this.#clearPending(uid, { afterReady: true });
+    if (reported.value) await this.#clearPending(uid);
   }
 
   /** An allocation already marked as the claim's: Ready, then the guard goes. */
   async #bind(uid: string, allocationId: string, value: string): Promise<void> {
-    if (await this.#report(uid, allocationId, value)) await this.#clearPending(uid, { afterReady: true });
+    if (await this.#report(uid, allocationId, value)) await this.#clearPending(uid);
   }
 
   /** Ready with the allocation in status, written at once; false for a claim being deleted. */
