@@ -2,21 +2,20 @@
 // edge gateway (key.ts); admission checks the spec and the connection per object; reconcile
 // resolves the org's view of VCD, then sync.ts observes, plans and executes for the whole edge,
 // and the outcomes become conditions, status fields, events and finalizers.
-import {
-  ClusterVCDConnectionResource,
-  EdgeFirewallRuleResource,
-  Reasons,
-  validateEdgeFirewallRule,
-  VCDConnectionResource,
-  type EdgeFirewallRule,
-  type EdgeFirewallRuleStatus,
-} from '../../api/index.ts';
+import { EdgeFirewallRuleResource, Reasons, validateEdgeFirewallRule, type EdgeFirewallRule, type EdgeFirewallRuleStatus } from '../../api/index.ts';
 import { atLeast, type VcdClient } from '../../clients/vcd/index.ts';
 import { groupedController, mapLimit, Problem, validSpec, type AdmissionCheck, type Group } from '../../reconcile/index.ts';
 import type { ControllerDefinition, KubeObject, ReconcileContext, Source } from '../../runtime/index.ts';
 import { sleep } from '../../runtime/clock.ts';
 import { KeyedMutex } from '../../clients/common/limits.ts';
-import { connectionChanged, connectionKey, connectionKeyOf, NamespaceResource, type Connection, type Resolution } from '../../reconcile/connections/index.ts';
+import {
+  connectionKey,
+  connectionKeyOf,
+  NamespaceResource,
+  vcdConnectionWatches,
+  type Connection,
+  type Resolution,
+} from '../../reconcile/connections/index.ts';
 import { engineOptions, type ControllerDeps } from '../deps.ts';
 import { edgeKeyCodec, edgeKeyOf, type EdgeKey } from './key.ts';
 import { EdgeDirectory } from './observe.ts';
@@ -271,8 +270,7 @@ export function firewallController(deps: ControllerDeps, opts: FirewallOptions =
         }),
       ],
       watches: [
-        { resource: VCDConnectionResource, keysFor: rulesOfConnection, changed: connectionChanged },
-        { resource: ClusterVCDConnectionResource, keysFor: rulesOfConnection, changed: connectionChanged },
+        ...vcdConnectionWatches(rulesOfConnection),
         {
           resource: NamespaceResource,
           keysFor: (ns) => [

@@ -3,20 +3,11 @@
 // connection its namespace may use), reads the group's allocations from VCD once, plans
 // (plan.ts, pure) and executes (executor.ts). The engine owns conditions, Synced on failure and
 // the finalizer of claims that never held anything.
-import {
-  ClusterVCDConnectionResource,
-  FloatingIPClaimResource,
-  IPPrefixClaimResource,
-  Reasons,
-  validateFloatingIPClaim,
-  validateIPPrefixClaim,
-  VCDConnectionResource,
-  type Validator,
-} from '../../api/index.ts';
+import { FloatingIPClaimResource, IPPrefixClaimResource, Reasons, validateFloatingIPClaim, validateIPPrefixClaim, type Validator } from '../../api/index.ts';
 import { atLeast, FEATURES, VcdNotFoundError, type VcdClient } from '../../clients/vcd/index.ts';
 import { groupedController, pendingSince, Problem, validSpec, type Group } from '../../reconcile/index.ts';
 import type { ControllerDefinition, KubeObject, ReconcileContext } from '../../runtime/index.ts';
-import { connectionChanged, connectionKey, NamespaceResource, type Connection } from '../../reconcile/connections/index.ts';
+import { connectionKey, NamespaceResource, vcdConnectionWatches, type Connection } from '../../reconcile/connections/index.ts';
 import { engineOptions, type ControllerDeps } from '../deps.ts';
 import { connectionAllowed } from './admission.ts';
 import { CLAIM_FINALIZER, ClaimExecutor, type ClaimStatus, type KindInfo, type Target } from './executor.ts';
@@ -300,8 +291,7 @@ export function claimController(kind: ClaimKind, deps: ControllerDeps): Controll
         }),
       ],
       watches: [
-        { resource: VCDConnectionResource, keysFor: claimsOfConnection, changed: connectionChanged },
-        { resource: ClusterVCDConnectionResource, keysFor: claimsOfConnection, changed: connectionChanged },
+        ...vcdConnectionWatches(claimsOfConnection),
         // A namespace's labels decide whether a ClusterVCDConnection serves it.
         { resource: NamespaceResource, keysFor: (ns) => groupsOf(informer().list((ns as KubeObject).metadata?.name ?? '')) },
       ],

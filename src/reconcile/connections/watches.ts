@@ -25,11 +25,20 @@ export function connectionWatches<T extends KubeObject>(
         return [connectionKeyOf(ref.kind, ref.name, o.metadata?.namespace)];
       },
     },
-    watches: [
-      { resource: ClusterVCDConnectionResource, keysFor: using('ClusterVCDConnection'), changed: connectionChanged },
-      { resource: VCDConnectionResource, keysFor: using('VCDConnection'), changed: connectionChanged },
-    ],
+    watches: vcdConnectionWatches((conn, kind) => using(kind)(conn)),
   };
+}
+
+/**
+ * The watches of both VCD connection kinds, waking the keys `keysFor` maps a connection to
+ * whenever it changes as connectionChanged says: for controllers whose keys are not the objects
+ * themselves (claim groups, edges).
+ */
+export function vcdConnectionWatches(keysFor: (conn: unknown, kind: ConnectionRef['kind']) => string[]): WatchDefinition[] {
+  return [
+    { resource: ClusterVCDConnectionResource, keysFor: (c) => keysFor(c, 'ClusterVCDConnection'), changed: connectionChanged },
+    { resource: VCDConnectionResource, keysFor: (c) => keysFor(c, 'VCDConnection'), changed: connectionChanged },
+  ];
 }
 
 /**
