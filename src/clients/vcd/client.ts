@@ -64,9 +64,9 @@ export interface VcdConnectOptions {
 }
 
 const DEFAULT_BUSY_RETRY = { maxAttempts: 10, backoff: { initialDelayMs: 500, maxDelayMs: 15_000, multiplier: 2, jitter: 0.5 } };
-// Until a task of an operation has ended its duration is unknown: reads start at 50 ms and grow by
-// 1.3, so a 500 ms task is seen ending within about 60 ms, not 200 (100 ms growing by 1.5); later
-// tasks of the operation are read first when they are due (TaskDurations).
+// Task reads: until a task of an operation has ended its duration is unknown, and the first second
+// of such a task is read every 50 ms (waitForTask), then growing by 1.3; later tasks of the
+// operation are read first when they are due (TaskDurations), then from a twentieth of that.
 const DEFAULT_TASK_POLL: BackoffPolicy = { initialDelayMs: 50, maxDelayMs: 3000, multiplier: 1.3, jitter: 0.2 };
 
 /** Shared by a connection and its forOrg views. */
