@@ -64,6 +64,26 @@ describe('VCD client against the simulator', function () {
     assert.ok(e?.id, `the fixture has ${name}`);
     return e.id;
   }
+  /** VCD running one 100 ms allocate per IP Space at a time, and a tenant client that has seen one end. */
+  async function serialisedPublicIps(): Promise<{ c: VcdClient; id: string; from: number }> {
+    sim.admin.setKnobs({ serializeIpSpaces: true, taskDurationMs: 100 });
+    const c = await connect(tenant());
+    const id = await publicIps(c);
+    await c.ipSpaces.allocate(id, { type: 'FLOATING_IP' }); // learns how long an allocate takes
+    return { c, id, from: sim.admin.audit().at(-1)?.seq ?? 0 };
+  }
+  /** A PRIVATE IP Space of org acme with eleven addresses, created by the provider. */
+  async function createPrivateAcme(p: VcdClient) {
+    const acmeRef = (await p.edgeGateways.get(await edgeId(p))).orgRef;
+    assert.ok(acmeRef?.id);
+    return p.ipSpaces.create({
+      name: 'private-acme',
+      type: 'PRIVATE',
+      orgRef: acmeRef,
+      ipSpaceInternalScope: ['10.20.0.0/16'],
+      ipSpaceRanges: { ipRanges: [{ startIpAddress: '10.20.0.10', endIpAddress: '10.20.0.20' }] },
+    });
+  }
   const calls = (route: string): number => sim.admin.callCount(route, 'vcd');
 
   before(async () => {
@@ -231,15 +251,7 @@ describe('VCD client against the simulator', function () {
 
     it('creates, updates and deletes an IP Space, returning the entity named by the task Owner', async () => {
       const c = await connect(provider());
-      const acmeRef = (await c.edgeGateways.get(await edgeId(c))).orgRef;
-      assert.ok(acmeRef?.id);
-      const created = await c.ipSpaces.create({
-        name: 'private-acme',
-        type: 'PRIVATE',
-        orgRef: acmeRef,
-        ipSpaceInternalScope: ['10.20.0.0/16'],
-        ipSpaceRanges: { ipRanges: [{ startIpAddress: '10.20.0.10', endIpAddress: '10.20.0.20' }] },
-      });
+      const created = await createPrivateAcme(c);
       assert.match(created.id ?? '', /^urn:vcloud:ipSpace:/);
       assert.equal(created.name, 'private-acme');
       const updated = await c.ipSpaces.update(created.id!, { ...created, description: 'team acme' });
@@ -412,11 +424,7 @@ describe('VCD client against the simulator', function () {
     });
 
     it('sends the allocates of one IP Space one after another, each when the one before is due to end', async () => {
-      sim.admin.setKnobs({ serializeIpSpaces: true, taskDurationMs: 100 });
-      const c = await connect(tenant());
-      const id = await publicIps(c);
-      await c.ipSpaces.allocate(id, { type: 'FLOATING_IP' }); // learns how long an allocate takes
-      const from = sim.admin.audit().at(-1)?.seq ?? 0;
+      const { c, id, from } = await serialisedPublicIps();
       const results = await Promise.all([1, 2, 3].map(() => c.ipSpaces.allocate(id, { type: 'FLOATING_IP' })));
       assert.equal(new Set(results.map((r) => r[0]?.value)).size, 3);
       const accepted = sim.admin.audit(from).filter((e) => e.route === ALLOCATE && e.status === 202);
@@ -428,11 +436,7 @@ describe('VCD client against the simulator', function () {
     });
 
     it('sends an allocate queued behind a late one when that is due, and once more as soon as it ended if VCD was still busy', async () => {
-      sim.admin.setKnobs({ serializeIpSpaces: true, taskDurationMs: 100 });
-      const c = await connect(tenant());
-      const id = await publicIps(c);
-      await c.ipSpaces.allocate(id, { type: 'FLOATING_IP' }); // learns how long an allocate takes
-      const from = sim.admin.audit().at(-1)?.seq ?? 0;
+      const { c, id, from } = await serialisedPublicIps();
       sim.admin.addFault({ route: ALLOCATE, kind: 'slow-task', delayMs: 600, times: 1 });
       const started = Date.now();
       let lateEnded = 0;
@@ -468,15 +472,7 @@ describe('VCD client against the simulator', function () {
 
     it('learns how long an allocate takes from the first to end in any IP Space, and hands over on that', async () => {
       sim.admin.setKnobs({ serializeIpSpaces: true, taskDurationMs: 100 });
-      const p = await connect(provider());
-      const acmeRef = (await p.edgeGateways.get(await edgeId(p))).orgRef;
-      const other = await p.ipSpaces.create({
-        name: 'private-acme',
-        type: 'PRIVATE',
-        orgRef: acmeRef,
-        ipSpaceInternalScope: ['10.20.0.0/16'],
-        ipSpaceRanges: { ipRanges: [{ startIpAddress: '10.20.0.10', endIpAddress: '10.20.0.20' }] },
-      });
+      const other = await createPrivateAcme(await connect(provider()));
       const c = await connect(tenant()); // knows no allocate's duration yet
       const id = await publicIps(c);
       const from = sim.admin.audit().at(-1)?.seq ?? 0;
