@@ -21,6 +21,8 @@ import type {
 } from './types.ts';
 
 const BASE = '/cloudapi/1.0.0';
+/** Quick asks of an IP Space that answered BUSY while the allocate before ran late. */
+const BUSY_QUICK_RETRIES = 3;
 const enc = encodeURIComponent;
 
 function spaceLock(id: string): string {
@@ -161,14 +163,33 @@ export class IpSpacesApi {
           },
           { ...opts, onAccepted },
         );
+      const sendAfterBusy = async (before: Promise<void>): Promise<Awaited<ReturnType<typeof send>>> => {
+        // The allocate before this one runs late, so it is about to end: asked again a few times
+        // at a twentieth of the usual duration, not only once a read has seen it end (that read,
+        // its answer and then this request are three trips where one will do). A BUSY answer did
+        // nothing, so asking again is safe; after the few tries this waits for that end as before.
+        let ended = false;
+        const prior = before.then(() => void (ended = true));
+        const step = Math.max(10, (transport.expectedTaskMs(op) ?? 0) / 20);
+        for (let i = 0; i < BUSY_QUICK_RETRIES; i++) {
+          await Promise.race([prior, transport.clock.sleep(step, stop.signal)]);
+          if (ended) break;
+          try {
+            return await send(false);
+          } catch (err) {
+            if (!(err instanceof VcdBusyError)) throw err;
+          }
+        }
+        await prior;
+        return send(true);
+      };
       try {
         let sent: Awaited<ReturnType<typeof send>>;
         try {
           sent = await send(turn.unfinished === undefined);
         } catch (err) {
           if (!(err instanceof VcdBusyError) || !turn.unfinished) throw err;
-          await turn.unfinished;
-          sent = await send(true);
+          sent = await sendAfterBusy(turn.unfinished);
         }
         return parseAllocationResults(op, sent.task ? sent.task.resultContent : sent.response.data);
       } catch (err) {

@@ -98,6 +98,11 @@ export class VcdTransport {
     this.#closed = true;
   }
 
+  /** How long a task of this operation usually takes, once one has ended. */
+  expectedTaskMs(operation: string): number | undefined {
+    return this.#durations.expected(operation);
+  }
+
   get closed(): boolean {
     return this.#closed;
   }
