@@ -10,11 +10,11 @@
 // condition and status.tier0Advertisement, whose `key` says where the advertisement was written:
 // an IP Space stays in that group until its advertisement is removed from there (field removed,
 // changed, or the object deleted), then joins its new group.
-import { IPSpaceResource, NSXConnectionResource, Reasons, type ConnectionRef, type IPSpace, type IPSpaceStatus, type NSXConnection } from '../../api/index.ts';
+import { IPSpaceResource, Reasons, type ConnectionRef, type IPSpace, type IPSpaceStatus } from '../../api/index.ts';
 import type { NsxClient, PrefixList } from '../../clients/nsx/index.ts';
 import type { ControllerDefinition } from '../../runtime/index.ts';
 import { formatMarker, groupedController, jsonKeyCodec, markerFor, Problem, splitDescription } from '../../reconcile/index.ts';
-import { connectionChanged } from '../../reconcile/connections/index.ts';
+import { nsxConnectionWatch } from '../../reconcile/connections/index.ts';
 import { engineOptions, type ControllerDeps } from '../deps.ts';
 import {
   ownsRouteMapEntry,
@@ -133,23 +133,19 @@ export function tier0AdvertisementController(deps: ControllerDeps, opts: { retry
       keyOf,
       admit: [],
       indexers: { [BY_NSX]: (o) => [keyOf(o)?.nsx].filter((n): n is string => n !== undefined) },
+      // An NSXConnection that becomes usable (or changes) wakes the Tier-0s that use it.
       watches: [
-        {
-          // An NSXConnection that becomes usable (or changes) wakes the Tier-0s that use it.
-          resource: NSXConnectionResource,
-          changed: connectionChanged,
-          keysFor: (c) => {
-            const spaces = deps.manager.byIndex<IPSpace>('tier0-advertisement', BY_NSX, (c as NSXConnection).metadata?.name ?? '');
-            return [
-              ...new Set(
-                spaces
-                  .map(keyOf)
-                  .filter((k) => k !== undefined)
-                  .map((k) => advertisementKeys.encode(k)),
-              ),
-            ];
-          },
-        },
+        nsxConnectionWatch((c) => {
+          const spaces = deps.manager.byIndex<IPSpace>('tier0-advertisement', BY_NSX, c.metadata?.name ?? '');
+          return [
+            ...new Set(
+              spaces
+                .map(keyOf)
+                .filter((k) => k !== undefined)
+                .map((k) => advertisementKeys.encode(k)),
+            ),
+          ];
+        }),
       ],
       holdsCloudState: (obj) => obj.status?.tier0Advertisement !== undefined,
       async reconcile(key, group) {

@@ -9,4 +9,4 @@ export { matchesSelector } from './selector.ts';
 export { boundOrgs } from './tenancy.ts';
 export { VcdConnectionPool, type ResolveOptions, type Resolution, type VcdConnectionPoolOptions } from './vcd-pool.ts';
 export { NsxConnectionPool, nsxConnectionKey, type NsxConnectionPoolOptions, type NsxResolution } from './nsx-pool.ts';
-export { BY_CONNECTION, connectionChanged, connectionWatches, vcdConnectionWatches } from './watches.ts';
+export { BY_CONNECTION, connectionChanged, connectionWatches, nsxConnectionWatch, vcdConnectionWatches } from './watches.ts';

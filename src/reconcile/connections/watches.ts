@@ -1,7 +1,7 @@
 // Objects that name a VCD connection are looked at again when that connection changes (new
 // credentials, a selector that now admits their namespace, Ready or not): one index by connection
 // key and the two watches that map a connection back to the objects using it, for any controller.
-import { ClusterVCDConnectionResource, VCDConnectionResource, type ConnectionRef } from '../../api/index.ts';
+import { ClusterVCDConnectionResource, NSXConnectionResource, VCDConnectionResource, type ConnectionRef } from '../../api/index.ts';
 import { findCondition, objectKey, type Condition, type IndexFunc, type KubeObject, type Manager, type WatchDefinition } from '../../runtime/index.ts';
 import { connectionKeyOf } from './keys.ts';
 
@@ -39,6 +39,11 @@ export function vcdConnectionWatches(keysFor: (conn: unknown, kind: ConnectionRe
     { resource: ClusterVCDConnectionResource, keysFor: (c) => keysFor(c, 'ClusterVCDConnection'), changed: connectionChanged },
     { resource: VCDConnectionResource, keysFor: (c) => keysFor(c, 'VCDConnection'), changed: connectionChanged },
   ];
+}
+
+/** The watch of NSXConnections, waking the keys `keysFor` maps one to whenever it changes as connectionChanged says. */
+export function nsxConnectionWatch(keysFor: (conn: KubeObject) => string[]): WatchDefinition {
+  return { resource: NSXConnectionResource, keysFor: (c) => keysFor(c as KubeObject), changed: connectionChanged };
 }
 
 /**
