@@ -1,5 +1,6 @@
 // Turns a VCD error response into the typed error a caller can act on.
 import { VcdApiError, VcdBusyError, VcdNotFoundError, type VcdApiErrorFields } from './errors.ts';
+import { legacyErrorOf } from './legacy-xml.ts';
 
 export interface ErrorResponse {
   status: number;
@@ -14,11 +15,13 @@ export function splitRequestId(message: string): { requestId: string | undefined
 }
 
 export function apiErrorFields(operation: string, res: ErrorResponse, scrub: (s: string) => string): VcdApiErrorFields {
-  const body = typeof res.data === 'object' && res.data !== null ? (res.data as Record<string, unknown>) : {};
+  // CloudAPI errors are JSON; the legacy /api (task reads, queries) answers with an XML <Error>.
+  const xmlError = typeof res.data === 'string' ? legacyErrorOf(res.data) : undefined;
+  const body = xmlError ?? (typeof res.data === 'object' && res.data !== null ? (res.data as Record<string, unknown>) : {});
   const rawMessage =
     typeof body['message'] === 'string'
       ? body['message']
-      : typeof res.data === 'string' && res.data.trim() !== '' && res.data.length < 500
+      : typeof res.data === 'string' && !xmlError && res.data.trim() !== '' && res.data.length < 500
         ? res.data.trim()
         : `HTTP ${res.status}`;
   const split = splitRequestId(rawMessage);

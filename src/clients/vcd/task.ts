@@ -1,11 +1,11 @@
 // VCD asynchronous tasks: parse the legacy task (XML, or its JSON form) and wait for it with
 // growing poll intervals, an overall deadline and cancellation. The waiting logic takes the fetch
 // as a function, so deadlines and backoff are tested with a fake clock.
-import { XMLParser } from 'fast-xml-parser';
 import type { Clock } from '../common/clock.ts';
 import { throwIfAborted } from '../common/clock.ts';
 import { backoffDelay, type BackoffPolicy } from '../common/backoff.ts';
 import { VcdTaskError, VcdTaskTimeoutError, type VcdTaskErrorDetail } from './errors.ts';
+import { parseLegacyXml } from './legacy-xml.ts';
 
 export interface TaskRef {
   id?: string;
@@ -34,21 +34,11 @@ export function isTaskRunning(status: string): boolean {
   return RUNNING.has(status);
 }
 
-const xml = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  removeNSPrefix: true,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  textNodeName: '#text',
-});
-
 /** Parses a task body; `href` is used when the body does not carry its own. */
 export function parseTask(body: unknown, href: string): VcdTask {
   let t: Record<string, unknown>;
   if (typeof body === 'string') {
-    const doc = xml.parse(body) as Record<string, unknown>;
-    t = obj(doc['Task']);
+    t = obj(parseLegacyXml(body)['Task']);
   } else {
     t = obj(body);
   }

@@ -49,6 +49,28 @@ describe('VCD error mapping', () => {
     assert.match(e.message, /firewall\.put failed: HTTP 400 BUSY_ENTITY: The entity.*\(request req-9\)/);
   });
 
+  it("reads the legacy API's XML <Error> document as it reads CloudAPI JSON", () => {
+    // As VCD answers a legacy call (a task read, a query): attributes, the vCloud namespace, a schema location that makes it long.
+    const xml =
+      '<?xml version="1.0" encoding="UTF-8"?>\n<Error xmlns="http://www.vmware.com/vcloud/v1.5" minorErrorCode="BUSY_ENTITY" ' +
+      'message="[ 7c1e-55 ] The entity Ref: com.vmware.vcloud.entity.ipSpace:9 is busy completing an operation IP_SPACE_ALLOCATE." ' +
+      'majorErrorCode="400" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ' +
+      `xsi:schemaLocation="http://www.vmware.com/vcloud/v1.5 ${'https://vcd.example.com/api/v1.5/schema/master.xsd '.repeat(8)}"></Error>\n`;
+    assert.ok(xml.length > 500);
+    const e = toVcdApiError(
+      'task.get',
+      { status: 400, headers: { 'content-type': 'application/vnd.vmware.vcloud.error+xml;version=37.0' }, data: xml },
+      noScrub,
+    );
+    assert.ok(e instanceof VcdBusyError);
+    assert.equal(e.minorErrorCode, 'BUSY_ENTITY');
+    assert.equal(e.requestId, '7c1e-55');
+    assert.equal(e.serverMessage, 'The entity Ref: com.vmware.vcloud.entity.ipSpace:9 is busy completing an operation IP_SPACE_ALLOCATE.');
+    // Text that is neither JSON nor an <Error> still reads as itself, and a body that is not XML at all is not parsed as XML.
+    assert.equal(toVcdApiError('x', { status: 502, headers: {}, data: '<html>Bad Gateway</html>' }, noScrub).serverMessage, '<html>Bad Gateway</html>');
+    assert.equal(toVcdApiError('x', { status: 503, headers: {}, data: 'try later' }, noScrub).serverMessage, 'try later');
+  });
+
   it('keeps other errors generic and scrubs their message', () => {
     const e = toVcdApiError('x', { status: 500, headers: {}, data: { minorErrorCode: 'INTERNAL_SERVER_ERROR', message: 'leaked sekret-token here' } }, (s) =>
       s.replace('sekret-token', '[REDACTED]'),
