@@ -186,6 +186,7 @@ export async function registerControllers(manager: Manager, opts: OperatorOption
   manager.addController(
     trustController({
       manager,
+      clusterId: deps.clusterId,
       clients: vcenters,
       operatorNamespace: opts.operatorNamespace,
       secrets,

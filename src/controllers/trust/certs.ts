@@ -23,15 +23,33 @@ export interface Root {
 
 /** Prefix of every chain id the operator creates; chains without it are never touched. */
 export const CHAIN_PREFIX = 'vcd-operator-';
-const OUR_CHAIN = /^vcd-operator-[0-9a-f]{16}$/;
+// `vcd-operator-<cluster tag>-<root>`; releases before the tag wrote `vcd-operator-<root>`.
+const OPERATOR_CHAIN = /^vcd-operator-(?:[0-9a-f]{8}-)?[0-9a-f]{16}$/;
 
-/** The chain id of a root the operator adds: stable across restarts, so a retry never makes a second copy. */
-export function chainIdOf(sha256: string): string {
-  return `${CHAIN_PREFIX}${sha256.slice(0, 16)}`;
+/**
+ * The short tag of a cluster identity (the kube-system namespace's UID) that chain ids carry, so
+ * that operators of two clusters meshing the same vCenter each prune only the chains they added.
+ */
+export function clusterTagOf(clusterId: string): string {
+  return createHash('sha256').update(clusterId).digest('hex').slice(0, 8);
 }
 
+/** The chain id this cluster gives a root it adds: stable across restarts, so a retry never makes a second copy. */
+export function chainIdOf(clusterTag: string, sha256: string): string {
+  return `${CHAIN_PREFIX}${clusterTag}-${sha256.slice(0, 16)}`;
+}
+
+/** A chain some operator added (this cluster's, another's, or an untagged one from an earlier release): a peer's root, never the member's own. */
 export function isOperatorChain(id: string): boolean {
-  return OUR_CHAIN.test(id);
+  return OPERATOR_CHAIN.test(id);
+}
+
+/**
+ * A chain this cluster added: the only ones it removes. An untagged chain of an earlier release
+ * cannot tell which cluster added it, so it is left in place (it still counts as holding its root).
+ */
+export function isOwnChain(id: string, clusterTag: string): boolean {
+  return isOperatorChain(id) && id.startsWith(`${CHAIN_PREFIX}${clusterTag}-`);
 }
 
 /** Upper-case, colon-separated, as vCenter and OpenSSL print fingerprints. */

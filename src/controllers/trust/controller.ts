@@ -8,7 +8,7 @@ import { objectKey, type ControllerDefinition, type InformerEvents, type KubeObj
 import { validateVCenterTrust, VCenterTrustResource, type VCenterTrust, type VCenterTrustStatus } from '../../api/index.ts';
 import { managedController, mapLimit, type EngineOptions, type ManagedExternal, type Report } from '../../reconcile/index.ts';
 import { SecretResource } from '../../reconcile/connections/index.ts';
-import { checkRoots, shortFingerprint, type Root } from './certs.ts';
+import { checkRoots, clusterTagOf, shortFingerprint, type Root } from './certs.ts';
 import type { MemberConnection, VCenterClientCache } from './clients.ts';
 import { execute } from './execute.ts';
 import { observeMember } from './observe.ts';
@@ -24,6 +24,8 @@ const MESH = 'mesh';
 
 export interface TrustControllerDeps {
   manager: Manager;
+  /** The cluster identity (kube-system's UID): chain ids carry its tag, and only chains with it are pruned. */
+  clusterId: string;
   clients: VCenterClientCache;
   operatorNamespace: string;
   /** Events of every Secret informer (the SecretStore); default the manager's Secret informer. */
@@ -41,6 +43,7 @@ type MeshConnection = Map<string, MemberConnection | Problem>;
 export function trustController(deps: TrustControllerDeps): ControllerDefinition<VCenterTrust> {
   const now = (): Date => new Date(deps.engine.clock.now());
   const retryMs = deps.engine.retryMs;
+  const clusterTag = clusterTagOf(deps.clusterId);
 
   /** Fingerprints other VCenterTrusts want on each of this one's members (matched by URL): never pruned here. */
   function protectedRoots(obj: VCenterTrust): Map<string, Set<string>> {
@@ -90,7 +93,7 @@ export function trustController(deps: TrustControllerDeps): ControllerDefinition
   async function sync(obj: VCenterTrust, conns: MeshConnection, ctx: ReconcileContext<VCenterTrust>): Promise<Report<Status>> {
     const extraRoots: Root[] = checkRoots(obj.spec.extraRoots ?? '', now()).roots;
     const views = await observeAll(obj, conns);
-    const p = plan({ members: views, extraRoots, prune: obj.spec.prune === true, protectedRoots: protectedRoots(obj) });
+    const p = plan({ clusterTag, members: views, extraRoots, prune: obj.spec.prune === true, protectedRoots: protectedRoots(obj) });
     const before = new Map((obj.status?.members ?? []).map((m) => [m.name, new Set(m.trusts ?? [])]));
     // Events go out beside the writes, not between them: a vCenter's next add does not wait on the apiserver.
     const done = await execute(p, {

@@ -1,5 +1,5 @@
 // What the wiring and tests use from the trust controller.
 export { trustController, TRUST_FINALIZER, type TrustControllerDeps } from './controller.ts';
 export { VCenterClientCache, type VCenterClientCacheOptions } from './clients.ts';
-export { CHAIN_PREFIX, chainIdOf, isOperatorChain } from './certs.ts';
+export { CHAIN_PREFIX, chainIdOf, clusterTagOf, isOperatorChain, isOwnChain } from './certs.ts';
 export { TrustReasons } from './problems.ts';

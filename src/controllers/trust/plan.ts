@@ -4,14 +4,14 @@
 // Rules (issue 12):
 // - every member must hold every other member's own roots and every extra root; presence is by
 //   fingerprint in any chain, whoever added it, so nothing is ever added twice;
-// - the operator adds a root as chain `vcd-operator-<sha256 prefix>` and only ever removes chains
-//   with such ids;
+// - the operator adds a root as chain `vcd-operator-<cluster tag>-<sha256 prefix>` and only ever
+//   removes chains with its own cluster's tag;
 // - pruning (when asked for) happens only from a complete mesh: every member read, nothing left to
 //   add. So a renewed root reaches every peer before a retired one goes, and a member that cannot
 //   be read never loses a peer's root because its own roots were unknown that round;
 // - a member's own roots (the one its TLS certificate chains to, and a renewed one beside it) are
 //   wanted on every peer, so the root a member serves a chain to is never pruned.
-import { chainIdOf, isOperatorChain, type Root } from './certs.ts';
+import { chainIdOf, isOwnChain, type Root } from './certs.ts';
 
 export interface Chain {
   id: string;
@@ -26,6 +26,8 @@ export interface OwnRoot extends Root {
 export type MemberView = { name: string; ok: true; chains: Chain[]; ownRoots: OwnRoot[] } | { name: string; ok: false; reason: string; message: string };
 
 export interface PlanInput {
+  /** This cluster's tag (clusterTagOf): the chains it adds carry it, and only those are pruned. */
+  clusterTag: string;
   members: MemberView[];
   extraRoots: Root[];
   prune: boolean;
@@ -86,7 +88,7 @@ export function plan(input: PlanInput): Plan {
     const ids = new Set(m.chains.map((c) => c.id));
     for (const { root, owner } of wantedOn(m.name, input.members, input.extraRoots)) {
       if (held.has(root.sha256)) continue;
-      const chain = chainIdOf(root.sha256);
+      const chain = chainIdOf(input.clusterTag, root.sha256);
       // Our id is taken by a chain without this root: only a hand edit does that. Leave it alone
       // and say so rather than overwrite what someone put there.
       if (ids.has(chain)) continue;
@@ -105,7 +107,7 @@ export function plan(input: PlanInput): Plan {
       ...(input.protectedRoots?.get(m.name) ?? []),
     ]);
     for (const c of m.chains) {
-      if (!isOperatorChain(c.id)) continue;
+      if (!isOwnChain(c.id, input.clusterTag)) continue;
       if (c.roots.some((r) => keep.has(r.sha256))) continue;
       candidates.push({ member: m.name, chain: c.id, roots: c.roots });
     }

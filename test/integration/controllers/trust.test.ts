@@ -9,7 +9,8 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { VCenterTrustResource, type VCenterTrust } from '../../../src/api/index.ts';
 import { SecretResource } from '../../../src/controllers/connections/controller.ts';
 import { VCenterClient } from '../../../src/clients/vcenter/index.ts';
-import { chainIdOf, isOperatorChain } from '../../../src/controllers/trust/index.ts';
+import { chainIdOf, clusterTagOf, isOperatorChain } from '../../../src/controllers/trust/index.ts';
+import { clusterIdentity } from '../../../src/controllers/cluster-identity.ts';
 import type { KubeClient, KubeObject, ResourceType } from '../../../src/runtime/index.ts';
 import { createCA, createSelfSignedLeaf } from '../../../src/sim/pki.ts';
 import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
@@ -33,6 +34,8 @@ describe('VCenterTrust controller against kube-apiserver and the vCenter simulat
   let kube: KubeClient;
   let opNs: string;
   let op: TestOperator | undefined;
+  /** The tag of this cluster's identity, which the chains the operator adds carry. */
+  let tag: string;
   const created: string[] = [];
 
   async function startOperator(): Promise<TestOperator> {
@@ -47,6 +50,7 @@ describe('VCenterTrust controller against kube-apiserver and the vCenter simulat
   before(async function () {
     sim = await startSimulator({ knobs: { latencyMs: 0 } });
     kube = userClient();
+    tag = clusterTagOf(await clusterIdentity(kube));
     opNs = await freshNamespace('trust-op');
     for (const v of sim.vcenters) {
       await kube.create(SecretResource, {
@@ -167,7 +171,7 @@ describe('VCenterTrust controller against kube-apiserver and the vCenter simulat
     await waitTrust(name, isReady);
     const bRoot = sha256(sim.vcenters[1]?.caPem ?? '');
     // An admin removes vc-b's root from vc-a.
-    assert.equal(await asAdmin('vc-a', (c) => c.trustedRootChains.delete(chainIdOf(bRoot))), true);
+    assert.equal(await asAdmin('vc-a', (c) => c.trustedRootChains.delete(chainIdOf(tag, bRoot))), true);
     assert.equal(sim.admin.vcenterTrust('vc-a', 'vc-b').trusted, false);
     const deadline = Date.now() + 15_000;
     while (!sim.admin.vcenterTrust('vc-a', 'vc-b').trusted) {
@@ -188,6 +192,10 @@ describe('VCenterTrust controller against kube-apiserver and the vCenter simulat
     // An admin had trusted an enterprise root on vc-a by hand: not ours, never pruned.
     const enterprise = await createCA('Enterprise Root', { organization: 'example' });
     await asAdmin('vc-a', (c) => c.trustedRootChains.create([enterprise.certPem]));
+    // The operator of another cluster meshes vc-a too and added a root no member here wants: not ours either.
+    const elsewhere = await createCA('Other Cluster Peer Root', { organization: 'example' });
+    const theirChain = chainIdOf(clusterTagOf('kube-system uid of another cluster'), sha256(elsewhere.certPem));
+    await asAdmin('vc-a', (c) => c.trustedRootChains.create([elsewhere.certPem], theirChain));
 
     const cur = await kube.get<VCenterTrust>(VCenterTrustResource, name);
     await kube.patch(VCenterTrustResource, name, undefined, { spec: { members: [...cur.spec.members, member('vc-c')] } });
@@ -203,7 +211,7 @@ describe('VCenterTrust controller against kube-apiserver and the vCenter simulat
     await kube.patch(VCenterTrustResource, name, undefined, { spec: { members: now.spec.members.filter((m) => m.name !== 'vc-b') } });
     await waitTrust(name, (o) => isReady(o) && o?.status?.pairs === '2/2' && o.status.conditions?.find((c) => c.type === 'Synced')?.status === 'True');
     const deadline = Date.now() + 10_000;
-    while (chainsOf('vc-a').some((c) => c.chain === chainIdOf(bRoot)) || chainsOf('vc-c').some((c) => c.chain === chainIdOf(bRoot))) {
+    while (chainsOf('vc-a').some((c) => c.chain === chainIdOf(tag, bRoot)) || chainsOf('vc-c').some((c) => c.chain === chainIdOf(tag, bRoot))) {
       assert.ok(Date.now() < deadline, 'vc-b root pruned from the remaining members');
       await sleep(200);
     }
@@ -213,6 +221,10 @@ describe('VCenterTrust controller against kube-apiserver and the vCenter simulat
       chainsOf('vc-a').filter((c) => !isOperatorChain(c.chain)),
       foreignBefore,
       'roots the operator did not add are untouched',
+    );
+    assert.ok(
+      chainsOf('vc-a').some((c) => c.chain === theirChain),
+      "the chain another cluster's operator added stays",
     );
     assert.ok(meshHolds(['vc-a', 'vc-c']));
   });
@@ -240,7 +252,7 @@ describe('VCenterTrust controller against kube-apiserver and the vCenter simulat
     );
     for (const vc of ['vc-a', 'vc-c']) {
       const ids = chainsOf(vc).map((c) => c.chain);
-      assert.ok(ids.includes(chainIdOf(newRoot)) && ids.includes(chainIdOf(oldRoot)), `${vc} holds both of vc-b's roots`);
+      assert.ok(ids.includes(chainIdOf(tag, newRoot)) && ids.includes(chainIdOf(tag, oldRoot)), `${vc} holds both of vc-b's roots`);
     }
 
     // Step 2: vc-b serves a certificate from the new root: every peer already trusts it.
@@ -249,14 +261,14 @@ describe('VCenterTrust controller against kube-apiserver and the vCenter simulat
     await sleep(2500);
     for (const vc of ['vc-a', 'vc-c'])
       assert.ok(
-        chainsOf(vc).some((c) => c.chain === chainIdOf(oldRoot)),
+        chainsOf(vc).some((c) => c.chain === chainIdOf(tag, oldRoot)),
         `the old root stays on ${vc} while vc-b still holds it`,
       );
 
     // Step 3: vc-b retires the old root; with prune on, it leaves the peers.
     await sim.admin.rotateVmca('vc-b', 'retire');
     const deadline = Date.now() + 15_000;
-    while (['vc-a', 'vc-c'].some((vc) => chainsOf(vc).some((c) => c.chain === chainIdOf(oldRoot)))) {
+    while (['vc-a', 'vc-c'].some((vc) => chainsOf(vc).some((c) => c.chain === chainIdOf(tag, oldRoot)))) {
       assert.ok(Date.now() < deadline, 'the retired root is pruned from the peers');
       await sleep(200);
     }
@@ -406,7 +418,7 @@ describe('VCenterTrust controller against kube-apiserver and the vCenter simulat
     assert.match(readyOf(ready)?.message ?? '', /and 1 extra root/);
     assert.equal(ready?.status?.members?.find((m) => m.name === 'vc-c')?.apiFamily, 'rest');
     assert.equal(ready?.status?.members?.find((m) => m.name === 'vc-a')?.apiFamily, 'api');
-    const extraId = chainIdOf(sha256(enterprise.certPem));
+    const extraId = chainIdOf(tag, sha256(enterprise.certPem));
     for (const vc of ['vc-a', 'vc-b', 'vc-c'])
       assert.ok(
         chainsOf(vc).some((c) => c.chain === extraId),

@@ -1,7 +1,7 @@
 // The trust planner, table-style: what to add and prune for a given mesh, and how much of it holds.
 // Roots here are stand-ins with made-up fingerprints; the planner compares fingerprints only.
 import assert from 'node:assert/strict';
-import { chainIdOf, type Root } from '../../../src/controllers/trust/certs.ts';
+import { chainIdOf, clusterTagOf, isOperatorChain, isOwnChain, type Root } from '../../../src/controllers/trust/certs.ts';
 import { applied, plan, summarise, type Chain, type MemberView, type OwnRoot, type PlanInput } from '../../../src/controllers/trust/plan.ts';
 
 const fp = (label: string): string => label.padEnd(64, '0').replace(/[^0-9a-f]/g, 'e');
@@ -9,7 +9,13 @@ function root(label: string): Root {
   return { pem: `PEM ${label}`, sha256: fp(label), subject: `CN=CA, O=${label}`, isCA: true, notBefore: new Date(0), notAfter: new Date(4e12) };
 }
 const own = (r: Root, serving = true): OwnRoot => ({ ...r, serving });
-const ours = (r: Root): Chain => ({ id: chainIdOf(r.sha256), roots: [r] });
+// This cluster's tag, and another cluster's that meshes some of the same vCenters.
+const TAG = clusterTagOf('kube-system-uid-of-this-cluster');
+const OTHER = clusterTagOf('kube-system-uid-of-another-cluster');
+const ours = (r: Root): Chain => ({ id: chainIdOf(TAG, r.sha256), roots: [r] });
+const theirs = (r: Root): Chain => ({ id: chainIdOf(OTHER, r.sha256), roots: [r] });
+/** As releases before the cluster tag named a chain. */
+const untagged = (r: Root): Chain => ({ id: `vcd-operator-${r.sha256.slice(0, 16)}`, roots: [r] });
 const foreign = (id: string, r: Root): Chain => ({ id, roots: [r] });
 
 const A = root('a1');
@@ -29,7 +35,7 @@ const down = (name: string): MemberView => ({ name, ok: false, reason: 'Unreacha
 
 interface Row {
   name: string;
-  input: PlanInput;
+  input: Omit<PlanInput, 'clusterTag'>;
   adds: string[];
   removes?: string[];
   pruneHeld?: RegExp;
@@ -118,18 +124,32 @@ const rows: Row[] = [
   },
   {
     name: 'our id taken by a chain holding something else: left alone, not overwritten',
-    input: { members: [member('a', [own(A)], [{ id: chainIdOf(B.sha256), roots: [ADMIN] }]), member('b', [own(B)], [ours(A)])], extraRoots: [], prune: false },
+    input: {
+      members: [member('a', [own(A)], [{ id: chainIdOf(TAG, B.sha256), roots: [ADMIN] }]), member('b', [own(B)], [ours(A)])],
+      extraRoots: [],
+      prune: false,
+    },
     adds: [],
+  },
+  {
+    name: "another cluster's chains and untagged ones of an earlier release are never pruned, and still count as holding their roots",
+    input: {
+      members: [member('a', [own(A)], [theirs(B), theirs(C), untagged(X), ours(ADMIN)]), member('b', [own(B)], [untagged(A)])],
+      extraRoots: [],
+      prune: true,
+    },
+    adds: [],
+    removes: ['a-d1'],
   },
 ];
 
 describe('trust planner', function () {
   for (const row of rows) {
     it(row.name, function () {
-      const p = plan(row.input);
+      const p = plan({ clusterTag: TAG, ...row.input });
       const label = (sha: string) => [A, B, C, B2, X, ADMIN].find((r) => r.sha256 === sha) ?? assert.fail(`unknown root ${sha}`);
       assert.deepEqual(p.adds.map((a) => `${a.member}+${label(a.root.sha256).pem.slice(4)}`).sort(), [...row.adds].sort());
-      for (const a of p.adds) assert.equal(a.chain, chainIdOf(a.root.sha256), 'adds use the deterministic chain id');
+      for (const a of p.adds) assert.equal(a.chain, chainIdOf(TAG, a.root.sha256), 'adds use the deterministic chain id');
       assert.deepEqual(
         p.removes.map((r) => `${r.member}-${r.roots.map((x) => label(x.sha256).pem.slice(4)).join('')}`).sort(),
         [...(row.removes ?? [])].sort(),
@@ -139,20 +159,29 @@ describe('trust planner', function () {
     });
   }
 
-  it('chain ids are vcd-operator- and the first 16 hex digits of the SHA-256', function () {
-    assert.equal(chainIdOf('0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'), 'vcd-operator-0123456789abcdef');
+  it("chain ids are vcd-operator-, the cluster's tag and the first 16 hex digits of the SHA-256", function () {
+    assert.match(TAG, /^[0-9a-f]{8}$/);
+    assert.notEqual(TAG, OTHER);
+    const id = chainIdOf(TAG, '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef');
+    assert.equal(id, `vcd-operator-${TAG}-0123456789abcdef`);
+    assert.ok(isOwnChain(id, TAG) && !isOwnChain(id, OTHER) && isOperatorChain(id));
+    assert.ok(
+      isOperatorChain('vcd-operator-0123456789abcdef') && !isOwnChain('vcd-operator-0123456789abcdef', TAG),
+      "untagged: an operator chain, nobody's own",
+    );
+    assert.ok(!isOperatorChain('vcd-operator-by-hand') && !isOperatorChain(`vcd-operator-${TAG}-0123`));
     assert.equal(short(A), 'a1');
   });
 
   it('replanning after the adds of a round were applied adds nothing (a crash between adds never duplicates)', function () {
     const members = [member('a', [own(A)], []), member('b', [own(B)], []), member('c', [own(C)], [])];
-    const first = plan({ members, extraRoots: [X], prune: true });
+    const first = plan({ clusterTag: TAG, members, extraRoots: [X], prune: true });
     // Only the first two writes landed before the crash.
     const half = applied(members, { adds: first.adds.slice(0, 2), removes: [] });
-    const second = plan({ members: half, extraRoots: [X], prune: true });
+    const second = plan({ clusterTag: TAG, members: half, extraRoots: [X], prune: true });
     assert.equal(second.adds.length, first.adds.length - 2);
     const all = applied(half, { adds: second.adds, removes: [] });
-    assert.deepEqual(plan({ members: all, extraRoots: [X], prune: true }), { adds: [], removes: [] });
+    assert.deepEqual(plan({ clusterTag: TAG, members: all, extraRoots: [X], prune: true }), { adds: [], removes: [] });
     for (const m of all) {
       if (!m.ok) continue;
       const fps = m.chains.flatMap((c) => c.roots.map((r) => r.sha256));
