@@ -1,7 +1,7 @@
 // `npm run bench -- --scenario=metering`: a TrafficMeter over E tenant edges (default 100) on one
-// shared Tier-0, the operator binary against a local control plane and the simulator. Prints the
-// NSX calls of the discovery poll and of each later poll (the limit is one read per interface),
-// and the operator's CPU per poll.
+// shared Tier-0 and D more (default 5) on Tier-0s of their own, every meter point, the operator
+// binary against a local control plane and the simulator. Prints the NSX calls of the discovery
+// poll and of each later poll (the limit is one read per interface), and the operator's CPU per poll.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -17,11 +17,13 @@ const { values } = parseArgs({
   args: process.argv.slice(2),
   options: {
     edges: { type: 'string', default: '100' },
+    dedicated: { type: 'string', default: '5' },
     'interval-seconds': { type: 'string', default: '5' },
     polls: { type: 'string', default: '5' },
   },
 });
 const E = Number(values.edges);
+const D = Number(values.dedicated);
 const intervalS = Number(values['interval-seconds']);
 const P = Number(values.polls);
 
@@ -40,10 +42,14 @@ function nsxCalls(sim: RunningSim): Map<string, number> {
 }
 const total = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
 
-/** The default fixture plus E edges of org acme on the shared provider gateway. */
+/** The default fixture plus E edges of org acme on the shared provider gateway, and D on provider gateways of their own. */
 function fixture(): string {
-  const f = parse(readFileSync(DEFAULT_FIXTURE_PATH, 'utf8')) as { edges: object[] };
+  const f = parse(readFileSync(DEFAULT_FIXTURE_PATH, 'utf8')) as { externalNetworks: object[]; edges: object[] };
   for (let i = 0; i < E; i++) f.edges.push({ name: `bench-edge-${i}`, org: 'acme', vdc: 'acme-vdc', uplinks: [{ externalNetwork: 'pg-public' }] });
+  for (let i = 0; i < D; i++) {
+    f.externalNetworks.push({ name: `bench-pg-${i}`, kind: 'TIER0', nsxTier0: `bench-t0-${i}` });
+    f.edges.push({ name: `bench-dedicated-${i}`, org: 'acme', vdc: 'acme-vdc', uplinks: [{ externalNetwork: `bench-pg-${i}` }] });
+  }
   return stringify(f);
 }
 
@@ -84,11 +90,11 @@ async function main(): Promise<void> {
       spec: {
         nsxConnectionRef: { name: 'nsx' },
         vcdConnectionRef: { name: 'provider' },
-        meterPoints: ['Tier0Downlink', 'Tier1ServiceInterface'],
+        meterPoints: ['Tier0Downlink', 'Tier0Uplink', 'Tier1ServiceInterface'],
         intervalSeconds: intervalS,
       },
     } as KubeObject);
-    say(`operator pid ${pid}; TrafficMeter over ${E + 2} edges, every ${intervalS} s`);
+    say(`operator pid ${pid}; TrafficMeter over ${E + 2 + D} edges (${D} with a Tier-0 of their own), every ${intervalS} s`);
 
     // Poll boundaries from status.lastPollTime; NSX calls and CPU read at each boundary.
     const boundaries: Array<{ calls: Map<string, number>; cpu: number }> = [];
@@ -115,7 +121,9 @@ async function main(): Promise<void> {
       perPoll.push(total(b.calls) - total(a.calls));
       cpuPerPoll.push(b.cpu - a.cpu);
     }
-    const interfaces = E + 2 + 1; // a downlink per edge, plus acme-edge's service interface
+    // A downlink per edge, acme-edge's service interface, and the uplink of each Tier-0 one edge has
+    // alone (the shared Tier-0's uplink is no one tenant's, so it is not read).
+    const interfaces = E + 2 + D + 1 + D;
     say(
       `later polls: NSX calls per poll ${perPoll.join(', ')} (limit: one read per interface = ${interfaces}; naive: discovery every poll = ${total(first.calls)})`,
     );

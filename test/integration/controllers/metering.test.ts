@@ -3,9 +3,10 @@
 // so the tests can say what each counter must read across an edge reboot and a failover.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
 import { TrafficMeterResource } from '../../../src/api/index.ts';
 import type { KubeClient, KubeObject } from '../../../src/runtime/index.ts';
-import { startSimulator, type RunningSim } from '../../../src/sim/index.ts';
+import { DEFAULT_FIXTURE_PATH, startSimulator, type RunningSim } from '../../../src/sim/index.ts';
 import {
   createNsxConnection,
   createProviderConnection,
@@ -28,6 +29,14 @@ interface Meter extends KubeObject {
 
 const T1_IF_STATS = 'GET /policy/api/v1/infra/tier-1s/{gw}/locale-services/{ls}/interfaces/{id}/statistics';
 
+/** The default fixture, plus an acme edge on a provider gateway of its own: its Tier-0 uplink is that edge's traffic alone. */
+function fixtureWithDedicatedTier0(): string {
+  const f = parse(readFileSync(DEFAULT_FIXTURE_PATH, 'utf8')) as { externalNetworks: object[]; edges: object[] };
+  f.externalNetworks.push({ name: 'pg-acme-dedicated', kind: 'TIER0', nsxTier0: 'acme-dedicated-t0' });
+  f.edges.push({ name: 'acme-dedicated-edge', org: 'acme', vdc: 'acme-vdc', uplinks: [{ externalNetwork: 'pg-acme-dedicated' }] });
+  return stringify(f);
+}
+
 async function counter(op: TestOperator, name: string, labels: Record<string, string>): Promise<number | undefined> {
   const text = await op.manager.metrics.registry.metrics();
   let found: number | undefined;
@@ -47,6 +56,8 @@ describe('TrafficMeter', function () {
   let t0: string;
   let acmeT1: string;
   let link: string;
+  let vcdConn: string;
+  let nsxConn: string;
 
   /** Waits until two more polls have ended, so a change made now has been read. */
   async function twoPolls(): Promise<Meter | undefined> {
@@ -74,13 +85,13 @@ describe('TrafficMeter', function () {
     counter(op, 'vcd_operator_traffic_bytes_total', { org: 'acme', edge_gateway: 'acme-edge', meter_point: 'Tier0Downlink', direction });
 
   before(async function () {
-    sim = await startSimulator({ knobs: { taskDurationMs: 30 } });
+    sim = await startSimulator({ fixture: fixtureWithDedicatedTier0(), knobs: { taskDurationMs: 30 } });
     sim.admin.setTrafficRate({ rxBytesPerSecond: 0, txBytesPerSecond: 0 });
     kube = userClient();
     const opNs = await freshNamespace('op');
     op = await startTestOperator({ operatorNamespace: opNs, events: false });
-    const vcd = await createProviderConnection(kube, sim, opNs);
-    const nsx = await createNsxConnection(kube, sim, opNs);
+    const vcd = (vcdConn = await createProviderConnection(kube, sim, opNs));
+    const nsx = (nsxConn = await createNsxConnection(kube, sim, opNs));
     const state = sim.admin.state();
     acmeT1 = `/infra/tier-1s/${state.vcd.edges.find((e) => e.name === 'acme-edge')?.backingId ?? ''}`;
     const t1 = state.nsx.objects.find((o) => o.path === acmeT1);
@@ -197,6 +208,50 @@ describe('TrafficMeter', function () {
     assert.ok(checked >= 10);
     // Recorded data: the traffic series the dashboard graphs exist with the labels it groups by.
     assert.ok(samples('vcd_operator_traffic_bytes_total').some((l) => /org="acme".*edge_gateway="acme-edge".*meter_point="Tier0Downlink"/.test(l)));
+  });
+
+  it("meters a Tier-0 uplink where the Tier-0 is one edge's alone, and names shared ones as not one tenant's traffic", async function () {
+    const state = sim.admin.state();
+    const dedicated = state.vcd.edges.find((e) => e.name === 'acme-dedicated-edge');
+    const t1 = state.nsx.objects.find((o) => o.path === `/infra/tier-1s/${dedicated?.backingId ?? ''}`);
+    const t0Path = typeof t1?.tier0_path === 'string' ? t1.tier0_path : '';
+    assert.notEqual(t0Path, t0, 'the dedicated edge has a Tier-0 of its own');
+    const uplink = state.nsx.objects.find((o) => o.resource_type === 'Tier0Interface' && o.path?.startsWith(`${t0Path}/`) && o.type === 'EXTERNAL')?.path ?? '';
+    assert.ok(uplink, `${t0Path} has an EXTERNAL interface`);
+    const name = uniqueName('uplinks');
+    await kube.create(TrafficMeterResource, {
+      apiVersion: 'vcd-operator.io/v1alpha1',
+      kind: 'TrafficMeter',
+      metadata: { name },
+      spec: { nsxConnectionRef: { name: nsxConn }, vcdConnectionRef: { name: vcdConn }, meterPoints: ['Tier0Uplink'], intervalSeconds: 2 },
+    } as KubeObject);
+    try {
+      await waitFor<Meter>(kube, TrafficMeterResource, undefined, name, (m) => !!m?.status?.lastPollTime, 30_000);
+      // Traffic on the shared Tier-0's uplink is every tenant's: it must show on no edge.
+      const shared = state.nsx.objects.find((o) => o.resource_type === 'Tier0Interface' && o.path?.startsWith(`${t0}/`) && o.type === 'EXTERNAL')?.path ?? '';
+      sim.admin.addTraffic(shared, { rxBytes: 5000 });
+      sim.admin.addTraffic(uplink, { rxBytes: 700, txBytes: 300 });
+      const uplinkOf = (edge: string, direction: string) =>
+        counter(op, 'vcd_operator_traffic_bytes_total', { org: 'acme', edge_gateway: edge, meter_point: 'Tier0Uplink', direction });
+      const deadline = Date.now() + 20_000;
+      while ((await uplinkOf('acme-dedicated-edge', 'rx')) !== 700) {
+        assert.ok(Date.now() < deadline, `the dedicated uplink's 700 bytes counted (${await uplinkOf('acme-dedicated-edge', 'rx')})`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.equal(await uplinkOf('acme-dedicated-edge', 'tx'), 300);
+      assert.equal(await uplinkOf('acme-edge', 'rx'), undefined, 'the shared uplink is exported for no edge');
+      const m = await kube.get<Meter>(TrafficMeterResource, name);
+      assert.equal(m.status?.edges?.find((e) => e.edgeGateway === 'acme-dedicated-edge')?.rxBytes, 700);
+      const readable = m.status?.conditions?.find((c) => c.type === 'MeterPointsReadable');
+      assert.equal(readable?.status, 'False');
+      for (const edge of ['acme-edge', 'globex-edge'])
+        assert.ok(
+          m.status?.unreadable?.some((u) => u.startsWith(`${edge}/Tier0Uplink`) && /shared by 2 edges/.test(u)),
+          `${edge}'s Tier-0 uplink is named as shared (${m.status?.unreadable?.join('; ')})`,
+        );
+    } finally {
+      await kube.delete(TrafficMeterResource, name);
+    }
   });
 
   it('names a meter point it cannot read in a condition, and keeps exporting the others', async function () {
