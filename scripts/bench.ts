@@ -193,7 +193,8 @@ function startOperator(env: Env, ns: string, taskTimeoutSeconds: number, label: 
         (process.env.BENCH_OPERATOR_ENV ?? '')
           .split(' ')
           .filter(Boolean)
-          .map((kv) => kv.split('=', 2) as [string, string]),
+          // Split at the first '=' only: a value may hold one (NODE_OPTIONS=--flag=1).
+          .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as [string, string]),
       ),
       ...(values['heap-snapshot'] ? { BENCH_HEAP_SNAPSHOT: `${values['heap-snapshot']}-${label}.heapsnapshot` } : {}),
     },
