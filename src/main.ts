@@ -26,7 +26,8 @@ Options (each also from the environment variable in brackets):
   --identity NAME            this replica's name in the Lease [POD_NAME] (default hostname plus a random id)
   --task-timeout SECONDS     deadline of one VCD task [TASK_TIMEOUT_SECONDS] (default 600)
   --vcd-max-in-flight N      requests in flight per VCD connection (default 32)
-  --claim-workers N          claim groups (connection, org, IP Space) reconciled at once (default 16)
+  --claim-workers N          claim groups (connection, org, IP Space) reconciled at once (default 16;
+                             more needs more heap: 64 ran out of a 96 MiB heap at 10,000 claims)
   --vcd-events BOOL          subscribe to VCD's message bus and repair drift as events arrive [VCD_EVENTS] (default true)
   --trust-resync SECONDS     how often a complete VCenterTrust mesh is read again for drift [TRUST_RESYNC_SECONDS] (default 600)
   --firewall-workers N       edge gateways whose firewall is reconciled at once (default 16)
