@@ -2,6 +2,7 @@
 // write through this; every write surfaces its KubeApiError to the caller.
 import type { KubeTransport, PatchType } from './kube-http.ts';
 import type { Priority as RequestPriority } from '../clients/common/limits.ts';
+import { stripManagedFields } from './trim.ts';
 import { apiVersionOf, resourcePath, type KubeObject, type ResourceType } from './types.ts';
 
 export interface ListPage<T> {
@@ -45,34 +46,40 @@ export class KubeClient {
     return { items, resourceVersion };
   }
 
-  create<T extends KubeObject>(r: ResourceType, obj: T, opts: { priority?: RequestPriority } = {}): Promise<T> {
+  // What a write answers with is the object as it is now, which controllers keep while they work:
+  // without managedFields, as the informers keep it.
+  async create<T extends KubeObject>(r: ResourceType, obj: T, opts: { priority?: RequestPriority } = {}): Promise<T> {
     const body = { apiVersion: apiVersionOf(r), kind: r.kind, ...obj };
-    return this.http.request<T>('POST', resourcePath(r, obj.metadata?.namespace), { body, ...(opts.priority ? { priority: opts.priority } : {}) });
+    return stripManagedFields(
+      await this.http.request<T>('POST', resourcePath(r, obj.metadata?.namespace), { body, ...(opts.priority ? { priority: opts.priority } : {}) }),
+    );
   }
 
-  replace<T extends KubeObject>(r: ResourceType, obj: T): Promise<T> {
+  async replace<T extends KubeObject>(r: ResourceType, obj: T): Promise<T> {
     const body = { apiVersion: apiVersionOf(r), kind: r.kind, ...obj };
-    return this.http.request<T>('PUT', resourcePath(r, obj.metadata?.namespace, obj.metadata?.name ?? ''), { body });
+    return stripManagedFields(await this.http.request<T>('PUT', resourcePath(r, obj.metadata?.namespace, obj.metadata?.name ?? ''), { body }));
   }
 
   /** A patch of the object (merge-patch unless told otherwise); priority `urgent` when a cloud call waits for it. */
-  patch<T extends KubeObject>(
+  async patch<T extends KubeObject>(
     r: ResourceType,
     name: string,
     namespace: string | undefined,
     body: unknown,
     opts: { type?: PatchType; priority?: RequestPriority } = {},
   ): Promise<T> {
-    return this.http.request<T>('PATCH', resourcePath(r, namespace, name), {
-      body,
-      patch: opts.type ?? 'merge',
-      ...(opts.priority ? { priority: opts.priority } : {}),
-    });
+    return stripManagedFields(
+      await this.http.request<T>('PATCH', resourcePath(r, namespace, name), {
+        body,
+        patch: opts.type ?? 'merge',
+        ...(opts.priority ? { priority: opts.priority } : {}),
+      }),
+    );
   }
 
   /** A merge-patch of the status subresource. */
-  patchStatus<T extends KubeObject>(r: ResourceType, name: string, namespace: string | undefined, body: unknown): Promise<T> {
-    return this.http.request<T>('PATCH', resourcePath(r, namespace, name, 'status'), { body, patch: 'merge' });
+  async patchStatus<T extends KubeObject>(r: ResourceType, name: string, namespace: string | undefined, body: unknown): Promise<T> {
+    return stripManagedFields(await this.http.request<T>('PATCH', resourcePath(r, namespace, name, 'status'), { body, patch: 'merge' }));
   }
 
   async delete(r: ResourceType, name: string, namespace?: string): Promise<void> {

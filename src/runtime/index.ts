@@ -52,15 +52,8 @@ export { KubeHttp, type KubeTransport, type PatchType, type RequestInfo, type Re
 export type { Priority as RequestPriority } from '../clients/common/limits.ts';
 export { KubeClient } from './client.ts';
 export { kubeListWatcher, type ListWatcher, type WatchEvent } from './list-watcher.ts';
-export {
-  SupervisedInformer,
-  scopedIndexName,
-  stripManagedFields,
-  type IndexFunc,
-  type InformerHandler,
-  type InformerOptions,
-  type InformerStats,
-} from './informer.ts';
+export { stripManagedFields } from './trim.ts';
+export { SupervisedInformer, scopedIndexName, type IndexFunc, type InformerHandler, type InformerOptions, type InformerStats } from './informer.ts';
 export { defaultControllerRateLimiter, ItemExponentialRateLimiter, MaxOfRateLimiter, TokenBucketRateLimiter, type RateLimiter } from './rate-limiter.ts';
 export { WorkQueue, type WorkQueueMetrics, type WorkQueueOptions } from './workqueue.ts';
 export type { ControllerDefinition, ReconcileContext, ReconcileResult, Source, WatchDefinition } from './controller.ts';

@@ -6,6 +6,7 @@ import { backoffDelay, type BackoffOptions } from './backoff.ts';
 import { sleep, systemClock, type Clock, type TimerHandle } from './clock.ts';
 import { isKubeApiError, KubeApiError } from './errors.ts';
 import type { ListWatcher, WatchEvent } from './list-watcher.ts';
+import { stripManagedFields } from './trim.ts';
 import { objectKey, type KubeObject } from './types.ts';
 
 export interface InformerHandler<T> {
@@ -50,28 +51,6 @@ export interface InformerStats {
 
 class StallError extends Error {
   override readonly name = 'StallError';
-}
-
-const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
-
-/**
- * The default cache transform: drops what no controller reads and what can be larger than the
- * rest of the object, metadata.managedFields and kubectl's last-applied-configuration (a second
- * copy of the spec) annotation.
- */
-export function stripManagedFields<T extends KubeObject>(obj: T): T {
-  const meta = obj.metadata;
-  const lastApplied = meta?.annotations !== undefined && LAST_APPLIED in meta.annotations;
-  if (!meta || (!meta.managedFields && !lastApplied)) return obj;
-  // New objects rather than `delete`: V8 turns an object that lost a property into a dictionary,
-  // several times its size (4.5 MB more over 10,000 cached claims).
-  const { managedFields: _fields, annotations, ...rest } = meta;
-  let kept = annotations;
-  if (annotations && lastApplied) {
-    const { [LAST_APPLIED]: _spec, ...others } = annotations;
-    kept = Object.keys(others).length > 0 ? others : undefined;
-  }
-  return { ...obj, metadata: kept ? { ...rest, annotations: kept } : rest };
 }
 
 export class SupervisedInformer<T extends KubeObject> {

@@ -131,6 +131,12 @@ describe('SupervisedInformer against kube-apiserver', function () {
     const raw = await client.get<Gadget>(gadgets, 'r1', ns);
     assert.ok(raw.metadata?.managedFields?.length, 'the server does send managedFields');
     assert.equal(inf.get(`${ns}/r1`)?.metadata?.managedFields, undefined);
+    // Nor does the object a write answers with keep them: controllers hold those while they work.
+    const patched = await client.patch<Gadget>(gadgets, 'r1', ns, { metadata: { annotations: { a: 'b' } } });
+    assert.equal(patched.metadata?.annotations?.['a'], 'b');
+    assert.equal(patched.metadata?.managedFields, undefined);
+    const created = await client.create(gadgets, gadget('r4', ns, { edge: 'e3' }));
+    assert.ok(created.metadata?.uid && created.metadata.managedFields === undefined);
     assert.deepEqual(
       inf
         .byIndex('byEdge', 'e1')
