@@ -1,6 +1,6 @@
 // Typed-enough CRUD for any resource type, over KubeHttp. Controllers read from informers and
 // write through this; every write surfaces its KubeApiError to the caller.
-import type { KubeTransport, PatchType } from './kube-http.ts';
+import type { KubeTransport, PatchType, RequestOptions } from './kube-http.ts';
 import type { Priority as RequestPriority } from '../clients/common/limits.ts';
 import { stripManagedFields } from './trim.ts';
 import { apiVersionOf, resourcePath, type KubeObject, type ResourceType } from './types.ts';
@@ -46,40 +46,42 @@ export class KubeClient {
     return { items, resourceVersion };
   }
 
-  // What a write answers with is the object as it is now, which controllers keep while they work:
-  // without managedFields, as the informers keep it.
-  async create<T extends KubeObject>(r: ResourceType, obj: T, opts: { priority?: RequestPriority } = {}): Promise<T> {
+  create<T extends KubeObject>(r: ResourceType, obj: T, opts: { priority?: RequestPriority } = {}): Promise<T> {
     const body = { apiVersion: apiVersionOf(r), kind: r.kind, ...obj };
-    return stripManagedFields(
-      await this.http.request<T>('POST', resourcePath(r, obj.metadata?.namespace), { body, ...(opts.priority ? { priority: opts.priority } : {}) }),
-    );
+    return this.#write<T>('POST', resourcePath(r, obj.metadata?.namespace), { body, ...(opts.priority ? { priority: opts.priority } : {}) });
   }
 
-  async replace<T extends KubeObject>(r: ResourceType, obj: T): Promise<T> {
+  replace<T extends KubeObject>(r: ResourceType, obj: T): Promise<T> {
     const body = { apiVersion: apiVersionOf(r), kind: r.kind, ...obj };
-    return stripManagedFields(await this.http.request<T>('PUT', resourcePath(r, obj.metadata?.namespace, obj.metadata?.name ?? ''), { body }));
+    return this.#write<T>('PUT', resourcePath(r, obj.metadata?.namespace, obj.metadata?.name ?? ''), { body });
   }
 
   /** A patch of the object (merge-patch unless told otherwise); priority `urgent` when a cloud call waits for it. */
-  async patch<T extends KubeObject>(
+  patch<T extends KubeObject>(
     r: ResourceType,
     name: string,
     namespace: string | undefined,
     body: unknown,
     opts: { type?: PatchType; priority?: RequestPriority } = {},
   ): Promise<T> {
-    return stripManagedFields(
-      await this.http.request<T>('PATCH', resourcePath(r, namespace, name), {
-        body,
-        patch: opts.type ?? 'merge',
-        ...(opts.priority ? { priority: opts.priority } : {}),
-      }),
-    );
+    return this.#write<T>('PATCH', resourcePath(r, namespace, name), {
+      body,
+      patch: opts.type ?? 'merge',
+      ...(opts.priority ? { priority: opts.priority } : {}),
+    });
   }
 
   /** A merge-patch of the status subresource. */
-  async patchStatus<T extends KubeObject>(r: ResourceType, name: string, namespace: string | undefined, body: unknown): Promise<T> {
-    return stripManagedFields(await this.http.request<T>('PATCH', resourcePath(r, namespace, name, 'status'), { body, patch: 'merge' }));
+  patchStatus<T extends KubeObject>(r: ResourceType, name: string, namespace: string | undefined, body: unknown): Promise<T> {
+    return this.#write<T>('PATCH', resourcePath(r, namespace, name, 'status'), { body, patch: 'merge' });
+  }
+
+  /**
+   * A write, answered with the object as it is now, which controllers keep while they work:
+   * without managedFields, as the informers keep it.
+   */
+  async #write<T extends KubeObject>(method: 'POST' | 'PUT' | 'PATCH', path: string, opts: RequestOptions): Promise<T> {
+    return stripManagedFields(await this.http.request<T>(method, path, opts));
   }
 
   async delete(r: ResourceType, name: string, namespace?: string): Promise<void> {
