@@ -165,12 +165,12 @@ export class IpSpacesApi {
         );
       const sendAfterBusy = async (before: Promise<void>): Promise<Awaited<ReturnType<typeof send>>> => {
         // The allocate before this one runs late, so it is about to end: asked again a few times
-        // at a twentieth of the usual duration, not only once a read has seen it end (that read,
-        // its answer and then this request are three trips where one will do). A BUSY answer did
+        // at the pace its task is read, not only once a read has seen it end (that read, its
+        // answer and then this request are three trips where one will do). A BUSY answer did
         // nothing, so asking again is safe; after the few tries this waits for that end as before.
         let ended = false;
         const prior = before.then(() => void (ended = true));
-        const step = Math.max(10, (transport.expectedTaskMs(op) ?? 0) / 20);
+        const step = transport.taskRecheckMs(op) ?? 10;
         for (let i = 0; i < BUSY_QUICK_RETRIES; i++) {
           await Promise.race([prior, transport.clock.sleep(step, stop.signal)]);
           if (ended) break;

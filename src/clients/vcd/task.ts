@@ -117,6 +117,15 @@ export class TaskDurations {
   }
 
   /**
+   * How soon to look again at a task of this operation still running when it was due: a twentieth
+   * of the usual duration (25 ms for a 500 ms task), at least 10 ms; undefined while that is unknown.
+   */
+  recheckMs(operation: string): number | undefined {
+    const expected = this.#ewma.get(operation);
+    return expected === undefined ? undefined : Math.max(10, expected / 20);
+  }
+
+  /**
    * When a task of this operation, requested at `sentAt` (clock ms), is due to have ended: the
    * expected duration and 2% on top; undefined while no such task has ended. VCD starts a task
    * about when its request is sent, and a read sent then reaches VCD as late as the request did.
@@ -192,10 +201,9 @@ export async function waitForTask(o: TaskWaitOptions): Promise<VcdTask> {
   const expected = o.durations?.expected(o.operation);
   const firstRead = o.durations?.dueAt(o.operation, o.startedAt ?? started);
   // A task still running when it usually ends is most likely about to end: the reads after that
-  // one start from a twentieth of the usual duration (25 ms for a 500 ms task), not the policy's
-  // first step, and grow as the policy does.
-  const after: BackoffPolicy | undefined =
-    expected === undefined ? undefined : { ...o.poll, initialDelayMs: Math.min(o.poll.initialDelayMs, Math.max(10, expected / 20)) };
+  // one start from recheckMs, not the policy's first step, and grow as the policy does.
+  const recheck = o.durations?.recheckMs(o.operation);
+  const after: BackoffPolicy | undefined = recheck === undefined ? undefined : { ...o.poll, initialDelayMs: Math.min(o.poll.initialDelayMs, recheck) };
   // Until a task of this operation has ended, how long one takes is unknown: for its first
   // second it is read at the policy's first step, not the growing one, so the first tasks' ends
   // (which a batch behind them waits for) are seen within a step; the reads grow after that.

@@ -98,9 +98,9 @@ export class VcdTransport {
     this.#closed = true;
   }
 
-  /** How long a task of this operation usually takes, once one has ended. */
-  expectedTaskMs(operation: string): number | undefined {
-    return this.#durations.expected(operation);
+  /** How soon to look again at a task of this operation that was due and is still running (TaskDurations.recheckMs). */
+  taskRecheckMs(operation: string): number | undefined {
+    return this.#durations.recheckMs(operation);
   }
 
   get closed(): boolean {
