@@ -194,7 +194,10 @@ function startOperator(env: Env, ns: string, taskTimeoutSeconds: number, label: 
           .split(' ')
           .filter(Boolean)
           // Split at the first '=' only: a value may hold one (NODE_OPTIONS=--flag=1).
-          .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as [string, string]),
+          .map((kv): [string, string] => {
+            const at = kv.indexOf('=');
+            return at < 0 ? [kv, ''] : [kv.slice(0, at), kv.slice(at + 1)];
+          }),
       ),
       ...(values['heap-snapshot'] ? { BENCH_HEAP_SNAPSHOT: `${values['heap-snapshot']}-${label}.heapsnapshot` } : {}),
     },
