@@ -64,9 +64,11 @@ describe('VCD client against the simulator', function () {
     assert.ok(e?.id, `the fixture has ${name}`);
     return e.id;
   }
-  /** VCD running one 100 ms allocate per IP Space at a time, and a tenant client that has seen one end. */
-  async function serialisedPublicIps(): Promise<{ c: VcdClient; id: string; from: number }> {
-    sim.admin.setKnobs({ serializeIpSpaces: true, taskDurationMs: 100 });
+  /** VCD running one allocate per IP Space at a time (100 ms unless told), and a tenant client that has seen one end. */
+  async function serialisedPublicIps(
+    knobs: { taskDurationMs: number; latencyMs?: number } = { taskDurationMs: 100 },
+  ): Promise<{ c: VcdClient; id: string; from: number }> {
+    sim.admin.setKnobs({ serializeIpSpaces: true, ...knobs });
     const c = await connect(tenant());
     const id = await publicIps(c);
     await c.ipSpaces.allocate(id, { type: 'FLOATING_IP' }); // learns how long an allocate takes
@@ -460,11 +462,7 @@ describe('VCD client against the simulator', function () {
     });
 
     it('asks a busy IP Space again within moments when the allocate before runs a little late, not a read and a round trip later', async () => {
-      sim.admin.setKnobs({ serializeIpSpaces: true, taskDurationMs: 400, latencyMs: 100 });
-      const c = await connect(tenant());
-      const id = await publicIps(c);
-      await c.ipSpaces.allocate(id, { type: 'FLOATING_IP' }); // learns how long an allocate takes
-      const from = sim.admin.audit().at(-1)?.seq ?? 0;
+      const { c, id, from } = await serialisedPublicIps({ taskDurationMs: 400, latencyMs: 100 });
       sim.admin.addFault({ route: ALLOCATE, kind: 'slow-task', delayMs: 50, times: 1 });
       let lateEnded = 0;
       const late = c.ipSpaces.allocate(id, { type: 'FLOATING_IP' }).then((r) => ((lateEnded = Date.now()), r));
