@@ -5,11 +5,10 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parse, stringify } from 'yaml';
 import { ClusterVCDConnectionResource, NSXConnectionResource, TrafficMeterResource } from '../src/api/index.ts';
 import { SecretResource } from '../src/controllers/connections/controller.ts';
 import { KubeClient, KubeHttp, type KubeObject } from '../src/runtime/index.ts';
-import { DEFAULT_FIXTURE_PATH, startSimulator, type RunningSim } from '../src/sim/index.ts';
+import { edgesFixture, startSimulator, type RunningSim } from '../src/sim/index.ts';
 import { startControlPlane } from '../test/harness/controlPlane.ts';
 import { ensureTestBins } from './lib/test-bins.ts';
 
@@ -42,21 +41,10 @@ function nsxCalls(sim: RunningSim): Map<string, number> {
 }
 const total = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
 
-/** The default fixture plus E edges of org acme on the shared provider gateway, and D on provider gateways of their own. */
-function fixture(): string {
-  const f = parse(readFileSync(DEFAULT_FIXTURE_PATH, 'utf8')) as { externalNetworks: object[]; edges: object[] };
-  for (let i = 0; i < E; i++) f.edges.push({ name: `bench-edge-${i}`, org: 'acme', vdc: 'acme-vdc', uplinks: [{ externalNetwork: 'pg-public' }] });
-  for (let i = 0; i < D; i++) {
-    f.externalNetworks.push({ name: `bench-pg-${i}`, kind: 'TIER0', nsxTier0: `bench-t0-${i}` });
-    f.edges.push({ name: `bench-dedicated-${i}`, org: 'acme', vdc: 'acme-vdc', uplinks: [{ externalNetwork: `bench-pg-${i}` }] });
-  }
-  return stringify(f);
-}
-
 async function main(): Promise<void> {
   await ensureTestBins(say);
   const cp = await startControlPlane({ log: say });
-  const sim = await startSimulator({ fixture: fixture() });
+  const sim = await startSimulator({ fixture: edgesFixture({ shared: E, dedicated: D, prefix: 'bench' }) });
   const kube = new KubeClient(new KubeHttp(cp.kubeConfig()));
   const ns = 'vcd-operator-system';
   const operator = spawn(

@@ -19,7 +19,7 @@ export type { SimAdmin, SimStateDump, SimKnobs };
 export type { AuditEntry, FaultRule, FaultKind } from './core/types.ts';
 export type { RouteCounter } from './core/core.ts';
 export { DEFAULT_FIXTURE_PATH };
-export { scaleFixture } from './fixtures/scale.ts';
+export { edgesFixture, scaleFixture } from './fixtures/scale.ts';
 
 export interface StartSimulatorOptions {
   /** A fixture path or YAML text; the default fixture when absent. */

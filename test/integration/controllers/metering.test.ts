@@ -3,10 +3,9 @@
 // so the tests can say what each counter must read across an edge reboot and a failover.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parse, stringify } from 'yaml';
 import { TrafficMeterResource } from '../../../src/api/index.ts';
 import type { KubeClient, KubeObject } from '../../../src/runtime/index.ts';
-import { DEFAULT_FIXTURE_PATH, startSimulator, type RunningSim } from '../../../src/sim/index.ts';
+import { edgesFixture, startSimulator, type RunningSim } from '../../../src/sim/index.ts';
 import {
   createNsxConnection,
   createProviderConnection,
@@ -28,14 +27,6 @@ interface Meter extends KubeObject {
 }
 
 const T1_IF_STATS = 'GET /policy/api/v1/infra/tier-1s/{gw}/locale-services/{ls}/interfaces/{id}/statistics';
-
-/** The default fixture, plus an acme edge on a provider gateway of its own: its Tier-0 uplink is that edge's traffic alone. */
-function fixtureWithDedicatedTier0(): string {
-  const f = parse(readFileSync(DEFAULT_FIXTURE_PATH, 'utf8')) as { externalNetworks: object[]; edges: object[] };
-  f.externalNetworks.push({ name: 'pg-acme-dedicated', kind: 'TIER0', nsxTier0: 'acme-dedicated-t0' });
-  f.edges.push({ name: 'acme-dedicated-edge', org: 'acme', vdc: 'acme-vdc', uplinks: [{ externalNetwork: 'pg-acme-dedicated' }] });
-  return stringify(f);
-}
 
 async function counter(op: TestOperator, name: string, labels: Record<string, string>): Promise<number | undefined> {
   const text = await op.manager.metrics.registry.metrics();
@@ -85,7 +76,7 @@ describe('TrafficMeter', function () {
     counter(op, 'vcd_operator_traffic_bytes_total', { org: 'acme', edge_gateway: 'acme-edge', meter_point: 'Tier0Downlink', direction });
 
   before(async function () {
-    sim = await startSimulator({ fixture: fixtureWithDedicatedTier0(), knobs: { taskDurationMs: 30 } });
+    sim = await startSimulator({ fixture: edgesFixture({ dedicated: 1, prefix: 'acme' }), knobs: { taskDurationMs: 30 } });
     sim.admin.setTrafficRate({ rxBytesPerSecond: 0, txBytesPerSecond: 0 });
     kube = userClient();
     const opNs = await freshNamespace('op');
@@ -212,7 +203,7 @@ describe('TrafficMeter', function () {
 
   it("meters a Tier-0 uplink where the Tier-0 is one edge's alone, and names shared ones as not one tenant's traffic", async function () {
     const state = sim.admin.state();
-    const dedicated = state.vcd.edges.find((e) => e.name === 'acme-dedicated-edge');
+    const dedicated = state.vcd.edges.find((e) => e.name === 'acme-dedicated-0');
     const t1 = state.nsx.objects.find((o) => o.path === `/infra/tier-1s/${dedicated?.backingId ?? ''}`);
     const t0Path = typeof t1?.tier0_path === 'string' ? t1.tier0_path : '';
     assert.notEqual(t0Path, t0, 'the dedicated edge has a Tier-0 of its own');
@@ -234,14 +225,14 @@ describe('TrafficMeter', function () {
       const uplinkOf = (edge: string, direction: string) =>
         counter(op, 'vcd_operator_traffic_bytes_total', { org: 'acme', edge_gateway: edge, meter_point: 'Tier0Uplink', direction });
       const deadline = Date.now() + 20_000;
-      while ((await uplinkOf('acme-dedicated-edge', 'rx')) !== 700) {
-        assert.ok(Date.now() < deadline, `the dedicated uplink's 700 bytes counted (${await uplinkOf('acme-dedicated-edge', 'rx')})`);
+      while ((await uplinkOf('acme-dedicated-0', 'rx')) !== 700) {
+        assert.ok(Date.now() < deadline, `the dedicated uplink's 700 bytes counted (${await uplinkOf('acme-dedicated-0', 'rx')})`);
         await new Promise((r) => setTimeout(r, 200));
       }
-      assert.equal(await uplinkOf('acme-dedicated-edge', 'tx'), 300);
+      assert.equal(await uplinkOf('acme-dedicated-0', 'tx'), 300);
       assert.equal(await uplinkOf('acme-edge', 'rx'), undefined, 'the shared uplink is exported for no edge');
       const m = await kube.get<Meter>(TrafficMeterResource, name);
-      assert.equal(m.status?.edges?.find((e) => e.edgeGateway === 'acme-dedicated-edge')?.rxBytes, 700);
+      assert.equal(m.status?.edges?.find((e) => e.edgeGateway === 'acme-dedicated-0')?.rxBytes, 700);
       const readable = m.status?.conditions?.find((c) => c.type === 'MeterPointsReadable');
       assert.equal(readable?.status, 'False');
       for (const edge of ['acme-edge', 'globex-edge'])
